@@ -1,0 +1,19 @@
+import pino, { type Logger } from 'pino';
+
+export type Log = Logger;
+
+/** JSON lines on stdout; secrets are redacted wherever a caller passes them by mistake. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Log {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['*.authorization', '*.cookie', '*.imp_secret', '*.password', '*.apiKey', '*.secret'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_create_app_setting';
+
+/** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
+export const migrations: Record<string, Migration> = {
+  '0001_create_app_setting': m0001,
+};

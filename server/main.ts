@@ -1,0 +1,86 @@
+import type { ServerBuild } from '@remix-run/node';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config } from '../app/config.server';
+import { createAppContext } from '../app/context.server';
+import { createLogger, type Log } from '../app/logger.server';
+import { openDatabase } from '../db/connection';
+import { migrateToLatest } from '../db/migrate';
+import { jobDefinitions } from '../jobs/index';
+import { startScheduler, type Scheduler } from '../jobs/scheduler';
+import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import { createAppServer } from './app-server';
+
+// Bundled to build/node/server/main.js; the Remix build sits at build/index.js.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const buildDir = path.resolve(here, '../..');
+const publicDir = path.resolve(buildDir, '../public');
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    // One line, no stack: the operator fixes the variable and starts again.
+    console.error(error instanceof ConfigError ? error.message : `Invalid configuration: ${String(error)}`);
+    process.exit(1);
+  }
+  const log = createLogger(config.logLevel);
+  if (config.appSecretGenerated) {
+    log.warn({ file: path.join(config.dataDir, 'app-secret') }, 'APP_SECRET is not set; using a generated secret kept in DATA_DIR');
+  }
+
+  const database = await openAndMigrate(config, log);
+  const context = createAppContext({ config, db: database.db, log });
+
+  let sandbox: RunningSandbox | null = null;
+  if (config.sandbox.enabled) sandbox = await startSandbox({ config: config.sandbox, dataDir: config.dataDir, log });
+
+  const build = (await import(pathToFileURL(path.join(buildDir, 'index.js')).href)) as ServerBuild;
+  const app = createAppServer({ build, context, log, publicDir });
+  await new Promise<void>((resolve, reject) => {
+    app.server.once('error', reject);
+    app.server.listen(config.port, config.host, resolve);
+  }).catch((error: NodeJS.ErrnoException) => fail(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`));
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null }, 'listening');
+
+  const scheduler: Scheduler | null = config.jobs ? startScheduler(context, jobDefinitions()) : null;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
+    await scheduler?.stop();
+    await app.drain(SHUTDOWN_GRACE_MS);
+    await sandbox?.close();
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function openAndMigrate(config: Config, log: Log) {
+  const where = config.database.dialect === 'sqlite' ? config.database.filename : 'postgres';
+  try {
+    const handle = openDatabase(config.database);
+    const { applied } = await migrateToLatest(handle.db);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    return handle;
+  } catch (error) {
+    return fail(`Cannot open database ${where}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+void main();

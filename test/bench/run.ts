@@ -1,0 +1,23 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * `npm run bench -- <name>`: builds, then runs test/bench/<name>.ts, which prints its figures.
+ * Benchmarks are never part of `npm test`; quote their figures as ratios against the baseline
+ * each one measures in the same process.
+ */
+const name = process.argv[2];
+const here = import.meta.dirname;
+const available = readdirSync(here)
+  .filter((f) => f.endsWith('.ts') && !['run.ts', 'load.ts'].includes(f))
+  .map((f) => f.replace(/\.ts$/, ''));
+
+if (!name || !available.includes(name)) {
+  console.error(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
+  process.exit(2);
+}
+const file = path.join(here, `${name}.ts`);
+if (!existsSync(file)) process.exit(2);
+const bench = (await import(pathToFileURL(file).href)) as { main: (args: string[]) => Promise<void> };
+await bench.main(process.argv.slice(3));
