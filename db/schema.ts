@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { MonitorTables } from './monitor-schema';
 
 /**
  * Table types for Kysely. Conventions (docs/decisions/0003-money-and-time.md):
@@ -17,7 +18,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database {
+export interface Database extends MonitorTables {
   app_setting: AppSettingTable;
 }
 

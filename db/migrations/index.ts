@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_create_app_setting';
+import * as m0002 from './0002_create_monitor_tables';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
   '0001_create_app_setting': m0001,
+  '0002_create_monitor_tables': m0002,
 };

@@ -1,0 +1,185 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Tables of the monitor domain (migration 0002). Conventions: see db/schema.ts. */
+
+export interface StoreTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  imp_code: string;
+  imp_key: string;
+  /** AES-256-GCM with a key derived from APP_SECRET (app/monitor/secrets.server.ts). */
+  imp_secret_enc: string;
+  api_base_url: string;
+  landing_success_url: string | null;
+  landing_failure_url: string | null;
+  landing_pending_url: string | null;
+  webhook_ip_policy: string;
+  mismatch_policy: string;
+  webhook_grace_seconds: number;
+  stale_pending_seconds: number;
+  api_key_hash: string;
+  api_key_prefix: string;
+  created_at: string;
+  updated_at: string;
+}
+export type StoreRow = Selectable<StoreTable>;
+export type NewStoreRow = Insertable<StoreTable>;
+export type StoreRowUpdate = Updateable<StoreTable>;
+
+export interface OrderTable {
+  id: Generated<number>;
+  store_id: number;
+  merchant_uid: string;
+  /** Null only for an order we learned of from the gateway with no prepare record. */
+  expected_amount: number | null;
+  currency: string;
+  name: string | null;
+  /** `api` (registered by the merchant) or `evidence` (first seen in a redirect, webhook or sweep). */
+  source: string;
+  status: string;
+  imp_uid: string | null;
+  gateway_status: string | null;
+  paid_amount: number | null;
+  cancel_amount: number | null;
+  pay_method: string | null;
+  pg_provider: string | null;
+  buyer_name: string | null;
+  vbank_due_at: string | null;
+  prepared_at: string | null;
+  created_at: string;
+  updated_at: string;
+  paid_at: string | null;
+  last_checked_at: string | null;
+  next_check_at: string | null;
+  check_attempts: Generated<number>;
+  open_reason_count: Generated<number>;
+}
+export type OrderRow = Selectable<OrderTable>;
+export type NewOrderRow = Insertable<OrderTable>;
+export type OrderRowUpdate = Updateable<OrderTable>;
+
+export interface AttentionReasonTable {
+  id: Generated<number>;
+  order_id: number;
+  reason: string;
+  opened_at: string;
+  detail: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+export type AttentionReasonRow = Selectable<AttentionReasonTable>;
+
+export interface RedirectHitTable {
+  id: Generated<number>;
+  store_slug: string;
+  store_id: number | null;
+  order_id: number | null;
+  received_at: string;
+  query_string: string;
+  query_truncated: number;
+  ip: string;
+  user_agent: string | null;
+  parse_error: string | null;
+  imp_uid: string | null;
+  merchant_uid: string | null;
+  flag_kind: string;
+  flag_value: string | null;
+  error_code: string | null;
+  error_msg: string | null;
+}
+export type RedirectHitRow = Selectable<RedirectHitTable>;
+export type NewRedirectHitRow = Insertable<RedirectHitTable>;
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  store_slug: string;
+  store_id: number | null;
+  order_id: number | null;
+  received_at: string;
+  content_type: string | null;
+  headers_json: string;
+  /** The body as text (UTF-8, lossy when `body_base64` is set). */
+  body_text: string;
+  /** The exact bytes, only when they were not valid UTF-8. */
+  body_base64: string | null;
+  body_bytes: number;
+  source_ip: string;
+  ip_listed: number;
+  answer_status: number;
+  parse_error: string | null;
+  imp_uid: string | null;
+  merchant_uid: string | null;
+  status: string | null;
+  cancellation_id: string | null;
+  duplicate_of: number | null;
+}
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type NewWebhookDeliveryRow = Insertable<WebhookDeliveryTable>;
+
+export interface WebhookJobTable {
+  id: Generated<number>;
+  delivery_id: number;
+  store_id: number;
+  state: string;
+  attempts: Generated<number>;
+  available_at: string;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+export type WebhookJobRow = Selectable<WebhookJobTable>;
+
+export interface GatewayCheckTable {
+  id: Generated<number>;
+  store_id: number;
+  order_id: number | null;
+  trigger: string;
+  operation: string;
+  imp_uid: string | null;
+  merchant_uid: string | null;
+  checked_at: string;
+  ok: number;
+  http_status: number | null;
+  error_kind: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  latency_ms: number;
+  raw_json: string | null;
+}
+export type GatewayCheckRow = Selectable<GatewayCheckTable>;
+export type NewGatewayCheckRow = Insertable<GatewayCheckTable>;
+
+export interface VerificationTable {
+  id: Generated<number>;
+  order_id: number;
+  gateway_check_id: number | null;
+  redirect_hit_id: number | null;
+  webhook_delivery_id: number | null;
+  trigger: string;
+  decided_at: string;
+  outcome: string;
+  status_before: string;
+  status_after: string;
+  gateway_status: string | null;
+  expected_amount: number | null;
+  paid_amount: number | null;
+  currency: string | null;
+  /** JSON arrays of reason names. */
+  reasons_opened: string;
+  reasons_resolved: string;
+}
+export type VerificationRow = Selectable<VerificationTable>;
+
+export interface MonitorTables {
+  store: StoreTable;
+  order: OrderTable;
+  attention_reason: AttentionReasonTable;
+  redirect_hit: RedirectHitTable;
+  webhook_delivery: WebhookDeliveryTable;
+  webhook_job: WebhookJobTable;
+  gateway_check: GatewayCheckTable;
+  verification: VerificationTable;
+}
