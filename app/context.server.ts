@@ -1,6 +1,8 @@
 import type { Config } from './config.server';
 import type { Db } from '../db/connection';
 import type { Log } from './logger.server';
+import { createGatewayRegistry, type GatewayRegistry } from './monitor/gateway.server';
+import { createMetrics, type Metrics } from './monitor/metrics.server';
 
 /**
  * Every stateful dependency of a request, created once by the server entry and handed to
@@ -12,16 +14,38 @@ export type AppContext = {
   db: Db;
   log: Log;
   now: () => Date;
+  /** Iamport clients per store (each with its token cache). */
+  gateways: GatewayRegistry;
+  metrics: Metrics;
+  /** Wakes the webhook verification worker when a delivery is queued (no-op when none runs). */
+  notifyWebhookQueued: () => void;
 };
 
-export function createAppContext(deps: { config: Config; db: Db; log: Log; now?: () => Date }): AppContext {
-  return { config: deps.config, db: deps.db, log: deps.log, now: deps.now ?? (() => new Date()) };
+export function createAppContext(deps: {
+  config: Config;
+  db: Db;
+  log: Log;
+  now?: () => Date;
+  fetch?: typeof fetch;
+}): AppContext {
+  const now = deps.now ?? (() => new Date());
+  return {
+    config: deps.config,
+    db: deps.db,
+    log: deps.log,
+    now,
+    gateways: createGatewayRegistry({ appSecret: deps.config.appSecret, fetch: deps.fetch, now: deps.now }),
+    metrics: createMetrics(),
+    notifyWebhookQueued: () => {},
+  };
 }
 
 /** What a loader or action receives: the app's dependencies plus facts about this request. */
 export type RequestContext = AppContext & {
   /** The TCP peer's address (no proxy header is trusted). */
   clientIp: string;
+  /** The request target exactly as received (path and query, before any URL normalisation). */
+  rawUrl: string;
 };
 
 declare module '@remix-run/node' {

@@ -46,7 +46,7 @@ export function createAppServer(options: {
       if (await serveStatic(req, res, publicDir)) return;
       const origin = `http://${req.headers.host ?? 'localhost'}`;
       const request = toFetchRequest(req, res, origin);
-      const response = await handle(request, { ...context, clientIp: req.socket.remoteAddress ?? '' });
+      const response = await handle(request, { ...context, clientIp: req.socket.remoteAddress ?? '', rawUrl: req.url ?? '/' });
       await writeFetchResponse(response, res);
     } catch (error) {
       log.error({ err: error }, 'unhandled request error');

@@ -33,7 +33,7 @@ export async function main() {
   const app = express();
   app.disable('x-powered-by');
   app.use(async (req, res) => {
-    const response = await handle(toFetchRequest(req, res, `http://${req.headers.host}`), { ...context, clientIp: req.ip ?? '' });
+    const response = await handle(toFetchRequest(req, res, `http://${req.headers.host}`), { ...context, clientIp: req.ip ?? '', rawUrl: req.url });
     await writeFetchResponse(response, res);
   });
   const viaExpress = createServer(app);

@@ -1,0 +1,73 @@
+/**
+ * Every status, reason, trigger and policy string of the monitor lives here, once.
+ * (The gateway's own payment statuses live in app/iamport/types.ts.)
+ */
+
+export const ORDER_STATUSES = [
+  'pending',
+  'paid',
+  'vbank_issued',
+  'failed',
+  'cancelled',
+  'partially_cancelled',
+  'mismatch',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const ATTENTION_REASONS = [
+  'missing_flag',
+  'flag_contradicts_gateway',
+  'redirect_without_webhook',
+  'unverified',
+  'not_found_at_gateway',
+  'unknown_order',
+  'amount_mismatch',
+  'late_change',
+  'stale_pending',
+  'vbank_overdue',
+  'orphan_payment',
+] as const;
+export type AttentionReason = (typeof ATTENTION_REASONS)[number];
+
+/** What started a gateway check or a verification. */
+export const TRIGGERS = ['register', 'redirect', 'webhook', 'schedule', 'sweep', 'button', 'auto_cancel', 'manual_cancel'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const VERIFICATION_OUTCOMES = [
+  'paid',
+  'vbank_issued',
+  'failed',
+  'abandoned',
+  'cancelled',
+  'partially_cancelled',
+  'mismatch',
+  'not_found',
+  'unverified',
+  'stale_attempt',
+] as const;
+export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
+
+export const FLAG_KINDS = ['imp_success', 'success', 'none'] as const;
+export type FlagKind = (typeof FLAG_KINDS)[number];
+
+export const WEBHOOK_IP_POLICIES = ['off', 'log', 'enforce'] as const;
+export type WebhookIpPolicy = (typeof WEBHOOK_IP_POLICIES)[number];
+
+export const MISMATCH_POLICIES = ['flag', 'auto_cancel', 'approval'] as const;
+export type MismatchPolicy = (typeof MISMATCH_POLICIES)[number];
+
+export const WEBHOOK_JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
+export type WebhookJobState = (typeof WEBHOOK_JOB_STATES)[number];
+
+/** Statuses whose money is accounted for; a change away from one is a `late_change`. */
+export const SETTLED_STATUSES: ReadonlySet<OrderStatus> = new Set(['paid', 'failed', 'cancelled', 'partially_cancelled', 'vbank_issued', 'mismatch']);
+
+/** Reasons the scheduled job keeps re-querying the gateway for; the others wait for a person. */
+export const REQUERY_REASONS: ReadonlySet<AttentionReason> = new Set([
+  'missing_flag',
+  'flag_contradicts_gateway',
+  'redirect_without_webhook',
+  'unverified',
+  'not_found_at_gateway',
+  'stale_pending',
+]);

@@ -1,0 +1,161 @@
+import { findWebhookDelivery } from '../../db/evidence';
+import type { WebhookDeliveryRow, WebhookJobRow } from '../../db/monitor-schema';
+import { findStoreById } from '../../db/stores';
+import { claimWebhookJobs, completeWebhookJob, retryWebhookJob } from '../../db/webhook-jobs';
+import type { Payment } from '../iamport/types';
+import { recordGatewayCheck } from './gateway.server';
+import { toStore, type Store } from './stores.server';
+import { toDbTime } from './time';
+import { observe, verifyPayment, type MonitorDeps, type Prefetched } from './verify.server';
+
+export const WEBHOOK_JOB_LEASE_MS = 60_000;
+const RETRY_DELAYS_S = [5, 30, 120, 600, 1800];
+
+export type WorkerOptions = { batchSize?: number; storeConcurrency?: number; pollMs?: number };
+
+/**
+ * Verifies queued webhook deliveries: claims a batch, groups it by store, fetches the payments
+ * of each store in one `GET /payments?imp_uid[]=` call when there are several, and runs the one
+ * verification for each. Returns how many jobs it finished.
+ */
+export async function processWebhookBatch(deps: MonitorDeps, options: WorkerOptions = {}): Promise<number> {
+  const now = deps.now();
+  const jobs = await claimWebhookJobs(deps.db, {
+    now: toDbTime(now),
+    leaseUntil: toDbTime(new Date(now.getTime() + WEBHOOK_JOB_LEASE_MS)),
+    limit: options.batchSize ?? 100,
+  });
+  if (jobs.length === 0) return 0;
+
+  const byStore = new Map<number, WebhookJobRow[]>();
+  for (const job of jobs) byStore.set(job.store_id, [...(byStore.get(job.store_id) ?? []), job]);
+  const groups = [...byStore.entries()];
+  const concurrency = options.storeConcurrency ?? 4;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
+      while (next < groups.length) {
+        const [storeId, storeJobs] = groups[next++]!;
+        await processStoreJobs(deps, storeId, storeJobs);
+      }
+    }),
+  );
+  return jobs.length;
+}
+
+async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: WebhookJobRow[]): Promise<void> {
+  const storeRow = await findStoreById(deps.db, storeId);
+  if (!storeRow) {
+    for (const job of jobs) await fail(deps, job, 'store no longer exists', true);
+    return;
+  }
+  const store = toStore(storeRow);
+  const deliveries = new Map<number, WebhookDeliveryRow>();
+  for (const job of jobs) {
+    const delivery = await findWebhookDelivery(deps.db, job.delivery_id);
+    if (delivery) deliveries.set(job.id, delivery);
+  }
+  const prefetched = await prefetch(deps, store, [...new Set([...deliveries.values()].map((d) => d.imp_uid).filter((id): id is string => id !== null))]);
+
+  for (const job of jobs) {
+    const delivery = deliveries.get(job.id);
+    if (!delivery?.imp_uid) {
+      await fail(deps, job, 'delivery has no imp_uid', true);
+      continue;
+    }
+    try {
+      const result = await verifyPayment(deps, {
+        store,
+        trigger: 'webhook',
+        impUid: delivery.imp_uid,
+        merchantUid: delivery.merchant_uid,
+        webhookDeliveryId: delivery.id,
+        prefetched: prefetched.get(delivery.imp_uid),
+      });
+      // Without an order to hang `unverified` on, the job itself must try again later.
+      if (result.orderId === null && !result.settled) await fail(deps, job, `gateway answer: ${result.outcome}`, false);
+      else await completeWebhookJob(deps.db, job.id, toDbTime(deps.now()));
+    } catch (error) {
+      deps.log.error({ err: error, job: job.id }, 'webhook verification failed');
+      await fail(deps, job, error instanceof Error ? error.message : String(error), false);
+    }
+  }
+}
+
+/** One batched look-up for several imp_uids; a single one is left to verifyPayment itself. */
+async function prefetch(deps: MonitorDeps, store: Store, impUids: string[]): Promise<Map<string, Prefetched>> {
+  const found = new Map<string, Prefetched>();
+  if (impUids.length < 2) return found;
+  const result = await deps.gateways.forStore(store).getPayments(impUids);
+  const checkId = await recordGatewayCheck(deps, {
+    store,
+    orderId: null,
+    trigger: 'webhook',
+    operation: 'getPayments',
+    impUid: null,
+    merchantUid: null,
+    result,
+  });
+  if (!result.ok) {
+    for (const id of impUids) found.set(id, { observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message }, payment: null, checkId });
+    return found;
+  }
+  for (const payment of result.value.payments as Payment[]) {
+    found.set(payment.impUid, { ...observe({ ok: true, value: payment, meta: result.meta }), checkId });
+  }
+  for (const id of result.value.missing) found.set(id, { observation: { kind: 'not_found' }, payment: null, checkId });
+  return found;
+}
+
+async function fail(deps: MonitorDeps, job: WebhookJobRow, error: string, permanent: boolean): Promise<void> {
+  const delay = RETRY_DELAYS_S[job.attempts - 1];
+  const giveUp = permanent || delay === undefined;
+  await retryWebhookJob(deps.db, job.id, {
+    availableAt: toDbTime(new Date(deps.now().getTime() + (delay ?? 0) * 1000)),
+    error,
+    give_up: giveUp,
+    at: toDbTime(deps.now()),
+  });
+}
+
+export type WebhookWorker = { wake: () => void; stop: () => Promise<void> };
+
+/**
+ * Runs `processWebhookBatch` in the background: immediately when woken by a new delivery, and
+ * every `pollMs` to pick up retries and jobs left by a process that died.
+ */
+export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions = {}): WebhookWorker {
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let again = false;
+  const run = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          while (!stopped && (await processWebhookBatch(deps, options)) > 0) again = false;
+        } catch (error) {
+          deps.log.error({ err: error }, 'webhook worker batch failed');
+        }
+      } while (again && !stopped);
+    })().finally(() => {
+      running = null;
+    });
+  };
+  const timer = setInterval(run, options.pollMs ?? 1000);
+  timer.unref();
+  run();
+  return {
+    wake: run,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { errorResponse } from '~/errors';
+import { getOrderView } from '~/monitor/orders.server';
+import { authenticateStore } from '~/monitor/stores.server';
+
+/** The verified status of one order, for the merchant backend. */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  try {
+    const store = await authenticateStore(context, params.store ?? '', request.headers.get('authorization'));
+    const order = await getOrderView(context, store, params.merchantUid ?? '');
+    return Response.json({ order }, { headers: { 'Cache-Control': 'no-store' } });
+  } catch (error) {
+    return errorResponse(error);
+  }
+}

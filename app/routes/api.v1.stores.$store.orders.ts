@@ -1,0 +1,23 @@
+import type { ActionFunctionArgs } from '@remix-run/node';
+import { AppError, errorResponse } from '~/errors';
+import { publicBaseUrl } from '~/http.server';
+import { merchantUrls, registerOrder } from '~/monitor/orders.server';
+import { authenticateStore } from '~/monitor/stores.server';
+
+/** The merchant backend registers the amount it expects before opening the payment window. */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  try {
+    if (request.method !== 'POST') throw new AppError('bad_request', 'use POST to register an order');
+    const store = await authenticateStore(context, params.store ?? '', request.headers.get('authorization'));
+    const body = await request.json().catch(() => {
+      throw new AppError('bad_request', 'body must be JSON');
+    });
+    const { order, created, prepareError } = await registerOrder(context, store, body);
+    return Response.json(
+      { order, ...merchantUrls(publicBaseUrl(request, context.config.publicUrl), store), ...(prepareError ? { prepare_error: prepareError } : {}) },
+      { status: created ? 201 : 200 },
+    );
+  } catch (error) {
+    return errorResponse(error);
+  }
+}

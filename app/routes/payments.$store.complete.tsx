@@ -1,0 +1,52 @@
+import { data, redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { useLoaderData } from '@remix-run/react';
+import { rawQueryOf } from '~/http.server';
+import { captureRedirect } from '~/monitor/redirect.server';
+
+/**
+ * The store's `m_redirect_url`. Iamport's query string is evidence, not truth: the hit is stored
+ * raw, verified against the gateway, and the buyer goes on with the *verified* outcome.
+ */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const outcome = await captureRedirect(context, {
+    storeSlug: params.store ?? '',
+    rawQuery: rawQueryOf(context.rawUrl),
+    ip: context.clientIp,
+    userAgent: request.headers.get('user-agent'),
+  });
+  const noStore = { 'Cache-Control': 'no-store' };
+  switch (outcome.kind) {
+    case 'landing':
+      return redirect(outcome.location, { status: 303, headers: noStore });
+    case 'confirming':
+      return data({ kind: 'confirming' as const, message: null }, { status: 202, headers: { ...noStore, Refresh: '5' } });
+    case 'bad_request':
+      return data({ kind: 'error' as const, message: outcome.message }, { status: outcome.status, headers: noStore });
+    case 'unknown_store':
+      return data({ kind: 'error' as const, message: outcome.message }, { status: 404, headers: noStore });
+  }
+}
+
+export const meta: MetaFunction = () => [{ title: '결제 확인 중 · Confirming your payment' }];
+
+type PageData = { kind: 'confirming'; message: null } | { kind: 'error'; message: string };
+
+export default function PaymentComplete() {
+  const result = useLoaderData<PageData>();
+  if (result.kind === 'error') {
+    return (
+      <main className="page buyer">
+        <h1>결제 결과를 처리할 수 없습니다</h1>
+        <p lang="en">We could not process this payment result.</p>
+        <p className="muted">{result.message}</p>
+      </main>
+    );
+  }
+  return (
+    <main className="page buyer" aria-busy="true">
+      <h1>결제를 확인하고 있습니다</h1>
+      <p>결제사에 결제 결과를 확인하는 중입니다. 이 페이지는 자동으로 새로고침됩니다.</p>
+      <p lang="en">We are confirming your payment with the payment gateway. This page refreshes by itself; you will not be charged twice.</p>
+    </main>
+  );
+}

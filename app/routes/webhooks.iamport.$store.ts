@@ -1,0 +1,21 @@
+import type { ActionFunctionArgs } from '@remix-run/node';
+import { readBodyLimited } from '~/http.server';
+import { captureWebhook, MAX_WEBHOOK_BYTES } from '~/monitor/webhook.server';
+
+/** Iamport's notification URL. Stores the raw delivery, answers at once, verifies from a queue. */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const { bytes, tooLarge } = await readBodyLimited(request, MAX_WEBHOOK_BYTES);
+  const answer = await captureWebhook(context, {
+    storeSlug: params.store ?? '',
+    contentType: request.headers.get('content-type'),
+    headers: [...request.headers.entries()],
+    body: bytes,
+    tooLarge,
+    ip: context.clientIp,
+  });
+  return Response.json(answer.body, { status: answer.status, headers: { 'Cache-Control': 'no-store' } });
+}
+
+export function loader() {
+  return Response.json({ error: { code: 'method_not_allowed', message: 'webhooks are POSTed' } }, { status: 405, headers: { Allow: 'POST' } });
+}

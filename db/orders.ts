@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely';
+import type { AttentionReasonRow, NewOrderRow, OrderRow, OrderRowUpdate } from './monitor-schema';
+import type { Database } from './schema';
+
+type Q = Kysely<Database>;
+
+export function findOrder(db: Q, storeId: number, merchantUid: string): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('order')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('merchant_uid', '=', merchantUid)
+    .executeTakeFirst();
+}
+
+export function findOrderById(db: Q, id: number): Promise<OrderRow | undefined> {
+  return db.selectFrom('order').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findOrderByImpUid(db: Q, storeId: number, impUid: string): Promise<OrderRow | undefined> {
+  return db.selectFrom('order').selectAll().where('store_id', '=', storeId).where('imp_uid', '=', impUid).executeTakeFirst();
+}
+
+/** Inserts unless (store, merchant_uid) exists; returns the row that is there either way. */
+export async function insertOrderIfAbsent(db: Q, row: NewOrderRow): Promise<{ order: OrderRow; created: boolean }> {
+  const inserted = await db
+    .insertInto('order')
+    .values(row)
+    .onConflict((oc) => oc.columns(['store_id', 'merchant_uid']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { order: inserted, created: true };
+  const existing = await findOrder(db, row.store_id, row.merchant_uid);
+  if (!existing) throw new Error(`order ${row.merchant_uid} vanished during insert`);
+  return { order: existing, created: false };
+}
+
+export async function updateOrder(db: Q, id: number, changes: OrderRowUpdate): Promise<OrderRow> {
+  return db.updateTable('order').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export function openReasonsOf(db: Q, orderId: number): Promise<AttentionReasonRow[]> {
+  return db
+    .selectFrom('attention_reason')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .where('resolved_at', 'is', null)
+    .orderBy('opened_at')
+    .execute();
+}
+
+export function reasonsOf(db: Q, orderId: number): Promise<AttentionReasonRow[]> {
+  return db.selectFrom('attention_reason').selectAll().where('order_id', '=', orderId).orderBy('opened_at').orderBy('id').execute();
+}
+
+export async function openReason(
+  db: Q,
+  row: { order_id: number; reason: string; opened_at: string; detail: string | null; resolved_at?: string | null; resolved_by?: string | null },
+): Promise<boolean> {
+  // The partial unique index makes "open it unless already open" one statement.
+  const result = await db
+    .insertInto('attention_reason')
+    .values({ resolved_at: null, resolved_by: null, resolution_note: null, ...row })
+    .onConflict((oc) => oc.columns(['order_id', 'reason']).where('resolved_at', 'is', null).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+export async function resolveReasons(
+  db: Q,
+  orderId: number,
+  reasons: string[],
+  at: string,
+  by: string,
+  note: string | null,
+): Promise<string[]> {
+  if (reasons.length === 0) return [];
+  const rows = await db
+    .updateTable('attention_reason')
+    .set({ resolved_at: at, resolved_by: by, resolution_note: note })
+    .where('order_id', '=', orderId)
+    .where('reason', 'in', reasons)
+    .where('resolved_at', 'is', null)
+    .returning('reason')
+    .execute();
+  return rows.map((r) => r.reason);
+}
+
+export async function countOpenReasons(db: Q, orderId: number): Promise<number> {
+  const row = await db
+    .selectFrom('attention_reason')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('order_id', '=', orderId)
+    .where('resolved_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
