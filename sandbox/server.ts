@@ -8,7 +8,18 @@ export type SandboxOptions = {
   log: Log;
 };
 
-export type RunningSandbox = { url: string; port: number; close: () => Promise<void> };
+export type ShopOptions = { monitorUrl: string; storeSlug: string; apiKey: string };
+
+export type RunningSandbox = {
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+  /**
+   * Called by the monitor after it created its demo store: the demo merchant's notification URL
+   * (its webhooks go to the monitor) and the demo shop's link to the monitor's orders API.
+   */
+  configureDemo: (options: { webhookUrl: string; shop: ShopOptions }) => Promise<void>;
+};
 
 /** Starts the Iamport V1 emulator on its own port (filled in by the sandbox issue). */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
@@ -22,5 +33,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const port = typeof address === 'object' && address ? address.port : options.config.port;
   const url = `http://${options.config.host}:${port}`;
   options.log.info({ url }, 'sandbox listening');
-  return { url, port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+    configureDemo: async () => {},
+  };
 }

@@ -2,13 +2,16 @@ import type { ServerBuild } from '@remix-run/node';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../app/config.server';
-import { createAppContext } from '../app/context.server';
+import { createAppContext, type AppContext } from '../app/context.server';
 import { createLogger, type Log } from '../app/logger.server';
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { jobDefinitions } from '../jobs/index';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import { ensureDemoStore } from '../app/monitor/demo.server';
+import { merchantUrls } from '../app/monitor/orders.server';
+import { startWebhookWorker } from '../app/monitor/webhook-worker.server';
 import { createAppServer } from './app-server';
 
 // Bundled to build/node/server/main.js; the Remix build sits at build/index.js.
@@ -34,6 +37,9 @@ async function main() {
 
   const database = await openAndMigrate(config, log);
   const context = createAppContext({ config, db: database.db, log });
+  // Verifies queued webhooks, including any left by a previous process that died after its 200.
+  const webhookWorker = startWebhookWorker(context);
+  context.notifyWebhookQueued = webhookWorker.wake;
 
   let sandbox: RunningSandbox | null = null;
   if (config.sandbox.enabled) sandbox = await startSandbox({ config: config.sandbox, dataDir: config.dataDir, log });
@@ -46,6 +52,7 @@ async function main() {
   }).catch((error: NodeJS.ErrnoException) => fail(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
   log.info({ port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null }, 'listening');
 
   const scheduler: Scheduler | null = config.jobs ? startScheduler(context, jobDefinitions()) : null;
@@ -57,6 +64,7 @@ async function main() {
     log.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
     await scheduler?.stop();
     await app.drain(SHUTDOWN_GRACE_MS);
+    await webhookWorker.stop();
     await sandbox?.close();
     await database.close();
     log.info('stopped');
@@ -64,6 +72,18 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * The out-of-the-box demo: a `demo` store whose gateway is the sandbox, and the sandbox's demo
+ * merchant sending its webhooks to that store. The API key is printed on first start only.
+ */
+async function connectDemoStore(context: AppContext, sandbox: RunningSandbox, monitorUrl: string) {
+  const { config, log } = context;
+  const { store, apiKey, created } = await ensureDemoStore(context, { url: sandbox.url, ...config.sandbox.merchant });
+  const urls = merchantUrls(monitorUrl, store);
+  await sandbox.configureDemo({ webhookUrl: urls.notice_url, shop: { monitorUrl, storeSlug: store.slug, apiKey } });
+  if (created) log.info({ store: store.slug, apiKey, ...urls }, 'demo store created: this API key is shown once');
 }
 
 async function openAndMigrate(config: Config, log: Log) {
