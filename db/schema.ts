@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AuthTables } from './auth-schema';
 import type { MonitorTables } from './monitor-schema';
 
 /**
@@ -18,7 +19,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables {
+export interface Database extends MonitorTables, AuthTables {
   app_setting: AppSettingTable;
 }
 

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_create_app_setting';
 import * as m0002 from './0002_create_monitor_tables';
+import * as m0010 from './0010_create_auth_tables';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
   '0001_create_app_setting': m0001,
   '0002_create_monitor_tables': m0002,
+  '0010_create_auth_tables': m0010,
 };
