@@ -1,6 +1,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuthTables } from './auth-schema';
 import type { MonitorTables } from './monitor-schema';
+import type { ReconcileTables } from './reconcile-schema';
 
 /**
  * Table types for Kysely. Conventions (docs/decisions/0003-money-and-time.md):
@@ -19,7 +20,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables, AuthTables {
+export interface Database extends MonitorTables, AuthTables, ReconcileTables {
   app_setting: AppSettingTable;
 }
 

@@ -71,3 +71,23 @@ export const REQUERY_REASONS: ReadonlySet<AttentionReason> = new Set([
   'not_found_at_gateway',
   'stale_pending',
 ]);
+
+/** Reconciliation runs (app/monitor/reconcile.server.ts, sweep.server.ts). */
+export const RUN_KINDS = ['reconcile', 'sweep'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** What started a run (a verification made by a run has its own Trigger: 'schedule' or 'sweep'). */
+export const RUN_TRIGGERS = ['schedule', 'cli', 'button'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** `running` until it ends; `skipped` when another process held the job's lease. */
+export const RUN_STATUSES = ['running', 'ok', 'failed', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** One store's part of a run: `skipped` when its gateway was cooling down after failures. */
+export const RUN_STORE_STATUSES = ['ok', 'failed', 'skipped'] as const;
+export type RunStoreStatus = (typeof RUN_STORE_STATUSES)[number];
+
+/** What a run did to one order: a verification outcome, or a reason opened or resolved by time. */
+export const RUN_ITEM_OUTCOMES = [...VERIFICATION_OUTCOMES, 'reason_opened', 'reason_resolved', 'error'] as const;
+export type RunItemOutcome = (typeof RUN_ITEM_OUTCOMES)[number];
