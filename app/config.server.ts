@@ -43,6 +43,9 @@ const envSchema = z.object({
     .default('imp10000000'),
   JOBS: onOff.default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ADMIN_EMAIL: z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
+  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters').optional(),
+  COOKIE_SECURE: z.enum(['on', 'off', 'auto']).default('auto'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -55,6 +58,13 @@ export type SandboxConfig = {
   port: number;
   publicUrl: string | null;
   merchant: { impKey: string; impSecret: string; impCode: string };
+};
+
+export type AuthConfig = {
+  /** The first admin, created at start when there is no user at all (ADMIN_EMAIL/ADMIN_PASSWORD). */
+  firstAdmin: { email: string | null; password: string | null };
+  /** Marks the session, CSRF and flash cookies `Secure`: COOKIE_SECURE=on, or auto with an https PUBLIC_URL. */
+  cookieSecure: boolean;
 };
 
 export type Config = {
@@ -70,6 +80,7 @@ export type Config = {
   sandbox: SandboxConfig;
   jobs: boolean;
   logLevel: Env['LOG_LEVEL'];
+  auth: AuthConfig;
 };
 
 export class ConfigError extends Error {
@@ -125,6 +136,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
   const env = parseEnv(source);
   const dataDir = path.resolve(env.DATA_DIR);
   const database = databaseTarget(env.DATABASE_URL, dataDir);
+  if (env.ADMIN_PASSWORD && !env.ADMIN_EMAIL) throw new ConfigError('Invalid ADMIN_PASSWORD: set ADMIN_EMAIL too (the account it belongs to)');
   const { secret, generated } = resolveAppSecret(env.APP_SECRET, dataDir);
   return {
     nodeEnv: env.NODE_ENV,
@@ -144,5 +156,9 @@ export function loadConfig(source: EnvSource = process.env): Config {
     },
     jobs: env.JOBS === 'on',
     logLevel: env.LOG_LEVEL,
+    auth: {
+      firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },
+      cookieSecure: env.COOKIE_SECURE === 'on' || (env.COOKIE_SECURE === 'auto' && (env.PUBLIC_URL?.startsWith('https:') ?? false)),
+    },
   };
 }

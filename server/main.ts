@@ -9,6 +9,7 @@ import { migrateToLatest } from '../db/migrate';
 import { jobDefinitions } from '../jobs/index';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import { ensureFirstAdmin } from '../app/auth/users.server';
 import { ensureDemoStore } from '../app/monitor/demo.server';
 import { merchantUrls } from '../app/monitor/orders.server';
 import { startWebhookWorker } from '../app/monitor/webhook-worker.server';
@@ -37,6 +38,8 @@ async function main() {
 
   const database = await openAndMigrate(config, log);
   const context = createAppContext({ config, db: database.db, log });
+  // No user yet: the first admin from ADMIN_EMAIL/ADMIN_PASSWORD, or a generated password logged once.
+  await ensureFirstAdmin(context);
   // Verifies queued webhooks, including any left by a previous process that died after its 200.
   const webhookWorker = startWebhookWorker(context);
   context.notifyWebhookQueued = webhookWorker.wake;

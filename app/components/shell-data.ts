@@ -1,0 +1,17 @@
+import { useRouteLoaderData } from '@remix-run/react';
+import type { Flash } from '../auth/flash';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
+
+/** What the root loader gives every page: language, this visitor's CSRF token, a pending flash. */
+export type ShellData = {
+  locale: Locale;
+  csrfToken: string;
+  flash: Flash | null;
+};
+
+const fallback: ShellData = { locale: DEFAULT_LOCALE, csrfToken: '', flash: null };
+
+/** Root loader data; defaults while the root loader itself failed (error pages). */
+export function useShellData(): ShellData {
+  return (useRouteLoaderData('root') as ShellData | undefined) ?? fallback;
+}

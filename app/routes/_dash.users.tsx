@@ -1,0 +1,231 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useLoaderData } from '@remix-run/react';
+import { z } from 'zod';
+import { redirectWithFlash } from '~/auth/flash.server';
+import { authorizeAction, requireRole } from '~/auth/guard.server';
+import { PASSWORD_MIN_LENGTH } from '~/auth/password.server';
+import { ROLES } from '~/auth/roles';
+import { changeUserRole, createUser, listUsers, revokeSessionsOf, setUserDisabled, type UserErrorReason } from '~/auth/users.server';
+import { CsrfInput } from '~/components/csrf-input';
+import { useDashUser } from '~/components/dash-shell';
+import { EmptyState } from '~/components/empty-state';
+import { Field, SelectField } from '~/components/field';
+import { PageHeader } from '~/components/page-header';
+import { SubmitButton } from '~/components/submit-button';
+import { AppError } from '~/errors';
+import { formatDateTime } from '~/i18n/format';
+import { pageMeta } from '~/i18n/meta';
+import { useLocale, useT } from '~/i18n/use-t';
+
+export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
+
+export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'users.title');
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireRole(request, context, 'admin');
+  return { users: await listUsers(context), passwordMin: PASSWORD_MIN_LENGTH };
+}
+
+const userId = z.coerce.number().int().positive();
+const intentSchema = z.discriminatedUnion('intent', [
+  z.object({
+    intent: z.literal('create'),
+    email: z.string().max(320),
+    role: z.enum(ROLES),
+    password: z.string().max(1024).transform((v) => (v === '' ? null : v)),
+  }),
+  z.object({ intent: z.literal('role'), userId, role: z.enum(ROLES) }),
+  z.object({ intent: z.literal('disable'), userId }),
+  z.object({ intent: z.literal('enable'), userId }),
+  z.object({ intent: z.literal('revoke'), userId }),
+]);
+
+type CreateFailure = { intent: 'create'; error: UserErrorReason | 'bad_input'; email: string; role: string };
+type CreateSuccess = { intent: 'created'; email: string; generatedPassword: string | null };
+
+function reasonOf(error: unknown): UserErrorReason | null {
+  if (error instanceof AppError && typeof error.details?.reason === 'string') return error.details.reason as UserErrorReason;
+  return null;
+}
+
+/** Admin only. One form per intent; every change is audited by the domain function. */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { user, form } = await authorizeAction(request, context, 'admin');
+  const parsed = intentSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    return data<CreateFailure>({ intent: 'create', error: 'bad_input', email: '', role: 'viewer' }, { status: 400 });
+  }
+  const input = parsed.data;
+  const ip = context.clientIp;
+  const emailOf = (id: number) => listUsers(context).then((all) => all.find((u) => u.id === id)?.email ?? `#${id}`);
+  try {
+    switch (input.intent) {
+      case 'create': {
+        const created = await createUser(context, user, { email: input.email, role: input.role, password: input.password }, ip);
+        if (created.generatedPassword) {
+          // Shown once in this response; never put in a cookie or a log.
+          return data<CreateSuccess>({ intent: 'created', email: created.user.email, generatedPassword: created.generatedPassword });
+        }
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.created', params: { email: created.user.email } });
+      }
+      case 'role':
+        await changeUserRole(context, user, input.userId, input.role, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.roleChanged', params: { email: await emailOf(input.userId), role: input.role } });
+      case 'disable':
+        await setUserDisabled(context, user, input.userId, true, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.disabledDone', params: { email: await emailOf(input.userId) } });
+      case 'enable':
+        await setUserDisabled(context, user, input.userId, false, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.enabledDone', params: { email: await emailOf(input.userId) } });
+      case 'revoke': {
+        const count = await revokeSessionsOf(context, user, input.userId, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.revokedDone', params: { email: await emailOf(input.userId), count } });
+      }
+    }
+  } catch (error) {
+    const reason = reasonOf(error);
+    if (!reason || !(error instanceof AppError)) throw error;
+    if (input.intent === 'create') {
+      return data<CreateFailure>({ intent: 'create', error: reason, email: input.email, role: input.role }, { status: error.status });
+    }
+    return redirectWithFlash('/users', context, { kind: 'error', key: `users.error.${reason}`, params: { min: PASSWORD_MIN_LENGTH } });
+  }
+}
+
+export default function Users() {
+  const t = useT();
+  const locale = useLocale();
+  const me = useDashUser();
+  const { users, passwordMin } = useLoaderData<typeof loader>();
+  const result = useActionData<CreateFailure | CreateSuccess>();
+  const failure = result?.intent === 'create' ? result : null;
+  const created = result?.intent === 'created' ? result : null;
+  const roleOptions = ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }));
+
+  return (
+    <>
+      <PageHeader title={t('users.title')} description={t('users.intro')} />
+
+      {created?.generatedPassword ? (
+        <section className="callout callout-warning" role="status" data-testid="generated-password">
+          <h2>{t('users.generatedTitle', { email: created.email })}</h2>
+          <p>
+            <code className="secret">{created.generatedPassword}</code>
+          </p>
+          <p className="small">{t('users.generatedBody')}</p>
+        </section>
+      ) : null}
+
+      <section className="card">
+        <h2>{t('users.createTitle')}</h2>
+        <Form method="post" className="inline-form" data-testid="create-user-form">
+          <CsrfInput />
+          <input type="hidden" name="intent" value="create" />
+          <Field
+            label={t('users.email')}
+            name="email"
+            type="email"
+            required
+            autoComplete="off"
+            defaultValue={failure?.email}
+            error={failure && (failure.error === 'invalid_email' || failure.error === 'email_taken') ? t(`users.error.${failure.error}`) : undefined}
+          />
+          <SelectField label={t('users.role')} name="role" defaultValue={failure?.role ?? 'viewer'} options={roleOptions} />
+          <Field
+            label={t('users.password')}
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            minLength={passwordMin}
+            hint={t('users.passwordHint', { min: passwordMin })}
+            error={failure?.error === 'weak_password' ? t('users.error.weak_password', { min: passwordMin }) : undefined}
+          />
+          <SubmitButton match={{ intent: 'create' }} pendingLabel={t('users.creating')}>
+            {t('users.create')}
+          </SubmitButton>
+        </Form>
+        {failure && !['invalid_email', 'email_taken', 'weak_password'].includes(failure.error) ? (
+          <p className="form-error" role="alert">
+            {t(`users.error.${failure.error}`, { min: passwordMin })}
+          </p>
+        ) : null}
+      </section>
+
+      {users.length === 0 ? (
+        <EmptyState title={t('users.emptyTitle')}>{t('users.emptyBody')}</EmptyState>
+      ) : (
+        <table className="data-table" data-testid="users-table">
+          <thead>
+            <tr>
+              <th>{t('users.colEmail')}</th>
+              <th>{t('users.colRole')}</th>
+              <th>{t('users.colStatus')}</th>
+              <th>{t('users.colLastSignIn')}</th>
+              <th className="num">{t('users.colSessions')}</th>
+              <th>{t('users.colActions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => {
+              const id = String(u.id);
+              const isMe = me?.id === u.id;
+              return (
+                <tr key={u.id} data-testid={`user-row-${u.email}`} className={u.disabled ? 'row-muted' : undefined}>
+                  <td>
+                    {u.email} {isMe ? <span className="badge">{t('users.you')}</span> : null}
+                  </td>
+                  <td>
+                    <Form method="post" className="row-form">
+                      <CsrfInput />
+                      <input type="hidden" name="intent" value="role" />
+                      <input type="hidden" name="userId" value={id} />
+                      <select name="role" defaultValue={u.role} aria-label={t('users.colRole')}>
+                        {roleOptions.map((o) => (
+                          <option key={o.value} value={o.value}>
+                            {o.label}
+                          </option>
+                        ))}
+                      </select>
+                      <SubmitButton variant="secondary" match={{ intent: 'role', userId: id }} pendingLabel={t('form.saving')}>
+                        {t('users.changeRole')}
+                      </SubmitButton>
+                    </Form>
+                  </td>
+                  <td>
+                    <span className={`badge ${u.disabled ? 'badge-muted' : 'badge-ok'}`}>{u.disabled ? t('users.disabled') : t('users.active')}</span>
+                  </td>
+                  <td>{u.lastSignInAt ? formatDateTime(locale, u.lastSignInAt) : t('users.never')}</td>
+                  <td className="num">{u.activeSessions}</td>
+                  <td className="actions">
+                    <Form method="post" className="row-form">
+                      <CsrfInput />
+                      <input type="hidden" name="intent" value="revoke" />
+                      <input type="hidden" name="userId" value={id} />
+                      <SubmitButton variant="secondary" match={{ intent: 'revoke', userId: id }} pendingLabel={t('form.saving')} disabled={u.activeSessions === 0}>
+                        {t('users.revoke')}
+                      </SubmitButton>
+                    </Form>
+                    {isMe ? null : (
+                      <Form method="post" className="row-form">
+                        <CsrfInput />
+                        <input type="hidden" name="intent" value={u.disabled ? 'enable' : 'disable'} />
+                        <input type="hidden" name="userId" value={id} />
+                        <SubmitButton
+                          variant={u.disabled ? 'secondary' : 'danger'}
+                          match={{ intent: u.disabled ? 'enable' : 'disable', userId: id }}
+                          pendingLabel={t('form.saving')}
+                        >
+                          {u.disabled ? t('users.enable') : t('users.disable')}
+                        </SubmitButton>
+                      </Form>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
