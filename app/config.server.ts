@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /**
@@ -23,6 +24,11 @@ const databaseUrlSchema = z
     message: 'must be file:PATH, a file path, or postgres://user:pass@host/db',
   });
 
+const cronSchema = z
+  .string()
+  .trim()
+  .refine((value) => cron.validate(value), { message: 'must be a cron expression like "* * * * *" (minute hour day month weekday, seconds optional)' });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: portSchema.default(3000),
@@ -42,6 +48,8 @@ const envSchema = z.object({
     .regex(/^imp\d{8}$/, 'must look like imp12345678')
     .default('imp10000000'),
   JOBS: onOff.default('on'),
+  RECONCILE_CRON: cronSchema.default('* * * * *'),
+  SWEEP_CRON: cronSchema.default('0 * * * *'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_EMAIL: z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters').optional(),
@@ -79,6 +87,9 @@ export type Config = {
   appSecretGenerated: boolean;
   sandbox: SandboxConfig;
   jobs: boolean;
+  /** node-cron expressions of the re-query job and the reverse sweep (validated at start). */
+  reconcileCron: string;
+  sweepCron: string;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
 };
@@ -155,6 +166,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
       merchant: { impKey: env.SANDBOX_IMP_KEY, impSecret: env.SANDBOX_IMP_SECRET, impCode: env.SANDBOX_IMP_CODE },
     },
     jobs: env.JOBS === 'on',
+    reconcileCron: env.RECONCILE_CRON,
+    sweepCron: env.SWEEP_CRON,
     logLevel: env.LOG_LEVEL,
     auth: {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },
