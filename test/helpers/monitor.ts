@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
@@ -29,6 +30,15 @@ export type MonitorHarness = {
   close: () => Promise<void>;
 };
 
+/** A loopback port nothing listens on (fetch refuses "bad ports" like 9, so pick a real one). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** A real monitor context on a fresh SQLite file: what server/main.ts builds, with a test clock. */
 export async function createMonitorHarness(options: { clock?: Clock; publicUrl?: string } = {}): Promise<MonitorHarness> {
   const t = await createTestDb();
@@ -40,6 +50,7 @@ export async function createMonitorHarness(options: { clock?: Clock; publicUrl?:
     ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : {}),
   });
   const ctx = createAppContext({ config, db: t.db, log: pino({ level: 'silent' }), now: clock.now });
+  const downUrl = `http://127.0.0.1:${await closedPort()}`;
   let n = 0;
   return {
     t,
@@ -55,7 +66,7 @@ export async function createMonitorHarness(options: { clock?: Clock; publicUrl?:
           impKey: 'sandbox_imp_key',
           impSecret: 'sandbox_imp_secret',
           // A closed port: the gateway is "down" unless a test points the store at the sandbox.
-          apiBaseUrl: 'http://127.0.0.1:9',
+          apiBaseUrl: downUrl,
           ...input,
         },
       ),
