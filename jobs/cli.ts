@@ -5,6 +5,7 @@ import { createStore, listAllStores, rotateStoreKey } from '../app/monitor/store
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { jobDefinitions } from './index';
+import { JOB_USAGE, jobCommand } from './reconcile-cli';
 
 /**
  * Command-line entry: `node build/node/jobs/cli.js <command> [...]`, wrapped by npm scripts
@@ -16,14 +17,16 @@ const USAGE = `usage:
             [--mismatch-policy flag|auto_cancel|approval]
   store list
   store rotate-key --slug S
+${JOB_USAGE}
   jobs`;
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === 'jobs') {
-    for (const job of jobDefinitions()) console.log(`${job.name}\t${job.schedule}`);
+    for (const job of jobDefinitions(loadConfig())) console.log(`${job.name}\t${job.schedule}`);
     return 0;
   }
+  if (group === 'reconcile' || group === 'sweep') return jobCommand(group, argv.slice(1));
   if (group !== 'store') {
     console.error(USAGE);
     return 2;

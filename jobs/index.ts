@@ -1,6 +1,28 @@
+import type { Config } from '../app/config.server';
+import { runReconcile } from '../app/monitor/reconcile.server';
+import { runSweep } from '../app/monitor/sweep.server';
 import type { JobDefinition } from './scheduler';
 
-/** Every scheduled job of the monitor. Later issues add reconciliation and the sweep. */
-export function jobDefinitions(): JobDefinition[] {
-  return [];
+/**
+ * Every scheduled job of the monitor, on the schedules from the configuration. Each takes the
+ * job's database lease itself, so any number of instances may run the scheduler (JOBS=on): one
+ * runs, the others record a `skipped` run.
+ */
+export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron'>): JobDefinition[] {
+  return [
+    {
+      name: 'reconcile',
+      schedule: config.reconcileCron,
+      run: async (ctx) => {
+        await runReconcile(ctx, { trigger: 'schedule', startedBy: 'scheduler' });
+      },
+    },
+    {
+      name: 'sweep',
+      schedule: config.sweepCron,
+      run: async (ctx) => {
+        await runSweep(ctx, { trigger: 'schedule', startedBy: 'scheduler' });
+      },
+    },
+  ];
 }

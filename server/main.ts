@@ -58,7 +58,7 @@ async function main() {
   if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
   log.info({ port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null }, 'listening');
 
-  const scheduler: Scheduler | null = config.jobs ? startScheduler(context, jobDefinitions()) : null;
+  const scheduler: Scheduler | null = config.jobs ? startScheduler(context, jobDefinitions(config)) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {

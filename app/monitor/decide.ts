@@ -166,6 +166,9 @@ export function decide(input: DecideInput): Decision {
   }
   // A settled gateway answer explains any flag oddity: recorded, but nothing left to chase.
   resolve.push('missing_flag', 'flag_contradicts_gateway');
+  // The gateway knows a payment: the order is not stale; a vbank that left `ready` is not overdue.
+  resolve.push('stale_pending');
+  if (judged.status !== 'vbank_issued') resolve.push('vbank_overdue');
 
   const from = order.status;
   const to = judged.status;

@@ -216,6 +216,8 @@ async function applyObservation(
       redirectFlag: input.redirectFlag,
       ownAction: input.ownAction,
     });
+    // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
+    if (input.trigger === 'webhook') decision.resolve.push('redirect_without_webhook');
 
     const before = new Set((await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason));
     const openedNow: AttentionReason[] = [];
