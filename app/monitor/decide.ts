@@ -45,6 +45,8 @@ export type DecideInput = {
   redirectFlag?: RedirectFlag | null;
   /** The change was caused by our own cancel (policy or operator), so it is not a late change. */
   ownAction?: boolean;
+  /** The redirect said the process failed (flag false or an error_code). */
+  redirectClaimsFailure?: boolean;
 };
 
 export type ReasonToOpen = { reason: AttentionReason; detail: string };
@@ -133,6 +135,11 @@ export function decide(input: DecideInput): Decision {
   resolve.push('unverified');
 
   if (observation.kind === 'not_found') {
+    // The buyer's window failed before any payment existed (bad PG setup, pressed X, F1002):
+    // the gateway confirms there is no money, so the claimed failure is safe to accept.
+    if (input.redirectClaimsFailure && order.status === 'pending') {
+      return { status: 'failed', outcome: 'not_found', open: [], resolve: [...resolve, 'not_found_at_gateway', 'missing_flag'], settled: true, payment: null };
+    }
     open.push({ reason: 'not_found_at_gateway', detail: 'the gateway does not know this payment' });
     return { status: order.status, outcome: 'not_found', open, resolve, settled: false, payment: null };
   }

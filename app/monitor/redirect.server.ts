@@ -140,6 +140,7 @@ async function decideRedirect(
       merchantUid: parsed.merchantUid,
       redirectHitId: args.hitId,
       redirectFlag: parsed.flag,
+      redirectClaimsFailure: parsed.flag.value === false || parsed.errorCode !== null,
       timeoutMs: REDIRECT_GATEWAY_TIMEOUT_MS,
     });
     if (!result.settled || !result.merchantUid || !result.status) return { kind: 'confirming', merchantUid: result.merchantUid };

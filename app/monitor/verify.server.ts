@@ -25,6 +25,8 @@ export type VerifyInput = {
   redirectHitId?: number | null;
   webhookDeliveryId?: number | null;
   redirectFlag?: RedirectFlag | null;
+  /** The redirect said the process failed (flag false or an error_code). */
+  redirectClaimsFailure?: boolean;
   /** Our own cancel caused what the gateway now says. */
   ownAction?: boolean;
   prefetched?: Prefetched;
@@ -214,6 +216,7 @@ async function applyObservation(
       },
       observation: args.observation,
       redirectFlag: input.redirectFlag,
+      redirectClaimsFailure: input.redirectClaimsFailure,
       ownAction: input.ownAction,
     });
     // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.

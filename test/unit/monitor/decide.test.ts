@@ -124,3 +124,22 @@ describe('decide', () => {
     expect(second.open).toEqual([]);
   });
 });
+
+describe('decide: a failure the gateway confirms by knowing no payment', () => {
+  it('fails a pending order when the redirect claims failure and the gateway has nothing', () => {
+    const d = decide({ order: order(), observation: { kind: 'not_found' }, redirectFlag: { kind: 'imp_success', value: false }, redirectClaimsFailure: true });
+    expect(d).toMatchObject({ status: 'failed', outcome: 'not_found', settled: true, open: [] });
+  });
+
+  it('never downgrades a settled order on such a claim', () => {
+    const d = decide({ order: order({ status: 'paid', impUid: 'imp_000000000001' }), observation: { kind: 'not_found' }, redirectClaimsFailure: true });
+    expect(d.status).toBe('paid');
+    expect(d.open.map((o) => o.reason)).toEqual(['not_found_at_gateway']);
+  });
+
+  it('keeps chasing when the redirect claims nothing', () => {
+    const d = decide({ order: order(), observation: { kind: 'not_found' }, redirectFlag: { kind: 'none', value: null } });
+    expect(d.status).toBe('pending');
+    expect(d.open.map((o) => o.reason)).toEqual(['missing_flag', 'not_found_at_gateway']);
+  });
+});
