@@ -22,6 +22,8 @@ export default function handleRequest(
 ) {
   const nonce = createNonce();
   applyDocumentSecurityHeaders(responseHeaders, nonce);
+  // Pages carry a CSRF token and per-user data: never cached unless a route says otherwise.
+  if (!responseHeaders.has('Cache-Control')) responseHeaders.set('Cache-Control', 'private, no-store');
   // Bots get the whole document at once; browsers get the shell as soon as it is ready.
   const waitForAll = isbot(request.headers.get('user-agent') ?? '') || remixContext.isSpaMode;
   return new Promise<Response>((resolve, reject) => {

@@ -26,7 +26,7 @@ export function formatDateTime(locale: Locale, iso: string | null): string {
     });
     dateTimeFormats.set(locale, format);
   }
-  return format.format(date);
+  return format.format(date).replace(', ', ' ');
 }
 
 export function formatNumber(locale: Locale, value: number): string {
