@@ -163,7 +163,8 @@ export function decide(input: DecideInput): Decision {
   if (judged.status === 'cancelled') resolve.push('amount_mismatch');
 
   if (flag && flag.kind !== 'none' && flag.value !== null) {
-    const gatewaySaysOk = judged.status === 'paid' || judged.status === 'vbank_issued';
+    // The flag describes the process, not the amount: compare it with the gateway's own status.
+    const gatewaySaysOk = payment.status === 'paid' || (payment.status === 'ready' && judged.status !== 'failed');
     if (flag.value !== gatewaySaysOk) {
       open.push({
         reason: 'flag_contradicts_gateway',

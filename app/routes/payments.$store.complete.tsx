@@ -1,4 +1,4 @@
-import { data, redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { data, redirect, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
 import { rawQueryOf } from '~/http.server';
 import { captureRedirect } from '~/monitor/redirect.server';
@@ -26,6 +26,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       return data({ kind: 'error' as const, message: outcome.message }, { status: 404, headers: noStore });
   }
 }
+
+// The confirming page's Refresh and no-store headers come from the loader.
+export const headers: HeadersFunction = ({ loaderHeaders }) => loaderHeaders;
 
 export const meta: MetaFunction = () => [{ title: '결제 확인 중 · Confirming your payment' }];
 

@@ -100,3 +100,15 @@ export async function callRoute(
     throw thrown;
   }
 }
+
+/** Calls a sandbox control (`/__sandbox/...`) and returns its `response`, failing loudly otherwise. */
+export async function sandboxControl<T = unknown>(sandboxUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${sandboxUrl}/__sandbox/${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await response.json()) as { code: number; message: string | null; response: T };
+  if (!response.ok || json.code !== 0) throw new Error(`sandbox ${method} ${path}: HTTP ${response.status} ${json.message}`);
+  return json.response;
+}
