@@ -90,7 +90,8 @@ export function classifyTransportError(error: unknown, context: { timedOut: bool
     return { kind: 'indeterminate', httpStatus: null, code: null, message: `no answer within ${context.timeoutMs} ms`, notFound: false };
   }
   const codes = errorCodes(error);
-  const notSent = codes.some((code) => NOT_SENT_CODES.has(code));
+  // fetch refuses blocked ports (e.g. 9, "bad port") before opening any connection.
+  const notSent = codes.some((code) => NOT_SENT_CODES.has(code)) || causeMessage(error) === 'bad port';
   const detail = [describe(error), ...codes.filter((c) => !describe(error).includes(c))].join(' ');
   return {
     kind: notSent ? 'retryable' : 'indeterminate',
@@ -99,6 +100,11 @@ export function classifyTransportError(error: unknown, context: { timedOut: bool
     message: `network error: ${detail}`,
     notFound: false,
   };
+}
+
+function causeMessage(error: unknown): string | null {
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : null;
+  return cause instanceof Error ? cause.message : null;
 }
 
 function describe(error: unknown): string {

@@ -62,6 +62,7 @@ describe('classifyTransportError', () => {
     ['connection refused', connectionRefused(), false, 'retryable'],
     ['connection refused (happy eyeballs aggregate)', aggregate(), false, 'retryable'],
     ['DNS failure', dns(), false, 'retryable'],
+    ['a port fetch blocks (9)', new TypeError('fetch failed', { cause: new Error('bad port') }), false, 'retryable'],
     ['socket closed after sending', socketClosed(), false, 'indeterminate'],
     ['something else', 'weird', false, 'indeterminate'],
   ])('%s → %s', (_name, error, timedOut, kind) => {
