@@ -8,7 +8,8 @@ import { toStore, type Store } from './stores.server';
 import { toDbTime } from './time';
 import { observe, verifyPayment, type MonitorDeps, type Prefetched } from './verify.server';
 
-export const WEBHOOK_JOB_LEASE_MS = 60_000;
+// Short, so jobs held by a process that died are picked up again soon; a job run twice is harmless.
+export const WEBHOOK_JOB_LEASE_MS = 15_000;
 const RETRY_DELAYS_S = [5, 30, 120, 600, 1800];
 
 export type WorkerOptions = { batchSize?: number; storeConcurrency?: number; pollMs?: number };
