@@ -133,9 +133,11 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
     } catch (thrown) {
       clearTimeout(timer);
       const error = classifyTransportError(thrown, { timedOut, timeoutMs });
-      // Headers arrived but the body did not: say so, and keep the status we saw.
-      if (status !== null) error.message = `HTTP ${status} but the body never arrived: ${error.message}`;
-      if (status !== null) error.httpStatus = status;
+      if (status !== null) {
+        // Headers arrived but the body did not: say so, and keep the status we saw.
+        error.message = `HTTP ${status} but the body never arrived: ${error.message}`;
+        error.httpStatus = status;
+      }
       return { meta: meta(status), text: null, answer: { ok: false, error } };
     }
   }
@@ -380,6 +382,8 @@ function requireMinor(value: number, name: string, currency: string): number {
 }
 
 function segment(value: string, name: string): string {
+  // URLs resolve "." and ".." segments away (even percent-encoded), so such an id cannot be asked for.
+  if (value === '.' || value === '..') throw new RangeError(`${name} cannot be "${value}"`);
   return encodeURIComponent(requireText(value, name));
 }
 

@@ -153,12 +153,13 @@ export type CancelInput = {
 };
 
 /**
- * A typed Iamport V1 REST client: the only code that speaks Iamport's wire format.
+ * A typed Iamport V1 REST client: the only code that speaks Iamport's wire format. Built by
+ * `createIamportClient` (client.ts); decision 0110 explains the choices.
  *
  * Guarantees:
  * - Every answer is a `GatewayResult`: `ok` only for a 2xx whose envelope has `code === 0` and
  *   whose payload matches the zod wire schema; otherwise a classified `GatewayError`
- *   (`retryable` | `rejected` | `indeterminate`, see types.ts) with HTTP status, code and message.
+ *   (`retryable` | `rejected` | `indeterminate`, see `GatewayErrorKind`) with HTTP status, code and message.
  *   Bodies are parsed whatever the status; one that is not JSON or not the expected shape is an
  *   error too, its text kept in `meta.rawText`.
  * - `meta` records every exchange of the operation (`calls` when there were several: 401 retry,
@@ -170,8 +171,9 @@ export type CancelInput = {
  *   once with a fresh token.
  * - Every HTTP exchange is bounded by `timeoutMs`.
  *
- * It never: throws for anything the gateway or the network does (only for invalid arguments,
- * as RangeError); retries anything except that single 401 retry (a timed-out cancel may have
+ * It never: throws for anything the gateway or the network does (only for arguments that cannot
+ * be sent: an empty or "."/".." id, a fractional minor amount, a cancel amount of 0, as RangeError,
+ * so validate ids taken from untrusted evidence first); retries anything except that single 401 retry (a timed-out cancel may have
  * happened, so it is `indeterminate`, not retried); rounds money; puts the key, the secret or an
  * access token into `meta`; reads `process.env` or logs.
  */

@@ -321,6 +321,7 @@ describe('look-ups and their wire formats', () => {
   it('refuses arguments that cannot be sent', async () => {
     const { client } = setup(() => ok(liveCardPayment));
     expect(() => client.getPayment('')).toThrow(RangeError);
+    expect(() => client.findPayment('..')).toThrow(RangeError);
     await expect(client.getPayments(['imp_1', ' '])).rejects.toThrow(RangeError);
     expect(() => client.listPaymentsByStatus('paid', { limit: 1001 })).toThrow(RangeError);
     expect(() => client.prepare({ merchantUid: 'm', amount: 10.5 })).toThrow(RangeError);
