@@ -9,7 +9,7 @@
 export type CallOutcome = {
   ok: boolean;
   error?: { kind: string; message: string; notFound: boolean; httpStatus?: number | null };
-  meta?: { calls?: unknown[]; tokenCalls?: unknown[] } | null;
+  meta?: { method?: string; path?: string; calls?: unknown[]; tokenCalls?: { method?: string; path?: string }[] } | null;
 };
 
 export type Manners = {
@@ -47,11 +47,27 @@ export function isTransient(result: CallOutcome): boolean {
   return isFailure(result) && (result.error?.kind === 'retryable' || result.error?.kind === 'indeterminate');
 }
 
-/** How many HTTP requests an operation cost: its data exchanges plus any token requests it waited for. */
-export function httpCallsOf(result: CallOutcome): number {
-  const calls = result.meta?.calls;
-  const data = Array.isArray(calls) && calls.length > 0 ? calls.length : 1;
-  return data + (result.meta?.tokenCalls?.length ?? 0);
+/**
+ * How many HTTP requests an operation cost: its data exchanges plus the token requests it waited
+ * for. Concurrent operations share one token request (the client lists it on each of them):
+ * pass the same `seenTokens` to count it once.
+ */
+export function httpCallsOf(result: CallOutcome, seenTokens?: WeakSet<object>): number {
+  const meta = result.meta;
+  const tokens = meta?.tokenCalls ?? [];
+  let tokenRequests = 0;
+  for (const call of tokens) {
+    if (seenTokens && typeof call === 'object' && call !== null) {
+      if (seenTokens.has(call)) continue;
+      seenTokens.add(call);
+    }
+    tokenRequests++;
+  }
+  if (Array.isArray(meta?.calls) && meta.calls.length > 0) return meta.calls.length + tokenRequests;
+  // When the token request failed, it was the decisive (and only) exchange.
+  const last = tokens[tokens.length - 1];
+  const stoppedAtToken = last !== undefined && last.path === meta?.path && last.method === meta?.method;
+  return (stoppedAtToken ? 0 : 1) + tokenRequests;
 }
 
 /**
@@ -103,6 +119,11 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
 export type Breaker = {
   /** True once `threshold` operations failed in a row: make no more calls for this store in this run. */
   readonly isOpen: boolean;
+  /**
+   * The store's gateway is unavailable as a whole: the breaker opened, or every operation so far
+   * failed (a store with one batch and bad credentials never reaches the threshold).
+   */
+  readonly unavailable: boolean;
   /** The failure that opened it (or the latest one). */
   readonly lastError: string | null;
   readonly failuresInARow: number;
@@ -114,11 +135,15 @@ export type Breaker = {
 export function createBreaker(threshold: number): Breaker {
   let inARow = 0;
   let total = 0;
+  let answers = 0;
   let open = false;
   let lastError: string | null = null;
   return {
     get isOpen() {
       return open;
+    },
+    get unavailable() {
+      return open || (total > 0 && answers === 0);
     },
     get lastError() {
       return lastError;
@@ -132,6 +157,7 @@ export function createBreaker(threshold: number): Breaker {
     record(result) {
       if (!isFailure(result)) {
         inARow = 0;
+        answers++;
         return;
       }
       inARow++;

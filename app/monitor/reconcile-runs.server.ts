@@ -164,6 +164,7 @@ export function errorText(error: unknown): string {
 
 /** Wraps a registry so every operation's HTTP requests (token requests included) are counted. */
 export function countingRegistry(registry: GatewayRegistry, count: (calls: number) => void): GatewayRegistry {
+  const seenTokens = new WeakSet<object>();
   return {
     forStore(store, options) {
       const client = registry.forStore(store, options);
@@ -175,7 +176,7 @@ export function countingRegistry(registry: GatewayRegistry, count: (calls: numbe
             const out = (value as (...a: unknown[]) => unknown).apply(target, args);
             if (out instanceof Promise) {
               return out.then((result: unknown) => {
-                if (result && typeof result === 'object' && 'meta' in result) count(httpCallsOf(result as CallOutcome));
+                if (result && typeof result === 'object' && 'meta' in result) count(httpCallsOf(result as CallOutcome, seenTokens));
                 return result;
               });
             }
@@ -436,7 +437,7 @@ async function runStore(
   }
   await flush();
 
-  if (breaker.isOpen) {
+  if (breaker.unavailable) {
     const level = (cooldown?.level ?? 0) + 1;
     const until = new Date(deps.now().getTime() + cooldownMs(level, manners));
     const message = `gateway unavailable: ${breaker.lastError} (${breaker.failuresInARow} failed calls in a row; ${notReached} orders left for the next run${dryRun ? '' : `; scheduled runs pause until ${toDbTime(until)}`})`;

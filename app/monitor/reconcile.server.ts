@@ -142,10 +142,11 @@ async function requery(run: StoreRun, options: { all: boolean; limit: number }):
   });
 
   // A look-up that failed while the store's gateway otherwise answered is about those orders:
-  // verification records it as `unverified` and backs off. When the breaker opened, the gateway
-  // itself is the problem: the orders keep their next_check_at and nothing about them changes.
+  // verification records it as `unverified` and backs off. When the breaker opened or nothing
+  // answered at all, the gateway itself is the problem: the orders keep their next_check_at and
+  // nothing about them changes.
   for (const failed of failedLookups) {
-    if (run.breaker.isOpen) run.notReached(failed.orders.length);
+    if (run.breaker.unavailable) run.notReached(failed.orders.length);
     else await verifyChunk(run, failed.orders, failed.prefetched);
   }
   run.progress('requery', due.length, due.length);

@@ -138,7 +138,7 @@ async function sweepStore(run: StoreRun, options: SweepOptions): Promise<void> {
         if (!result.ok) {
           // No payment in the window is a 404 at some gateways; an empty page is the end.
           if (result.error.notFound) break;
-          if (!run.breaker.isOpen) run.fail(`listing ${status} payments failed: ${describeFailure(result)}; the next sweep covers this window again`);
+          if (!run.breaker.unavailable) run.fail(`listing ${status} payments failed: ${describeFailure(result)}; the next sweep covers this window again`);
           return;
         }
         const payments = result.value.payments;

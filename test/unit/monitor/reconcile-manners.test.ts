@@ -26,10 +26,17 @@ describe('failure classification', () => {
     expect(isTransient(result)).toBe(transient);
   });
 
-  it('counts data exchanges and token requests', () => {
-    expect(httpCallsOf({ ok: true, meta: {} })).toBe(1);
-    expect(httpCallsOf({ ok: true, meta: { tokenCalls: [{}] } })).toBe(2);
-    expect(httpCallsOf({ ok: true, meta: { calls: [{}, {}, {}], tokenCalls: [{}] } })).toBe(4);
+  it('counts data exchanges and token requests, a shared token request once', () => {
+    const token = { method: 'POST', path: '/users/getToken' };
+    const get = { method: 'GET', path: '/payments?imp_uid[]=imp_1' };
+    expect(httpCallsOf({ ok: true, meta: get })).toBe(1);
+    expect(httpCallsOf({ ok: true, meta: { ...get, tokenCalls: [token] } })).toBe(2);
+    expect(httpCallsOf({ ok: true, meta: { ...get, calls: [{}, {}, {}], tokenCalls: [token] } })).toBe(4);
+    // The token request failed: it was the only exchange.
+    expect(httpCallsOf({ ok: false, meta: { ...token, tokenCalls: [token] } })).toBe(1);
+    const seen = new WeakSet<object>();
+    expect(httpCallsOf({ ok: true, meta: { ...get, tokenCalls: [token] } }, seen)).toBe(2);
+    expect(httpCallsOf({ ok: true, meta: { ...get, tokenCalls: [token] } }, seen)).toBe(1);
   });
 });
 

@@ -1,0 +1,139 @@
+import type { OrderRow } from '../../db/monitor-schema';
+import type { JobDeps } from '~/monitor/reconcile-runs.server';
+import type { AttentionReason, OrderStatus } from '~/monitor/status';
+import type { Store } from '~/monitor/stores.server';
+import { startTestSandbox, type SandboxMerchant, type TestSandbox } from '../integration/iamport/sandbox-harness';
+import { createMonitorHarness, type MonitorHarness } from './monitor';
+
+/**
+ * A monitor on a fresh SQLite file and the Iamport sandbox in-process on an ephemeral port, both
+ * on one hand-moved clock, with a store whose gateway is a fresh sandbox merchant. Jobs get a
+ * `sleep` that returns at once (retries are counted, never waited for).
+ */
+export type ReconcileHarness = MonitorHarness & {
+  sb: TestSandbox;
+  merchant: SandboxMerchant;
+  store: Store;
+  /** Delays the jobs asked to wait between retries. */
+  slept: number[];
+  deps: (holder?: string) => JobDeps;
+  /** Another store on the same sandbox (its own merchant), or with broken credentials. */
+  addSandboxStore: (options?: { badSecret?: boolean }) => Promise<{ store: Store; merchant: SandboxMerchant }>;
+  closeAll: () => Promise<void>;
+};
+
+export async function createReconcileHarness(): Promise<ReconcileHarness> {
+  const h = await createMonitorHarness();
+  const sb = await startTestSandbox(h.clock);
+  const slept: number[] = [];
+  const addSandboxStore = async (options: { badSecret?: boolean } = {}) => {
+    const merchant = await sb.newMerchant();
+    const { store } = await h.addStore({
+      impCode: merchant.impCode,
+      impKey: merchant.impKey,
+      impSecret: options.badSecret ? 'not-the-secret' : merchant.impSecret,
+      apiBaseUrl: sb.url,
+    });
+    return { store, merchant };
+  };
+  const { store, merchant } = await addSandboxStore();
+  return {
+    ...h,
+    sb,
+    merchant,
+    store,
+    slept,
+    addSandboxStore,
+    deps: (holder = 'test-process') => ({
+      ...h.ctx,
+      holder,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    }),
+    closeAll: async () => {
+      await sb.close();
+      await h.close();
+    },
+  };
+}
+
+export type SeedOrder = {
+  merchantUid: string;
+  impUid: string | null;
+  amount: number;
+  status?: OrderStatus;
+  reasons?: AttentionReason[];
+  /** Default: now (due). */
+  nextCheckAt?: Date | null;
+  source?: 'api' | 'evidence';
+};
+
+/**
+ * Ambiguous orders straight into the database, as verification would have left them after the
+ * gateway failed (status pending, `unverified` open, a check due now), in bulk.
+ */
+export async function seedOrders(h: MonitorHarness, store: Store, orders: SeedOrder[]): Promise<OrderRow[]> {
+  const at = h.clock.now().toISOString();
+  const rows: OrderRow[] = [];
+  for (let i = 0; i < orders.length; i += 500) {
+    const slice = orders.slice(i, i + 500);
+    const inserted = await h.t.db
+      .insertInto('order')
+      .values(
+        slice.map((o) => ({
+          store_id: store.id,
+          merchant_uid: o.merchantUid,
+          expected_amount: o.amount,
+          currency: 'KRW',
+          name: null,
+          source: o.source ?? 'api',
+          status: o.status ?? 'pending',
+          imp_uid: o.impUid,
+          gateway_status: null,
+          paid_amount: null,
+          cancel_amount: null,
+          pay_method: null,
+          pg_provider: null,
+          buyer_name: null,
+          vbank_due_at: null,
+          prepared_at: null,
+          created_at: at,
+          updated_at: at,
+          paid_at: null,
+          last_checked_at: null,
+          next_check_at: o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
+          open_reason_count: (o.reasons ?? ['unverified']).length,
+        })),
+      )
+      .returningAll()
+      .execute();
+    const reasons = inserted.flatMap((row, j) =>
+      (slice[j]!.reasons ?? ['unverified']).map((reason) => ({ order_id: row.id, reason, opened_at: at, detail: 'seeded', resolved_at: null, resolved_by: null, resolution_note: null })),
+    );
+    for (let k = 0; k < reasons.length; k += 500) await h.t.db.insertInto('attention_reason').values(reasons.slice(k, k + 500)).execute();
+    rows.push(...inserted);
+  }
+  return rows;
+}
+
+export async function orderOf(h: MonitorHarness, storeId: number, merchantUid: string): Promise<OrderRow> {
+  return h.t.db.selectFrom('order').selectAll().where('store_id', '=', storeId).where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+}
+
+export async function openReasonsOf(h: MonitorHarness, orderId: number): Promise<string[]> {
+  const rows = await h.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', orderId).where('resolved_at', 'is', null).orderBy('reason').execute();
+  return rows.map((r) => r.reason);
+}
+
+/** A webhook as Iamport would post it, captured and then verified by the worker. */
+export function webhookRequest(storeSlug: string, body: Record<string, string>) {
+  return {
+    storeSlug,
+    contentType: 'application/json',
+    headers: [['content-type', 'application/json']] as [string, string][],
+    body: new TextEncoder().encode(JSON.stringify(body)),
+    tooLarge: false,
+    ip: '52.78.100.19',
+  };
+}
