@@ -130,6 +130,8 @@ export type StoreRun = {
   /** A failure about one order: recorded on its item, counted, logged a few times per store. */
   orderError: (item: Omit<RunItemInput, 'outcome' | 'error'>, error: unknown) => Promise<void>;
   settled: () => void;
+  /** Something examined that needed no item (a listed payment that agrees with us). */
+  countExamined: (n: number) => void;
   notReached: (n: number) => void;
   setWindow: (from: string, to: string) => void;
   /** The window was covered completely: the next run of this kind may start after it. */
@@ -396,6 +398,9 @@ async function runStore(
     },
     settled: () => {
       settled++;
+    },
+    countExamined: (n) => {
+      examinedWithoutOrder += n;
     },
     notReached: (n) => {
       notReached += n;

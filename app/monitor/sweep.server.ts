@@ -159,7 +159,8 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
     const order: OrderRow | undefined = orders.get(payment.merchantUid);
     const verdict = classifySweptPayment(payment, order ? { status: order.status as OrderStatus, impUid: order.imp_uid, expectedAmount: order.expected_amount, currency: order.currency } : null);
     if (verdict.kind === 'agrees' || verdict.kind === 'ignored') {
-      if (order) run.settled();
+      run.countExamined(1);
+      if (verdict.kind === 'agrees') run.settled();
       continue;
     }
     const base = { orderId: order?.id ?? null, merchantUid: payment.merchantUid, impUid: payment.impUid, statusBefore: (order?.status ?? null) as OrderStatus | null };
@@ -184,6 +185,7 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
         orderId = result.orderId;
         statusAfter = result.status;
         outcome = result.outcome;
+        if (result.settled) run.settled();
         if (!order && result.openReasons.includes('unknown_order')) opened.push('unknown_order');
       }
       if (orderId !== null && (await openTimedReason(deps, orderId, 'orphan_payment', verdict.detail))) opened.push('orphan_payment');
