@@ -44,8 +44,9 @@ function exists(file: string): boolean {
 function sampleUrl(id: string): { url: string; params: Record<string, string> } {
   const params: Record<string, string> = {};
   const segments: string[] = [];
-  for (const raw of id.replace(/\[\.\]/g, '\u0000').split('.')) {
-    const segment = raw.replace(/\u0000/g, '.').replace(/_$/, '');
+  // `[.]` is an escaped dot inside a segment (`sitemap[.]xml`), not a separator.
+  for (const raw of id.split(/(?<!\[)\.(?!\])/)) {
+    const segment = raw.replace(/\[\.\]/g, '.').replace(/_$/, '');
     if (segment.startsWith('_') || segment === '') continue;
     if (segment === '$') {
       params['*'] = 'x';
