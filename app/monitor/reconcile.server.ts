@@ -12,7 +12,8 @@ import {
   WEBHOOK_EXPECTED_STATUSES,
 } from './reconcile-reasons.server';
 import { executeRun, FIRST_WINDOW_MS, WINDOW_OVERLAP_MS, type JobDeps, type RunOptions, type RunSummary, type StoreRun } from './reconcile-runs.server';
-import type { AttentionReason, OrderStatus } from './status';
+import type { AttentionReason, OrderStatus, RunKind } from './status';
+import { runSweep } from './sweep.server';
 import { fromDbTime, toDbTime } from './time';
 import { observe, verifyPayment, type Prefetched } from './verify.server';
 
@@ -232,4 +233,26 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
 function vbankDue(fetched: Prefetched, order: OrderRow): string | null {
   const date = fetched.payment?.vbankDate ?? null;
   return date ? toDbTime(date) : order.vbank_due_at;
+}
+
+/**
+ * The dashboard's "Run now": starts a reconcile or sweep run (trigger `button`) in the background
+ * of this server process and resolves as soon as the run is recorded, with its id, so the page can
+ * show the run while it works. When another process holds the job's lease the run is recorded as
+ * `skipped` at once. Throws (AppError not_found) for an unknown store, before recording anything.
+ * `done` settles with the run's summary; failures are logged, never thrown into the request.
+ */
+export async function startRun(
+  deps: JobDeps,
+  input: { kind: RunKind; startedBy: string; storeSlug?: string; all?: boolean; dryRun?: boolean },
+): Promise<{ runId: number; done: Promise<RunSummary> }> {
+  let recorded!: (runId: number) => void;
+  const created = new Promise<number>((resolve) => {
+    recorded = resolve;
+  });
+  const options = { trigger: 'button' as const, storeSlug: input.storeSlug, startedBy: input.startedBy, dryRun: input.dryRun, onRunCreated: recorded };
+  const done = input.kind === 'reconcile' ? runReconcile(deps, { ...options, all: input.all }) : runSweep(deps, options);
+  done.catch((error: unknown) => deps.log.error({ err: error, kind: input.kind }, 'run started from the dashboard failed'));
+  const runId = await Promise.race([created, done.then((summary) => summary.runId)]);
+  return { runId, done };
 }
