@@ -3,7 +3,7 @@ import type { JobDeps } from '~/monitor/reconcile-runs.server';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
 import type { Store } from '~/monitor/stores.server';
 import { startTestSandbox, type SandboxMerchant, type TestSandbox } from '../integration/iamport/sandbox-harness';
-import { createMonitorHarness, type MonitorHarness } from './monitor';
+import { createMonitorHarness, type Clock, type MonitorHarness } from './monitor';
 
 /**
  * A monitor on a fresh SQLite file and the Iamport sandbox in-process on an ephemeral port, both
@@ -22,8 +22,8 @@ export type ReconcileHarness = MonitorHarness & {
   closeAll: () => Promise<void>;
 };
 
-export async function createReconcileHarness(): Promise<ReconcileHarness> {
-  const h = await createMonitorHarness();
+export async function createReconcileHarness(options: { clock?: Clock } = {}): Promise<ReconcileHarness> {
+  const h = await createMonitorHarness({ clock: options.clock });
   const sb = await startTestSandbox(h.clock);
   const slept: number[] = [];
   const addSandboxStore = async (options: { badSecret?: boolean } = {}) => {

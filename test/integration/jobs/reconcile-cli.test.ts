@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLease } from '~/monitor/lease.server';
+import { EXIT, runJobCli, type CliIo } from '../../../jobs/reconcile-cli';
+import { createClock } from '../../helpers/monitor';
+import { createReconcileHarness, orderOf, seedOrders, type ReconcileHarness } from '../../helpers/reconcile';
+
+function captureIo(tty = false): CliIo & { stdout: string[]; stderr: string[]; bars: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const bars: string[] = [];
+  return {
+    stdout,
+    stderr,
+    bars,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    progress: tty ? (text) => bars.push(text) : undefined,
+  };
+}
+
+/** `npm run reconcile` / `npm run sweep`: exit codes, output, progress. */
+describe('reconcile and sweep commands (in-process)', () => {
+  let h: ReconcileHarness;
+  beforeAll(async () => {
+    h = await createReconcileHarness();
+    const payments = await h.sb.createPayments(h.merchant, Array.from({ length: 150 }, (_, i) => ({ merchant_uid: `o-cli-${i}`, amount: 1000 })));
+    await seedOrders(h, h.store, payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })));
+  });
+  afterAll(() => h.closeAll());
+
+  it('--dry-run lists what would change and exits 0, writing nothing', async () => {
+    const io = captureIo();
+    expect(await runJobCli('reconcile', ['--dry-run', '--store', h.store.slug], h.deps(), io, 'cli:tester')).toBe(EXIT.ok);
+    expect(io.stdout[0]).toMatch(/^reconcile run #\d+ \(dry run\): ok in \d+\.\d s$/);
+    expect(io.stdout).toContain('would change (nothing was written):');
+    expect(io.stdout.some((l) => /o-cli-0\s+imp_\d{12}\s+pending → paid\s+paid$/.test(l))).toBe(true);
+    expect((await orderOf(h, h.store.id, 'o-cli-0')).status).toBe('pending');
+    // Not a terminal: a plain progress line per 10 %, not one per batch.
+    expect(io.stderr.length).toBeGreaterThan(0);
+    expect(io.stderr.length).toBeLessThanOrEqual(11);
+  });
+
+  it('a run draws a progress bar on a terminal, prints the summary table and exits 0', async () => {
+    const io = captureIo(true);
+    expect(await runJobCli('reconcile', [], h.deps(), io, 'cli:tester')).toBe(EXIT.ok);
+    expect(io.bars.some((b) => /\[#{30}\] 150\/150$/.test(b))).toBe(true);
+    expect(io.bars.at(-1)).toBe('');
+    const header = io.stdout.find((l) => l.startsWith('store'));
+    expect(header).toMatch(/^store\s+status\s+examined\s+settled\s+still open\s+not reached\s+reasons opened\s+errors\s+gateway calls$/);
+    expect(io.stdout.find((l) => l.startsWith(h.store.slug))).toMatch(new RegExp(`^${h.store.slug}\\s+ok\\s+150\\s+150\\s+0\\s+0\\s+0\\s+0\\s+[1-3]$`));
+    expect((await orderOf(h, h.store.id, 'o-cli-0')).status).toBe('paid');
+  });
+
+  it('exits 1 when the run failed, with the store error', async () => {
+    await seedOrders(h, h.store, [{ merchantUid: 'o-cli-down', impUid: 'imp_999999999997', amount: 1000 }]);
+    await h.sb.setFaults(h.merchant, { status: 500 });
+    const io = captureIo();
+    expect(await runJobCli('reconcile', [], h.deps(), io)).toBe(EXIT.failed);
+    expect(io.stdout[0]).toMatch(/: failed in/);
+    expect(io.stdout).toContainEqual(expect.stringMatching(new RegExp(`^${h.store.slug}: gateway unavailable: retryable \\(HTTP 500\\)`)));
+    await h.sb.clearFaults(h.merchant);
+  });
+
+  it('exits 75 when another process holds the lease', async () => {
+    const held = await acquireLease(h.ctx, 'reconcile', 'other-host:7:aaaaaa');
+    if (!held.ok) throw new Error('expected the lease');
+    const io = captureIo();
+    expect(await runJobCli('reconcile', [], h.deps(), io)).toBe(EXIT.skipped);
+    expect(io.stdout.join('\n')).toContain('another process is running reconcile: other-host:7:aaaaaa');
+    await held.lease.release();
+  });
+
+  it.each([
+    ['reconcile', ['--what']],
+    ['reconcile', ['--store', 'nope']],
+    ['sweep', ['--from', 'last tuesday']],
+    ['sweep', ['--to', '2999-01-01T00:00:00Z']],
+  ] as const)('%s %j is a usage error: exit 2', async (kind, args) => {
+    const io = captureIo();
+    expect(await runJobCli(kind, [...args], h.deps(), io)).toBe(EXIT.usage);
+    expect(io.stderr.join('\n')).not.toBe('');
+  });
+
+  it('sweep prints its window', async () => {
+    const io = captureIo();
+    expect(await runJobCli('sweep', ['--store', h.store.slug], h.deps(), io)).toBe(EXIT.ok);
+    expect(io.stdout[1]).toMatch(/^window 2026-11-2\dT\S+Z → 2026-11-2\dT\S+Z$/);
+  });
+});
+
+/** The built entry (`node build/node/jobs/cli.js`, what `npm run reconcile` runs) as its own process. */
+describe('reconcile command (built, separate process)', () => {
+  let h: ReconcileHarness;
+  const cli = path.resolve(import.meta.dirname, '../../../build/node/jobs/cli.js');
+  beforeAll(async () => {
+    // The child reads the real clock: start the shared clock at the real now.
+    h = await createReconcileHarness({ clock: createClock(new Date().toISOString()) });
+    const payments = await h.sb.createPayments(h.merchant, Array.from({ length: 3 }, (_, i) => ({ merchant_uid: `o-proc-${i}`, amount: 1000 })));
+    await seedOrders(h, h.store, payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })));
+  });
+  afterAll(() => h.closeAll());
+
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          DATA_DIR: h.t.dir,
+          DATABASE_URL: `file:${h.t.filename}`,
+          APP_SECRET: h.ctx.config.appSecret,
+          SANDBOX: 'off',
+          JOBS: 'off',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('exits 0 after a run and leaves the orders settled', async () => {
+    const { code, stdout, stderr } = await run(['reconcile', '--store', h.store.slug]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(stdout).toMatch(/^reconcile run #1: ok in \d+\.\d s\n/);
+    expect(stdout).toMatch(new RegExp(`\\n${h.store.slug}\\s+ok\\s+3\\s+3\\s+0`));
+    expect((await orderOf(h, h.store.id, 'o-proc-2')).status).toBe('paid');
+    const [row] = await h.t.db.selectFrom('reconcile_run').select(['trigger', 'started_by', 'status']).execute();
+    expect(row).toMatchObject({ trigger: 'cli', status: 'ok', started_by: expect.stringMatching(/^cli:/) });
+  });
+
+  it('exits 75 and records a skipped run while another process holds the lease', async () => {
+    // The child released its lease on the real clock, a little ahead of the test's frozen one.
+    h.clock.advance(60_000);
+    const held = await acquireLease(h.ctx, 'reconcile', 'the-server:1:bbbbbb');
+    if (!held.ok) throw new Error('expected the lease');
+    try {
+      const { code, stdout } = await run(['reconcile']);
+      expect(code).toBe(75);
+      expect(stdout).toContain('another process is running reconcile: the-server:1:bbbbbb');
+      const last = await h.t.db.selectFrom('reconcile_run').select(['status', 'lease_holder']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      expect(last).toEqual({ status: 'skipped', lease_holder: 'the-server:1:bbbbbb' });
+    } finally {
+      await held.lease.release();
+    }
+  });
+
+  it('exits 2 on bad usage', async () => {
+    const { code, stderr } = await run(['reconcile', '--nope']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('usage:');
+  });
+});
