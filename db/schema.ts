@@ -1,6 +1,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuthTables } from './auth-schema';
 import type { MonitorTables } from './monitor-schema';
+import type { OverviewTables } from './overview-schema';
 import type { ReconcileTables } from './reconcile-schema';
 
 /**
@@ -20,7 +21,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables, AuthTables, ReconcileTables {
+export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables {
   app_setting: AppSettingTable;
 }
 
