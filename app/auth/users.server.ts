@@ -177,22 +177,24 @@ async function keepAnAdmin(db: Db, userId: number): Promise<void> {
   }
 }
 
-export async function changeUserRole(deps: AuthDeps, actor: SessionUser, userId: number, role: Role, ip: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
+/** Answers the user's email (for the confirmation message). */
+export async function changeUserRole(deps: AuthDeps, actor: SessionUser, userId: number, role: Role, ip: string): Promise<{ email: string }> {
+  return deps.db.transaction().execute(async (trx) => {
     const before = await existingUser(trx, userId);
-    if (before.role === role) return;
+    if (before.role === role) return { email: before.email };
     const after = await updateUser(trx, userId, { role, updated_at: toDbTime(deps.now()) });
     if (before.role === 'admin' && before.disabled_at === null) await keepAnAdmin(trx, userId);
     await recordAudit({ db: trx, now: deps.now }, { actor, action: 'user.role_change', target: { type: 'user', id: userId }, before: snapshot(before), after: snapshot(after), ip });
+    return { email: after.email };
   });
 }
 
 /** Disabling also revokes every session of the user; nobody can disable themselves. */
-export async function setUserDisabled(deps: AuthDeps, actor: SessionUser, userId: number, disabled: boolean, ip: string): Promise<void> {
+export async function setUserDisabled(deps: AuthDeps, actor: SessionUser, userId: number, disabled: boolean, ip: string): Promise<{ email: string }> {
   if (disabled && userId === actor.id) throw userError('bad_request', 'self', 'You cannot disable your own account');
-  await deps.db.transaction().execute(async (trx) => {
+  return deps.db.transaction().execute(async (trx) => {
     const before = await existingUser(trx, userId);
-    if ((before.disabled_at !== null) === disabled) return;
+    if ((before.disabled_at !== null) === disabled) return { email: before.email };
     const at = toDbTime(deps.now());
     const after = await updateUser(trx, userId, { disabled_at: disabled ? at : null, updated_at: at });
     if (disabled && before.role === 'admin') await keepAnAdmin(trx, userId);
@@ -208,16 +210,17 @@ export async function setUserDisabled(deps: AuthDeps, actor: SessionUser, userId
         ip,
       },
     );
+    return { email: after.email };
   });
 }
 
 /** Signs the user out everywhere; answers how many sessions were live. */
-export async function revokeSessionsOf(deps: AuthDeps, actor: SessionUser, userId: number, ip: string): Promise<number> {
+export async function revokeSessionsOf(deps: AuthDeps, actor: SessionUser, userId: number, ip: string): Promise<{ email: string; revoked: number }> {
   return deps.db.transaction().execute(async (trx) => {
-    await existingUser(trx, userId);
+    const user = await existingUser(trx, userId);
     const revoked = await revokeUserSessions(trx, userId, toDbTime(deps.now()));
     await recordAudit({ db: trx, now: deps.now }, { actor, action: 'user.sessions_revoke', target: { type: 'user', id: userId }, after: { revokedSessions: revoked }, ip });
-    return revoked;
+    return { email: user.email, revoked };
   });
 }
 

@@ -57,7 +57,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const input = parsed.data;
   const ip = context.clientIp;
-  const emailOf = (id: number) => listUsers(context).then((all) => all.find((u) => u.id === id)?.email ?? `#${id}`);
   try {
     switch (input.intent) {
       case 'create': {
@@ -68,18 +67,21 @@ export async function action({ request, context }: ActionFunctionArgs) {
         }
         return redirectWithFlash('/users', context, { kind: 'success', key: 'users.created', params: { email: created.user.email } });
       }
-      case 'role':
-        await changeUserRole(context, user, input.userId, input.role, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.roleChanged', params: { email: await emailOf(input.userId), role: input.role } });
-      case 'disable':
-        await setUserDisabled(context, user, input.userId, true, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.disabledDone', params: { email: await emailOf(input.userId) } });
-      case 'enable':
-        await setUserDisabled(context, user, input.userId, false, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.enabledDone', params: { email: await emailOf(input.userId) } });
+      case 'role': {
+        const { email } = await changeUserRole(context, user, input.userId, input.role, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.roleChanged', params: { email, role: input.role } });
+      }
+      case 'disable': {
+        const { email } = await setUserDisabled(context, user, input.userId, true, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.disabledDone', params: { email } });
+      }
+      case 'enable': {
+        const { email } = await setUserDisabled(context, user, input.userId, false, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.enabledDone', params: { email } });
+      }
       case 'revoke': {
-        const count = await revokeSessionsOf(context, user, input.userId, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.revokedDone', params: { email: await emailOf(input.userId), count } });
+        const { email, revoked } = await revokeSessionsOf(context, user, input.userId, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.revokedDone', params: { email, count: revoked } });
       }
     }
   } catch (error) {

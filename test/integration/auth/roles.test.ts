@@ -24,11 +24,12 @@ describe('role enforcement on the server (/users is admin only)', () => {
   it.each(['viewer', 'operator'] as const)('a %s posting a valid form (right CSRF token) still gets 403, and nothing changes', async (role) => {
     const { cookie, csrf } = await h.sessionFor(people[role]);
     const before = await h.t.db.selectFrom('user').selectAll().orderBy('id').execute();
-    for (const form of [
+    const forms: Record<string, string>[] = [
       { intent: 'create', email: `made-by-${role}@example.com`, role: 'admin', password: '' },
       { intent: 'role', userId: String(people[role].id), role: 'admin' },
       { intent: 'disable', userId: String(people.admin.id) },
-    ]) {
+    ];
+    for (const form of forms) {
       const request = makeRequest('/users', { cookie, form: { _csrf: csrf, ...form } });
       const response = await callRoute(users.action, request, {}, h.context(request));
       expect(response.status).toBe(403);
