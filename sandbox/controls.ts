@@ -71,7 +71,14 @@ async function deliveries(ctx: SandboxContext, url: URL) {
   return rows.map((d) => ({
     attempts: attempts
       .filter((a) => a.delivery_id === d.id)
-      .map((a) => ({ attempt: a.attempt, body_excerpt: a.body_excerpt, error: a.error, latency_ms: a.latency_ms, started_at_ms: a.started_at_ms, status: a.status })),
+      .map((a) => ({
+        attempt: a.attempt,
+        body_excerpt: a.body_excerpt,
+        error: a.error,
+        latency_ms: a.latency_ms,
+        started_at_ms: a.started_at_ms,
+        status: a.status,
+      })),
     body: d.body,
     cancellation_id: d.cancellation_id,
     copy: d.copy,
@@ -94,11 +101,20 @@ async function deliveries(ctx: SandboxContext, url: URL) {
 async function reset(ctx: SandboxContext): Promise<void> {
   await ctx.webhooks.settle();
   await ctx.db.transaction().execute(async (trx) => {
-    for (const table of ['webhook_attempt', 'webhook_delivery', 'prepare', 'payment', 'token'] as const) await trx.deleteFrom(table).execute();
+    for (const table of ['webhook_attempt', 'webhook_delivery', 'prepare', 'payment', 'token'] as const)
+      await trx.deleteFrom(table).execute();
     await trx.deleteFrom('merchant').where('is_demo', '=', 0).execute();
     await trx
       .updateTable('merchant')
-      .set({ webhook_url: ctx.demoWebhookUrl.current, webhook_format: 'json', webhook_scenario: '{}', partial_cancel_status: 'paid', default_pg: 'html5_inicis', faults: null, name: 'Sandbox demo merchant' })
+      .set({
+        webhook_url: ctx.demoWebhookUrl.current,
+        webhook_format: 'json',
+        webhook_scenario: '{}',
+        partial_cancel_status: 'paid',
+        default_pg: 'html5_inicis',
+        faults: null,
+        name: 'Sandbox demo merchant',
+      })
       .execute();
   });
   ctx.tokens.clearCache();
@@ -112,7 +128,13 @@ async function paymentOr404(ctx: SandboxContext, impUid: string): Promise<Paymen
   return row;
 }
 
-export async function handleControls(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, url: URL, segments: string[]): Promise<void> {
+export async function handleControls(
+  ctx: SandboxContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  segments: string[],
+): Promise<void> {
   const method = req.method ?? 'GET';
   const [, area, id, action] = segments;
   const route = `${method} ${area ?? ''}${id !== undefined ? '/:id' : ''}${action !== undefined ? `/${action}` : ''}`;
@@ -123,7 +145,9 @@ export async function handleControls(ctx: SandboxContext, req: IncomingMessage, 
       return sendOk(res, {
         clock: { now: nowS, now_ms: ctx.clock.nowMs(), injected: ctx.clock.injected },
         merchants: ctx.merchants.all().map(merchantView),
-        shop: ctx.shop.current ? { monitorUrl: ctx.shop.current.monitorUrl, storeSlug: ctx.shop.current.storeSlug } : null,
+        shop: ctx.shop.current
+          ? { monitorUrl: ctx.shop.current.monitorUrl, storeSlug: ctx.shop.current.storeSlug }
+          : null,
       });
     case 'GET clock':
       return sendOk(res, { now: nowS, now_ms: ctx.clock.nowMs(), iso: new Date(ctx.clock.nowMs()).toISOString() });
@@ -170,7 +194,19 @@ export async function handleControls(ctx: SandboxContext, req: IncomingMessage, 
       for (const item of items) ctx.merchants.resolve(item.merchant);
       const rows = await createPayments(ctx, items);
       if (!bulk) return sendOk(res, toWirePayment(rows[0]!), 201);
-      return sendOk(res, { count: rows.length, payments: rows.map((r) => ({ amount: r.amount, imp_uid: r.imp_uid, merchant_uid: r.merchant_uid, status: r.status })) }, 201);
+      return sendOk(
+        res,
+        {
+          count: rows.length,
+          payments: rows.map((r) => ({
+            amount: r.amount,
+            imp_uid: r.imp_uid,
+            merchant_uid: r.merchant_uid,
+            status: r.status,
+          })),
+        },
+        201,
+      );
     }
     case 'GET payments': {
       const q = url.searchParams;
@@ -191,14 +227,30 @@ export async function handleControls(ctx: SandboxContext, req: IncomingMessage, 
     case 'POST payments/:id/transition': {
       const input = parse(transitionSchema, await body(req));
       await paymentOr404(ctx, id!);
-      return sendOk(res, toWirePayment(await transitionPayment(ctx, id!, input.to, { amount: input.amount, reason: input.reason, webhook: input.webhook })));
+      return sendOk(
+        res,
+        toWirePayment(
+          await transitionPayment(ctx, id!, input.to, {
+            amount: input.amount,
+            reason: input.reason,
+            webhook: input.webhook,
+          }),
+        ),
+      );
     }
     case 'GET webhooks':
       return sendOk(res, await deliveries(ctx, url));
     case 'PUT shop': {
       const raw = await body(req);
-      ctx.shop.current = raw === null || (typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0) ? null : parse(shopOptionsSchema, raw);
-      return sendOk(res, { shop: ctx.shop.current ? { monitorUrl: ctx.shop.current.monitorUrl, storeSlug: ctx.shop.current.storeSlug } : null });
+      ctx.shop.current =
+        raw === null || (typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)
+          ? null
+          : parse(shopOptionsSchema, raw);
+      return sendOk(res, {
+        shop: ctx.shop.current
+          ? { monitorUrl: ctx.shop.current.monitorUrl, storeSlug: ctx.shop.current.storeSlug }
+          : null,
+      });
     }
     default:
       throw new SandboxError(404, `unknown sandbox control: ${method} ${url.pathname}`);

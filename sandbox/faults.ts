@@ -4,7 +4,12 @@ import type { SandboxContext } from './context';
 import { sendEnvelope } from './http';
 import type { Merchant } from './merchants';
 
-const REASONS: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /**
  * A merchant's API faults, applied before the real handler: added latency, then (for the

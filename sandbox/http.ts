@@ -16,7 +16,13 @@ export class SandboxError extends Error {
 const JSON_TYPE = 'application/json; charset=UTF-8';
 
 /** `{code, message, response}` with `message: null` on success (reference §2). */
-export function sendEnvelope(res: ServerResponse, status: number, code: number, message: string | null, response: unknown): void {
+export function sendEnvelope(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string | null,
+  response: unknown,
+): void {
   sendJsonText(res, status, JSON.stringify({ code, message, response }));
 }
 
@@ -30,7 +36,12 @@ export function sendJsonText(res: ServerResponse, status: number, text: string):
   res.end(text);
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   res.writeHead(status, {
     'Content-Type': 'text/html; charset=UTF-8',
@@ -105,7 +116,10 @@ export async function readParams(req: IncomingMessage, limit = 1024 * 1024): Pro
   const text = raw.toString('utf8').trim();
   if (text === '') return {};
   const type = mediaType(req);
-  if (type === 'application/x-www-form-urlencoded' || (type !== 'application/json' && !text.startsWith('{') && !text.startsWith('['))) {
+  if (
+    type === 'application/x-www-form-urlencoded' ||
+    (type !== 'application/json' && !text.startsWith('{') && !text.startsWith('['))
+  ) {
     return formToObject(new URLSearchParams(text));
   }
   try {
@@ -147,5 +161,10 @@ export function escapeHtml(value: unknown): string {
 
 /** JSON safe to embed inside a <script> element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }

@@ -116,10 +116,22 @@ export class MerchantDirectory {
   async ensureDemo(config: { impKey: string; impSecret: string; impCode: string }, nowS: number): Promise<Merchant> {
     const existing = this.all().find((m) => m.is_demo);
     if (existing) {
-      if (existing.imp_code !== config.impCode || existing.imp_key !== config.impKey || existing.imp_secret !== config.impSecret) {
+      if (
+        existing.imp_code !== config.impCode ||
+        existing.imp_key !== config.impKey ||
+        existing.imp_secret !== config.impSecret
+      ) {
         // Another merchant may hold the configured code or key: the configuration wins.
-        await this.db.deleteFrom('merchant').where('is_demo', '=', 0).where((eb) => eb.or([eb('imp_code', '=', config.impCode), eb('imp_key', '=', config.impKey)])).execute();
-        await this.db.updateTable('merchant').set({ imp_code: config.impCode, imp_key: config.impKey, imp_secret: config.impSecret }).where('id', '=', existing.id).execute();
+        await this.db
+          .deleteFrom('merchant')
+          .where('is_demo', '=', 0)
+          .where((eb) => eb.or([eb('imp_code', '=', config.impCode), eb('imp_key', '=', config.impKey)]))
+          .execute();
+        await this.db
+          .updateTable('merchant')
+          .set({ imp_code: config.impCode, imp_key: config.impKey, imp_secret: config.impSecret })
+          .where('id', '=', existing.id)
+          .execute();
         await this.load();
       }
       return this.demo();
@@ -187,14 +199,23 @@ export class MerchantDirectory {
     if (patch.partial_cancel_status !== undefined) set.partial_cancel_status = patch.partial_cancel_status;
     if (patch.default_pg !== undefined) set.default_pg = patch.default_pg;
     if (Object.keys(set).length === 0) return merchant;
-    const row = await this.db.updateTable('merchant').set(set).where('id', '=', merchant.id).returningAll().executeTakeFirstOrThrow();
+    const row = await this.db
+      .updateTable('merchant')
+      .set(set)
+      .where('id', '=', merchant.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     const updated = toMerchant(row);
     this.byIdMap.set(updated.id, updated);
     return updated;
   }
 
   async setFaults(merchant: Merchant, faults: ApiFaults | null): Promise<Merchant> {
-    await this.db.updateTable('merchant').set({ faults: faults ? JSON.stringify(faults) : null }).where('id', '=', merchant.id).execute();
+    await this.db
+      .updateTable('merchant')
+      .set({ faults: faults ? JSON.stringify(faults) : null })
+      .where('id', '=', merchant.id)
+      .execute();
     const updated = { ...merchant, faults };
     this.byIdMap.set(updated.id, updated);
     return updated;

@@ -27,7 +27,10 @@ export function layout(title: string, body: string): string {
 }
 
 export function errorPage(title: string, message: string, back: string | null = null): string {
-  return layout(title, `<h1>${e(title)}</h1><p data-testid="error">${e(message)}</p>${back ? `<p><a href="${e(back)}">돌아가기</a></p>` : ''}`);
+  return layout(
+    title,
+    `<h1>${e(title)}</h1><p data-testid="error">${e(message)}</p>${back ? `<p><a href="${e(back)}">돌아가기</a></p>` : ''}`,
+  );
 }
 
 function amountText(amount: number, currency: string): string {
@@ -43,7 +46,9 @@ const STYLE_LABELS: Record<RedirectStyle, string> = {
 
 /** The hosted payment window: the tester picks how it ends. */
 export function windowPage(p: PaymentRow, merchant: Merchant, defaultStyle: RedirectStyle): string {
-  const styles = REDIRECT_STYLES.map((s) => `<option value="${s}"${s === defaultStyle ? ' selected' : ''}>${e(STYLE_LABELS[s])}</option>`).join('');
+  const styles = REDIRECT_STYLES.map(
+    (s) => `<option value="${s}"${s === defaultStyle ? ' selected' : ''}>${e(STYLE_LABELS[s])}</option>`,
+  ).join('');
   const button = (outcome: string, label: string, primary = false) =>
     `<button type="submit" name="outcome" value="${outcome}" data-testid="outcome-${outcome}"${primary ? ' class="primary"' : ''}>${e(label)}</button>`;
   return layout(
@@ -100,7 +105,9 @@ export function finishPage(targetOrigin: string | null, response: unknown): stri
 
 /** `/shop/result`: the m_redirect_url of the demo shop when no monitor is connected. */
 export function resultPage(entries: [string, string][], rawQuery: string): string {
-  const rows = entries.map(([k, v]) => `<tr><th>${e(k)}</th><td data-testid="param-${e(k)}">${e(v)}</td></tr>`).join('');
+  const rows = entries
+    .map(([k, v]) => `<tr><th>${e(k)}</th><td data-testid="param-${e(k)}">${e(v)}</td></tr>`)
+    .join('');
   return layout(
     'm_redirect_url (sandbox)',
     `<h1>Redirect received</h1>
@@ -130,7 +137,9 @@ export function shopPage(opts: { impCode: string; connectedTo: string | null }):
     'Sandbox demo shop',
     `<h1>Demo shop <span class="badge">SANDBOX</span></h1>
 <p class="muted" data-testid="shop-mode">${
-      opts.connectedTo ? `Orders are registered with the monitor store <b>${e(opts.connectedTo)}</b> before paying.` : 'Not connected to a monitor: the redirect lands on this sandbox\'s <a href="/shop/result">/shop/result</a>.'
+      opts.connectedTo
+        ? `Orders are registered with the monitor store <b>${e(opts.connectedTo)}</b> before paying.`
+        : 'Not connected to a monitor: the redirect lands on this sandbox\'s <a href="/shop/result">/shop/result</a>.'
     } Merchant <code>${e(opts.impCode)}</code>.</p>
 <form id="shop">
 <div class="row"><div><label for="name">Order name</label><input id="name" name="name" value="샌드박스 티셔츠" maxlength="40" required></div>

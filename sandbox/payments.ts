@@ -3,7 +3,14 @@ import { cancelTarget, hasPaidAttempt, paymentByImpUid } from './db/payments';
 import type { PaymentRow } from './db/schema';
 import { SandboxError } from './http';
 import type { Merchant } from './merchants';
-import { newApplyNum, newCancellationId, newImpUid, newPgTid, newVbankNum, type CancelHistoryItem } from './payment-view';
+import {
+  newApplyNum,
+  newCancellationId,
+  newImpUid,
+  newPgTid,
+  newVbankNum,
+  type CancelHistoryItem,
+} from './payment-view';
 import {
   MSG,
   OUTCOME_ERRORS,
@@ -76,7 +83,13 @@ function markFailed(p: Draft, failedAt: number, reason: string): void {
   p.fail_reason = reason;
 }
 
-function applyCancel(ctx: SandboxContext, p: Draft, plan: Extract<CancelPlan, { ok: true }>, at: number, reason: string | null): string {
+function applyCancel(
+  ctx: SandboxContext,
+  p: Draft,
+  plan: Extract<CancelPlan, { ok: true }>,
+  at: number,
+  reason: string | null,
+): string {
   const cancellationId = newCancellationId();
   const receipt = `${receiptUrl(ctx, p.imp_uid)}?cancellation_id=${cancellationId}`;
   const item: CancelHistoryItem = {
@@ -106,7 +119,13 @@ function fullRefundPlan(p: Draft): Extract<CancelPlan, { ok: true }> {
   return { ok: true, refund, cancelAmount: p.amount, status: 'cancelled', full: true };
 }
 
-function notification(merchant: Merchant, p: Draft, status: string, scenario: WebhookScenario, extra: { cancellation_id?: string; redirectFollows?: boolean } = {}): Notification {
+function notification(
+  merchant: Merchant,
+  p: Draft,
+  status: string,
+  scenario: WebhookScenario,
+  extra: { cancellation_id?: string; redirectFollows?: boolean } = {},
+): Notification {
   return {
     merchant,
     imp_uid: p.imp_uid,
@@ -120,12 +139,26 @@ function notification(merchant: Merchant, p: Draft, status: string, scenario: We
 }
 
 /** The scenario for one event: the merchant's default, the payment's, then the request's. */
-function scenarioFor(merchant: Merchant, p: Draft, override?: Partial<WebhookScenario> | false): WebhookScenario | null {
+function scenarioFor(
+  merchant: Merchant,
+  p: Draft,
+  override?: Partial<WebhookScenario> | false,
+): WebhookScenario | null {
   if (override === false) return null;
-  return scenarioOf(merchant.webhook_scenario, p.webhook_scenario ? (JSON.parse(p.webhook_scenario) as Partial<WebhookScenario>) : null, override);
+  return scenarioOf(
+    merchant.webhook_scenario,
+    p.webhook_scenario ? (JSON.parse(p.webhook_scenario) as Partial<WebhookScenario>) : null,
+    override,
+  );
 }
 
-function emptyDraft(fields: Pick<Draft, 'imp_uid' | 'merchant_id' | 'merchant_uid' | 'amount' | 'order_amount' | 'currency' | 'started_at'> & Partial<Draft>): Draft {
+function emptyDraft(
+  fields: Pick<
+    Draft,
+    'imp_uid' | 'merchant_id' | 'merchant_uid' | 'amount' | 'order_amount' | 'currency' | 'started_at'
+  > &
+    Partial<Draft>,
+): Draft {
   return {
     pay_method: 'card',
     channel: 'pc',
@@ -196,24 +229,58 @@ function noticeUrls(value: unknown): string | null {
 async function freshImpUids(db: SandboxContext['db'], count: number): Promise<string[]> {
   const out = new Set<string>();
   while (out.size < count) {
-    const candidates: string[] = [];
-    while (candidates.length + out.size < count) {
+    const candidates = new Set<string>();
+    while (candidates.size + out.size < count) {
       const id = newImpUid();
-      if (!out.has(id) && !candidates.includes(id)) candidates.push(id);
+      if (!out.has(id)) candidates.add(id);
     }
-    const taken = new Set<string>();
-    for (let i = 0; i < candidates.length; i += 500) {
-      const rows = await db.selectFrom('payment').select('imp_uid').where('imp_uid', 'in', candidates.slice(i, i + 500)).execute();
-      for (const r of rows) taken.add(r.imp_uid);
+    const list = [...candidates];
+    for (let i = 0; i < list.length; i += 500) {
+      const rows = await db
+        .selectFrom('payment')
+        .select('imp_uid')
+        .where('imp_uid', 'in', list.slice(i, i + 500))
+        .execute();
+      for (const r of rows) candidates.delete(r.imp_uid);
     }
-    for (const id of candidates) if (!taken.has(id)) out.add(id);
+    for (const id of candidates) out.add(id);
   }
   return [...out];
 }
 
+/** Columns whose SQL default is not NULL, with that default. */
+const COLUMN_DEFAULTS: Partial<Record<keyof Draft, unknown>> = {
+  escrow: 0,
+  card_quota: 0,
+  vbank_date: 0,
+  vbank_issued_at: 0,
+  cancel_amount: 0,
+  paid_at: 0,
+  failed_at: 0,
+  cancelled_at: 0,
+  cancel_history: '[]',
+  cancel_receipt_urls: '[]',
+  cash_receipt_issued: 0,
+};
+
+/**
+ * Multi-row inserts in batches. A column that holds only its default in a batch is left out, so
+ * a bulk of plain card payments binds about half the values (most Payment fields are empty).
+ */
 async function insertDrafts(db: SandboxContext['db'], drafts: Draft[]): Promise<void> {
-  // ~60 columns a row: 300 rows stay under SQLite's 32766 bound variables.
-  for (let i = 0; i < drafts.length; i += 300) await db.insertInto('payment').values(drafts.slice(i, i + 300)).execute();
+  for (let i = 0; i < drafts.length; i += 400) {
+    const batch = drafts.slice(i, i + 400);
+    const keys = Object.keys(batch[0]!) as (keyof Draft)[];
+    const used = keys.filter((key) => {
+      const fallback = key in COLUMN_DEFAULTS ? COLUMN_DEFAULTS[key] : null;
+      return batch.some((row) => row[key] !== fallback);
+    });
+    const rows =
+      used.length === keys.length
+        ? batch
+        : batch.map((row) => Object.fromEntries(used.map((key) => [key, row[key]])) as Draft);
+    await db.insertInto('payment').values(rows).execute();
+  }
 }
 
 async function saveDraft(db: SandboxContext['db'], id: number, p: Draft): Promise<void> {
@@ -287,7 +354,14 @@ export async function createPayments(ctx: SandboxContext, inputs: CreatePaymentI
     await ctx.webhooks.enqueue(trx, events);
   });
   ctx.webhooks.kick();
-  if (drafts.length === 1) return [(await ctx.db.selectFrom('payment').selectAll().where('imp_uid', '=', drafts[0]!.imp_uid).executeTakeFirstOrThrow())];
+  if (drafts.length === 1)
+    return [
+      await ctx.db
+        .selectFrom('payment')
+        .selectAll()
+        .where('imp_uid', '=', drafts[0]!.imp_uid)
+        .executeTakeFirstOrThrow(),
+    ];
   return drafts.map((d, i) => ({ id: -(i + 1), ...d }));
 }
 
@@ -298,12 +372,19 @@ async function lockedPayment(trx: SandboxContext['db'], impUid: string): Promise
 }
 
 /** A vbank deposit (ready → paid) with its `paid` webhook (reference §5.1). */
-export async function depositVbank(ctx: SandboxContext, impUid: string, webhook?: Partial<WebhookScenario> | false): Promise<PaymentRow> {
+export async function depositVbank(
+  ctx: SandboxContext,
+  impUid: string,
+  webhook?: Partial<WebhookScenario> | false,
+): Promise<PaymentRow> {
   const nowS = ctx.clock.nowS();
   const row = await ctx.db.transaction().execute(async (trx) => {
     const row = await lockedPayment(trx, impUid);
     if (row.pay_method !== 'vbank' || row.status !== 'ready' || row.vbank_issued_at === 0) {
-      throw new SandboxError(409, `only an issued, unpaid vbank can receive a deposit (this one is ${row.pay_method ?? 'unknown'} / ${row.status})`);
+      throw new SandboxError(
+        409,
+        `only an issued, unpaid vbank can receive a deposit (this one is ${row.pay_method ?? 'unknown'} / ${row.status})`,
+      );
     }
     const merchant = ctx.merchants.byId(row.merchant_id)!;
     const p = withoutId(row);
@@ -337,14 +418,26 @@ export async function transitionPayment(
     const scenario = scenarioFor(merchant, p, options.webhook);
     const events: Notification[] = [];
     if (to === 'paid') {
-      if (row.status !== 'failed' && row.status !== 'ready') throw new SandboxError(409, `a ${row.status} payment cannot become paid`);
+      if (row.status !== 'failed' && row.status !== 'ready')
+        throw new SandboxError(409, `a ${row.status} payment cannot become paid`);
       markPaid(ctx, p, nowS);
       if (scenario) events.push(notification(merchant, p, 'paid', scenario));
     } else if (to === 'failed') {
-      if (row.status !== 'ready') throw new SandboxError(409, `only a ready payment can fail (this one is ${row.status})`);
+      if (row.status !== 'ready')
+        throw new SandboxError(409, `only a ready payment can fail (this one is ${row.status})`);
       markFailed(p, nowS, options.reason ?? OUTCOME_ERRORS.failed.msg);
     } else {
-      const plan = planCancel(p, { amount: options.amount ?? null, checksum: null, refund_holder: 'console', refund_bank: 'console', refund_account: 'console' }, merchant.partial_cancel_status);
+      const plan = planCancel(
+        p,
+        {
+          amount: options.amount ?? null,
+          checksum: null,
+          refund_holder: 'console',
+          refund_bank: 'console',
+          refund_account: 'console',
+        },
+        merchant.partial_cancel_status,
+      );
       if (!plan.ok) throw new SandboxError(409, plan.message);
       const cancellationId = applyCancel(ctx, p, plan, nowS, options.reason ?? null);
       if (scenario) events.push(notification(merchant, p, 'cancelled', scenario, { cancellation_id: cancellationId }));
@@ -377,10 +470,16 @@ export type CancelParams = {
  * A refund through the API: imp_uid wins over merchant_uid; business refusals are `code 1` on
  * HTTP 200 (reference §2); a webhook only with `enable_webhook`.
  */
-export async function cancelViaApi(ctx: SandboxContext, merchant: Merchant, req: CancelParams): Promise<{ ok: true; payment: PaymentRow } | { ok: false; message: string }> {
+export async function cancelViaApi(
+  ctx: SandboxContext,
+  merchant: Merchant,
+  req: CancelParams,
+): Promise<{ ok: true; payment: PaymentRow } | { ok: false; message: string }> {
   const nowS = ctx.clock.nowS();
   const result = await ctx.db.transaction().execute(async (trx) => {
-    const row = req.imp_uid ? await paymentByImpUid(trx, merchant.id, req.imp_uid) : await cancelTarget(trx, merchant.id, req.merchant_uid!);
+    const row = req.imp_uid
+      ? await paymentByImpUid(trx, merchant.id, req.imp_uid)
+      : await cancelTarget(trx, merchant.id, req.merchant_uid!);
     if (!row) return { ok: false as const, message: MSG.cancelNotFound };
     const p = withoutId(row);
     const plan = planCancel(p, req, merchant.partial_cancel_status);
@@ -389,7 +488,10 @@ export async function cancelViaApi(ctx: SandboxContext, merchant: Merchant, req:
     finalize(p, nowS);
     await saveDraft(trx, row.id, p);
     const scenario = req.enable_webhook ? scenarioFor(merchant, p) : null;
-    if (scenario) await ctx.webhooks.enqueue(trx, [notification(merchant, p, 'cancelled', scenario, { cancellation_id: cancellationId })]);
+    if (scenario)
+      await ctx.webhooks.enqueue(trx, [
+        notification(merchant, p, 'cancelled', scenario, { cancellation_id: cancellationId }),
+      ]);
     return { ok: true as const, payment: { ...p, id: row.id } };
   });
   if (result.ok) ctx.webhooks.kick();
@@ -443,14 +545,33 @@ export async function openWindow(ctx: SandboxContext, req: WindowRequest): Promi
   const merchant = req.imp_code ? ctx.merchants.byCode(req.imp_code) : null;
   const { provider, pgId } = parsePg(text(params.pg, 60), merchant?.default_pg ?? 'html5_inicis');
   const style = defaultRedirectStyle(provider, payMethod);
-  const refuse = (error_code: string, error_msg: string): WindowStart => ({ kind: 'refused', merchant_uid, error_code, error_msg, style });
+  const refuse = (error_code: string, error_msg: string): WindowStart => ({
+    kind: 'refused',
+    merchant_uid,
+    error_code,
+    error_msg,
+    style,
+  });
   if (!merchant) return refuse('F0000', '가맹점 식별코드(IMP.init)가 올바르지 않습니다.');
-  const amount = typeof params.amount === 'number' ? params.amount : typeof params.amount === 'string' && params.amount.trim() !== '' ? Number(params.amount) : NaN;
+  const amount =
+    typeof params.amount === 'number'
+      ? params.amount
+      : typeof params.amount === 'string' && params.amount.trim() !== ''
+        ? Number(params.amount)
+        : NaN;
   if (!Number.isFinite(amount) || amount <= 0) return refuse('F0001', '결제금액(amount)이 올바르지 않습니다.');
   const currency = (text(params.currency, 3) ?? 'KRW').toUpperCase();
-  const prepared = await ctx.db.selectFrom('prepare').selectAll().where('merchant_id', '=', merchant.id).where('merchant_uid', '=', merchant_uid).executeTakeFirst();
+  const prepared = await ctx.db
+    .selectFrom('prepare')
+    .selectAll()
+    .where('merchant_id', '=', merchant.id)
+    .where('merchant_uid', '=', merchant_uid)
+    .executeTakeFirst();
   if (prepared && (prepared.amount !== amount || (prepared.currency !== null && prepared.currency !== currency))) {
-    return refuse('F1001', `사전등록된 결제정보와 요청 금액이 일치하지 않습니다. (사전등록: ${prepared.amount}, 요청: ${amount})`);
+    return refuse(
+      'F1001',
+      `사전등록된 결제정보와 요청 금액이 일치하지 않습니다. (사전등록: ${prepared.amount}, 요청: ${amount})`,
+    );
   }
   if (await hasPaidAttempt(ctx.db, merchant.id, merchant_uid)) return refuse('F1002', MSG.alreadyPaid);
 
@@ -509,7 +630,13 @@ export async function completeWindow(
   ctx: SandboxContext,
   impUid: string,
   choice: WindowChoice,
-): Promise<{ payment: PaymentRow; result: WindowResult; style: RedirectStyle; scenario: WebhookScenario | null; notified: boolean }> {
+): Promise<{
+  payment: PaymentRow;
+  result: WindowResult;
+  style: RedirectStyle;
+  scenario: WebhookScenario | null;
+  notified: boolean;
+}> {
   const nowS = ctx.clock.nowS();
   const done = await ctx.db.transaction().execute(async (trx) => {
     const row = await lockedPayment(trx, impUid);
@@ -518,13 +645,19 @@ export async function completeWindow(
     const p = withoutId(row);
     const provider = p.pg_provider ?? merchant.default_pg;
     const effect = outcomeEffect(choice.outcome, provider, { code: choice.error_code, msg: choice.error_msg });
-    if ((choice.outcome === 'paid' || choice.outcome === 'vbank_issued') && choice.tampered_amount !== null) p.amount = choice.tampered_amount;
+    if ((choice.outcome === 'paid' || choice.outcome === 'vbank_issued') && choice.tampered_amount !== null)
+      p.amount = choice.tampered_amount;
     let event: string | null = null;
     if (choice.outcome === 'paid') {
       markPaid(ctx, p, nowS);
       event = 'paid';
     } else if (choice.outcome === 'vbank_issued') {
-      markVbankIssued(p, merchant, nowS, p.requested_vbank_due !== null && p.requested_vbank_due > nowS ? p.requested_vbank_due : vbankDue(null, nowS));
+      markVbankIssued(
+        p,
+        merchant,
+        nowS,
+        p.requested_vbank_due !== null && p.requested_vbank_due > nowS ? p.requested_vbank_due : vbankDue(null, nowS),
+      );
       event = 'ready';
     } else if (effect.status === 'failed') {
       markFailed(p, nowS, effect.fail_reason ?? effect.error_msg ?? OUTCOME_ERRORS.failed.msg);
@@ -534,9 +667,23 @@ export async function completeWindow(
     await saveDraft(trx, row.id, p);
     const scenario = scenarioFor(merchant, p, choice.scenario ?? undefined);
     let notified = false;
-    if (event && scenario) notified = (await ctx.webhooks.enqueue(trx, [notification(merchant, p, event, scenario, { redirectFollows: true })])) > 0;
-    const result: WindowResult = { imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, ok: effect.ok, error_code: effect.error_code, error_msg: effect.error_msg };
-    return { payment: { ...p, id: row.id }, result, style: choice.style ?? defaultRedirectStyle(provider, p.pay_method ?? 'card'), scenario, notified };
+    if (event && scenario)
+      notified =
+        (await ctx.webhooks.enqueue(trx, [notification(merchant, p, event, scenario, { redirectFollows: true })])) > 0;
+    const result: WindowResult = {
+      imp_uid: p.imp_uid,
+      merchant_uid: p.merchant_uid,
+      ok: effect.ok,
+      error_code: effect.error_code,
+      error_msg: effect.error_msg,
+    };
+    return {
+      payment: { ...p, id: row.id },
+      result,
+      style: choice.style ?? defaultRedirectStyle(provider, p.pay_method ?? 'card'),
+      scenario,
+      notified,
+    };
   });
   return done;
 }

@@ -34,7 +34,14 @@ import {
  * answer is the `{code, message, response}` envelope.
  */
 
-type Handler = (ctx: SandboxContext, merchant: Merchant, req: IncomingMessage, res: ServerResponse, url: URL, args: string[]) => Promise<void>;
+type Handler = (
+  ctx: SandboxContext,
+  merchant: Merchant,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  args: string[],
+) => Promise<void>;
 
 function text(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -45,7 +52,12 @@ function text(value: unknown): string | null {
 
 function numberParam(value: unknown, name: string): number | null {
   if (value === undefined || value === null || value === '') return null;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : NaN;
   if (!Number.isFinite(n)) throw new SandboxError(400, `${name} 파라메터는 숫자여야 합니다.`);
   return n;
 }
@@ -58,7 +70,12 @@ function sendPayment(res: ServerResponse, payment: PaymentRow): void {
   sendOk(res, toWirePayment(payment));
 }
 
-function paged(res: ServerResponse, total: number, window: { previous: number; next: number }, rows: PaymentRow[]): void {
+function paged(
+  res: ServerResponse,
+  total: number,
+  window: { previous: number; next: number },
+  rows: PaymentRow[],
+): void {
   sendOk(res, { list: rows.map(toWirePayment), next: window.next, previous: window.previous, total });
 }
 
@@ -169,7 +186,8 @@ const byStatus: Handler = async (ctx, merchant, _req, res, url, [rawStatus]) => 
   const { from, to } = valid(statusWindow(q.get('from'), q.get('to'), ctx.clock.nowS()));
   const total = await countByStatus(ctx.db, merchant.id, status, from, to);
   const window = valid(pageWindow(total, page, limit));
-  const rows = total === 0 ? [] : await pageByStatus(ctx.db, merchant.id, status, from, to, sorting, window.offset, limit);
+  const rows =
+    total === 0 ? [] : await pageByStatus(ctx.db, merchant.id, status, from, to, sorting, window.offset, limit);
   paged(res, total, window, rows);
 };
 
@@ -195,7 +213,14 @@ const preparePost: Handler = async (ctx, merchant, req, res) => {
   const nowS = ctx.clock.nowS();
   const inserted = await ctx.db
     .insertInto('prepare')
-    .values({ merchant_id: merchant.id, merchant_uid: input.merchantUid, amount: input.amount, currency: input.currency, created_at: nowS, updated_at: nowS })
+    .values({
+      merchant_id: merchant.id,
+      merchant_uid: input.merchantUid,
+      amount: input.amount,
+      currency: input.currency,
+      created_at: nowS,
+      updated_at: nowS,
+    })
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
   // A second POST for the same merchant_uid is refused and points to PUT (docs/decisions/0101).
@@ -217,7 +242,12 @@ const preparePut: Handler = async (ctx, merchant, req, res) => {
 };
 
 const prepareGet: Handler = async (ctx, merchant, _req, res, _url, [merchantUid]) => {
-  const row = await ctx.db.selectFrom('prepare').selectAll().where('merchant_id', '=', merchant.id).where('merchant_uid', '=', merchantUid!).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('prepare')
+    .selectAll()
+    .where('merchant_id', '=', merchant.id)
+    .where('merchant_uid', '=', merchantUid!)
+    .executeTakeFirst();
   if (!row) throw new SandboxError(404, MSG.prepareNotFound);
   sendOk(res, prepareView(row));
 };
@@ -253,21 +283,40 @@ type Route = { methods: string[]; match: (s: string[]) => string[] | null; handl
 
 const routes: Route[] = [
   { methods: ['GET'], match: (s) => (s.length === 1 ? [] : null), handler: getMany },
-  { methods: ['GET'], match: (s) => (s[1] === 'find' && (s.length === 3 || s.length === 4) ? s.slice(2) : null), handler: find },
-  { methods: ['GET'], match: (s) => (s[1] === 'findAll' && (s.length === 3 || s.length === 4) ? s.slice(2) : null), handler: findAll },
+  {
+    methods: ['GET'],
+    match: (s) => (s[1] === 'find' && (s.length === 3 || s.length === 4) ? s.slice(2) : null),
+    handler: find,
+  },
+  {
+    methods: ['GET'],
+    match: (s) => (s[1] === 'findAll' && (s.length === 3 || s.length === 4) ? s.slice(2) : null),
+    handler: findAll,
+  },
   { methods: ['GET'], match: (s) => (s[1] === 'status' && s.length === 3 ? s.slice(2) : null), handler: byStatus },
   { methods: ['POST'], match: (s) => (s[1] === 'prepare' && s.length === 2 ? [] : null), handler: preparePost },
   { methods: ['PUT'], match: (s) => (s[1] === 'prepare' && s.length === 2 ? [] : null), handler: preparePut },
   { methods: ['GET'], match: (s) => (s[1] === 'prepare' && s.length === 3 ? s.slice(2) : null), handler: prepareGet },
   { methods: ['POST'], match: (s) => (s[1] === 'cancel' && s.length === 2 ? [] : null), handler: cancel },
-  { methods: ['GET'], match: (s) => (s.length === 2 && !['cancel', 'prepare', 'find', 'findAll', 'status'].includes(s[1]!) ? s.slice(1) : null), handler: getOne },
+  {
+    methods: ['GET'],
+    match: (s) =>
+      s.length === 2 && !['cancel', 'prepare', 'find', 'findAll', 'status'].includes(s[1]!) ? s.slice(1) : null,
+    handler: getOne,
+  },
 ];
 
 /**
  * `/payments…`: authenticates first (401 before anything else), applies the merchant's faults,
  * then dispatches. `segments` are decoded path segments starting with "payments".
  */
-export async function handlePayments(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse, url: URL, segments: string[]): Promise<void> {
+export async function handlePayments(
+  ctx: SandboxContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  segments: string[],
+): Promise<void> {
   const method = req.method ?? 'GET';
   const matching = routes.map((r) => ({ r, args: r.match(segments) })).filter((m) => m.args !== null);
   if (matching.length === 0) throw new SandboxError(404, MSG.unknownPath);
@@ -277,4 +326,3 @@ export async function handlePayments(ctx: SandboxContext, req: IncomingMessage, 
   if (await applyFaults(ctx, merchant, res)) return;
   await hit.r.handler(ctx, merchant, req, res, url, hit.args!);
 }
-

@@ -14,7 +14,14 @@ export type Sorting = (typeof SORTINGS)[number];
 export const REDIRECT_STYLES = ['imp_success', 'success', 'none', 'ids_only'] as const;
 export type RedirectStyle = (typeof REDIRECT_STYLES)[number];
 
-export const OUTCOMES = ['paid', 'failed', 'buyer_cancel', 'window_not_opened', 'card_refused', 'vbank_issued'] as const;
+export const OUTCOMES = [
+  'paid',
+  'failed',
+  'buyer_cancel',
+  'window_not_opened',
+  'card_refused',
+  'vbank_issued',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Messages the live API is known to send (reference §1.3, §2, §3.7, §6.1) and the sandbox's own. */
@@ -63,7 +70,8 @@ export type TokenDecision = { action: 'issue'; expiresAt: number } | { action: '
  */
 export function decideToken(current: { expiresAt: number } | null, nowS: number): TokenDecision {
   if (!current || current.expiresAt <= nowS) return { action: 'issue', expiresAt: nowS + TOKEN_LIFETIME_S };
-  if (current.expiresAt - nowS <= TOKEN_EXTENSION_WINDOW_S) return { action: 'extend', expiresAt: current.expiresAt + TOKEN_EXTENSION_S };
+  if (current.expiresAt - nowS <= TOKEN_EXTENSION_WINDOW_S)
+    return { action: 'extend', expiresAt: current.expiresAt + TOKEN_EXTENSION_S };
   return { action: 'reuse', expiresAt: current.expiresAt };
 }
 
@@ -103,7 +111,10 @@ export function parseSorting(raw: string | null): Sorting | Invalid {
   return (SORTINGS as readonly string[]).includes(raw) ? (raw as Sorting) : { error: MSG.badSorting };
 }
 
-export function parsePaging(rawPage: string | null, rawLimit: string | null): { page: number; limit: number } | Invalid {
+export function parsePaging(
+  rawPage: string | null,
+  rawLimit: string | null,
+): { page: number; limit: number } | Invalid {
   const page = intParam(rawPage, 1);
   if (page === null || page < 1) return { error: MSG.badPage };
   const limit = intParam(rawLimit, DEFAULT_LIMIT);
@@ -112,14 +123,22 @@ export function parsePaging(rawPage: string | null, rawLimit: string | null): { 
 }
 
 /** `previous`/`next` are page numbers, 0 when there is none; a page past the data is a 400. */
-export function pageWindow(total: number, page: number, limit: number): { offset: number; previous: number; next: number } | Invalid {
+export function pageWindow(
+  total: number,
+  page: number,
+  limit: number,
+): { offset: number; previous: number; next: number } | Invalid {
   const lastPage = Math.max(1, Math.ceil(total / limit));
   if (page > lastPage) return { error: MSG.pageOutOfRange };
   return { offset: (page - 1) * limit, previous: page > 1 ? page - 1 : 0, next: page < lastPage ? page + 1 : 0 };
 }
 
 /** `to` defaults to now, `from` to `to` − 90 days; both inclusive; wider than 90 days is refused. */
-export function statusWindow(rawFrom: string | null, rawTo: string | null, nowS: number): { from: number; to: number } | Invalid {
+export function statusWindow(
+  rawFrom: string | null,
+  rawTo: string | null,
+  nowS: number,
+): { from: number; to: number } | Invalid {
   const to = intParam(rawTo, nowS);
   if (to === null || to < 0) return { error: MSG.badFromTo };
   const from = intParam(rawFrom, Math.max(0, to - MAX_WINDOW_S));
@@ -129,7 +148,13 @@ export function statusWindow(rawFrom: string | null, rawTo: string | null, nowS:
 }
 
 /** The time /payments/status filters on: the time field of the payment's current status (§3.5). */
-export function statusTime(p: { status: PaymentStatus; started_at: number; paid_at: number; failed_at: number; cancelled_at: number }): number {
+export function statusTime(p: {
+  status: PaymentStatus;
+  started_at: number;
+  paid_at: number;
+  failed_at: number;
+  cancelled_at: number;
+}): number {
   switch (p.status) {
     case 'paid':
       return p.paid_at;
@@ -150,7 +175,7 @@ export function parsePg(pg: string | null | undefined, fallback: string): { prov
   const value = (pg ?? '').trim() || fallback;
   const dot = value.indexOf('.');
   const provider = (dot === -1 ? value : value.slice(0, dot)).toLowerCase().slice(0, 16) || fallback;
-  const pgId = dot === -1 ? TEST_MIDS[provider] ?? `${provider}_test` : value.slice(dot + 1);
+  const pgId = dot === -1 ? (TEST_MIDS[provider] ?? `${provider}_test`) : value.slice(dot + 1);
   return { provider, pgId: pgId.slice(0, 80) };
 }
 
@@ -231,9 +256,14 @@ export const INICIS_BUYER_CANCEL_REASON = '사용자가 결제를 취소함';
  * What each button of the PG window does (§4.1, §6.1): an abandoned window stays `ready`,
  * except under html5_inicis where it becomes `failed` with "사용자가 결제를 취소함".
  */
-export function outcomeEffect(outcome: Outcome, provider: string, override: { code?: string | null; msg?: string | null } = {}): OutcomeEffect {
+export function outcomeEffect(
+  outcome: Outcome,
+  provider: string,
+  override: { code?: string | null; msg?: string | null } = {},
+): OutcomeEffect {
   if (outcome === 'paid') return { status: 'paid', ok: true, error_code: null, error_msg: null, fail_reason: null };
-  if (outcome === 'vbank_issued') return { status: 'ready', ok: true, error_code: null, error_msg: null, fail_reason: null };
+  if (outcome === 'vbank_issued')
+    return { status: 'ready', ok: true, error_code: null, error_msg: null, fail_reason: null };
   const defaults = OUTCOME_ERRORS[outcome];
   const error_code = override.code?.trim() || defaults.code;
   const error_msg = override.msg?.trim() || defaults.msg;
@@ -259,7 +289,14 @@ export function vbankDue(raw: unknown, nowS: number): number {
   if (!m) return /^\d{9,11}$/.test(raw.trim()) ? Number(raw.trim()) : fallback;
   const [, y, mo, d, h, mi] = m;
   const endOfDay = h === undefined;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), endOfDay ? 23 : Number(h), endOfDay ? 59 : Number(mi), endOfDay ? 59 : 0);
+  const utc = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    endOfDay ? 23 : Number(h),
+    endOfDay ? 59 : Number(mi),
+    endOfDay ? 59 : 0,
+  );
   if (Number.isNaN(utc)) return fallback;
   return Math.floor(utc / 1000) - KST_OFFSET_S;
 }
@@ -298,11 +335,15 @@ export function planCancel(
   const balance = addMoney(p.amount, -p.cancel_amount);
   if (balance <= 0) return { ok: false, message: MSG.cancelAlreadyFull };
   if (req.checksum !== null && addMoney(req.checksum, -balance) !== 0) {
-    return { ok: false, message: `checksum이 일치하지 않습니다. (취소가능금액: ${balance}, checksum: ${req.checksum})` };
+    return {
+      ok: false,
+      message: `checksum이 일치하지 않습니다. (취소가능금액: ${balance}, checksum: ${req.checksum})`,
+    };
   }
   const refund = req.amount === null || req.amount === 0 ? balance : req.amount;
   if (refund < 0) return { ok: false, message: '취소금액은 0보다 커야 합니다.' };
-  if (refund > balance) return { ok: false, message: `취소요청금액(${refund})이 취소가능금액(${balance})을 초과합니다.` };
+  if (refund > balance)
+    return { ok: false, message: `취소요청금액(${refund})이 취소가능금액(${balance})을 초과합니다.` };
   if (p.pay_method === 'vbank' && (!req.refund_holder || !req.refund_bank || !req.refund_account)) {
     return { ok: false, message: MSG.cancelVbankRefund };
   }
@@ -327,7 +368,13 @@ export type WebhookScenario = {
   retry: boolean;
 };
 
-export const DEFAULT_SCENARIO: WebhookScenario = { drop: false, delay_seconds: 0, copies: 1, order: 'any', retry: false };
+export const DEFAULT_SCENARIO: WebhookScenario = {
+  drop: false,
+  delay_seconds: 0,
+  copies: 1,
+  order: 'any',
+  retry: false,
+};
 
 export const WEBHOOK_RETRIES = 5;
 export const WEBHOOK_RETRY_INTERVAL_MS = 60_000;
@@ -345,12 +392,18 @@ export function nextDeliveryStep(
 ): { state: 'delivered' | 'failed' } | { state: 'pending'; dueAtMs: number } {
   if (outcome.status !== null && outcome.status >= 200 && outcome.status < 300) return { state: 'delivered' };
   const retryable = outcome.status === null || outcome.status >= 500;
-  if (retry && retryable && attemptsSoFar < 1 + WEBHOOK_RETRIES) return { state: 'pending', dueAtMs: nowMs + WEBHOOK_RETRY_INTERVAL_MS };
+  if (retry && retryable && attemptsSoFar < 1 + WEBHOOK_RETRIES)
+    return { state: 'pending', dueAtMs: nowMs + WEBHOOK_RETRY_INTERVAL_MS };
   return { state: 'failed' };
 }
 
 /** The notification body fields, in the documented order (§5.3). */
-export function webhookFields(n: { imp_uid: string; merchant_uid: string; status: string; cancellation_id: string | null }): [string, string][] {
+export function webhookFields(n: {
+  imp_uid: string;
+  merchant_uid: string;
+  status: string;
+  cancellation_id: string | null;
+}): [string, string][] {
   const fields: [string, string][] = [
     ['imp_uid', n.imp_uid],
     ['merchant_uid', n.merchant_uid],
@@ -360,7 +413,11 @@ export function webhookFields(n: { imp_uid: string; merchant_uid: string; status
   return fields;
 }
 
-export function webhookBody(format: 'json' | 'form', fields: [string, string][]): { body: string; contentType: string } {
-  if (format === 'form') return { body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' };
+export function webhookBody(
+  format: 'json' | 'form',
+  fields: [string, string][],
+): { body: string; contentType: string } {
+  if (format === 'form')
+    return { body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' };
   return { body: JSON.stringify(Object.fromEntries(fields)), contentType: 'application/json' };
 }

@@ -4,13 +4,24 @@ import { DEFAULT_SCENARIO, OUTCOMES, PAYMENT_STATUSES, REDIRECT_STYLES, type Web
 /** zod for everything the controls accept. Numbers may arrive as strings from forms. */
 
 const num = z.coerce.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number');
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on')]);
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on'),
+]);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
 
 export const webhookScenarioSchema = z
   .object({
     drop: bool.optional(),
-    delay_seconds: num.pipe(z.number().int().min(0).max(7 * 24 * 3600)).optional(),
+    delay_seconds: num
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 3600),
+      )
+      .optional(),
     copies: num.pipe(z.number().int().min(1).max(20)).optional(),
     order: z.enum(['any', 'before_redirect', 'after_redirect']).optional(),
     retry: bool.optional(),
@@ -20,7 +31,8 @@ export type WebhookScenarioInput = z.infer<typeof webhookScenarioSchema>;
 
 export function scenarioOf(...layers: (Partial<WebhookScenario> | null | undefined)[]): WebhookScenario {
   const out: WebhookScenario = { ...DEFAULT_SCENARIO };
-  for (const layer of layers) if (layer) Object.assign(out, Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)));
+  for (const layer of layers)
+    if (layer) Object.assign(out, Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)));
   return out;
 }
 
@@ -65,7 +77,10 @@ const partialStatus = z.enum(['paid', 'cancelled']);
 
 export const merchantInputSchema = z
   .object({
-    imp_code: z.string().regex(/^imp\d{8}$/, 'must look like imp12345678').optional(),
+    imp_code: z
+      .string()
+      .regex(/^imp\d{8}$/, 'must look like imp12345678')
+      .optional(),
     imp_key: z.string().min(1).max(100).optional(),
     imp_secret: z.string().min(1).max(200).optional(),
     name: z.string().min(1).max(100).optional(),
@@ -88,7 +103,10 @@ export const createPaymentSchema = z
     amount: num.pipe(z.number().positive()),
     /** What was actually paid, when it differs from the order (a tampered browser amount). */
     paid_amount: num.pipe(z.number().positive()).optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .optional(),
     name: shortText(100),
     pay_method: z.string().min(1).max(20).optional(),
     pg: z.string().min(1).max(60).optional(),
@@ -126,7 +144,16 @@ export const depositSchema = z
   })
   .strict();
 
-export const advanceSchema = z.object({ seconds: num.pipe(z.number().min(0).max(366 * 24 * 3600)) }).strict();
+export const advanceSchema = z
+  .object({
+    seconds: num.pipe(
+      z
+        .number()
+        .min(0)
+        .max(366 * 24 * 3600),
+    ),
+  })
+  .strict();
 
 export const shopOptionsSchema = z
   .object({
@@ -150,7 +177,9 @@ export const windowFormSchema = z.object({
   error_code: z.string().max(40).optional(),
   error_msg: z.string().max(200).optional(),
   tampered_amount: z.string().max(20).optional(),
-  webhook: z.enum(['merchant', 'on_time', 'delayed', 'dropped', 'duplicated', 'before_redirect', 'after_redirect']).optional(),
+  webhook: z
+    .enum(['merchant', 'on_time', 'delayed', 'dropped', 'duplicated', 'before_redirect', 'after_redirect'])
+    .optional(),
   delay_seconds: z.string().max(10).optional(),
   retry: z.string().optional(),
 });

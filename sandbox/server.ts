@@ -64,7 +64,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const merchants = new MerchantDirectory(db);
   await merchants.load();
   await merchants.ensureDemo(config.merchant, clock.nowS());
-  const webhooks = new WebhookScheduler({ db, log, clock, timeouts: { ...DEFAULT_WEBHOOK_TIMEOUTS, ...options.webhookTimeouts } });
+  const webhooks = new WebhookScheduler({
+    db,
+    log,
+    clock,
+    timeouts: { ...DEFAULT_WEBHOOK_TIMEOUTS, ...options.webhookTimeouts },
+  });
 
   const ctx: SandboxContext = {
     db,
@@ -93,7 +98,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? '127.0.0.1'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrl) ctx.baseUrl = url;
   await webhooks.start();
@@ -149,7 +159,8 @@ async function route(ctx: SandboxContext, req: IncomingMessage, res: ServerRespo
   if (root === 'checkout') {
     if (method === 'POST' && second === 'start' && segments.length === 2) return startCheckout(ctx, req, res);
     if (method === 'GET' && segments.length === 2 && second) return showWindow(ctx, res, second);
-    if (method === 'POST' && segments.length === 3 && second && segments[2] === 'complete') return finishWindow(ctx, req, res, second);
+    if (method === 'POST' && segments.length === 3 && second && segments[2] === 'complete')
+      return finishWindow(ctx, req, res, second);
     return sendHtml(res, 404, errorPage('Not found', 'No such page in the payment window.'));
   }
   if (root === 'shop') {

@@ -17,7 +17,11 @@ const MONITOR_TIMEOUT_MS = 10_000;
 
 const orderRequestSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(40, 'must be at most 40 characters'),
-  amount: z.number('must be a number').int('must be a whole number of KRW').positive('must be positive').max(1_000_000_000),
+  amount: z
+    .number('must be a number')
+    .int('must be a whole number of KRW')
+    .positive('must be positive')
+    .max(1_000_000_000),
 });
 
 /** The monitor's answer to an order registration (the contract in the monitor's orders API). */
@@ -28,7 +32,11 @@ const monitorAnswerSchema = z.object({
 });
 
 export function showShop(ctx: SandboxContext, res: ServerResponse): void {
-  sendHtml(res, 200, shopPage({ impCode: ctx.merchants.demo().imp_code, connectedTo: ctx.shop.current?.storeSlug ?? null }));
+  sendHtml(
+    res,
+    200,
+    shopPage({ impCode: ctx.merchants.demo().imp_code, connectedTo: ctx.shop.current?.storeSlug ?? null }),
+  );
 }
 
 function newMerchantUid(nowMs: number): string {
@@ -44,7 +52,14 @@ export async function registerShopOrder(ctx: SandboxContext, req: IncomingMessag
   const merchant_uid = newMerchantUid(ctx.clock.nowMs());
   const shop = ctx.shop.current;
   if (!shop) {
-    return sendOk(res, { amount, m_redirect_url: `${requestBase(ctx, req)}/shop/result`, merchant_uid, name, notice_url: null, registered: false });
+    return sendOk(res, {
+      amount,
+      m_redirect_url: `${requestBase(ctx, req)}/shop/result`,
+      merchant_uid,
+      name,
+      notice_url: null,
+      registered: false,
+    });
   }
   const target = `${shop.monitorUrl.replace(/\/$/, '')}/api/v1/stores/${encodeURIComponent(shop.storeSlug)}/orders`;
   let status: number;
@@ -52,7 +67,11 @@ export async function registerShopOrder(ctx: SandboxContext, req: IncomingMessag
   try {
     const response = await fetch(target, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${shop.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: {
+        Authorization: `Bearer ${shop.apiKey}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+      },
       body: JSON.stringify({ merchant_uid, amount, currency: 'KRW', name, prepare: true }),
       signal: AbortSignal.timeout(MONITOR_TIMEOUT_MS),
     });
@@ -65,15 +84,27 @@ export async function registerShopOrder(ctx: SandboxContext, req: IncomingMessag
     }
   } catch (error) {
     ctx.log.warn({ err: error, target }, 'sandbox shop: monitor unreachable');
-    throw new SandboxError(502, `The monitor did not answer (${target}): ${error instanceof Error ? error.message : String(error)}`);
+    throw new SandboxError(
+      502,
+      `The monitor did not answer (${target}): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (status !== 200 && status !== 201) {
-    const detail = typeof answer === 'object' && answer !== null ? JSON.stringify(answer).slice(0, 300) : String(answer);
+    const detail =
+      typeof answer === 'object' && answer !== null ? JSON.stringify(answer).slice(0, 300) : String(answer);
     throw new SandboxError(502, `The monitor refused the order (HTTP ${status}): ${detail}`);
   }
   const monitor = monitorAnswerSchema.safeParse(answer);
-  if (!monitor.success) throw new SandboxError(502, `The monitor's answer is not the expected shape: ${describeZodError(monitor.error)}`);
-  sendOk(res, { amount, m_redirect_url: monitor.data.m_redirect_url, merchant_uid, name, notice_url: monitor.data.notice_url, registered: true });
+  if (!monitor.success)
+    throw new SandboxError(502, `The monitor's answer is not the expected shape: ${describeZodError(monitor.error)}`);
+  sendOk(res, {
+    amount,
+    m_redirect_url: monitor.data.m_redirect_url,
+    merchant_uid,
+    name,
+    notice_url: monitor.data.notice_url,
+    registered: true,
+  });
 }
 
 /** GET /shop/result: shows what the redirect carried, escaped. */

@@ -25,13 +25,20 @@ export class TokenStore {
     const decision = decideToken(current ? { expiresAt: current.expires_at } : null, nowS);
     if (decision.action !== 'issue' && current) {
       if (decision.action === 'extend') {
-        await this.db.updateTable('token').set({ expires_at: decision.expiresAt }).where('token', '=', current.token).execute();
+        await this.db
+          .updateTable('token')
+          .set({ expires_at: decision.expiresAt })
+          .where('token', '=', current.token)
+          .execute();
         this.cache.set(current.token, { merchantId, expiresAt: decision.expiresAt, revoked: false });
       }
       return { access_token: current.token, now: nowS, expired_at: decision.expiresAt };
     }
     const token = randomBytes(20).toString('hex');
-    await this.db.insertInto('token').values({ token, merchant_id: merchantId, issued_at: nowS, expires_at: decision.expiresAt, revoked: 0 }).execute();
+    await this.db
+      .insertInto('token')
+      .values({ token, merchant_id: merchantId, issued_at: nowS, expires_at: decision.expiresAt, revoked: 0 })
+      .execute();
     this.cache.set(token, { merchantId, expiresAt: decision.expiresAt, revoked: false });
     return { access_token: token, now: nowS, expired_at: decision.expiresAt };
   }
@@ -40,7 +47,11 @@ export class TokenStore {
   async authenticate(token: string, nowS: number): Promise<number | null> {
     let entry = this.cache.get(token);
     if (!entry) {
-      const row = await this.db.selectFrom('token').select(['merchant_id', 'expires_at', 'revoked']).where('token', '=', token).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('token')
+        .select(['merchant_id', 'expires_at', 'revoked'])
+        .where('token', '=', token)
+        .executeTakeFirst();
       if (!row) return null;
       entry = { merchantId: row.merchant_id, expiresAt: row.expires_at, revoked: row.revoked === 1 };
       this.cache.set(token, entry);
@@ -51,7 +62,12 @@ export class TokenStore {
 
   /** Every token of the merchant stops working at once (the next call is a 401). */
   async revokeAll(merchantId: number): Promise<number> {
-    const result = await this.db.updateTable('token').set({ revoked: 1 }).where('merchant_id', '=', merchantId).where('revoked', '=', 0).executeTakeFirst();
+    const result = await this.db
+      .updateTable('token')
+      .set({ revoked: 1 })
+      .where('merchant_id', '=', merchantId)
+      .where('revoked', '=', 0)
+      .executeTakeFirst();
     for (const [token, entry] of this.cache) if (entry.merchantId === merchantId) this.cache.delete(token);
     return Number(result.numUpdatedRows);
   }

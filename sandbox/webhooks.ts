@@ -57,9 +57,7 @@ export class WebhookScheduler {
   private stopped = false;
   private inflight = new Set<ClientRequest>();
 
-  constructor(
-    private readonly deps: { db: SandboxDb; log: Log; clock: SandboxClock; timeouts: WebhookTimeouts },
-  ) {}
+  constructor(private readonly deps: { db: SandboxDb; log: Log; clock: SandboxClock; timeouts: WebhookTimeouts }) {}
 
   /**
    * Crash recovery: a delivery caught mid-send is sent again (a duplicate, as PortOne may do);
@@ -67,7 +65,11 @@ export class WebhookScheduler {
    */
   async start(): Promise<void> {
     const now = this.deps.clock.nowMs();
-    await this.deps.db.updateTable('webhook_delivery').set({ state: 'pending', due_at_ms: now }).where('state', 'in', ['sending', 'held']).execute();
+    await this.deps.db
+      .updateTable('webhook_delivery')
+      .set({ state: 'pending', due_at_ms: now })
+      .where('state', 'in', ['sending', 'held'])
+      .execute();
     this.kick();
   }
 
@@ -108,7 +110,11 @@ export class WebhookScheduler {
         }
       }
     }
-    for (let i = 0; i < rows.length; i += 500) await trx.insertInto('webhook_delivery').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await trx
+        .insertInto('webhook_delivery')
+        .values(rows.slice(i, i + 500))
+        .execute();
     return rows.length;
   }
 
@@ -116,9 +122,18 @@ export class WebhookScheduler {
   async releaseHeld(impUid: string): Promise<void> {
     if (this.stopped) return;
     const now = this.deps.clock.nowMs();
-    const held = await this.deps.db.selectFrom('webhook_delivery').select(['id', 'hold_seconds']).where('imp_uid', '=', impUid).where('state', '=', 'held').execute();
+    const held = await this.deps.db
+      .selectFrom('webhook_delivery')
+      .select(['id', 'hold_seconds'])
+      .where('imp_uid', '=', impUid)
+      .where('state', '=', 'held')
+      .execute();
     for (const d of held) {
-      await this.deps.db.updateTable('webhook_delivery').set({ state: 'pending', due_at_ms: now + d.hold_seconds * 1000 }).where('id', '=', d.id).execute();
+      await this.deps.db
+        .updateTable('webhook_delivery')
+        .set({ state: 'pending', due_at_ms: now + d.hold_seconds * 1000 })
+        .where('id', '=', d.id)
+        .execute();
     }
     if (held.length) this.kick();
   }
@@ -187,7 +202,11 @@ export class WebhookScheduler {
     if (this.stopped || this.deps.clock.injected) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const next = await this.deps.db.selectFrom('webhook_delivery').select((eb) => eb.fn.min('due_at_ms').as('due')).where('state', '=', 'pending').executeTakeFirst();
+    const next = await this.deps.db
+      .selectFrom('webhook_delivery')
+      .select((eb) => eb.fn.min('due_at_ms').as('due'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
     if (this.stopped || next?.due === null || next?.due === undefined) return;
     const wait = Math.min(60_000, Math.max(0, Number(next.due) - this.deps.clock.nowMs()));
     this.timer = setTimeout(() => {
@@ -209,7 +228,15 @@ export class WebhookScheduler {
     const step = nextDeliveryStep(result, attempt, d.retry === 1, this.deps.clock.nowMs());
     await this.deps.db
       .insertInto('webhook_attempt')
-      .values({ delivery_id: d.id, attempt, started_at_ms: startedAt, latency_ms: latency, status: result.status, body_excerpt: result.excerpt, error: result.error })
+      .values({
+        delivery_id: d.id,
+        attempt,
+        started_at_ms: startedAt,
+        latency_ms: latency,
+        status: result.status,
+        body_excerpt: result.excerpt,
+        error: result.error,
+      })
       .execute();
     await this.deps.db
       .updateTable('webhook_delivery')
@@ -265,7 +292,8 @@ export class WebhookScheduler {
         headers: { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
       });
       this.inflight.add(req);
-      const timeout = (label: string, ms: number) => timers.push(setTimeout(() => req.destroy(new Error(`${label} timeout after ${ms} ms`)), ms));
+      const timeout = (label: string, ms: number) =>
+        timers.push(setTimeout(() => req.destroy(new Error(`${label} timeout after ${ms} ms`)), ms));
       if (first) {
         req.on('socket', (socket) => {
           const startRead = () => timeout('read', readMs);
@@ -285,9 +313,13 @@ export class WebhookScheduler {
           if (excerpt.length < EXCERPT_CHARS) excerpt += chunk.slice(0, EXCERPT_CHARS - excerpt.length);
         });
         res.on('end', () => finish({ status: res.statusCode ?? null, excerpt, error: null }));
-        res.on('error', (error: NodeJS.ErrnoException) => finish({ status: null, excerpt: excerpt || null, error: error.code ?? error.message }));
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          finish({ status: null, excerpt: excerpt || null, error: error.code ?? error.message }),
+        );
       });
-      req.on('error', (error: NodeJS.ErrnoException) => finish({ status: null, excerpt: null, error: error.code ?? error.message }));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        finish({ status: null, excerpt: null, error: error.code ?? error.message }),
+      );
       req.end(body);
     });
   }

@@ -11,7 +11,9 @@ export type SandboxDb = Kysely<SandboxDatabase>;
  * Opens `<dataDir>/sandbox.db` (WAL, like the monitor's file) and applies the sandbox's own
  * migrations, so the emulator's state survives a restart.
  */
-export async function openSandboxDb(dataDir: string): Promise<{ db: SandboxDb; filename: string; close: () => Promise<void> }> {
+export async function openSandboxDb(
+  dataDir: string,
+): Promise<{ db: SandboxDb; filename: string; close: () => Promise<void> }> {
   mkdirSync(dataDir, { recursive: true });
   const filename = path.join(dataDir, 'sandbox.db');
   const sqlite = new SQLite(filename);
@@ -25,7 +27,9 @@ export async function openSandboxDb(dataDir: string): Promise<{ db: SandboxDb; f
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Sandbox migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`Sandbox migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   let closed: Promise<void> | null = null;
   return { db, filename, close: () => (closed ??= db.destroy()) };

@@ -11,17 +11,35 @@ function sortOf(sorting: Sorting): { column: SortColumn; direction: 'asc' | 'des
   return { column, direction: desc ? 'desc' : 'asc' };
 }
 
-export async function paymentByImpUid(db: SandboxDb, merchantId: number, impUid: string): Promise<PaymentRow | undefined> {
-  return db.selectFrom('payment').selectAll().where('imp_uid', '=', impUid).where('merchant_id', '=', merchantId).executeTakeFirst();
+export async function paymentByImpUid(
+  db: SandboxDb,
+  merchantId: number,
+  impUid: string,
+): Promise<PaymentRow | undefined> {
+  return db
+    .selectFrom('payment')
+    .selectAll()
+    .where('imp_uid', '=', impUid)
+    .where('merchant_id', '=', merchantId)
+    .executeTakeFirst();
 }
 
 export async function paymentsByImpUids(db: SandboxDb, merchantId: number, impUids: string[]): Promise<PaymentRow[]> {
   if (impUids.length === 0) return [];
-  return db.selectFrom('payment').selectAll().where('merchant_id', '=', merchantId).where('imp_uid', 'in', impUids).execute();
+  return db
+    .selectFrom('payment')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('imp_uid', 'in', impUids)
+    .execute();
 }
 
 /** For each merchant_uid, its most recently started payment (what /payments/find answers). */
-export async function latestByMerchantUids(db: SandboxDb, merchantId: number, merchantUids: string[]): Promise<Map<string, PaymentRow>> {
+export async function latestByMerchantUids(
+  db: SandboxDb,
+  merchantId: number,
+  merchantUids: string[],
+): Promise<Map<string, PaymentRow>> {
   const out = new Map<string, PaymentRow>();
   if (merchantUids.length === 0) return out;
   const rows = await db
@@ -50,11 +68,23 @@ export async function findOneByMerchantUid(
   sorting: Sorting,
 ): Promise<PaymentRow | undefined> {
   const { column, direction } = sortOf(sorting);
-  return byMerchantUid(db, merchantId, merchantUid, status).selectAll().orderBy(column, direction).orderBy('id', direction).limit(1).executeTakeFirst();
+  return byMerchantUid(db, merchantId, merchantUid, status)
+    .selectAll()
+    .orderBy(column, direction)
+    .orderBy('id', direction)
+    .limit(1)
+    .executeTakeFirst();
 }
 
-export async function countByMerchantUid(db: SandboxDb, merchantId: number, merchantUid: string, status: PaymentStatus | null): Promise<number> {
-  const row = await byMerchantUid(db, merchantId, merchantUid, status).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+export async function countByMerchantUid(
+  db: SandboxDb,
+  merchantId: number,
+  merchantUid: string,
+  status: PaymentStatus | null,
+): Promise<number> {
+  const row = await byMerchantUid(db, merchantId, merchantUid, status)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -68,7 +98,13 @@ export async function pageByMerchantUid(
   limit: number,
 ): Promise<PaymentRow[]> {
   const { column, direction } = sortOf(sorting);
-  return byMerchantUid(db, merchantId, merchantUid, status).selectAll().orderBy(column, direction).orderBy('id', direction).limit(limit).offset(offset).execute();
+  return byMerchantUid(db, merchantId, merchantUid, status)
+    .selectAll()
+    .orderBy(column, direction)
+    .orderBy('id', direction)
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }
 
 function byStatusWindow(db: SandboxDb, merchantId: number, status: PaymentStatus | 'all', from: number, to: number) {
@@ -77,8 +113,16 @@ function byStatusWindow(db: SandboxDb, merchantId: number, status: PaymentStatus
   return q.where('status_at', '>=', from).where('status_at', '<=', to);
 }
 
-export async function countByStatus(db: SandboxDb, merchantId: number, status: PaymentStatus | 'all', from: number, to: number): Promise<number> {
-  const row = await byStatusWindow(db, merchantId, status, from, to).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+export async function countByStatus(
+  db: SandboxDb,
+  merchantId: number,
+  status: PaymentStatus | 'all',
+  from: number,
+  to: number,
+): Promise<number> {
+  const row = await byStatusWindow(db, merchantId, status, from, to)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -93,7 +137,13 @@ export async function pageByStatus(
   limit: number,
 ): Promise<PaymentRow[]> {
   const { column, direction } = sortOf(sorting);
-  return byStatusWindow(db, merchantId, status, from, to).selectAll().orderBy(column, direction).orderBy('id', direction).limit(limit).offset(offset).execute();
+  return byStatusWindow(db, merchantId, status, from, to)
+    .selectAll()
+    .orderBy(column, direction)
+    .orderBy('id', direction)
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }
 
 /** A merchant_uid that was paid (even if refunded since) cannot be paid again (SDK error F1002). */
@@ -110,7 +160,11 @@ export async function hasPaidAttempt(db: SandboxDb, merchantId: number, merchant
 }
 
 /** The payment a merchant_uid-only cancel refunds: the latest paid one with a balance, else the latest. */
-export async function cancelTarget(db: SandboxDb, merchantId: number, merchantUid: string): Promise<PaymentRow | undefined> {
+export async function cancelTarget(
+  db: SandboxDb,
+  merchantId: number,
+  merchantUid: string,
+): Promise<PaymentRow | undefined> {
   const refundable = await db
     .selectFrom('payment')
     .selectAll()

@@ -88,8 +88,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('window_state', 'text')
     .addColumn('requested_vbank_due', 'integer')
     .execute();
-  await db.schema.createIndex('payment_merchant_uid').on('payment').columns(['merchant_id', 'merchant_uid', 'started_at']).execute();
-  await db.schema.createIndex('payment_status_at').on('payment').columns(['merchant_id', 'status', 'status_at']).execute();
+  await db.schema
+    .createIndex('payment_merchant_uid')
+    .on('payment')
+    .columns(['merchant_id', 'merchant_uid', 'started_at'])
+    .execute();
+  await db.schema
+    .createIndex('payment_status_at')
+    .on('payment')
+    .columns(['merchant_id', 'status', 'status_at'])
+    .execute();
   await db.schema.createIndex('payment_any_status_at').on('payment').columns(['merchant_id', 'status_at']).execute();
 
   await db.schema
