@@ -7,6 +7,29 @@ import type { SandboxDatabase } from './schema';
 
 export type SandboxDb = Kysely<SandboxDatabase>;
 
+const CACHED_STATEMENTS = 200;
+const CACHEABLE_SQL_CHARS = 4000;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing was the largest cost of a
+ * `GET /payments/{imp_uid}`. The handful of hot query shapes are reused instead (Kysely runs one
+ * query at a time on this connection, so sharing a statement is safe). Long one-off SQL (bulk
+ * inserts) is not cached.
+ */
+function withStatementCache(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      const cached = cache.get(sql);
+      if (cached) return cached;
+      const statement = sqlite.prepare(sql);
+      if (sql.length <= CACHEABLE_SQL_CHARS && cache.size < CACHED_STATEMENTS) cache.set(sql, statement);
+      return statement;
+    },
+  };
+}
+
 /**
  * Opens `<dataDir>/sandbox.db` (WAL, like the monitor's file) and applies the sandbox's own
  * migrations, so the emulator's state survives a restart.
@@ -21,7 +44,7 @@ export async function openSandboxDb(
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<SandboxDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<SandboxDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => sandboxMigrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
