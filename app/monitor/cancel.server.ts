@@ -26,7 +26,7 @@ export async function cancelAtGateway(
   }
 
   const client = deps.gateways.forStore(input.store);
-  const result = await client.cancel({ impUid: order.imp_uid, amount: input.amount, checksum: refundable, reason: input.reason });
+  const result = await client.cancel({ impUid: order.imp_uid, amount: input.amount, checksum: refundable, reason: input.reason, currency: order.currency });
   const checkId = await recordGatewayCheck(deps, {
     store: input.store,
     orderId: order.id,

@@ -1,3 +1,4 @@
+import type { PaymentStatus } from '../iamport/types';
 import {
   SETTLED_STATUSES,
   type AttentionReason,
@@ -16,7 +17,7 @@ import {
 export type ObservedPayment = {
   impUid: string;
   merchantUid: string;
-  status: 'ready' | 'paid' | 'failed' | 'cancelled';
+  status: PaymentStatus;
   amount: number;
   cancelAmount: number;
   currency: string;

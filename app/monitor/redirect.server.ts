@@ -46,7 +46,7 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
   }
   let merchantUid = single('merchant_uid');
   if (merchantUid === '') merchantUid = null;
-  if (merchantUid !== null && (merchantUid.length > 80 || CONTROL.test(merchantUid))) {
+  if (merchantUid !== null && (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid))) {
     problems.push('merchant_uid is malformed');
     merchantUid = null;
   }

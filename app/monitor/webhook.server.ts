@@ -15,7 +15,11 @@ const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization'
 
 const webhookBodySchema = z.object({
   imp_uid: z.string('imp_uid is required').regex(/^[A-Za-z0-9_-]{1,64}$/, 'imp_uid is malformed'),
-  merchant_uid: z.string().max(80, 'merchant_uid is too long').optional(),
+  merchant_uid: z
+    .string()
+    .max(80, 'merchant_uid is too long')
+    .refine((v) => !/^\.{1,2}$/.test(v), 'merchant_uid is malformed')
+    .optional(),
   status: z.string().max(20, 'status is too long').optional(),
   cancellation_id: z.string().max(100, 'cancellation_id is too long').optional(),
 });

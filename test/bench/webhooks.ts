@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { openDatabase } from '../../db/connection';
+import { startSandbox } from '../../sandbox/server';
+import { repoRoot, runNode, startApp } from '../helpers/app-server';
+import { sandboxControl } from '../helpers/monitor';
+import { SANDBOX_MERCHANT } from '../helpers/stack';
+import { formatLoad, runLoad, type LoadResult } from './load';
+
+/**
+ * Webhook ingestion: N deliveries at 50 concurrent connections against the production build,
+ * next to a bare node:http + better-sqlite3 insert server measured in the same run (the ratio is
+ * the figure), then again with the gateway made slow (100 ms per call) to show that answering
+ * does not wait for verification. Every delivery answered 200 must be in the database.
+ */
+export async function main() {
+  const total = Number(process.env.BENCH_DELIVERIES ?? 20_000);
+  const concurrency = 50;
+  const work = mkdtempSync(path.join(tmpdir(), 'bench-webhooks-'));
+  const log = pino({ level: 'silent' });
+  const sandbox = await startSandbox({
+    config: { enabled: true, host: '127.0.0.1', port: 0, publicUrl: null, merchant: SANDBOX_MERCHANT },
+    dataDir: work,
+    log,
+  });
+  const makePayments = async (prefix: string) => {
+    const created = await sandboxControl<{ payments: { imp_uid: string; merchant_uid: string }[] }>(
+      sandbox.url,
+      'POST',
+      'payments',
+      Array.from({ length: total }, (_, i) => ({ merchant_uid: `${prefix}-${i}`, amount: 1000, status: 'paid', webhook: false })),
+    );
+    return created.payments;
+  };
+  const bodyFor = (payments: { imp_uid: string; merchant_uid: string }[]) => (i: number) => {
+    const p = payments[i % payments.length]!;
+    return JSON.stringify({ imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, status: 'paid' });
+  };
+  const headers = { 'content-type': 'application/json' };
+
+  // Baseline: bare node:http + one insert per request, in its own process.
+  const bare = spawn(process.execPath, [path.join(repoRoot, 'test/bench/bare-insert-server.mjs'), path.join(work, 'bare.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const barePort = await new Promise<number>((resolve) => createInterface({ input: bare.stdout! }).on('line', (line) => resolve((JSON.parse(line) as { port: number }).port)));
+  const warmPayments = await makePayments('warm');
+  await runLoad({ url: `http://127.0.0.1:${barePort}/`, method: 'POST', total: 2000, concurrency, body: bodyFor(warmPayments), headers });
+  const baseline = await runLoad({ url: `http://127.0.0.1:${barePort}/`, method: 'POST', total, concurrency, body: bodyFor(warmPayments), headers });
+  bare.kill('SIGTERM');
+
+  // The monitor: production build, its own process, a store whose gateway is the sandbox.
+  const dataDir = path.join(work, 'app');
+  const env = { APP_SECRET: 'bench-secret-0123456789abcdef0123456789', LOG_LEVEL: 'warn' };
+  await runNode(
+    ['build/node/jobs/cli.js', 'store', 'add', '--slug', 'bench', '--name', 'Bench', '--imp-code', SANDBOX_MERCHANT.impCode, '--imp-key', SANDBOX_MERCHANT.impKey, '--imp-secret', SANDBOX_MERCHANT.impSecret, '--api-base-url', sandbox.url],
+    { DATA_DIR: dataDir, ...env },
+  );
+  const app = await startApp({ dataDir, env: { ...env, LOG_LEVEL: 'info' } });
+  const url = `${app.url}/webhooks/iamport/bench`;
+  const db = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') }).db;
+  const drain = async () => {
+    const started = performance.now();
+    for (let i = 0; i < 6000; i += 1) {
+      const row = await db.selectFrom('webhook_job').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirstOrThrow();
+      if (Number(row.n) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return (performance.now() - started) / 1000;
+  };
+  const countAnswered = async () => Number((await db.selectFrom('webhook_delivery').select((eb) => eb.fn.countAll<number>().as('n')).where('answer_status', '=', 200).executeTakeFirstOrThrow()).n);
+
+  await runLoad({ url, method: 'POST', total: 2000, concurrency, body: bodyFor(warmPayments), headers });
+  await drain();
+  const before = await countAnswered();
+  const fast = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(await makePayments('fast')), headers });
+  const fastDrain = await drain();
+  const fastStored = (await countAnswered()) - before;
+
+  await sandboxControl(sandbox.url, 'PUT', `merchants/${SANDBOX_MERCHANT.impCode}/faults`, { latency_ms: 100 });
+  const slowPayments = await makePayments('slow');
+  const before2 = await countAnswered();
+  const slow = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(slowPayments), headers });
+  const slowDrain = await drain();
+  const slowStored = (await countAnswered()) - before2;
+  const verified = Number((await db.selectFrom('order').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'paid').executeTakeFirstOrThrow()).n);
+
+  const ok = (r: LoadResult) => r.statuses[200] ?? 0;
+  console.log(`\nwebhook ingestion: ${total} deliveries, ${concurrency} concurrent keep-alive connections, loopback, 2 processes`);
+  console.log(formatLoad('bare node:http + sqlite insert', baseline));
+  console.log(formatLoad('monitor (gateway fast)', fast));
+  console.log(formatLoad('monitor (gateway +100 ms/call)', slow));
+  console.log(`ratio monitor/bare: ${(fast.perSecond / baseline.perSecond).toFixed(3)} (gateway fast), ${(slow.perSecond / baseline.perSecond).toFixed(3)} (gateway slow)`);
+  console.log(`answered 200 / stored: ${ok(fast)} / ${fastStored} (fast), ${ok(slow)} / ${slowStored} (slow); lost: ${ok(fast) - fastStored + ok(slow) - slowStored}`);
+  console.log(`queue drained ${fastDrain.toFixed(1)} s after the fast run, ${slowDrain.toFixed(1)} s after the slow run; orders verified paid: ${verified}`);
+
+  await app.stop();
+  await sandbox.close();
+  rmSync(work, { recursive: true, force: true });
+}
