@@ -2,15 +2,14 @@
 
 /**
  * Reads at most `limit` bytes of a request body. A longer body is not buffered past the limit:
- * the caller gets the first `limit` bytes and `tooLarge: true`.
+ * the caller gets the first `limit` bytes and `tooLarge: true`, and should answer with
+ * `Connection: close`. The stream is left unread rather than cancelled: cancelling destroys the
+ * socket before the answer can be written.
  */
 export async function readBodyLimited(request: Request, limit: number): Promise<{ bytes: Uint8Array; tooLarge: boolean }> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (!request.body) return { bytes: new Uint8Array(0), tooLarge: false };
-  if (Number.isFinite(declared) && declared > limit) {
-    await request.body.cancel().catch(() => {});
-    return { bytes: new Uint8Array(0), tooLarge: true };
-  }
+  if (Number.isFinite(declared) && declared > limit) return { bytes: new Uint8Array(0), tooLarge: true };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -20,7 +19,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     if (size + value.byteLength > limit) {
       chunks.push(value.subarray(0, limit - size));
       size = limit;
-      await reader.cancel().catch(() => {});
+      reader.releaseLock();
       return { bytes: concat(chunks, size), tooLarge: true };
     }
     chunks.push(value);

@@ -13,7 +13,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     tooLarge,
     ip: context.clientIp,
   });
-  return Response.json(answer.body, { status: answer.status, headers: { 'Cache-Control': 'no-store' } });
+  // An oversized body is left unread: close the connection instead of draining it.
+  const headers = { 'Cache-Control': 'no-store', ...(tooLarge ? { Connection: 'close' } : {}) };
+  return Response.json(answer.body, { status: answer.status, headers });
 }
 
 export function loader() {
