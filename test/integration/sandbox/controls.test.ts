@@ -213,12 +213,21 @@ describe('bad input', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: -1, response: null });
     expect((await t.call('POST', '/__sandbox/teleport')).status).toBe(404);
-    const huge = await fetch(`${t.url}/users/getToken`, {
+    const body = `{"imp_key":"${'x'.repeat(2 * 1024 * 1024)}"}`;
+    const declared = await fetch(`${t.url}/users/getToken`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: `{"imp_key":"${'x'.repeat(2 * 1024 * 1024)}"}`,
-    }).catch((error: unknown) => error);
-    if (huge instanceof Response) expect(huge.status).toBe(413);
+      body,
+    });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual({ code: -1, message: '요청 본문이 너무 큽니다.', response: null });
+    const streamed = await fetch(`${t.url}/users/getToken`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
     // The server is still fine.
     expect((await t.call('GET', '/__sandbox/clock')).status).toBe(200);
   });
