@@ -141,7 +141,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 }
 
 async function route(ctx: SandboxContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+  const url = requestUrl(req.url);
   const segments = pathSegments(url.pathname.replace(/\/$/, '') || '/');
   const method = req.method ?? 'GET';
   const [root = '', second] = segments;
@@ -173,6 +173,16 @@ async function route(ctx: SandboxContext, req: IncomingMessage, res: ServerRespo
     return void res.end();
   }
   throw new SandboxError(404, MSG.unknownPath);
+}
+
+/** The request target as a URL; `//x` stays a path and `*` or garbage is a 400, not a crash. */
+function requestUrl(target: string | undefined): URL {
+  if (!target?.startsWith('/')) throw new SandboxError(400, MSG.unknownPath);
+  try {
+    return new URL(`http://sandbox.invalid${target}`);
+  } catch {
+    throw new SandboxError(400, MSG.unknownPath);
+  }
 }
 
 /** Expected refusals become envelopes; anything else is logged and answered 500, never a stack. */

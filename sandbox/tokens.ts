@@ -34,6 +34,12 @@ export class TokenStore {
       }
       return { access_token: current.token, now: nowS, expired_at: decision.expiresAt };
     }
+    // Tokens expired for a day are of no use to anyone: keep the table small.
+    await this.db
+      .deleteFrom('token')
+      .where('merchant_id', '=', merchantId)
+      .where('expires_at', '<', nowS - 86_400)
+      .execute();
     const token = randomBytes(20).toString('hex');
     await this.db
       .insertInto('token')

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox, type WirePayment } from './harness';
 
@@ -313,5 +314,16 @@ describe('unknown paths and methods', () => {
     expect(method.status).toBe(405);
     const badEscape = await t.call('GET', '/payments/%E0%A4%A', { token });
     expect(badEscape.status).toBe(400);
+    const doubleSlash = await t.call('GET', '//payments/imp_000000000000', { token });
+    expect(doubleSlash.status).toBe(404);
+    const asterisk = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: t.sb.port, method: 'OPTIONS', path: '*' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(asterisk).toBe(400);
   });
 });
