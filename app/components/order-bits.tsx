@@ -1,0 +1,81 @@
+import type { MessageKey } from '../i18n/messages';
+import { DISPLAY_TIME_ZONE, formatDateTime, formatNumber } from '../i18n/format';
+import type { Locale } from '../i18n/locale';
+import { useLocale, useT } from '../i18n/use-t';
+
+/** Small pieces shared by the payment log, the order page and the attention queue. */
+
+const STATUS_TONE: Record<string, string> = {
+  paid: 'ok',
+  vbank_issued: 'info',
+  pending: 'muted',
+  failed: 'muted',
+  cancelled: 'muted',
+  partially_cancelled: 'warn',
+  mismatch: 'danger',
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  const t = useT();
+  return (
+    <span className={`badge badge-status badge-tone-${STATUS_TONE[status] ?? 'muted'}`} data-status={status}>
+      {t(`status.${status}` as MessageKey)}
+    </span>
+  );
+}
+
+export function ReasonBadge({ reason, resolved = false }: { reason: string; resolved?: boolean }) {
+  const t = useT();
+  return (
+    <span className={`badge badge-reason${resolved ? ' badge-muted' : ''}`} data-reason={reason} title={t(`reason.${reason}.help` as MessageKey)}>
+      {t(`reason.${reason}` as MessageKey)}
+    </span>
+  );
+}
+
+/** `15,000 KRW`; `—` for null. Integers only (DESIGN: money is an integer plus a currency). */
+export function Money({ amount, currency }: { amount: number | null; currency: string }) {
+  const locale = useLocale();
+  if (amount === null) return <span className="muted">—</span>;
+  return (
+    <span className="money">
+      {formatNumber(locale, amount)} <span className="muted small">{currency}</span>
+    </span>
+  );
+}
+
+const secondsFormats = new Map<Locale, Intl.DateTimeFormat>();
+
+/** `2026-11-24 18:30:05` in the display zone: the timeline needs seconds (a webhook 2 s after a redirect). */
+export function formatDateTimeSeconds(locale: Locale, iso: string | null): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  let format = secondsFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-CA', {
+      timeZone: DISPLAY_TIME_ZONE,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    secondsFormats.set(locale, format);
+  }
+  return format.format(date);
+}
+
+/** A time in the display zone, with the stored UTC value as a machine-readable attribute. */
+export function Time({ iso, seconds = false }: { iso: string | null; seconds?: boolean }) {
+  const locale = useLocale();
+  const t = useT();
+  if (!iso) return <span className="muted">—</span>;
+  return (
+    <time dateTime={iso} title={`${iso} (UTC)`}>
+      {seconds ? formatDateTimeSeconds(locale, iso) : formatDateTime(locale, iso)} <span className="muted small">{t('time.zone')}</span>
+    </time>
+  );
+}

@@ -1,0 +1,370 @@
+import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { z } from 'zod';
+import { redirectWithFlash } from '~/auth/flash.server';
+import { authorizeAction, requireUser } from '~/auth/guard.server';
+import { hasRole } from '~/auth/roles';
+import { CsrfInput } from '~/components/csrf-input';
+import { useDashUser } from '~/components/dash-shell';
+import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
+import orderStyles from '~/components/order-log.css';
+import { OrderTimeline } from '~/components/order-timeline';
+import { PageHeader } from '~/components/page-header';
+import { SubmitButton } from '~/components/submit-button';
+import { AppError, errorResponse } from '~/errors';
+import { resolveLocale } from '~/i18n/locale.server';
+import { translate, type MessageKey } from '~/i18n/messages';
+import { pageMeta } from '~/i18n/meta';
+import { useT } from '~/i18n/use-t';
+import { cancelOrderPayment, cancelPreview, NOTE_MAX, recheckOrder, resolveOrderReasons, type CancelPreview } from '~/monitor/manual-actions.server';
+import { orderDetail, type OrderDetail } from '~/monitor/order-log.server';
+import { ATTENTION_REASONS } from '~/monitor/status';
+
+export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: orderStyles }];
+export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'order.title');
+
+const orderIdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+function parseOrderId(value: string | undefined): number {
+  const parsed = orderIdSchema.safeParse(value);
+  if (!parsed.success) throw errorResponse(new AppError('not_found', 'no such order'));
+  return parsed.data;
+}
+
+/** Every signed-in user may read an order; the actions below check their own roles. */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  await requireUser(request, context);
+  const orderId = parseOrderId(params.orderId);
+  try {
+    return await orderDetail(context, orderId);
+  } catch (error) {
+    if (error instanceof AppError) throw errorResponse(error);
+    throw error;
+  }
+}
+
+const reasonText = z.string().max(NOTE_MAX * 2);
+const intentSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('recheck') }),
+  z.object({ intent: z.literal('resolve'), reason: z.enum(ATTENTION_REASONS), note: reasonText }),
+  z.object({ intent: z.literal('resolve_all'), note: reasonText }),
+  z.object({
+    intent: z.enum(['cancel_review', 'cancel']),
+    amount: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()),
+    reason: reasonText,
+    confirm: z.literal('yes').optional(),
+  }),
+]);
+
+export type CancelReview = { intent: 'cancel_review'; preview: CancelPreview; amount: number; partial: boolean; reason: string };
+
+/**
+ * The order's manual actions. Operator or stronger re-checks and resolves; only an admin
+ * cancels (review, then confirm). Each goes through authorizeAction (role + CSRF + form) and one
+ * domain function that writes the audit event, then redirects back with a flash.
+ */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const orderId = parseOrderId(params.orderId);
+  const { user, form } = await authorizeAction(request, context, 'operator');
+  const back = `/orders/${orderId}`;
+  const parsed = intentSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.badInput', params: { detail: `${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() } });
+  }
+  const input = parsed.data;
+  const ip = context.clientIp;
+  if ((input.intent === 'cancel' || input.intent === 'cancel_review') && !hasRole(user.role, 'admin')) {
+    throw errorResponse(new AppError('forbidden', 'This needs the admin role', { reason: 'role', required: 'admin' }));
+  }
+  try {
+    switch (input.intent) {
+      case 'recheck': {
+        const result = await recheckOrder(context, user, { orderId, ip });
+        // Flash parameters are text: name the status and reasons in the reader's language.
+        const locale = await resolveLocale(request, context.config);
+        return redirectWithFlash(back, context, {
+          kind: result.openReasons.length === 0 ? 'success' : 'info',
+          key: result.openReasons.length === 0 ? 'order.recheck.settled' : 'order.recheck.open',
+          params: {
+            status: translate(locale, `status.${result.status}` as MessageKey),
+            open: result.openReasons.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', '),
+          },
+        });
+      }
+      case 'resolve':
+      case 'resolve_all': {
+        const result = await resolveOrderReasons(context, user, {
+          orderId,
+          reasons: input.intent === 'resolve' ? [input.reason] : undefined,
+          note: input.note,
+          ip,
+        });
+        return redirectWithFlash(back, context, { kind: 'success', key: 'order.resolve.done', params: { reasons: result.resolved.join(', '), open: result.stillOpen.length } });
+      }
+      case 'cancel_review': {
+        const preview = await cancelPreview(context, orderId);
+        const amount = input.amount ?? preview.refundable;
+        if (amount > preview.refundable) {
+          return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.tooMuch', params: { refundable: preview.refundable } });
+        }
+        if (input.reason.trim().length < 3) return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.noteRequired' });
+        return data<CancelReview>({ intent: 'cancel_review', preview, amount, partial: amount < preview.refundable, reason: input.reason.trim() });
+      }
+      case 'cancel': {
+        if (input.confirm !== 'yes') return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.notConfirmed' });
+        const result = await cancelOrderPayment(context, user, { orderId, amount: input.amount, reason: input.reason, ip });
+        if (!result.ok) return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.refused', params: { message: result.message.slice(0, 280) } });
+        return redirectWithFlash(back, context, { kind: 'success', key: 'order.cancel.done', params: { amount: result.refunded, status: result.status } });
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code === 'internal') throw error;
+    if (error.code === 'not_found') throw errorResponse(error);
+    const param = error.details?.param;
+    const key: MessageKey =
+      param === 'note' || param === 'reason' ? 'order.error.noteRequired' : error.details?.reason === 'not_open' ? 'order.error.notOpen' : 'order.error.refused';
+    return redirectWithFlash(back, context, { kind: 'error', key, params: { detail: error.message.slice(0, 280) } });
+  }
+}
+
+export default function OrderPage() {
+  const t = useT();
+  const user = useDashUser();
+  const { order, reasons, timeline } = useLoaderData<OrderDetail>();
+  const review = useActionData<CancelReview>();
+  const canOperate = user ? hasRole(user.role, 'operator') : false;
+  const canCancel = user ? hasRole(user.role, 'admin') : false;
+  const openReasons = reasons.filter((r) => r.resolvedAt === null);
+  const resolvedReasons = reasons.filter((r) => r.resolvedAt !== null);
+
+  return (
+    <>
+      <p className="small">
+        <Link to="/orders">← {t('order.back')}</Link>
+      </p>
+      <PageHeader
+        title={
+          <>
+            <span className="mono" data-testid="order-merchant-uid">
+              {order.merchantUid}
+            </span>{' '}
+            <StatusBadge status={order.status} />
+          </>
+        }
+        description={t('order.intro', { store: order.store.name, slug: order.store.slug })}
+      />
+
+      <div className="order-grid">
+        <div>
+          <section className="card" aria-labelledby="amounts-heading">
+            <h2 id="amounts-heading">{t('order.amounts')}</h2>
+            <div className="amounts">
+              <div className="amount-box">
+                <span className="muted small">{t('order.expected')}</span>
+                <strong data-testid="expected-amount">
+                  <Money amount={order.expectedAmount} currency={order.currency} />
+                </strong>
+              </div>
+              <div className={`amount-box${order.amountDiffers ? ' amount-differs' : ''}`}>
+                <span className="muted small">{t('order.paid')}</span>
+                <strong data-testid="paid-amount">
+                  <Money amount={order.paidAmount} currency={order.currency} />
+                </strong>
+              </div>
+              <div className="amount-box">
+                <span className="muted small">{t('order.cancelled')}</span>
+                <strong>
+                  <Money amount={order.cancelAmount} currency={order.currency} />
+                </strong>
+              </div>
+            </div>
+            {order.amountDiffers ? (
+              <p className="form-error" role="alert">
+                {t('order.amountDiffers')}
+              </p>
+            ) : null}
+            <dl className="facts">
+              <dt>{t('order.status')}</dt>
+              <dd data-testid="order-status">
+                <StatusBadge status={order.status} /> {order.gatewayStatus ? <span className="muted small">({t('order.gatewaySays', { status: order.gatewayStatus })})</span> : null}
+              </dd>
+              <dt>{t('order.impUid')}</dt>
+              <dd className="mono">{order.impUid ?? '—'}</dd>
+              <dt>{t('order.name')}</dt>
+              <dd>{order.name ?? '—'}</dd>
+              <dt>{t('order.buyer')}</dt>
+              <dd>{order.buyerName ?? '—'}</dd>
+              <dt>{t('order.payMethod')}</dt>
+              <dd>
+                {order.payMethod ?? '—'} {order.pgProvider ? <span className="muted">· {order.pgProvider}</span> : null}
+              </dd>
+              <dt>{t('order.source')}</dt>
+              <dd>{t(order.source === 'api' ? 'order.sourceApi' : 'order.sourceEvidence')}</dd>
+              <dt>{t('order.created')}</dt>
+              <dd>
+                <Time iso={order.createdAt} seconds />
+              </dd>
+              <dt>{t('order.paidAt')}</dt>
+              <dd>
+                <Time iso={order.paidAt} seconds />
+              </dd>
+              {order.vbankDueAt ? (
+                <>
+                  <dt>{t('order.vbankDue')}</dt>
+                  <dd>
+                    <Time iso={order.vbankDueAt} />
+                  </dd>
+                </>
+              ) : null}
+              <dt>{t('order.lastChecked')}</dt>
+              <dd>
+                <Time iso={order.lastCheckedAt} seconds />
+              </dd>
+              <dt>{t('order.nextCheck')}</dt>
+              <dd data-testid="next-check">{order.nextCheckAt ? <Time iso={order.nextCheckAt} seconds /> : t('order.noNextCheck')}</dd>
+              <dt>{t('order.attempts')}</dt>
+              <dd>{order.checkAttempts}</dd>
+            </dl>
+          </section>
+
+          <section className="card" aria-labelledby="reasons-heading" data-testid="reasons">
+            <h2 id="reasons-heading">{t('order.reasons')}</h2>
+            {reasons.length === 0 ? <p className="muted">{t('order.noReasons')}</p> : null}
+            {openReasons.length > 0 ? (
+              <ul className="reason-list" data-testid="open-reasons">
+                {openReasons.map((r) => (
+                  <li key={r.id} data-reason={r.reason}>
+                    <ReasonBadge reason={r.reason} /> <span className="muted small">{t('order.since')}</span> <Time iso={r.openedAt} seconds />
+                    <p className="small muted">{t(`reason.${r.reason}.help` as MessageKey)}</p>
+                    {r.detail ? <p className="small">{r.detail}</p> : null}
+                    {canOperate ? (
+                      <Form method="post" className="reason-form">
+                        <CsrfInput />
+                        <input type="hidden" name="intent" value="resolve" />
+                        <input type="hidden" name="reason" value={r.reason} />
+                        <label htmlFor={`note-${r.id}`} className="small">
+                          {t('order.resolveNote')}
+                        </label>
+                        <textarea id={`note-${r.id}`} name="note" required minLength={3} maxLength={NOTE_MAX} />
+                        <div>
+                          <SubmitButton variant="secondary" match={{ intent: 'resolve', reason: r.reason }} pendingLabel={t('order.resolving')}>
+                            {t('order.resolve')}
+                          </SubmitButton>
+                        </div>
+                      </Form>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {resolvedReasons.length > 0 ? (
+              <>
+                <h3 className="small muted">{t('order.resolvedReasons')}</h3>
+                <ul className="reason-list" data-testid="resolved-reasons">
+                  {resolvedReasons.map((r) => (
+                    <li key={r.id} data-reason={r.reason}>
+                      <ReasonBadge reason={r.reason} resolved /> <Time iso={r.openedAt} /> → <Time iso={r.resolvedAt} />{' '}
+                      <span className="muted small">{t('timeline.by', { by: r.resolvedBy ?? '—' })}</span>
+                      {r.note ? <p className="small">{r.note}</p> : null}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : null}
+          </section>
+        </div>
+
+        <aside className="card action-stack" aria-labelledby="actions-heading" data-testid="order-actions">
+          <h2 id="actions-heading">{t('order.actions')}</h2>
+          {!canOperate ? <p className="muted small">{t('order.viewerNote')}</p> : null}
+          {canOperate ? (
+            <Form method="post">
+              <CsrfInput />
+              <p className="small muted">{t('order.recheckHelp')}</p>
+              <SubmitButton name="intent" value="recheck" pendingLabel={t('order.rechecking')}>
+                {t('order.recheck')}
+              </SubmitButton>
+            </Form>
+          ) : null}
+          {canCancel && order.refundable !== null && order.refundable > 0 ? (
+            review ? (
+              <Form method="post" className="confirm-box" data-testid="cancel-confirm">
+                <CsrfInput />
+                <input type="hidden" name="intent" value="cancel" />
+                <input type="hidden" name="confirm" value="yes" />
+                {review.partial ? <input type="hidden" name="amount" value={review.amount} /> : null}
+                <input type="hidden" name="reason" value={review.reason} />
+                <strong>{t('order.cancelConfirmTitle')}</strong>
+                <p>
+                  {t(review.partial ? 'order.cancelConfirmPartial' : 'order.cancelConfirmFull', {
+                    amount: review.amount,
+                    currency: review.preview.currency,
+                    refundable: review.preview.refundable,
+                    impUid: review.preview.impUid,
+                  })}
+                </p>
+                <p className="small">
+                  {t('order.cancelReason')}: {review.reason}
+                </p>
+                <div className="row-form">
+                  <SubmitButton variant="danger" match={{ intent: 'cancel' }} pendingLabel={t('order.cancelling')}>
+                    {t('order.cancelConfirm')}
+                  </SubmitButton>
+                  <Link to={`/orders/${order.id}`} className="btn btn-secondary">
+                    {t('order.cancelBack')}
+                  </Link>
+                </div>
+              </Form>
+            ) : (
+              <Form method="post" data-testid="cancel-form">
+                <CsrfInput />
+                <input type="hidden" name="intent" value="cancel_review" />
+                <h3 className="small">{t('order.cancelTitle')}</h3>
+                <p className="small" data-testid="refundable">
+                  {t('order.refundable')}: <Money amount={order.refundable} currency={order.currency} />
+                </p>
+                <label htmlFor="cancel-amount" className="small">
+                  {t('order.cancelAmount')}
+                </label>
+                <input id="cancel-amount" name="amount" type="number" min={1} max={order.refundable} step={1} inputMode="numeric" placeholder={String(order.refundable)} />
+                <label htmlFor="cancel-reason" className="small">
+                  {t('order.cancelReason')}
+                </label>
+                <textarea id="cancel-reason" name="reason" required minLength={3} maxLength={NOTE_MAX} />
+                <div>
+                  <SubmitButton variant="danger" match={{ intent: 'cancel_review' }} pendingLabel={t('order.cancelReviewing')}>
+                    {t('order.cancelReview')}
+                  </SubmitButton>
+                </div>
+              </Form>
+            )
+          ) : null}
+          {canOperate && openReasons.length > 1 ? (
+            <Form method="post">
+              <CsrfInput />
+              <input type="hidden" name="intent" value="resolve_all" />
+              <label htmlFor="note-all" className="small">
+                {t('order.resolveAllNote')}
+              </label>
+              <textarea id="note-all" name="note" required minLength={3} maxLength={NOTE_MAX} />
+              <div>
+                <SubmitButton variant="secondary" match={{ intent: 'resolve_all' }} pendingLabel={t('order.resolving')}>
+                  {t('order.resolveAll')}
+                </SubmitButton>
+              </div>
+            </Form>
+          ) : null}
+        </aside>
+      </div>
+
+      <section className="card" aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading">{t('order.timeline')}</h2>
+        <p className="small muted">{t('order.timelineHelp')}</p>
+        <OrderTimeline entries={timeline} currency={order.currency} />
+      </section>
+    </>
+  );
+}
