@@ -3,6 +3,7 @@ import {
   hasAnyOrder,
   hoursOfLocalDay,
   openReasonCounts,
+  rebuildOverviewRollup,
   refreshOverviewRollup,
   rollupBefore,
   rollupSeries,
@@ -146,6 +147,11 @@ function rollupDeps(deps: OverviewDeps): RollupDeps {
 /** Brings the rollup up to date unless that happened less than `minIntervalMs` ago (default: always). */
 export function refreshOverview(deps: OverviewDeps, minIntervalMs = 0): Promise<RefreshResult> {
   return refreshOverviewRollup(rollupDeps(deps), { now: deps.now(), minIntervalMs });
+}
+
+/** Recomputes the whole rollup (after back-dated writes such as the seed). */
+export function rebuildOverview(deps: OverviewDeps): Promise<RefreshResult> {
+  return rebuildOverviewRollup(rollupDeps(deps), deps.now());
 }
 
 function zeroStatuses(): Record<OrderStatus, number> {
