@@ -122,13 +122,15 @@ async function fail(deps: MonitorDeps, job: WebhookJobRow, error: string, perman
 export type WebhookWorker = { wake: () => void; stop: () => Promise<void> };
 
 /**
- * Runs `processWebhookBatch` in the background: immediately when woken by a new delivery, and
- * every `pollMs` to pick up retries and jobs left by a process that died.
+ * Runs `processWebhookBatch` in the background: shortly after a new delivery wakes it (the short
+ * wait lets a burst gather into one batched gateway call), and every `pollMs` to pick up retries
+ * and jobs left by a process that died.
  */
-export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions = {}): WebhookWorker {
+export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions & { gatherMs?: number } = {}): WebhookWorker {
   let stopped = false;
   let running: Promise<void> | null = null;
   let again = false;
+  let gathering: NodeJS.Timeout | null = null;
   const run = () => {
     if (stopped) return;
     if (running) {
@@ -148,14 +150,22 @@ export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions = {
       running = null;
     });
   };
+  const wake = () => {
+    if (stopped || gathering) return;
+    gathering = setTimeout(() => {
+      gathering = null;
+      run();
+    }, options.gatherMs ?? 50);
+  };
   const timer = setInterval(run, options.pollMs ?? 1000);
   timer.unref();
   run();
   return {
-    wake: run,
+    wake,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
+      if (gathering) clearTimeout(gathering);
       await running;
     },
   };
