@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import {
+  choosePageDriver,
   countOpenReasons,
   distinctOrderValues,
   listOpenReasons,
@@ -13,6 +14,7 @@ import {
   type OrderLogRow,
   type OrderPageQuery,
   type OrderSort,
+  type PageDriver,
   type SortDirection,
 } from '../../db/dashboard-orders';
 import { findOrderById, reasonsOf } from '../../db/orders';
@@ -261,12 +263,12 @@ async function toItems(deps: ReadDeps, rows: OrderLogRow[], stores: Map<number, 
 const keyOf = (row: OrderLogRow): OrderKey => ({ value: row.sort_value, id: row.id });
 
 /** One page of the log for parsed parameters, with the cursors of its neighbours. */
-export async function orderLogPage(deps: ReadDeps, parsed: ParsedOrderLogParams, stores?: Store[]): Promise<OrderLogPage> {
+export async function orderLogPage(deps: ReadDeps, parsed: ParsedOrderLogParams, stores?: Store[], driver?: PageDriver): Promise<OrderLogPage> {
   const { sort, direction, size, cursor } = parsed;
   const query: OrderPageQuery = { filter: parsed.filter, sort, direction, limit: size };
   if (cursor?.page === 'after') query.after = cursor.key;
   if (cursor?.page === 'before') query.before = cursor.key;
-  const rows = await listOrderPage(deps.db, query);
+  const rows = await listOrderPage(deps.db, query, driver);
   const storeMap = new Map((stores ?? (await listAllStores(deps))).map((s) => [s.id, s]));
   const more = rows.length > size;
   let page: OrderLogRow[];
@@ -399,6 +401,8 @@ function csvRow(item: OrderLogItem): string {
 export async function exportOrderLogCsv(deps: ReadDeps, params: URLSearchParams, now: Date): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
   const parsed = { ...(await parseOrderLogParams(deps, params)), cursor: null, size: CSV_CHUNK };
   const stores = await listAllStores(deps);
+  // One plan for the whole export: the probes run once, not per chunk.
+  const driver = await choosePageDriver(deps.db, parsed.filter, parsed.sort);
   const encoder = new TextEncoder();
   let after: OrderKey | undefined;
   let started = false;
@@ -411,7 +415,7 @@ export async function exportOrderLogCsv(deps: ReadDeps, params: URLSearchParams,
         return;
       }
       if (done) return;
-      const page = await orderLogPage(deps, { ...parsed, cursor: after ? { page: 'after', key: after } : null }, stores);
+      const page = await orderLogPage(deps, { ...parsed, cursor: after ? { page: 'after', key: after } : null }, stores, driver);
       if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(csvRow).join('')));
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
