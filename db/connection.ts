@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { DatabaseTarget } from '../app/config.server';
 import type { Database } from './schema';
+import { withStatementCache } from './statement-cache';
 
 export type Db = Kysely<Database>;
 
@@ -27,7 +28,7 @@ export function openDatabase(target: DatabaseTarget): DbHandle {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: 'sqlite', close: once(() => db.destroy()) };
   }
   const pool = new pg.Pool({ connectionString: target.connectionString, max: 10 });
