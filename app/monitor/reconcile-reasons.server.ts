@@ -35,9 +35,14 @@ async function replan(deps: ReasonDeps, trx: ReasonDeps['db'], order: OrderRow, 
   });
 }
 
+/** Runs `work` in the caller's transaction when it holds one, else in a new one. */
+export function inTransaction<T>(db: ReasonDeps['db'], work: (trx: ReasonDeps['db']) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
 /** Opens `reason` on the order unless it is already open; returns whether it opened now. */
 export async function openTimedReason(deps: ReasonDeps, orderId: number, reason: AttentionReason, detail: string): Promise<boolean> {
-  return deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, orderId);
     const order = await findOrderById(trx, orderId);
     if (!order) return false;
@@ -50,7 +55,7 @@ export async function openTimedReason(deps: ReasonDeps, orderId: number, reason:
 
 /** Resolves an open reason that time or new evidence explained; returns whether one was open. */
 export async function resolveTimedReason(deps: ReasonDeps, orderId: number, reason: AttentionReason, by: string, note: string): Promise<boolean> {
-  return deps.db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, orderId);
     const order = await findOrderById(trx, orderId);
     if (!order) return false;

@@ -200,7 +200,9 @@ async function applyObservation(
   args: { orderId: number; observation: Observation; input: VerifyInput; checkId: number | null },
 ): Promise<{ order: OrderRow; decision: Decision; changed: boolean; openedNow: AttentionReason[]; openReasons: AttentionReason[] }> {
   const { input } = args;
-  return deps.db.transaction().execute(async (trx) => {
+  // A caller that already holds a transaction (the job verifying a batch) is joined, not nested.
+  const inTransaction = <T>(work: (trx: MonitorDeps['db']) => Promise<T>) => (deps.db.isTransaction ? work(deps.db) : deps.db.transaction().execute(work));
+  return inTransaction(async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, args.orderId);
     const order = await findOrderById(trx, args.orderId);
     if (!order) throw new Error(`order ${args.orderId} disappeared`);

@@ -106,6 +106,7 @@ describe('reconcile command (built, separate process)', () => {
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [cli, ...args], {
         env: {
+          NODE_ENV: 'production',
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',
           DATA_DIR: h.t.dir,
