@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv } from '~/config.server';
+import { jobDefinitions } from '../../../jobs/index';
+
+describe('scheduled reconciliation jobs', () => {
+  it('runs the re-query job every minute and the sweep hourly by default', () => {
+    const env = parseEnv({});
+    expect(jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => [j.name, j.schedule])).toEqual([
+      ['reconcile', '* * * * *'],
+      ['sweep', '0 * * * *'],
+    ]);
+  });
+
+  it('takes its schedules from the configuration', () => {
+    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *' });
+    expect(jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => j.schedule)).toEqual(['*/5 * * * *', '15 */2 * * *']);
+  });
+
+  it.each([
+    [{ RECONCILE_CRON: 'every minute' }, /^Invalid RECONCILE_CRON: must be a cron expression/],
+    [{ SWEEP_CRON: '0 25 * * *' }, /^Invalid SWEEP_CRON: must be a cron expression/],
+  ])('refuses %j with a one-line reason', (source, message) => {
+    expect(() => parseEnv(source)).toThrow(ConfigError);
+    expect(() => parseEnv(source)).toThrow(message);
+  });
+});
