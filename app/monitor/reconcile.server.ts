@@ -1,3 +1,4 @@
+import { lockOrderRow } from '../../db/dialect';
 import type { OrderRow } from '../../db/monitor-schema';
 import { findOrderById } from '../../db/orders';
 import { lastWindowEnd, listDueOrders, listRedirectReasonsAnswered, listRedirectsWithoutWebhook, listStalePending, openReasonsByOrder } from '../../db/runs';
@@ -212,6 +213,9 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
   } else {
     const trx = await deps.db.startTransaction().execute();
     try {
+      // Write first: on SQLite a read would pin a snapshot, and another process's commit before
+      // our first write would then fail it at once (SQLITE_BUSY) instead of waiting.
+      if (todo[0]) await lockOrderRow(trx, deps.config.database.dialect, todo[0].id);
       for (const order of todo) {
         const savepoint = await trx.savepoint('order').execute();
         const result = await verifyOne(run, { ...deps, db: savepoint }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? []));

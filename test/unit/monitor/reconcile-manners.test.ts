@@ -144,4 +144,19 @@ describe('bounded concurrency', () => {
     expect(seen.sort()).toEqual([1, 2, 3, 4, 5]);
     expect(peak).toBe(2);
   });
+
+  it('forEachLimited stops handing out work after a throw, lets the rest finish, then rethrows', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const run = forEachLimited([1, 2, 3, 4, 5, 6], 2, async (n) => {
+      started.push(n);
+      await new Promise((r) => setImmediate(r));
+      if (n === 1) throw new Error('boom');
+      await new Promise((r) => setImmediate(r));
+      finished.push(n);
+    });
+    await expect(run).rejects.toThrow('boom');
+    expect(started).toEqual([1, 2]);
+    expect(finished).toEqual([2]);
+  });
 });
