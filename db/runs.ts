@@ -98,6 +98,19 @@ export function listRunItems(
   return query.orderBy('i.id').limit(filter.limit).execute();
 }
 
+/** What runs did to one order, oldest first, with each run's kind and trigger (for the order timeline). */
+export function listRunItemsForOrder(db: Q, orderId: number): Promise<(ReconcileRunItemRow & { kind: string; trigger: string; dry_run: number })[]> {
+  return db
+    .selectFrom('reconcile_run_item as i')
+    .innerJoin('reconcile_run as r', 'r.id', 'i.run_id')
+    .selectAll('i')
+    .select(['r.kind', 'r.trigger', 'r.dry_run'])
+    .where('i.order_id', '=', orderId)
+    .orderBy('i.at')
+    .orderBy('i.id')
+    .execute();
+}
+
 export async function countRunItems(db: Q, runId: number): Promise<Record<string, number>> {
   const rows = await db
     .selectFrom('reconcile_run_item')

@@ -4,6 +4,7 @@ import { getRun, listRuns } from '~/monitor/reconcile-runs.server';
 import { runSweep } from '~/monitor/sweep.server';
 import { captureWebhook } from '~/monitor/webhook.server';
 import { processWebhookBatch } from '~/monitor/webhook-worker.server';
+import { listRunItemsForOrder } from '../../../db/runs';
 import { createReconcileHarness, openReasonsOf, orderOf, webhookRequest, type ReconcileHarness } from '../../helpers/reconcile';
 
 /** The reverse sweep against the sandbox's status lists, over HTTP with the real client. */
@@ -81,6 +82,23 @@ describe('sweep: payments the store never registered or never saw', () => {
     const next = await runSweep(h.deps(), { trigger: 'cli' });
     expect(next.stores[0]!.windowFrom).toBe(new Date(new Date(before.stores[0]!.windowTo!).getTime() - 600_000).toISOString());
     expect(next.status).toBe('ok');
+  });
+
+  it('a dry run reports an orphan without creating its order or opening anything', async () => {
+    h.clock.advance(HOUR);
+    const paidAt = Math.floor(h.clock.now().getTime() / 1000) - 1800;
+    await h.sb.createPayment(h.merchant, { merchant_uid: 'dry-orphan', amount: 3000, paid_at: paidAt, started_at: paidAt });
+    const run = await runSweep(h.deps(), { trigger: 'cli', dryRun: true });
+    expect(run).toMatchObject({ status: 'ok', dryRun: true });
+    expect((await getRun(h.ctx, run.runId))!.items).toEqual([
+      expect.objectContaining({ merchantUid: 'dry-orphan', orderId: null, statusBefore: null, statusAfter: 'paid', reasonsOpened: ['orphan_payment'] }),
+    ]);
+    expect(await h.t.db.selectFrom('order').select('id').where('merchant_uid', '=', 'dry-orphan').executeTakeFirst()).toBeUndefined();
+    // The real sweep after it still finds it: a dry run does not move the window.
+    const real = await runSweep(h.deps(), { trigger: 'cli' });
+    expect(real.stores[0]!.reasonsOpened).toBe(2);
+    const order = await orderOf(h, h.store.id, 'dry-orphan');
+    expect((await listRunItemsForOrder(h.t.db, order.id)).map((i) => [i.kind, i.dry_run, i.outcome])).toEqual([['sweep', 0, 'paid']]);
   });
 
   it('refuses a window that ends in the future or before it starts', async () => {
