@@ -206,6 +206,7 @@ const en = {
   'orders.colAttention': 'Attention',
   'orders.colMethod': 'Method / PG',
   'orders.colUpdated': 'Updated',
+  'orders.timesInKst': 'Times in KST (UTC+9)',
 
   'order.title': 'Order',
   'order.back': 'Payments',
@@ -616,6 +617,7 @@ const ko: Record<MessageKey, string> = {
   'orders.colAttention': '확인 필요',
   'orders.colMethod': '수단 / PG',
   'orders.colUpdated': '변경',
+  'orders.timesInKst': '시각은 KST(UTC+9) 기준',
 
   'order.title': '주문',
   'order.back': '결제 내역',
