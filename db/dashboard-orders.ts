@@ -101,8 +101,15 @@ export type PageDriver = 'sort' | 'search' | 'reason' | 'amount' | 'created' | '
  */
 const plainText = (ref: RawBuilder<string | null> | RawBuilder<string>) => sql<string>`(${ref} || '')`;
 const plainNumber = (expr: RawBuilder<number>) => sql<number>`(${expr} + 0)`;
-const col = (column: 'order.pay_method' | 'order.pg_provider' | 'order.created_at' | 'order.merchant_uid' | 'order.imp_uid' | 'order.buyer_name') =>
-  sql<string>`${sql.ref(column)}`;
+const col = (
+  column:
+    | 'order.pay_method'
+    | 'order.pg_provider'
+    | 'order.created_at'
+    | 'order.merchant_uid'
+    | 'order.imp_uid'
+    | 'order.buyer_name',
+) => sql<string>`${sql.ref(column)}`;
 
 /** Upper bound of a prefix range: UTF-8 (BINARY) order sorts by code point. */
 const prefixEnd = (prefix: string) => `${prefix}\u{10FFFF}`;
@@ -114,24 +121,41 @@ function candidateDrivers(filter: OrderFilter, sort: OrderSort): Exclude<PageDri
   // "Any open reason" newest first is order_open_created_idx itself: aligned with the sort.
   if (filter.reason !== undefined && !(filter.reason === 'any' && sort === 'created')) out.push('reason');
   if ((filter.amountMin !== undefined || filter.amountMax !== undefined) && sort !== 'amount') out.push('amount');
-  if ((filter.createdFrom !== undefined || filter.createdBefore !== undefined) && sort !== 'created') out.push('created');
+  if ((filter.createdFrom !== undefined || filter.createdBefore !== undefined) && sort !== 'created')
+    out.push('created');
   // Pay method and PG lead an index that continues with created_at only.
   if (filter.payMethod !== undefined && sort !== 'created') out.push('payMethod');
   if (filter.pgProvider !== undefined && sort !== 'created') out.push('pgProvider');
   return out;
 }
 
-function filterConditions(eb: OrderEb, filter: OrderFilter, sort: OrderSort, driver: PageDriver): Expression<SqlBool>[] {
+function filterConditions(
+  eb: OrderEb,
+  filter: OrderFilter,
+  sort: OrderSort,
+  driver: PageDriver,
+): Expression<SqlBool>[] {
   const where: Expression<SqlBool>[] = [];
   const bySort = driver === 'sort';
   // Sargable (index-usable) when this filter drives, or when the sort drives and the filter
   // continues into the sort order (store and status lead an index per sort key; migration 0030).
-  const store = bySort ? sql<number>`${sql.ref('order.store_id')}` : plainNumber(sql<number>`${sql.ref('order.store_id')}`);
+  const store = bySort
+    ? sql<number>`${sql.ref('order.store_id')}`
+    : plainNumber(sql<number>`${sql.ref('order.store_id')}`);
   if (filter.storeId !== undefined) where.push(eb(store, '=', filter.storeId));
-  if (filter.status !== undefined) where.push(eb(bySort ? sql<string>`${sql.ref('order.status')}` : plainText(sql<string>`${sql.ref('order.status')}`), '=', filter.status));
+  if (filter.status !== undefined)
+    where.push(
+      eb(
+        bySort ? sql<string>`${sql.ref('order.status')}` : plainText(sql<string>`${sql.ref('order.status')}`),
+        '=',
+        filter.status,
+      ),
+    );
 
   const aligned = (d: PageDriver, alignedWithSort: boolean) => driver === d || (bySort && alignedWithSort);
-  const method = aligned('payMethod', sort === 'created') ? col('order.pay_method') : plainText(col('order.pay_method'));
+  const method = aligned('payMethod', sort === 'created')
+    ? col('order.pay_method')
+    : plainText(col('order.pay_method'));
   if (filter.payMethod !== undefined) where.push(eb(method, '=', filter.payMethod));
   const pg = aligned('pgProvider', sort === 'created') ? col('order.pg_provider') : plainText(col('order.pg_provider'));
   if (filter.pgProvider !== undefined) where.push(eb(pg, '=', filter.pgProvider));
@@ -158,7 +182,11 @@ function filterConditions(eb: OrderEb, filter: OrderFilter, sort: OrderSort, dri
       );
     } else if (filter.reason === 'any') {
       // Literal 0: the partial index order_open_created_idx is defined by this exact term.
-      where.push(bySort && sort === 'created' ? sql<SqlBool>`${sql.ref('order.open_reason_count')} > 0` : sql<SqlBool>`(${sql.ref('order.open_reason_count')} + 0) > 0`);
+      where.push(
+        bySort && sort === 'created'
+          ? sql<SqlBool>`${sql.ref('order.open_reason_count')} > 0`
+          : sql<SqlBool>`(${sql.ref('order.open_reason_count')} + 0) > 0`,
+      );
     } else {
       where.push(
         eb.exists(
@@ -177,7 +205,13 @@ function filterConditions(eb: OrderEb, filter: OrderFilter, sort: OrderSort, dri
     const q = filter.search;
     const wrap = driver === 'search' ? (c: RawBuilder<string>) => c : plainText;
     const uid = wrap(col('order.merchant_uid'));
-    where.push(eb.or([eb(wrap(col('order.imp_uid')), '=', q), eb(wrap(col('order.buyer_name')), '=', q), eb.and([eb(uid, '>=', q), eb(uid, '<', prefixEnd(q))])]));
+    where.push(
+      eb.or([
+        eb(wrap(col('order.imp_uid')), '=', q),
+        eb(wrap(col('order.buyer_name')), '=', q),
+        eb.and([eb(uid, '>=', q), eb(uid, '<', prefixEnd(q))]),
+      ]),
+    );
   }
   return where;
 }
@@ -197,7 +231,8 @@ function probeQuery(db: Q, filter: OrderFilter, sort: OrderSort, driver: Exclude
   const only: OrderFilter = {};
   if (driver === 'search') only.search = filter.search;
   if (driver === 'amount') Object.assign(only, { amountMin: filter.amountMin, amountMax: filter.amountMax });
-  if (driver === 'created') Object.assign(only, { createdFrom: filter.createdFrom, createdBefore: filter.createdBefore });
+  if (driver === 'created')
+    Object.assign(only, { createdFrom: filter.createdFrom, createdBefore: filter.createdBefore });
   if (driver === 'payMethod') only.payMethod = filter.payMethod;
   if (driver === 'pgProvider') only.pgProvider = filter.pgProvider;
   for (const key of Object.keys(only) as (keyof OrderFilter)[]) if (only[key] === undefined) delete only[key];
@@ -220,7 +255,10 @@ function probeQuery(db: Q, filter: OrderFilter, sort: OrderSort, driver: Exclude
 export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSort): Promise<PageDriver> {
   const candidates = candidateDrivers(filter, sort);
   if (candidates.length === 0) return 'sort';
-  const top = await db.selectFrom('order').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const top = await db
+    .selectFrom('order')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   const threshold = Math.max(5000, Math.ceil(Number(top?.id ?? 0) / 50));
   let best: { driver: PageDriver; n: number } = { driver: 'sort', n: threshold };
   for (const driver of candidates) {
@@ -237,17 +275,27 @@ export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSo
  * (still in the requested order). `driver` defaults to choosePageDriver's choice.
  */
 export async function listOrderPage(db: Q, query: OrderPageQuery, driver?: PageDriver): Promise<OrderLogRow[]> {
-  const rows = await orderPageQuery(db, query, driver ?? (await choosePageDriver(db, query.filter, query.sort))).execute();
+  const rows = await orderPageQuery(
+    db,
+    query,
+    driver ?? (await choosePageDriver(db, query.filter, query.sort)),
+  ).execute();
   return query.before !== undefined ? rows.reverse() : rows;
 }
 
 /** The SQL of listOrderPage (unexecuted, for EXPLAIN QUERY PLAN in tests and the benchmark). */
 export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver) {
   // When a filter drives, its few rows are sorted: the sort key must not pull in its own index.
-  const key = driver === 'sort' ? sortKey(query.sort) : query.sort === 'amount' ? plainNumber(amountKey) : plainText(sortKey(query.sort) as RawBuilder<string>);
+  const key =
+    driver === 'sort'
+      ? sortKey(query.sort)
+      : query.sort === 'amount'
+        ? plainNumber(amountKey)
+        : plainText(sortKey(query.sort) as RawBuilder<string>);
   const id = driver === 'sort' ? sql<number>`${sql.ref('order.id')}` : plainNumber(sql<number>`${sql.ref('order.id')}`);
   // Walking backwards is the same scan in the opposite direction, reversed afterwards.
-  const direction: SortDirection = query.before !== undefined ? (query.direction === 'asc' ? 'desc' : 'asc') : query.direction;
+  const direction: SortDirection =
+    query.before !== undefined ? (query.direction === 'asc' ? 'desc' : 'asc') : query.direction;
   const cursor = query.before ?? query.after;
   return db
     .selectFrom('order')
@@ -289,7 +337,10 @@ export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver)
 }
 
 /** Open attention reasons of the given orders (for a page of the log). */
-export function openReasonsOfOrders(db: Q, orderIds: number[]): Promise<{ order_id: number; reason: string; opened_at: string }[]> {
+export function openReasonsOfOrders(
+  db: Q,
+  orderIds: number[],
+): Promise<{ order_id: number; reason: string; opened_at: string }[]> {
   if (orderIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('attention_reason')
@@ -326,9 +377,14 @@ export type AttentionGroupCount = { reason: string; count: number; oldest: strin
 export async function countOpenReasons(db: Q, storeId?: number): Promise<AttentionGroupCount[]> {
   let q = db
     .selectFrom('attention_reason')
-    .select((eb) => ['attention_reason.reason', eb.fn.countAll<number>().as('count'), eb.fn.min('attention_reason.opened_at').as('oldest')])
+    .select((eb) => [
+      'attention_reason.reason',
+      eb.fn.countAll<number>().as('count'),
+      eb.fn.min('attention_reason.opened_at').as('oldest'),
+    ])
     .where('attention_reason.resolved_at', 'is', null);
-  if (storeId !== undefined) q = q.innerJoin('order', 'order.id', 'attention_reason.order_id').where('order.store_id', '=', storeId);
+  if (storeId !== undefined)
+    q = q.innerJoin('order', 'order.id', 'attention_reason.order_id').where('order.store_id', '=', storeId);
   const rows = await q.groupBy('attention_reason.reason').execute();
   return rows.map((r) => ({ reason: r.reason, count: Number(r.count), oldest: String(r.oldest) }));
 }
@@ -382,7 +438,13 @@ export function listOpenReasons(
     .where('attention_reason.resolved_at', 'is', null)
     .$if(query.storeId !== undefined, (q) => q.where('order.store_id', '=', query.storeId!))
     .$if(query.after !== undefined, (q) =>
-      q.where((eb) => eb(eb.refTuple('attention_reason.opened_at', 'attention_reason.id'), '>', eb.tuple(query.after!.openedAt, query.after!.id))),
+      q.where((eb) =>
+        eb(
+          eb.refTuple('attention_reason.opened_at', 'attention_reason.id'),
+          '>',
+          eb.tuple(query.after!.openedAt, query.after!.id),
+        ),
+      ),
     )
     .orderBy('attention_reason.opened_at')
     .orderBy('attention_reason.id')
@@ -391,7 +453,15 @@ export function listOpenReasons(
 }
 
 /** The orders (of those given) that exist, with their store: the targets of a bulk action. */
-export function findOrdersWithStore(db: Q, orderIds: number[]): Promise<{ id: number; store_id: number; merchant_uid: string; imp_uid: string | null }[]> {
+export function findOrdersWithStore(
+  db: Q,
+  orderIds: number[],
+): Promise<{ id: number; store_id: number; merchant_uid: string; imp_uid: string | null }[]> {
   if (orderIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom('order').select(['id', 'store_id', 'merchant_uid', 'imp_uid']).where('id', 'in', orderIds).orderBy('id').execute();
+  return db
+    .selectFrom('order')
+    .select(['id', 'store_id', 'merchant_uid', 'imp_uid'])
+    .where('id', 'in', orderIds)
+    .orderBy('id')
+    .execute();
 }

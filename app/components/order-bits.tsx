@@ -27,7 +27,11 @@ export function StatusBadge({ status }: { status: string }) {
 export function ReasonBadge({ reason, resolved = false }: { reason: string; resolved?: boolean }) {
   const t = useT();
   return (
-    <span className={`badge badge-reason${resolved ? ' badge-muted' : ''}`} data-reason={reason} title={t(`reason.${reason}.help` as MessageKey)}>
+    <span
+      className={`badge badge-reason${resolved ? ' badge-muted' : ''}`}
+      data-reason={reason}
+      title={t(`reason.${reason}.help` as MessageKey)}
+    >
       {t(`reason.${reason}` as MessageKey)}
     </span>
   );
@@ -68,14 +72,15 @@ export function formatDateTimeSeconds(locale: Locale, iso: string | null): strin
   return format.format(date);
 }
 
-/** A time in the display zone, with the stored UTC value as a machine-readable attribute. */
-export function Time({ iso, seconds = false }: { iso: string | null; seconds?: boolean }) {
+/** A time in the display zone, with the stored UTC value as a machine-readable attribute (`zone`: say "KST"; tables say it once). */
+export function Time({ iso, seconds = false, zone = true }: { iso: string | null; seconds?: boolean; zone?: boolean }) {
   const locale = useLocale();
   const t = useT();
   if (!iso) return <span className="muted">—</span>;
   return (
     <time dateTime={iso} title={`${iso} (UTC)`}>
-      {seconds ? formatDateTimeSeconds(locale, iso) : formatDateTime(locale, iso)} <span className="muted small">{t('time.zone')}</span>
+      {seconds ? formatDateTimeSeconds(locale, iso) : formatDateTime(locale, iso)}
+      {zone ? <span className="muted small"> {t('time.zone')}</span> : null}
     </time>
   );
 }

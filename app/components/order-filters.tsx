@@ -41,14 +41,29 @@ export function OrderFilters({
     navigate(search ? `/orders?${search}` : '/orders');
   };
   // A value typed into the URL that the list does not know yet stays selectable.
-  const withCurrent = (values: string[], current: string) => (current && !values.includes(current) ? [...values, current] : values);
+  const withCurrent = (values: string[], current: string) =>
+    current && !values.includes(current) ? [...values, current] : values;
   const field = (name: string) => ({ name, id: `filter-${name}`, 'aria-invalid': invalid === name ? true : undefined });
   return (
-    <Form method="get" action="/orders" onSubmit={onSubmit} className="filters card" role="search" aria-label={t('filters.label')} data-testid="order-filters">
+    <Form
+      method="get"
+      action="/orders"
+      onSubmit={onSubmit}
+      className="filters card"
+      role="search"
+      aria-label={t('filters.label')}
+      data-testid="order-filters"
+    >
       <div className="filters-grid">
         <div className="field filter-search">
           <label htmlFor="filter-q">{t('filters.search')}</label>
-          <input type="search" {...field('q')} defaultValue={params.q} placeholder={t('filters.searchPlaceholder')} maxLength={100} />
+          <input
+            type="search"
+            {...field('q')}
+            defaultValue={params.q}
+            placeholder={t('filters.searchPlaceholder')}
+            maxLength={100}
+          />
         </div>
         <div className="field">
           <label htmlFor="filter-store">{t('filters.store')}</label>
@@ -114,9 +129,25 @@ export function OrderFilters({
         </fieldset>
         <fieldset className="field range">
           <legend>{t('filters.amount')}</legend>
-          <input type="number" min={0} step={1} inputMode="numeric" {...field('min')} defaultValue={params.min} aria-label={t('filters.min')} />
+          <input
+            type="number"
+            min={0}
+            step={1}
+            inputMode="numeric"
+            {...field('min')}
+            defaultValue={params.min}
+            aria-label={t('filters.min')}
+          />
           <span aria-hidden="true">–</span>
-          <input type="number" min={0} step={1} inputMode="numeric" {...field('max')} defaultValue={params.max} aria-label={t('filters.max')} />
+          <input
+            type="number"
+            min={0}
+            step={1}
+            inputMode="numeric"
+            {...field('max')}
+            defaultValue={params.max}
+            aria-label={t('filters.max')}
+          />
         </fieldset>
         <div className="field">
           <label htmlFor="filter-sort">{t('filters.sort')}</label>
@@ -147,7 +178,17 @@ export function OrderFilters({
 }
 
 /** Previous/next links for a keyset-paged list: the same parameters with another cursor. */
-export function Pager({ search, prev, next, cursorParam = 'cursor' }: { search: string; prev: string | null; next: string | null; cursorParam?: string }) {
+export function Pager({
+  search,
+  prev,
+  next,
+  cursorParam = 'cursor',
+}: {
+  search: string;
+  prev: string | null;
+  next: string | null;
+  cursorParam?: string;
+}) {
   const t = useT();
   const href = (cursor: string | null) => {
     const params = new URLSearchParams(search);

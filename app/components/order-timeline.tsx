@@ -15,7 +15,11 @@ export function OrderTimeline({ entries, currency }: { entries: OrderTimelineEnt
   return (
     <ol className="timeline" data-testid="timeline">
       {entries.map((entry) => (
-        <li key={`${entry.kind}-${entry.id}`} className={`timeline-entry timeline-${entry.kind}`} data-kind={entry.kind}>
+        <li
+          key={`${entry.kind}-${entry.id}`}
+          className={`timeline-entry timeline-${entry.kind}`}
+          data-kind={entry.kind}
+        >
           <div className="timeline-when">
             <Time iso={entry.at} seconds />
           </div>
@@ -57,8 +61,14 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
               {t('timeline.flag', { kind: entry.flagKind, value: entry.flagValue ?? '—' })} · {entry.ip}
             </span>
           </Head>
-          {entry.errorCode || entry.errorMsg ? <p className="small">{t('timeline.pgError', { code: entry.errorCode ?? '—', message: entry.errorMsg ?? '—' })}</p> : null}
-          {entry.parseError ? <p className="small field-error">{t('timeline.parseError', { error: entry.parseError })}</p> : null}
+          {entry.errorCode || entry.errorMsg ? (
+            <p className="small">
+              {t('timeline.pgError', { code: entry.errorCode ?? '—', message: entry.errorMsg ?? '—' })}
+            </p>
+          ) : null}
+          {entry.parseError ? (
+            <p className="small field-error">{t('timeline.parseError', { error: entry.parseError })}</p>
+          ) : null}
           <Raw>
             <QueryStringEvidence raw={entry.queryString} truncated={false} />
             {entry.userAgent ? <RawEvidence value={entry.userAgent} label={t('evidence.userAgent')} /> : null}
@@ -71,13 +81,22 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
           <Head title={t('timeline.webhook')}>
             <span className="muted">
               {entry.status ? t('timeline.webhookStatus', { status: entry.status }) : null} · {entry.ip}{' '}
-              {entry.ipListed ? t('timeline.ipListed') : t('timeline.ipNotListed')} · {t('timeline.answered', { status: entry.answerStatus })}
+              {entry.ipListed ? t('timeline.ipListed') : t('timeline.ipNotListed')} ·{' '}
+              {t('timeline.answered', { status: entry.answerStatus })}
             </span>
           </Head>
-          {entry.duplicateOf !== null ? <p className="small muted">{t('timeline.duplicateOf', { id: entry.duplicateOf })}</p> : null}
-          {entry.parseError ? <p className="small field-error">{t('timeline.parseError', { error: entry.parseError })}</p> : null}
+          {entry.duplicateOf !== null ? (
+            <p className="small muted">{t('timeline.duplicateOf', { id: entry.duplicateOf })}</p>
+          ) : null}
+          {entry.parseError ? (
+            <p className="small field-error">{t('timeline.parseError', { error: entry.parseError })}</p>
+          ) : null}
           <Raw>
-            <RawEvidence value={entry.body} label={t('evidence.body', { type: entry.contentType ?? '—' })} testId="raw-webhook-body" />
+            <RawEvidence
+              value={entry.body}
+              label={t('evidence.body', { type: entry.contentType ?? '—' })}
+              testId="raw-webhook-body"
+            />
             <HeadersEvidence headers={entry.headers} />
           </Raw>
         </>
@@ -87,8 +106,8 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
         <>
           <Head title={t('timeline.check', { operation: entry.operation })}>
             <span className={entry.ok ? 'muted' : 'field-error'}>
-              {entry.ok ? t('timeline.checkOk') : t('timeline.checkFailed', { error: entry.error ?? '—' })} · {t(`trigger.${entry.trigger}` as MessageKey)} · HTTP{' '}
-              {entry.httpStatus ?? '—'} · {entry.latencyMs} ms
+              {entry.ok ? t('timeline.checkOk') : t('timeline.checkFailed', { error: entry.error ?? '—' })} ·{' '}
+              {t(`trigger.${entry.trigger}` as MessageKey)} · HTTP {entry.httpStatus ?? '—'} · {entry.latencyMs} ms
             </span>
           </Head>
           <Raw>
@@ -103,8 +122,9 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
             <span className="muted">{t(`trigger.${entry.trigger}` as MessageKey)}</span>
           </Head>
           <p className="small">
-            <StatusBadge status={entry.statusBefore} /> → <StatusBadge status={entry.statusAfter} /> · {t('timeline.amounts')}{' '}
-            <Money amount={entry.expectedAmount} currency={currency} /> / <Money amount={entry.paidAmount} currency={entry.currency ?? currency} />
+            <StatusBadge status={entry.statusBefore} /> → <StatusBadge status={entry.statusAfter} /> ·{' '}
+            {t('timeline.amounts')} <Money amount={entry.expectedAmount} currency={currency} /> /{' '}
+            <Money amount={entry.paidAmount} currency={entry.currency ?? currency} />
           </p>
           {entry.opened.length > 0 || entry.resolved.length > 0 ? (
             <p className="small">
@@ -135,7 +155,8 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
       return (
         <>
           <Head title={t('timeline.reasonResolved')}>
-            <ReasonBadge reason={entry.reason} resolved /> <span className="muted">{t('timeline.by', { by: entry.by ?? '—' })}</span>
+            <ReasonBadge reason={entry.reason} resolved />{' '}
+            <span className="muted">{t('timeline.by', { by: entry.by ?? '—' })}</span>
           </Head>
           {entry.note ? <p className="small">{entry.note}</p> : null}
         </>

@@ -7,7 +7,13 @@ import { recordAudit, type AuditActor } from '../auth/audit.server';
 import { AppError } from '../errors';
 import { cancelAtGateway } from './cancel.server';
 import { nextCheck } from './schedule';
-import { ATTENTION_REASONS, REQUERY_REASONS, type AttentionReason, type OrderStatus, type VerificationOutcome } from './status';
+import {
+  ATTENTION_REASONS,
+  REQUERY_REASONS,
+  type AttentionReason,
+  type OrderStatus,
+  type VerificationOutcome,
+} from './status';
 import { toStore, type Store } from './stores.server';
 import { fromDbTime, toDbTime } from './time';
 import { verifyPayment, type MonitorDeps } from './verify.server';
@@ -36,7 +42,12 @@ export const resolutionNoteSchema = z
   .min(3, 'write at least 3 characters about why')
   .max(NOTE_MAX, `must be at most ${NOTE_MAX} characters`);
 
-type Snapshot = { status: OrderStatus; openReasons: AttentionReason[]; paidAmount: number | null; cancelAmount: number | null };
+type Snapshot = {
+  status: OrderStatus;
+  openReasons: AttentionReason[];
+  paidAmount: number | null;
+  cancelAmount: number | null;
+};
 
 async function snapshot(deps: Pick<ManualDeps, 'db'>, orderId: number): Promise<Snapshot> {
   const order = await findOrderById(deps.db, orderId);
@@ -74,12 +85,21 @@ export type RecheckResult = {
  * applied exactly as any other trigger's would be; a timeout or error opens `unverified` and
  * never changes the status.
  */
-export async function recheckOrder(deps: ManualDeps, actor: Actor, input: { orderId: number; ip: string; note?: string | null }): Promise<RecheckResult> {
+export async function recheckOrder(
+  deps: ManualDeps,
+  actor: Actor,
+  input: { orderId: number; ip: string; note?: string | null },
+): Promise<RecheckResult> {
   const order = await findOrderById(deps.db, input.orderId);
   if (!order) throw new AppError('not_found', `order ${input.orderId} does not exist`);
   const store = await storeOf(deps, order.store_id);
   const before = await snapshot(deps, order.id);
-  const result = await verifyPayment(deps, { store, trigger: 'button', impUid: order.imp_uid, merchantUid: order.merchant_uid });
+  const result = await verifyPayment(deps, {
+    store,
+    trigger: 'button',
+    impUid: order.imp_uid,
+    merchantUid: order.merchant_uid,
+  });
   const after = await snapshot(deps, order.id);
   await recordAudit(deps, {
     actor,
@@ -101,15 +121,31 @@ export async function recheckOrder(deps: ManualDeps, actor: Actor, input: { orde
   };
 }
 
-export type BulkRecheckResult = { checked: number; settled: number; stillOpen: number; missing: number; errors: number };
+export type BulkRecheckResult = {
+  checked: number;
+  settled: number;
+  stillOpen: number;
+  missing: number;
+  errors: number;
+};
 
 /** Re-checks up to BULK_LIMIT orders (a few at a time); each gets its own audit event. */
-export async function recheckOrders(deps: ManualDeps, actor: Actor, input: { orderIds: number[]; ip: string }): Promise<BulkRecheckResult> {
+export async function recheckOrders(
+  deps: ManualDeps,
+  actor: Actor,
+  input: { orderIds: number[]; ip: string },
+): Promise<BulkRecheckResult> {
   const ids = [...new Set(input.orderIds)];
   if (ids.length === 0) throw new AppError('bad_request', 'select at least one order');
   if (ids.length > BULK_LIMIT) throw new AppError('bad_request', `select at most ${BULK_LIMIT} orders at a time`);
   const found = await findOrdersWithStore(deps.db, ids);
-  const totals: BulkRecheckResult = { checked: 0, settled: 0, stillOpen: 0, missing: ids.length - found.length, errors: 0 };
+  const totals: BulkRecheckResult = {
+    checked: 0,
+    settled: 0,
+    stillOpen: 0,
+    missing: ids.length - found.length,
+    errors: 0,
+  };
   const queue = [...found];
   const note = `bulk re-check of ${found.length} order(s)`;
   const worker = async () => {
@@ -146,7 +182,8 @@ export async function resolveOrderReasons(
   input: { orderId: number; reasons?: AttentionReason[]; note: string; ip: string },
 ): Promise<ResolveResult> {
   const note = resolutionNoteSchema.safeParse(input.note);
-  if (!note.success) throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
+  if (!note.success)
+    throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
   return deps.db.transaction().execute(async (trx) => {
     // The same lock as a verification: a gateway answer and an operator never interleave.
     await lockOrderRow(trx, deps.config.database.dialect, input.orderId);
@@ -156,7 +193,8 @@ export async function resolveOrderReasons(
     const asked = input.reasons ?? open;
     const at = toDbTime(deps.now());
     const resolved = (await resolveReasons(trx, order.id, asked, at, actor.email, note.data)) as AttentionReason[];
-    if (resolved.length === 0) throw new AppError('conflict', 'nothing to resolve: the reason is no longer open', { reason: 'not_open' });
+    if (resolved.length === 0)
+      throw new AppError('conflict', 'nothing to resolve: the reason is no longer open', { reason: 'not_open' });
     const stillOpen = open.filter((r) => !resolved.includes(r));
     const changes: Parameters<typeof updateOrder>[2] = { open_reason_count: stillOpen.length, updated_at: at };
     if (!stillOpen.some((r) => REQUERY_REASONS.has(r))) {
@@ -197,11 +235,13 @@ export async function resolveMany(
   input: { items: { orderId: number; reason: AttentionReason }[]; note: string; ip: string },
 ): Promise<BulkResolveResult> {
   const byOrder = new Map<number, AttentionReason[]>();
-  for (const { orderId, reason } of input.items) byOrder.set(orderId, [...new Set([...(byOrder.get(orderId) ?? []), reason])]);
+  for (const { orderId, reason } of input.items)
+    byOrder.set(orderId, [...new Set([...(byOrder.get(orderId) ?? []), reason])]);
   if (byOrder.size === 0) throw new AppError('bad_request', 'select at least one order');
   if (byOrder.size > BULK_LIMIT) throw new AppError('bad_request', `select at most ${BULK_LIMIT} orders at a time`);
   const note = resolutionNoteSchema.safeParse(input.note);
-  if (!note.success) throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
+  if (!note.success)
+    throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
   const totals: BulkResolveResult = { orders: 0, resolved: 0, skipped: 0 };
   for (const [orderId, reasons] of byOrder) {
     try {
@@ -233,7 +273,8 @@ export type CancelPreview = {
 export async function cancelPreview(deps: Pick<ManualDeps, 'db'>, orderId: number): Promise<CancelPreview> {
   const order = await findOrderById(deps.db, orderId);
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
-  if (!order.imp_uid || order.paid_amount === null) throw new AppError('conflict', 'this order has no payment at the gateway to cancel', { reason: 'no_payment' });
+  if (!order.imp_uid || order.paid_amount === null)
+    throw new AppError('conflict', 'this order has no payment at the gateway to cancel', { reason: 'no_payment' });
   const refundable = order.paid_amount - (order.cancel_amount ?? 0);
   if (refundable <= 0) throw new AppError('conflict', 'nothing left to refund', { reason: 'nothing_left' });
   return {
@@ -262,12 +303,19 @@ export async function cancelOrderPayment(
   input: { orderId: number; amount?: number; reason: string; ip: string },
 ): Promise<CancelOutcome> {
   const reason = resolutionNoteSchema.safeParse(input.reason);
-  if (!reason.success) throw new AppError('bad_request', `reason ${reason.error.issues[0]?.message ?? 'is invalid'}`, { param: 'reason' });
+  if (!reason.success)
+    throw new AppError('bad_request', `reason ${reason.error.issues[0]?.message ?? 'is invalid'}`, { param: 'reason' });
   const preview = await cancelPreview(deps, input.orderId);
   const order = (await findOrderById(deps.db, input.orderId))!;
   const store = await storeOf(deps, order.store_id);
   const before = await snapshot(deps, order.id);
-  const result = await cancelAtGateway(deps, { store, orderId: order.id, reason: reason.data, trigger: 'manual_cancel', amount: input.amount });
+  const result = await cancelAtGateway(deps, {
+    store,
+    orderId: order.id,
+    reason: reason.data,
+    trigger: 'manual_cancel',
+    amount: input.amount,
+  });
   const after = await snapshot(deps, order.id);
   const requested = input.amount ?? preview.refundable;
   await recordAudit(deps, {
@@ -275,7 +323,12 @@ export async function cancelOrderPayment(
     action: 'order.cancel',
     target: { type: 'order', id: order.id },
     reason: reason.data,
-    before: { status: before.status, paidAmount: before.paidAmount, cancelAmount: before.cancelAmount, refundable: preview.refundable },
+    before: {
+      status: before.status,
+      paidAmount: before.paidAmount,
+      cancelAmount: before.cancelAmount,
+      refundable: preview.refundable,
+    },
     after: result.ok
       ? { status: after.status, cancelAmount: after.cancelAmount, requested, accepted: true }
       : { status: after.status, cancelAmount: after.cancelAmount, requested, accepted: false, error: result.message },
@@ -283,7 +336,12 @@ export async function cancelOrderPayment(
   });
   if (!result.ok) return { ok: false, message: result.message, kind: result.kind };
   const refundableAfter = Math.max(0, (after.paidAmount ?? 0) - (after.cancelAmount ?? 0));
-  return { ok: true, status: after.status, refunded: (after.cancelAmount ?? 0) - (before.cancelAmount ?? 0), refundable: refundableAfter };
+  return {
+    ok: true,
+    status: after.status,
+    refunded: (after.cancelAmount ?? 0) - (before.cancelAmount ?? 0),
+    refundable: refundableAfter,
+  };
 }
 
 /** Form values of the bulk forms: `orderId:reason` pairs (the attention queue's checkboxes). */

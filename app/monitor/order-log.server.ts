@@ -43,9 +43,25 @@ const DISPLAY_OFFSET = '+09:00';
 
 const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24').refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00${DISPLAY_OFFSET}`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a real date');
-const amount = z.coerce.number('must be a whole number').int('must be a whole number').min(0, 'must be 0 or more').max(Number.MAX_SAFE_INTEGER, 'is too large');
-const code = z.string().trim().max(40, 'must be at most 40 characters').regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits, _ . - only');
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-24')
+  .refine(
+    (v) =>
+      !Number.isNaN(Date.parse(`${v}T00:00:00${DISPLAY_OFFSET}`)) &&
+      new Date(`${v}T00:00:00Z`).toISOString().startsWith(v),
+    'is not a real date',
+  );
+const amount = z.coerce
+  .number('must be a whole number')
+  .int('must be a whole number')
+  .min(0, 'must be 0 or more')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large');
+const code = z
+  .string()
+  .trim()
+  .max(40, 'must be at most 40 characters')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits, _ . - only');
 
 const paramsSchema = z
   .object({
@@ -61,12 +77,20 @@ const paramsSchema = z
     q: optional(z.string().trim().min(1).max(100, 'must be at most 100 characters')),
     sort: optional(z.enum(ORDER_SORTS, `must be one of ${ORDER_SORTS.join(', ')}`)),
     dir: optional(z.enum(['asc', 'desc'], 'must be asc or desc')),
-    size: optional(z.coerce.number('must be a whole number').int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)),
+    size: optional(
+      z.coerce
+        .number('must be a whole number')
+        .int('must be a whole number')
+        .min(1, 'must be at least 1')
+        .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`),
+    ),
     cursor: optional(z.string().max(500, 'is too long')),
   })
   .superRefine((p, ctx) => {
-    if (p.from && p.to && p.from > p.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    if (p.min !== undefined && p.max !== undefined && p.min > p.max) ctx.addIssue({ code: 'custom', path: ['max'], message: 'must not be less than min' });
+    if (p.from && p.to && p.from > p.to)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    if (p.min !== undefined && p.max !== undefined && p.min > p.max)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'must not be less than min' });
   });
 
 /** The filters as the form shows them (strings, '' when unset): echoed back into the GET form. */
@@ -105,8 +129,15 @@ const cursorSchema = z.object({
 });
 
 /** An opaque position in the log: base64url JSON of the sort, direction, side and key. */
-export function encodeCursor(sort: OrderSort, direction: SortDirection, page: 'after' | 'before', key: OrderKey): string {
-  return Buffer.from(JSON.stringify({ s: sort, d: direction, p: page === 'after' ? 'a' : 'b', v: key.value, i: key.id })).toString('base64url');
+export function encodeCursor(
+  sort: OrderSort,
+  direction: SortDirection,
+  page: 'after' | 'before',
+  key: OrderKey,
+): string {
+  return Buffer.from(
+    JSON.stringify({ s: sort, d: direction, p: page === 'after' ? 'a' : 'b', v: key.value, i: key.id }),
+  ).toString('base64url');
 }
 
 function decodeCursor(raw: string, sort: OrderSort, direction: SortDirection): Cursor {
@@ -117,12 +148,16 @@ function decodeCursor(raw: string, sort: OrderSort, direction: SortDirection): C
     value = null;
   }
   const parsed = cursorSchema.safeParse(value);
-  if (!parsed.success) throw new AppError('bad_request', 'cursor is not valid: go back to the first page', { param: 'cursor' });
+  if (!parsed.success)
+    throw new AppError('bad_request', 'cursor is not valid: go back to the first page', { param: 'cursor' });
   const c = parsed.data;
   if (c.s !== sort || c.d !== direction) {
-    throw new AppError('bad_request', 'cursor belongs to another sort order: go back to the first page', { param: 'cursor' });
+    throw new AppError('bad_request', 'cursor belongs to another sort order: go back to the first page', {
+      param: 'cursor',
+    });
   }
-  if ((sort === 'amount') !== (typeof c.v === 'number')) throw new AppError('bad_request', 'cursor is not valid: go back to the first page', { param: 'cursor' });
+  if ((sort === 'amount') !== (typeof c.v === 'number'))
+    throw new AppError('bad_request', 'cursor is not valid: go back to the first page', { param: 'cursor' });
   return { page: c.p === 'a' ? 'after' : 'before', key: { value: c.v, id: c.i } };
 }
 
@@ -154,7 +189,8 @@ export async function parseOrderLogParams(deps: ReadDeps, params: URLSearchParam
   const filter: OrderFilter = {};
   if (p.store) {
     const store = (await listAllStores(deps)).find((s) => s.slug === p.store);
-    if (!store) throw new AppError('bad_request', `store ${JSON.stringify(p.store)} does not exist`, { param: 'store' });
+    if (!store)
+      throw new AppError('bad_request', `store ${JSON.stringify(p.store)} does not exist`, { param: 'store' });
     filter.storeId = store.id;
   }
   if (p.status) filter.status = p.status;
@@ -263,7 +299,12 @@ async function toItems(deps: ReadDeps, rows: OrderLogRow[], stores: Map<number, 
 const keyOf = (row: OrderLogRow): OrderKey => ({ value: row.sort_value, id: row.id });
 
 /** One page of the log for parsed parameters, with the cursors of its neighbours. */
-export async function orderLogPage(deps: ReadDeps, parsed: ParsedOrderLogParams, stores?: Store[], driver?: PageDriver): Promise<OrderLogPage> {
+export async function orderLogPage(
+  deps: ReadDeps,
+  parsed: ParsedOrderLogParams,
+  stores?: Store[],
+  driver?: PageDriver,
+): Promise<OrderLogPage> {
   const { sort, direction, size, cursor } = parsed;
   const query: OrderPageQuery = { filter: parsed.filter, sort, direction, limit: size };
   if (cursor?.page === 'after') query.after = cursor.key;
@@ -319,7 +360,9 @@ export async function orderLog(deps: ReadDeps, params: URLSearchParams): Promise
 }
 
 /** The choices of the log's filters without listing anything (for a page that failed to parse). */
-export async function orderLogChoices(deps: ReadDeps): Promise<Pick<OrderLogView, 'stores' | 'payMethods' | 'pgProviders'>> {
+export async function orderLogChoices(
+  deps: ReadDeps,
+): Promise<Pick<OrderLogView, 'stores' | 'payMethods' | 'pgProviders'>> {
   const [stores, payMethods, pgProviders] = await Promise.all([
     listAllStores(deps),
     distinctOrderValues(deps.db, 'pay_method'),
@@ -398,7 +441,11 @@ function csvRow(item: OrderLogItem): string {
  * viewed is ignored: the export is the whole filtered set, in the page's order. Starts with a
  * UTF-8 BOM so spreadsheet programs read Korean text correctly.
  */
-export async function exportOrderLogCsv(deps: ReadDeps, params: URLSearchParams, now: Date): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
+export async function exportOrderLogCsv(
+  deps: ReadDeps,
+  params: URLSearchParams,
+  now: Date,
+): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
   const parsed = { ...(await parseOrderLogParams(deps, params)), cursor: null, size: CSV_CHUNK };
   const stores = await listAllStores(deps);
   // One plan for the whole export: the probes run once, not per chunk.
@@ -415,7 +462,12 @@ export async function exportOrderLogCsv(deps: ReadDeps, params: URLSearchParams,
         return;
       }
       if (done) return;
-      const page = await orderLogPage(deps, { ...parsed, cursor: after ? { page: 'after', key: after } : null }, stores, driver);
+      const page = await orderLogPage(
+        deps,
+        { ...parsed, cursor: after ? { page: 'after', key: after } : null },
+        stores,
+        driver,
+      );
       if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(csvRow).join('')));
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
@@ -512,7 +564,8 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
     before: pretty(e.before),
     after: pretty(e.after),
   }));
-  const refundable = row.imp_uid && row.paid_amount !== null ? Math.max(0, row.paid_amount - (row.cancel_amount ?? 0)) : null;
+  const refundable =
+    row.imp_uid && row.paid_amount !== null ? Math.max(0, row.paid_amount - (row.cancel_amount ?? 0)) : null;
   return {
     order: {
       ...item!,
@@ -523,7 +576,8 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
       preparedAt: row.prepared_at,
       lastCheckedAt: row.last_checked_at,
       refundable,
-      amountDiffers: row.paid_amount !== null && row.expected_amount !== null && row.paid_amount !== row.expected_amount,
+      amountDiffers:
+        row.paid_amount !== null && row.expected_amount !== null && row.paid_amount !== row.expected_amount,
     },
     reasons: reasons.map((r) => ({
       id: r.id,
@@ -615,10 +669,16 @@ function toAttentionItem(row: AttentionRow, stores: Map<number, Store>): Attenti
  * only that group, paged by `after`.
  */
 export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): Promise<AttentionQueue> {
-  const parsed = attentionParams.safeParse({ reason: params.get('reason') ?? undefined, store: params.get('store') ?? undefined, after: params.get('after') ?? undefined });
+  const parsed = attentionParams.safeParse({
+    reason: params.get('reason') ?? undefined,
+    store: params.get('store') ?? undefined,
+    after: params.get('after') ?? undefined,
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new AppError('bad_request', `${String(issue.path[0] ?? 'query')} ${issue.message}`, { param: String(issue.path[0] ?? 'query') });
+    throw new AppError('bad_request', `${String(issue.path[0] ?? 'query')} ${issue.message}`, {
+      param: String(issue.path[0] ?? 'query'),
+    });
   }
   const p = parsed.data;
   const stores = await listAllStores(deps);
@@ -626,7 +686,8 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
   let storeId: number | undefined;
   if (p.store) {
     const store = stores.find((s) => s.slug === p.store);
-    if (!store) throw new AppError('bad_request', `store ${JSON.stringify(p.store)} does not exist`, { param: 'store' });
+    if (!store)
+      throw new AppError('bad_request', `store ${JSON.stringify(p.store)} does not exist`, { param: 'store' });
     storeId = store.id;
   }
   let after: { openedAt: string; id: number } | undefined;
@@ -639,7 +700,8 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
       value = null;
     }
     const c = attentionCursor.safeParse(value);
-    if (!c.success) throw new AppError('bad_request', 'after is not valid: go back to the first page', { param: 'after' });
+    if (!c.success)
+      throw new AppError('bad_request', 'after is not valid: go back to the first page', { param: 'after' });
     after = { openedAt: c.data.o, id: c.data.i };
   }
   const counts = await countOpenReasons(deps.db, storeId);
@@ -648,12 +710,25 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
   const selected = known.filter((c) => !p.reason || c.reason === p.reason);
   const groups = await Promise.all(
     selected.map(async (c): Promise<AttentionGroup> => {
-      const rows = await listOpenReasons(deps.db, { reason: c.reason, storeId, after: p.reason ? after : undefined, limit: ATTENTION_GROUP_SIZE });
+      const rows = await listOpenReasons(deps.db, {
+        reason: c.reason,
+        storeId,
+        after: p.reason ? after : undefined,
+        limit: ATTENTION_GROUP_SIZE,
+      });
       const page = rows.slice(0, ATTENTION_GROUP_SIZE);
       const last = page[page.length - 1];
       const next =
-        rows.length > ATTENTION_GROUP_SIZE && last ? Buffer.from(JSON.stringify({ o: last.opened_at, i: last.reason_id })).toString('base64url') : null;
-      return { reason: c.reason as AttentionReason, count: c.count, oldest: c.oldest, items: page.map((r) => toAttentionItem(r, storeMap)), next };
+        rows.length > ATTENTION_GROUP_SIZE && last
+          ? Buffer.from(JSON.stringify({ o: last.opened_at, i: last.reason_id })).toString('base64url')
+          : null;
+      return {
+        reason: c.reason as AttentionReason,
+        count: c.count,
+        oldest: c.oldest,
+        items: page.map((r) => toAttentionItem(r, storeMap)),
+        next,
+      };
     }),
   );
   return {

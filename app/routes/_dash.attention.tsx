@@ -1,4 +1,10 @@
-import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import {
+  data,
+  type ActionFunctionArgs,
+  type LinksFunction,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node';
 import { Form, Link, useLoaderData, useLocation } from '@remix-run/react';
 import { z } from 'zod';
 import { redirectWithFlash } from '~/auth/flash.server';
@@ -13,10 +19,18 @@ import orderStyles from '~/components/order-log.css';
 import { PageHeader } from '~/components/page-header';
 import { SubmitButton } from '~/components/submit-button';
 import { AppError, errorResponse } from '~/errors';
-import type { MessageKey } from '~/i18n/messages';
+import { resolveLocale } from '~/i18n/locale.server';
+import { translate, type MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useT } from '~/i18n/use-t';
-import { BULK_LIMIT, NOTE_MAX, recheckOrder, recheckOrders, resolveMany, selectionSchema } from '~/monitor/manual-actions.server';
+import {
+  BULK_LIMIT,
+  NOTE_MAX,
+  recheckOrder,
+  recheckOrders,
+  resolveMany,
+  selectionSchema,
+} from '~/monitor/manual-actions.server';
 import { attentionQueue, type AttentionQueue } from '~/monitor/order-log.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
@@ -24,14 +38,24 @@ export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: orderStyles }];
 export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'attention.title');
 
-type LoaderData = (AttentionQueue & { ok: true; search: string }) | { ok: false; error: string; search: string };
+/** Server constants the page shows (a `.server` module's exports do not exist in the browser). */
+type Limits = { bulkLimit: number; noteMax: number };
+type LoaderData =
+  | (AttentionQueue & Limits & { ok: true; search: string })
+  | { ok: false; error: string; search: string };
 
 /** The attention queue: every signed-in user reads it; re-check and resolve need an operator. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireUser(request, context);
   const url = new URL(request.url);
   try {
-    return { ok: true, ...(await attentionQueue(context, url.searchParams)), search: url.search } satisfies LoaderData;
+    return {
+      ok: true,
+      ...(await attentionQueue(context, url.searchParams)),
+      search: url.search,
+      bulkLimit: BULK_LIMIT,
+      noteMax: NOTE_MAX,
+    } satisfies LoaderData;
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'bad_request') throw error;
     return data<LoaderData>({ ok: false, error: error.message, search: url.search }, { status: 400 });
@@ -45,7 +69,10 @@ const orderId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const bulkSchema = z.object({
   intent: z.enum(['recheck', 'resolve']).optional(),
   one: orderId.optional(),
-  note: z.string().max(NOTE_MAX * 2).default(''),
+  note: z
+    .string()
+    .max(NOTE_MAX * 2)
+    .default(''),
   back: z.string().max(2000).optional(),
 });
 
@@ -65,13 +92,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const target = safeRedirectTo(value, '/attention');
     return target === '/attention' || target.startsWith('/attention?') ? target : '/attention';
   };
-  if (!parsed.success) return redirectWithFlash('/attention', context, { kind: 'error', key: 'attention.error.badInput' });
+  if (!parsed.success)
+    return redirectWithFlash('/attention', context, { kind: 'error', key: 'attention.error.badInput' });
   const input = parsed.data;
   const back = backTo(input.back);
   const ip = context.clientIp;
   const rawSelection = form.getAll('sel');
   if (rawSelection.length > BULK_LIMIT * ATTENTION_SELECTION_FACTOR) {
-    return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.tooMany', params: { max: BULK_LIMIT } });
+    return redirectWithFlash(back, context, {
+      kind: 'error',
+      key: 'attention.error.tooMany',
+      params: { max: BULK_LIMIT },
+    });
   }
   const selection = z.array(selectionSchema).safeParse(rawSelection);
   if (!selection.success) return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.badInput' });
@@ -79,33 +111,57 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     if (input.one !== undefined) {
       const result = await recheckOrder(context, user, { orderId: input.one, ip });
+      const locale = await resolveLocale(request, context.config);
       return redirectWithFlash(back, context, {
         kind: result.openReasons.length === 0 ? 'success' : 'info',
         key: result.openReasons.length === 0 ? 'attention.recheckOne.settled' : 'attention.recheckOne.open',
-        params: { merchantUid: result.merchantUid, open: result.openReasons.join(', ') },
+        params: {
+          merchantUid: result.merchantUid,
+          open: result.openReasons.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', '),
+        },
       });
     }
     const orderIds = [...new Set(selection.data.map((s) => s.orderId))];
-    if (orderIds.length === 0) return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noneSelected' });
-    if (orderIds.length > BULK_LIMIT) return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.tooMany', params: { max: BULK_LIMIT } });
+    if (orderIds.length === 0)
+      return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noneSelected' });
+    if (orderIds.length > BULK_LIMIT)
+      return redirectWithFlash(back, context, {
+        kind: 'error',
+        key: 'attention.error.tooMany',
+        params: { max: BULK_LIMIT },
+      });
     if (input.intent === 'resolve') {
-      if (input.note.trim().length < 3) return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noteRequired' });
+      if (input.note.trim().length < 3)
+        return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noteRequired' });
       const result = await resolveMany(context, user, { items: selection.data, note: input.note, ip });
-      return redirectWithFlash(back, context, { kind: 'success', key: 'attention.resolved', params: { orders: result.orders, reasons: result.resolved, skipped: result.skipped } });
+      return redirectWithFlash(back, context, {
+        kind: 'success',
+        key: 'attention.resolved',
+        params: { orders: result.orders, reasons: result.resolved, skipped: result.skipped },
+      });
     }
     if (input.intent === 'recheck') {
       const result = await recheckOrders(context, user, { orderIds, ip });
       return redirectWithFlash(back, context, {
         kind: result.errors > 0 ? 'error' : 'success',
         key: 'attention.rechecked',
-        params: { checked: result.checked, settled: result.settled, open: result.stillOpen, errors: result.errors + result.missing },
+        params: {
+          checked: result.checked,
+          settled: result.settled,
+          open: result.stillOpen,
+          errors: result.errors + result.missing,
+        },
       });
     }
     return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.badInput' });
   } catch (error) {
     if (!(error instanceof AppError) || error.code === 'internal') throw error;
     if (error.code === 'forbidden') throw errorResponse(error);
-    return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.refused', params: { detail: error.message.slice(0, 280) } });
+    return redirectWithFlash(back, context, {
+      kind: 'error',
+      key: 'attention.error.refused',
+      params: { detail: error.message.slice(0, 280) },
+    });
   }
 }
 
@@ -130,7 +186,7 @@ export default function Attention() {
     );
   }
 
-  const { groups, summary, total, params, stores } = view;
+  const { groups, summary, total, params, stores, bulkLimit, noteMax } = view;
   const tabHref = (reason: string) => {
     const query = new URLSearchParams();
     if (params.store) query.set('store', params.store);
@@ -172,14 +228,21 @@ export default function Attention() {
               {t('attention.allReasons')}
             </Link>
             {summary.map((g) => (
-              <Link key={g.reason} to={tabHref(g.reason)} aria-current={params.reason === g.reason ? 'page' : undefined}>
+              <Link
+                key={g.reason}
+                to={tabHref(g.reason)}
+                aria-current={params.reason === g.reason ? 'page' : undefined}
+              >
                 {t(`reason.${g.reason}` as MessageKey)} ({g.count})
               </Link>
             ))}
           </nav>
 
           {groups.length === 0 ? (
-            <EmptyState title={t('attention.reasonEmptyTitle')} action={<Link to="/attention">{t('attention.allReasons')}</Link>}>
+            <EmptyState
+              title={t('attention.reasonEmptyTitle')}
+              action={<Link to="/attention">{t('attention.allReasons')}</Link>}
+            >
               {t('attention.reasonEmptyBody')}
             </EmptyState>
           ) : (
@@ -187,7 +250,12 @@ export default function Attention() {
               <CsrfInput />
               <input type="hidden" name="back" value={back} />
               {groups.map((group) => (
-                <section key={group.reason} className="attention-group" data-testid={`group-${group.reason}`} aria-labelledby={`group-${group.reason}-heading`}>
+                <section
+                  key={group.reason}
+                  className="attention-group"
+                  data-testid={`group-${group.reason}`}
+                  aria-labelledby={`group-${group.reason}-heading`}
+                >
                   <header>
                     <h2 id={`group-${group.reason}-heading`}>
                       <ReasonBadge reason={group.reason} /> {t('attention.groupCount', { count: group.count })}
@@ -197,70 +265,95 @@ export default function Attention() {
                     </p>
                   </header>
                   <p className="small muted">{t(`reason.${group.reason}.help` as MessageKey)}</p>
-                  <table className="data-table">
-                    <thead>
-                      <tr>
-                        {canOperate ? (
-                          <th>
-                            <span className="visually-hidden">{t('attention.select')}</span>
-                          </th>
-                        ) : null}
-                        <th>{t('attention.colSince')}</th>
-                        <th>{t('orders.colMerchantUid')}</th>
-                        <th>{t('orders.colStore')}</th>
-                        <th className="num">{t('orders.colExpected')}</th>
-                        <th className="num">{t('orders.colPaid')}</th>
-                        <th>{t('orders.colStatus')}</th>
-                        <th className="num">{t('attention.colAttempts')}</th>
-                        <th>{t('attention.colNextCheck')}</th>
-                        <th>{t('attention.colDetail')}</th>
-                        {canOperate ? <th>{t('users.colActions')}</th> : null}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {group.items.map((item) => (
-                        <tr key={item.reasonId} data-testid="attention-row" data-order-id={item.orderId} data-merchant-uid={item.merchantUid}>
+                  <div className="table-scroll">
+                    <table className="data-table">
+                      <caption className="muted small">{t('orders.timesInKst')}</caption>
+                      <thead>
+                        <tr>
                           {canOperate ? (
-                            <td>
-                              <input
-                                type="checkbox"
-                                name="sel"
-                                value={`${item.orderId}:${item.reason}`}
-                                aria-label={t('attention.selectOrder', { merchantUid: item.merchantUid })}
-                              />
-                            </td>
+                            <th>
+                              <span className="visually-hidden">{t('attention.select')}</span>
+                            </th>
                           ) : null}
-                          <td>
-                            <Time iso={item.since} />
-                          </td>
-                          <td className="mono">
-                            <Link to={`/orders/${item.orderId}`}>{item.merchantUid}</Link>
-                            {item.openReasonCount > 1 ? <div className="muted small">{t('attention.moreReasons', { count: item.openReasonCount - 1 })}</div> : null}
-                          </td>
-                          <td>{item.store.slug}</td>
-                          <td className="num">
-                            <Money amount={item.expectedAmount} currency={item.currency} />
-                          </td>
-                          <td className="num">
-                            <Money amount={item.paidAmount} currency={item.currency} />
-                          </td>
-                          <td>
-                            <StatusBadge status={item.status} />
-                          </td>
-                          <td className="num">{item.attempts}</td>
-                          <td>{item.nextCheckAt ? <Time iso={item.nextCheckAt} /> : <span className="muted">{t('attention.waitsForPerson')}</span>}</td>
-                          <td className="small">{item.detail ?? '—'}</td>
-                          {canOperate ? (
-                            <td>
-                              <SubmitButton variant="secondary" name="one" value={String(item.orderId)} pendingLabel={t('order.rechecking')}>
-                                {t('attention.recheckOne')}
-                              </SubmitButton>
-                            </td>
-                          ) : null}
+                          <th>{t('attention.colSince')}</th>
+                          <th>{t('orders.colMerchantUid')}</th>
+                          <th className="num">{t('orders.colExpected')}</th>
+                          <th>{t('orders.colStatus')}</th>
+                          <th className="num">{t('attention.colAttempts')}</th>
+                          <th>{t('attention.colNextCheck')}</th>
+                          <th>{t('attention.colDetail')}</th>
+                          {canOperate ? <th>{t('users.colActions')}</th> : null}
                         </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                      </thead>
+                      <tbody>
+                        {group.items.map((item) => (
+                          <tr
+                            key={item.reasonId}
+                            data-testid="attention-row"
+                            data-order-id={item.orderId}
+                            data-merchant-uid={item.merchantUid}
+                          >
+                            {canOperate ? (
+                              <td>
+                                <input
+                                  type="checkbox"
+                                  name="sel"
+                                  value={`${item.orderId}:${item.reason}`}
+                                  aria-label={t('attention.selectOrder', { merchantUid: item.merchantUid })}
+                                />
+                              </td>
+                            ) : null}
+                            <td>
+                              <Time iso={item.since} zone={false} />
+                            </td>
+                            <td>
+                              <Link to={`/orders/${item.orderId}`} className="mono">
+                                {item.merchantUid}
+                              </Link>
+                              <div className="muted small">
+                                {item.store.slug}
+                                {item.openReasonCount > 1
+                                  ? ` · ${t('attention.moreReasons', { count: item.openReasonCount - 1 })}`
+                                  : null}
+                              </div>
+                            </td>
+                            <td className="num">
+                              <Money amount={item.expectedAmount} currency={item.currency} />
+                              {item.paidAmount !== null && item.paidAmount !== item.expectedAmount ? (
+                                <div className="amount-differs small">
+                                  {t('order.paid')} <Money amount={item.paidAmount} currency={item.currency} />
+                                </div>
+                              ) : null}
+                            </td>
+                            <td>
+                              <StatusBadge status={item.status} />
+                            </td>
+                            <td className="num">{item.attempts}</td>
+                            <td>
+                              {item.nextCheckAt ? (
+                                <Time iso={item.nextCheckAt} zone={false} />
+                              ) : (
+                                <span className="muted">{t('attention.waitsForPerson')}</span>
+                              )}
+                            </td>
+                            <td className="small detail">{item.detail ?? '—'}</td>
+                            {canOperate ? (
+                              <td>
+                                <SubmitButton
+                                  variant="secondary"
+                                  name="one"
+                                  value={String(item.orderId)}
+                                  pendingLabel={t('order.rechecking')}
+                                >
+                                  {t('attention.recheckOne')}
+                                </SubmitButton>
+                              </td>
+                            ) : null}
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
                   {params.reason ? (
                     <>
                       <Pager search={view.search} prev={null} next={group.next} cursorParam="after" />
@@ -281,7 +374,7 @@ export default function Attention() {
                 <div className="bulk-bar" data-testid="bulk-bar">
                   <div className="field">
                     <label htmlFor="bulk-note">{t('attention.bulkNote')}</label>
-                    <textarea id="bulk-note" name="note" maxLength={NOTE_MAX} />
+                    <textarea id="bulk-note" name="note" maxLength={noteMax} />
                   </div>
                   <SubmitButton variant="secondary" name="intent" value="recheck" pendingLabel={t('order.rechecking')}>
                     {t('attention.bulkRecheck')}
@@ -289,7 +382,7 @@ export default function Attention() {
                   <SubmitButton variant="primary" name="intent" value="resolve" pendingLabel={t('order.resolving')}>
                     {t('attention.bulkResolve')}
                   </SubmitButton>
-                  <p className="small muted">{t('attention.bulkHelp', { max: BULK_LIMIT })}</p>
+                  <p className="small muted">{t('attention.bulkHelp', { max: bulkLimit })}</p>
                 </div>
               ) : (
                 <p className="muted small">{t('order.viewerNote')}</p>

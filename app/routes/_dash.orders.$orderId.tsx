@@ -1,4 +1,10 @@
-import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import {
+  data,
+  type ActionFunctionArgs,
+  type LinksFunction,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { redirectWithFlash } from '~/auth/flash.server';
@@ -16,7 +22,14 @@ import { resolveLocale } from '~/i18n/locale.server';
 import { translate, type MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useT } from '~/i18n/use-t';
-import { cancelOrderPayment, cancelPreview, NOTE_MAX, recheckOrder, resolveOrderReasons, type CancelPreview } from '~/monitor/manual-actions.server';
+import {
+  cancelOrderPayment,
+  cancelPreview,
+  NOTE_MAX,
+  recheckOrder,
+  resolveOrderReasons,
+  type CancelPreview,
+} from '~/monitor/manual-actions.server';
 import { orderDetail, type OrderDetail } from '~/monitor/order-log.server';
 import { ATTENTION_REASONS } from '~/monitor/status';
 
@@ -38,7 +51,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   await requireUser(request, context);
   const orderId = parseOrderId(params.orderId);
   try {
-    return await orderDetail(context, orderId);
+    // NOTE_MAX travels with the data: a `.server` module's exports do not exist in the browser.
+    return { ...(await orderDetail(context, orderId)), noteMax: NOTE_MAX };
   } catch (error) {
     if (error instanceof AppError) throw errorResponse(error);
     throw error;
@@ -52,13 +66,22 @@ const intentSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('resolve_all'), note: reasonText }),
   z.object({
     intent: z.enum(['cancel_review', 'cancel']),
-    amount: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()),
+    amount: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    ),
     reason: reasonText,
     confirm: z.literal('yes').optional(),
   }),
 ]);
 
-export type CancelReview = { intent: 'cancel_review'; preview: CancelPreview; amount: number; partial: boolean; reason: string };
+export type CancelReview = {
+  intent: 'cancel_review';
+  preview: CancelPreview;
+  amount: number;
+  partial: boolean;
+  reason: string;
+};
 
 /**
  * The order's manual actions. Operator or stronger re-checks and resolves; only an admin
@@ -72,7 +95,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const parsed = intentSchema.safeParse(Object.fromEntries(form));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.badInput', params: { detail: `${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() } });
+    return redirectWithFlash(back, context, {
+      kind: 'error',
+      key: 'order.error.badInput',
+      params: { detail: `${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() },
+    });
   }
   const input = parsed.data;
   const ip = context.clientIp;
@@ -102,22 +129,54 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           note: input.note,
           ip,
         });
-        return redirectWithFlash(back, context, { kind: 'success', key: 'order.resolve.done', params: { reasons: result.resolved.join(', '), open: result.stillOpen.length } });
+        const locale = await resolveLocale(request, context.config);
+        const reasons = result.resolved.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', ');
+        return redirectWithFlash(back, context, {
+          kind: 'success',
+          key: 'order.resolve.done',
+          params: { reasons, open: result.stillOpen.length },
+        });
       }
       case 'cancel_review': {
         const preview = await cancelPreview(context, orderId);
         const amount = input.amount ?? preview.refundable;
         if (amount > preview.refundable) {
-          return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.tooMuch', params: { refundable: preview.refundable } });
+          return redirectWithFlash(back, context, {
+            kind: 'error',
+            key: 'order.cancel.tooMuch',
+            params: { refundable: preview.refundable },
+          });
         }
-        if (input.reason.trim().length < 3) return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.noteRequired' });
-        return data<CancelReview>({ intent: 'cancel_review', preview, amount, partial: amount < preview.refundable, reason: input.reason.trim() });
+        if (input.reason.trim().length < 3)
+          return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.noteRequired' });
+        return data<CancelReview>({
+          intent: 'cancel_review',
+          preview,
+          amount,
+          partial: amount < preview.refundable,
+          reason: input.reason.trim(),
+        });
       }
       case 'cancel': {
-        if (input.confirm !== 'yes') return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.notConfirmed' });
-        const result = await cancelOrderPayment(context, user, { orderId, amount: input.amount, reason: input.reason, ip });
-        if (!result.ok) return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.refused', params: { message: result.message.slice(0, 280) } });
-        return redirectWithFlash(back, context, { kind: 'success', key: 'order.cancel.done', params: { amount: result.refunded, status: result.status } });
+        if (input.confirm !== 'yes')
+          return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.notConfirmed' });
+        const result = await cancelOrderPayment(context, user, {
+          orderId,
+          amount: input.amount,
+          reason: input.reason,
+          ip,
+        });
+        if (!result.ok)
+          return redirectWithFlash(back, context, {
+            kind: 'error',
+            key: 'order.cancel.refused',
+            params: { message: result.message.slice(0, 280) },
+          });
+        return redirectWithFlash(back, context, {
+          kind: 'success',
+          key: 'order.cancel.done',
+          params: { amount: result.refunded, status: result.status },
+        });
       }
     }
   } catch (error) {
@@ -125,7 +184,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (error.code === 'not_found') throw errorResponse(error);
     const param = error.details?.param;
     const key: MessageKey =
-      param === 'note' || param === 'reason' ? 'order.error.noteRequired' : error.details?.reason === 'not_open' ? 'order.error.notOpen' : 'order.error.refused';
+      param === 'note' || param === 'reason'
+        ? 'order.error.noteRequired'
+        : error.details?.reason === 'not_open'
+          ? 'order.error.notOpen'
+          : 'order.error.refused';
     return redirectWithFlash(back, context, { kind: 'error', key, params: { detail: error.message.slice(0, 280) } });
   }
 }
@@ -133,7 +196,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export default function OrderPage() {
   const t = useT();
   const user = useDashUser();
-  const { order, reasons, timeline } = useLoaderData<OrderDetail>();
+  const { order, reasons, timeline, noteMax } = useLoaderData<OrderDetail & { noteMax: number }>();
   const review = useActionData<CancelReview>();
   const canOperate = user ? hasRole(user.role, 'operator') : false;
   const canCancel = user ? hasRole(user.role, 'admin') : false;
@@ -189,7 +252,10 @@ export default function OrderPage() {
             <dl className="facts">
               <dt>{t('order.status')}</dt>
               <dd data-testid="order-status">
-                <StatusBadge status={order.status} /> {order.gatewayStatus ? <span className="muted small">({t('order.gatewaySays', { status: order.gatewayStatus })})</span> : null}
+                <StatusBadge status={order.status} />{' '}
+                {order.gatewayStatus ? (
+                  <span className="muted small">({t('order.gatewaySays', { status: order.gatewayStatus })})</span>
+                ) : null}
               </dd>
               <dt>{t('order.impUid')}</dt>
               <dd className="mono">{order.impUid ?? '—'}</dd>
@@ -224,7 +290,9 @@ export default function OrderPage() {
                 <Time iso={order.lastCheckedAt} seconds />
               </dd>
               <dt>{t('order.nextCheck')}</dt>
-              <dd data-testid="next-check">{order.nextCheckAt ? <Time iso={order.nextCheckAt} seconds /> : t('order.noNextCheck')}</dd>
+              <dd data-testid="next-check">
+                {order.nextCheckAt ? <Time iso={order.nextCheckAt} seconds /> : t('order.noNextCheck')}
+              </dd>
               <dt>{t('order.attempts')}</dt>
               <dd>{order.checkAttempts}</dd>
             </dl>
@@ -237,7 +305,8 @@ export default function OrderPage() {
               <ul className="reason-list" data-testid="open-reasons">
                 {openReasons.map((r) => (
                   <li key={r.id} data-reason={r.reason}>
-                    <ReasonBadge reason={r.reason} /> <span className="muted small">{t('order.since')}</span> <Time iso={r.openedAt} seconds />
+                    <ReasonBadge reason={r.reason} /> <span className="muted small">{t('order.since')}</span>{' '}
+                    <Time iso={r.openedAt} seconds />
                     <p className="small muted">{t(`reason.${r.reason}.help` as MessageKey)}</p>
                     {r.detail ? <p className="small">{r.detail}</p> : null}
                     {canOperate ? (
@@ -248,9 +317,13 @@ export default function OrderPage() {
                         <label htmlFor={`note-${r.id}`} className="small">
                           {t('order.resolveNote')}
                         </label>
-                        <textarea id={`note-${r.id}`} name="note" required minLength={3} maxLength={NOTE_MAX} />
+                        <textarea id={`note-${r.id}`} name="note" required minLength={3} maxLength={noteMax} />
                         <div>
-                          <SubmitButton variant="secondary" match={{ intent: 'resolve', reason: r.reason }} pendingLabel={t('order.resolving')}>
+                          <SubmitButton
+                            variant="secondary"
+                            match={{ intent: 'resolve', reason: r.reason }}
+                            pendingLabel={t('order.resolving')}
+                          >
                             {t('order.resolve')}
                           </SubmitButton>
                         </div>
@@ -329,13 +402,26 @@ export default function OrderPage() {
                 <label htmlFor="cancel-amount" className="small">
                   {t('order.cancelAmount')}
                 </label>
-                <input id="cancel-amount" name="amount" type="number" min={1} max={order.refundable} step={1} inputMode="numeric" placeholder={String(order.refundable)} />
+                <input
+                  id="cancel-amount"
+                  name="amount"
+                  type="number"
+                  min={1}
+                  max={order.refundable}
+                  step={1}
+                  inputMode="numeric"
+                  placeholder={String(order.refundable)}
+                />
                 <label htmlFor="cancel-reason" className="small">
                   {t('order.cancelReason')}
                 </label>
-                <textarea id="cancel-reason" name="reason" required minLength={3} maxLength={NOTE_MAX} />
+                <textarea id="cancel-reason" name="reason" required minLength={3} maxLength={noteMax} />
                 <div>
-                  <SubmitButton variant="danger" match={{ intent: 'cancel_review' }} pendingLabel={t('order.cancelReviewing')}>
+                  <SubmitButton
+                    variant="danger"
+                    match={{ intent: 'cancel_review' }}
+                    pendingLabel={t('order.cancelReviewing')}
+                  >
                     {t('order.cancelReview')}
                   </SubmitButton>
                 </div>
@@ -349,7 +435,7 @@ export default function OrderPage() {
               <label htmlFor="note-all" className="small">
                 {t('order.resolveAllNote')}
               </label>
-              <textarea id="note-all" name="note" required minLength={3} maxLength={NOTE_MAX} />
+              <textarea id="note-all" name="note" required minLength={3} maxLength={noteMax} />
               <div>
                 <SubmitButton variant="secondary" match={{ intent: 'resolve_all' }} pendingLabel={t('order.resolving')}>
                   {t('order.resolveAll')}

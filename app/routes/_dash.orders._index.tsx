@@ -20,14 +20,26 @@ const FORM_KEYS = ['store', 'status', 'reason', 'method', 'pg', 'from', 'to', 'm
 
 /** The raw parameters echoed into the form when the server refused them (so they can be fixed). */
 function rawForm(params: URLSearchParams): OrderLogForm {
-  const form = Object.fromEntries(FORM_KEYS.map((k) => [k, (params.get(k) ?? '').slice(0, 100)])) as Record<(typeof FORM_KEYS)[number], string>;
+  const form = Object.fromEntries(FORM_KEYS.map((k) => [k, (params.get(k) ?? '').slice(0, 100)])) as Record<
+    (typeof FORM_KEYS)[number],
+    string
+  >;
   const sort = params.get('sort');
-  return { ...form, sort: sort === 'amount' || sort === 'updated' ? sort : 'created', dir: params.get('dir') === 'asc' ? 'asc' : 'desc' };
+  return {
+    ...form,
+    sort: sort === 'amount' || sort === 'updated' ? sort : 'created',
+    dir: params.get('dir') === 'asc' ? 'asc' : 'desc',
+  };
 }
 
 type LoaderData =
   | (OrderLogView & { ok: true; search: string })
-  | (Pick<OrderLogView, 'stores' | 'payMethods' | 'pgProviders' | 'params'> & { ok: false; error: string; param: string | null; search: string });
+  | (Pick<OrderLogView, 'stores' | 'payMethods' | 'pgProviders' | 'params'> & {
+      ok: false;
+      error: string;
+      param: string | null;
+      search: string;
+    });
 
 /** The payment log: every signed-in user. A bad filter parameter answers 400 with the reason. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -40,7 +52,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     if (!(error instanceof AppError) || error.code !== 'bad_request') throw error;
     const choices = await orderLogChoices(context);
     const param = typeof error.details?.param === 'string' ? error.details.param : null;
-    return data<LoaderData>({ ok: false, error: error.message, param, params: rawForm(url.searchParams), ...choices, search: url.search }, { status: 400 });
+    return data<LoaderData>(
+      { ok: false, error: error.message, param, params: rawForm(url.searchParams), ...choices, search: url.search },
+      { status: 400 },
+    );
   }
 }
 
@@ -71,7 +86,13 @@ export default function OrderLog() {
           ) : null
         }
       />
-      <OrderFilters params={view.params} stores={view.stores} payMethods={view.payMethods} pgProviders={view.pgProviders} invalid={view.ok ? null : view.param} />
+      <OrderFilters
+        params={view.params}
+        stores={view.stores}
+        payMethods={view.payMethods}
+        pgProviders={view.pgProviders}
+        invalid={view.ok ? null : view.param}
+      />
 
       {!view.ok ? (
         <div className="form-error" role="alert" data-testid="filter-error">
@@ -89,58 +110,69 @@ export default function OrderLog() {
         )
       ) : (
         <div className={loading ? 'is-loading' : undefined} aria-busy={loading || undefined}>
-          <table className="data-table order-table" data-testid="orders-table">
-            <thead>
-              <tr>
-                <th>{t('orders.colCreated')}</th>
-                <th>{t('orders.colStore')}</th>
-                <th>{t('orders.colMerchantUid')}</th>
-                <th>{t('orders.colBuyer')}</th>
-                <th className="num">{t('orders.colExpected')}</th>
-                <th className="num">{t('orders.colPaid')}</th>
-                <th>{t('orders.colStatus')}</th>
-                <th>{t('orders.colAttention')}</th>
-                <th>{t('orders.colMethod')}</th>
-                <th>{t('orders.colUpdated')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {view.page.items.map((o) => (
-                <tr key={o.id} data-testid="order-row" data-order-id={o.id} data-merchant-uid={o.merchantUid}>
-                  <td>
-                    <Time iso={o.createdAt} />
-                  </td>
-                  <td>{o.store.slug}</td>
-                  <td className="mono">
-                    <Link to={`/orders/${o.id}`}>{o.merchantUid}</Link>
-                    {o.impUid ? <div className="muted small">{o.impUid}</div> : null}
-                  </td>
-                  <td>{o.buyerName ?? <span className="muted">—</span>}</td>
-                  <td className="num">
-                    <Money amount={o.expectedAmount} currency={o.currency} />
-                  </td>
-                  <td className={`num${o.paidAmount !== null && o.expectedAmount !== null && o.paidAmount !== o.expectedAmount ? ' amount-differs' : ''}`}>
-                    <Money amount={o.paidAmount} currency={o.currency} />
-                  </td>
-                  <td>
-                    <StatusBadge status={o.status} />
-                  </td>
-                  <td>
-                    {o.openReasons.map((r) => (
-                      <ReasonBadge key={r} reason={r} />
-                    ))}
-                  </td>
-                  <td className="small">
-                    {o.payMethod ?? '—'}
-                    {o.pgProvider ? <div className="muted">{o.pgProvider}</div> : null}
-                  </td>
-                  <td>
-                    <Time iso={o.updatedAt} />
-                  </td>
+          <div className="table-scroll">
+            <table className="data-table order-table" data-testid="orders-table">
+              <caption className="muted small">{t('orders.timesInKst')}</caption>
+              <thead>
+                <tr>
+                  <th>{t('orders.colCreated')}</th>
+                  <th>{t('orders.colStore')}</th>
+                  <th>{t('orders.colMerchantUid')}</th>
+                  <th>{t('orders.colBuyer')}</th>
+                  <th className="num">{t('orders.colExpected')}</th>
+                  <th className="num">{t('orders.colPaid')}</th>
+                  <th>{t('orders.colStatus')}</th>
+                  <th>{t('orders.colAttention')}</th>
+                  <th>{t('orders.colMethod')}</th>
+                  <th>{t('orders.colUpdated')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {view.page.items.map((o) => (
+                  <tr
+                    key={o.id}
+                    data-testid="order-row"
+                    data-order-id={o.id}
+                    data-merchant-uid={o.merchantUid}
+                    data-imp-uid={o.impUid ?? undefined}
+                  >
+                    <td>
+                      <Time iso={o.createdAt} zone={false} />
+                    </td>
+                    <td>{o.store.slug}</td>
+                    <td className="mono">
+                      <Link to={`/orders/${o.id}`}>{o.merchantUid}</Link>
+                      {o.impUid ? <div className="muted small">{o.impUid}</div> : null}
+                    </td>
+                    <td>{o.buyerName ?? <span className="muted">—</span>}</td>
+                    <td className="num">
+                      <Money amount={o.expectedAmount} currency={o.currency} />
+                    </td>
+                    <td
+                      className={`num${o.paidAmount !== null && o.expectedAmount !== null && o.paidAmount !== o.expectedAmount ? ' amount-differs' : ''}`}
+                    >
+                      <Money amount={o.paidAmount} currency={o.currency} />
+                    </td>
+                    <td>
+                      <StatusBadge status={o.status} />
+                    </td>
+                    <td>
+                      {o.openReasons.map((r) => (
+                        <ReasonBadge key={r} reason={r} />
+                      ))}
+                    </td>
+                    <td className="small">
+                      {o.payMethod ?? '—'}
+                      {o.pgProvider ? <div className="muted">{o.pgProvider}</div> : null}
+                    </td>
+                    <td>
+                      <Time iso={o.updatedAt} zone={false} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <Pager search={view.search} prev={view.page.prev} next={view.page.next} />
         </div>
       )}

@@ -14,15 +14,35 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // The list's "amount" is what the merchant expected, or what was paid when nobody expected it.
   await sql`create index order_amount_idx on "order" ((coalesce(expected_amount, paid_amount, 0)), id)`.execute(db);
   // Store and status are the everyday filters: each continues with every sort key.
-  await db.schema.createIndex('order_store_created_idx').on('order').columns(['store_id', 'created_at', 'id']).execute();
-  await db.schema.createIndex('order_store_updated_idx').on('order').columns(['store_id', 'updated_at', 'id']).execute();
-  await sql`create index order_store_amount_idx on "order" (store_id, (coalesce(expected_amount, paid_amount, 0)), id)`.execute(db);
+  await db.schema
+    .createIndex('order_store_created_idx')
+    .on('order')
+    .columns(['store_id', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('order_store_updated_idx')
+    .on('order')
+    .columns(['store_id', 'updated_at', 'id'])
+    .execute();
+  await sql`create index order_store_amount_idx on "order" (store_id, (coalesce(expected_amount, paid_amount, 0)), id)`.execute(
+    db,
+  );
   await db.schema.createIndex('order_status_updated_idx').on('order').columns(['status', 'updated_at', 'id']).execute();
-  await sql`create index order_status_amount_idx on "order" (status, (coalesce(expected_amount, paid_amount, 0)), id)`.execute(db);
+  await sql`create index order_status_amount_idx on "order" (status, (coalesce(expected_amount, paid_amount, 0)), id)`.execute(
+    db,
+  );
   await db.schema.createIndex('order_merchant_uid_idx').on('order').column('merchant_uid').execute();
   await db.schema.createIndex('order_buyer_name_idx').on('order').column('buyer_name').execute();
-  await db.schema.createIndex('order_pay_method_created_idx').on('order').columns(['pay_method', 'created_at', 'id']).execute();
-  await db.schema.createIndex('order_pg_provider_created_idx').on('order').columns(['pg_provider', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('order_pay_method_created_idx')
+    .on('order')
+    .columns(['pay_method', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('order_pg_provider_created_idx')
+    .on('order')
+    .columns(['pg_provider', 'created_at', 'id'])
+    .execute();
   // "Needs attention" over the whole log: the few ambiguous orders, newest first.
   await db.schema
     .createIndex('order_open_created_idx')

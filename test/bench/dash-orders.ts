@@ -3,7 +3,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../db/connection';
-import { choosePageDriver, countOpenReasons, distinctOrderValues, listOpenReasons, listOrderPage, orderPageQuery, type OrderPageQuery } from '../../db/dashboard-orders';
+import {
+  choosePageDriver,
+  countOpenReasons,
+  distinctOrderValues,
+  listOpenReasons,
+  listOrderPage,
+  orderPageQuery,
+  type OrderPageQuery,
+} from '../../db/dashboard-orders';
 import { migrateToLatest } from '../../db/migrate';
 import { exportOrderLogCsv } from '../../app/monitor/order-log.server';
 
@@ -33,7 +41,9 @@ export async function main(args: string[]): Promise<void> {
     if (args.includes('--analyze')) raw.exec('analyze');
 
     const count = (raw.prepare(`select count(*) as n from "order"`).get() as { n: number }).n;
-    const midway = raw.prepare(`select created_at, id from "order" order by created_at desc, id desc limit 1 offset ?`).get(Math.floor(count / 2)) as { created_at: string; id: number };
+    const midway = raw
+      .prepare(`select created_at, id from "order" order by created_at desc, id desc limit 1 offset ?`)
+      .get(Math.floor(count / 2)) as { created_at: string; id: number };
     const base: Omit<OrderPageQuery, 'filter'> = { sort: 'created', direction: 'desc', limit: 50 };
     const cases: [string, OrderPageQuery][] = [
       ['first page (baseline)', { ...base, filter: {} }],
@@ -47,7 +57,10 @@ export async function main(args: string[]): Promise<void> {
       ['reason unverified', { ...base, filter: { reason: 'unverified' } }],
       ['pay method vbank', { ...base, filter: { payMethod: 'vbank' } }],
       ['pg kcp', { ...base, filter: { pgProvider: 'kcp' } }],
-      ['date range (1 week)', { ...base, filter: { createdFrom: '2026-03-01T00:00:00.000Z', createdBefore: '2026-03-08T00:00:00.000Z' } }],
+      [
+        'date range (1 week)',
+        { ...base, filter: { createdFrom: '2026-03-01T00:00:00.000Z', createdBefore: '2026-03-08T00:00:00.000Z' } },
+      ],
       ['amount range (narrow, no match)', { ...base, filter: { amountMin: 12_345, amountMax: 12_400 } }],
       ['amount range (one value)', { ...base, filter: { amountMin: 12_500, amountMax: 12_500 } }],
       ['store + amount (one value)', { ...base, filter: { storeId: 2, amountMin: 12_500, amountMax: 12_500 } }],
@@ -58,7 +71,10 @@ export async function main(args: string[]): Promise<void> {
       ['search merchant_uid prefix (broad)', { ...base, filter: { search: 'ord-00' } }],
       ['search imp_uid', { ...base, filter: { search: 'imp_000000424242' } }],
       ['sort amount desc', { ...base, sort: 'amount', filter: {} }],
-      ['sort amount asc + cursor', { ...base, sort: 'amount', direction: 'asc', filter: {}, after: { value: 50_000, id: 1 } }],
+      [
+        'sort amount asc + cursor',
+        { ...base, sort: 'amount', direction: 'asc', filter: {}, after: { value: 50_000, id: 1 } },
+      ],
       ['sort updated desc', { ...base, sort: 'updated', filter: {} }],
       ['status + sort updated', { ...base, sort: 'updated', filter: { status: 'pending' } }],
       ['status paid + sort amount', { ...base, sort: 'amount', filter: { status: 'paid' } }],
@@ -67,10 +83,19 @@ export async function main(args: string[]): Promise<void> {
       ['any reason + sort amount', { ...base, sort: 'amount', filter: { reason: 'any' } }],
       ['any reason + sort updated', { ...base, sort: 'updated', filter: { reason: 'any' } }],
       ['method + sort amount', { ...base, sort: 'amount', filter: { payMethod: 'phone' } }],
-      ['date (6 months) + sort amount', { ...base, sort: 'amount', filter: { createdFrom: '2026-05-01T00:00:00.000Z' } }],
+      [
+        'date (6 months) + sort amount',
+        { ...base, sort: 'amount', filter: { createdFrom: '2026-05-01T00:00:00.000Z' } },
+      ],
       ['amount (wide) + sort created', { ...base, filter: { amountMin: 1000 } }],
-      ['store + status + method + sort updated', { ...base, sort: 'updated', filter: { storeId: 3, status: 'paid', payMethod: 'card' } }],
-      ['store + method + date', { ...base, filter: { storeId: 1, payMethod: 'card', createdFrom: '2026-06-01T00:00:00.000Z' } }],
+      [
+        'store + status + method + sort updated',
+        { ...base, sort: 'updated', filter: { storeId: 3, status: 'paid', payMethod: 'card' } },
+      ],
+      [
+        'store + method + date',
+        { ...base, filter: { storeId: 1, payMethod: 'card', createdFrom: '2026-06-01T00:00:00.000Z' } },
+      ],
     ];
 
     // Each figure includes choosing the driver (the probes), as the page pays for it.
@@ -78,7 +103,9 @@ export async function main(args: string[]): Promise<void> {
     for (const [name, query] of cases) {
       const driver = await choosePageDriver(handle.db, query.filter, query.sort);
       const compiled = orderPageQuery(handle.db, query, driver).compile();
-      const plan = raw.prepare(`explain query plan ${compiled.sql}`).all(...(compiled.parameters as unknown[])) as { detail: string }[];
+      const plan = raw.prepare(`explain query plan ${compiled.sql}`).all(...(compiled.parameters as unknown[])) as {
+        detail: string;
+      }[];
       const ms = await timeIt(() => listOrderPage(handle.db, query));
       console.log(`\n${name}: ${ms.toFixed(2)} ms (${(ms / baseline).toFixed(1)}x baseline), driven by ${driver}`);
       for (const step of plan) console.log(`  ${step.detail}`);
@@ -104,7 +131,9 @@ export async function main(args: string[]): Promise<void> {
         for (const b of chunk.value) if (b === 10) lines++;
       }
       const ms = performance.now() - started;
-      console.log(`\nCSV export ${params}: ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${Math.round(((lines - 1) / ms) * 1000)} rows/s; ${(ms / baseline).toFixed(0)}x baseline)`);
+      console.log(
+        `\nCSV export ${params}: ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms (${Math.round(((lines - 1) / ms) * 1000)} rows/s; ${(ms / baseline).toFixed(0)}x baseline)`,
+      );
     }
     raw.close();
   } finally {
@@ -166,7 +195,9 @@ function seed(raw: SQLite.Database, total: number): number {
     `insert into "order" (store_id, merchant_uid, expected_amount, currency, name, source, status, imp_uid, gateway_status, paid_amount, cancel_amount, pay_method, pg_provider, buyer_name, created_at, updated_at, paid_at, next_check_at, check_attempts, open_reason_count)
      values (?, ?, ?, 'KRW', '상품', 'api', ?, ?, null, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertReason = raw.prepare(`insert into attention_reason (order_id, reason, opened_at, detail) values (?, ?, ?, null)`);
+  const insertReason = raw.prepare(
+    `insert into attention_reason (order_id, reason, opened_at, detail) values (?, ?, ?, null)`,
+  );
   // xorshift32: deterministic, and uncorrelated enough that filters hit rows spread over time.
   let state = 0x9e3779b9;
   const rand = () => {

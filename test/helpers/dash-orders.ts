@@ -17,7 +17,15 @@ export type DashUser = { id: number; email: string; role: Role; cookie: string; 
 /** Inserts a user (no usable password: these tests never sign in through the form) with a live session. */
 export async function dashUser(ctx: AppContext, email: string, role: Role): Promise<DashUser> {
   const at = ctx.now().toISOString();
-  const row = await insertUserIfAbsent(ctx.db, { email, role, password_hash: 'unused', disabled_at: null, last_sign_in_at: null, created_at: at, updated_at: at });
+  const row = await insertUserIfAbsent(ctx.db, {
+    email,
+    role,
+    password_hash: 'unused',
+    disabled_at: null,
+    last_sign_in_at: null,
+    created_at: at,
+    updated_at: at,
+  });
   if (!row) throw new Error(`user ${email} exists`);
   const { setCookie } = await startSession(ctx, row.id, { ip: '198.51.100.7', userAgent: 'vitest' });
   const cookie = cookieHeader([setCookie]);
@@ -26,7 +34,12 @@ export async function dashUser(ctx: AppContext, email: string, role: Role): Prom
 }
 
 /** A urlencoded POST (repeated keys allowed) with the user's cookie; `_csrf` added unless `csrf: null`. */
-export function postForm(path: string, user: Pick<DashUser, 'cookie' | 'csrf'> | null, fields: [string, string][], options: { csrf?: string | null } = {}): Request {
+export function postForm(
+  path: string,
+  user: Pick<DashUser, 'cookie' | 'csrf'> | null,
+  fields: [string, string][],
+  options: { csrf?: string | null } = {},
+): Request {
   const body = new URLSearchParams(fields);
   const csrf = options.csrf === undefined ? user?.csrf : options.csrf;
   if (csrf) body.set('_csrf', csrf);

@@ -20,30 +20,55 @@ describe('attention queue', () => {
 
   beforeAll(async () => {
     s = await startMonitorStack();
-    [operator, viewer] = await Promise.all([dashUser(s.ctx, 'op@example.com', 'operator'), dashUser(s.ctx, 'view@example.com', 'viewer')]);
+    [operator, viewer] = await Promise.all([
+      dashUser(s.ctx, 'op@example.com', 'operator'),
+      dashUser(s.ctx, 'view@example.com', 'viewer'),
+    ]);
   });
   afterAll(() => s?.stop());
 
   const openReasons = async (orderId: number) =>
-    (await s.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', orderId).where('resolved_at', 'is', null).orderBy('reason').execute()).map((r) => r.reason);
+    (
+      await s.t.db
+        .selectFrom('attention_reason')
+        .select('reason')
+        .where('order_id', '=', orderId)
+        .where('resolved_at', 'is', null)
+        .orderBy('reason')
+        .execute()
+    ).map((r) => r.reason);
 
   /** A paid payment whose verification failed (gateway 500): `unverified` open, next check scheduled. */
   async function unverified(pay = true): Promise<number> {
     const merchantUid = `att-${++n}`;
     await registerOrder(s.ctx, s.store, { merchant_uid: merchantUid, amount: 5000 });
-    const payment = pay ? await s.control<WirePayment>('POST', 'payments', { merchant_uid: merchantUid, amount: 5000, status: 'paid', webhook: false }) : null;
+    const payment = pay
+      ? await s.control<WirePayment>('POST', 'payments', {
+          merchant_uid: merchantUid,
+          amount: 5000,
+          status: 'paid',
+          webhook: false,
+        })
+      : null;
     await s.control('PUT', `merchants/${SANDBOX_MERCHANT.impCode}/faults`, { status: 500 });
     try {
       await s.redirect(`${payment ? `imp_uid=${payment.imp_uid}&` : ''}merchant_uid=${merchantUid}&imp_success=true`);
     } finally {
       await s.control('DELETE', `merchants/${SANDBOX_MERCHANT.impCode}/faults`);
     }
-    const order = await s.t.db.selectFrom('order').select('id').where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+    const order = await s.t.db
+      .selectFrom('order')
+      .select('id')
+      .where('merchant_uid', '=', merchantUid)
+      .executeTakeFirstOrThrow();
     s.clock.advance(60_000);
     return order.id;
   }
 
-  async function queue(user: DashUser, search = ''): Promise<{ status: number; body: AttentionQueue & { ok: boolean; error?: string } }> {
+  async function queue(
+    user: DashUser,
+    search = '',
+  ): Promise<{ status: number; body: AttentionQueue & { ok: boolean; error?: string } }> {
     const request = getAs(`/attention${search}`, user);
     const response = await callRoute(attentionLoader, request, {}, contextFor(s.ctx, request));
     return { status: response.status, body: (await response.json()) as AttentionQueue & { ok: boolean } };
@@ -66,7 +91,12 @@ describe('attention queue', () => {
     // Another kind, opened by hand between them in time.
     await s.t.db
       .insertInto('attention_reason')
-      .values({ order_id: second, reason: 'amount_mismatch', opened_at: '2026-11-24T08:00:00.000Z', detail: 'expected 5000, paid 50' })
+      .values({
+        order_id: second,
+        reason: 'amount_mismatch',
+        opened_at: '2026-11-24T08:00:00.000Z',
+        detail: 'expected 5000, paid 50',
+      })
       .execute();
     await s.t.db.updateTable('order').set({ open_reason_count: 2 }).where('id', '=', second).execute();
 
@@ -118,11 +148,19 @@ describe('attention queue', () => {
       ['back', '//evil.example/attention'],
     ]);
     expect(response.headers.get('location')).toBe('/attention');
-    expect(await flashOf(s.ctx, response)).toMatchObject({ key: 'attention.rechecked', params: { checked: 3, settled: 2, open: 1, errors: 0 } });
+    expect(await flashOf(s.ctx, response)).toMatchObject({
+      key: 'attention.rechecked',
+      params: { checked: 3, settled: 2, open: 1, errors: 0 },
+    });
     expect(await openReasons(paidA)).toEqual([]);
     expect(await openReasons(paidB)).toEqual([]);
     expect((await openReasons(nowhere)).length).toBeGreaterThan(0);
-    const events = await s.t.db.selectFrom('audit_event').select(['action', 'target_id', 'reason']).where('action', '=', 'order.recheck').where('target_id', 'in', [String(paidA), String(paidB), String(nowhere)]).execute();
+    const events = await s.t.db
+      .selectFrom('audit_event')
+      .select(['action', 'target_id', 'reason'])
+      .where('action', '=', 'order.recheck')
+      .where('target_id', 'in', [String(paidA), String(paidB), String(nowhere)])
+      .execute();
     expect(events).toHaveLength(3);
     expect(events[0]!.reason).toBe('bulk re-check of 3 order(s)');
   });
@@ -130,7 +168,10 @@ describe('attention queue', () => {
   it('resolves exactly the ticked reasons with one written reason', async () => {
     const a = await unverified(false);
     const b = await unverified(false);
-    await s.t.db.insertInto('attention_reason').values({ order_id: b, reason: 'late_change', opened_at: s.clock.now().toISOString(), detail: null }).execute();
+    await s.t.db
+      .insertInto('attention_reason')
+      .values({ order_id: b, reason: 'late_change', opened_at: s.clock.now().toISOString(), detail: null })
+      .execute();
     const before = await openReasons(b);
     expect(before).toContain('late_change');
 
@@ -148,18 +189,34 @@ describe('attention queue', () => {
       ['sel', `${b}:late_change`],
       ['note', 'Test orders from the staging shop'],
     ]);
-    expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'success', key: 'attention.resolved', params: { orders: 2, reasons: 2, skipped: 0 } });
+    expect(await flashOf(s.ctx, response)).toMatchObject({
+      kind: 'success',
+      key: 'attention.resolved',
+      params: { orders: 2, reasons: 2, skipped: 0 },
+    });
     expect(await openReasons(a)).not.toContain('unverified');
     // b's other reasons were not ticked: still open.
     expect(await openReasons(b)).toEqual(before.filter((r) => r !== 'late_change'));
-    const events = await s.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'order.resolve').where('target_id', 'in', [String(a), String(b)]).execute();
-    expect(events.map((e) => e.reason)).toEqual(['Test orders from the staging shop', 'Test orders from the staging shop']);
+    const events = await s.t.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('action', '=', 'order.resolve')
+      .where('target_id', 'in', [String(a), String(b)])
+      .execute();
+    expect(events.map((e) => e.reason)).toEqual([
+      'Test orders from the staging shop',
+      'Test orders from the staging shop',
+    ]);
   });
 
   it('bounds a bulk action and needs a selection', async () => {
     const tooMany = Array.from({ length: 201 }, (_, i) => ['sel', `${100000 + i}:unverified`] as [string, string]);
     const response = await post(operator, [['intent', 'recheck'], ...tooMany]);
-    expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'error', key: 'attention.error.tooMany', params: { max: 200 } });
+    expect(await flashOf(s.ctx, response)).toMatchObject({
+      kind: 'error',
+      key: 'attention.error.tooMany',
+      params: { max: 200 },
+    });
     const none = await post(operator, [['intent', 'recheck']]);
     expect(await flashOf(s.ctx, none)).toMatchObject({ kind: 'error', key: 'attention.error.noneSelected' });
     const junk = await post(operator, [
@@ -178,7 +235,11 @@ describe('attention queue', () => {
     const noCsrf = await post(operator, [['one', String(orderId)]], { csrf: null });
     expect(noCsrf.status).toBe(403);
     expect(await noCsrf.json()).toMatchObject({ error: { reason: 'csrf_missing' } });
-    const events = await s.t.db.selectFrom('audit_event').select('id').where('target_id', '=', String(orderId)).execute();
+    const events = await s.t.db
+      .selectFrom('audit_event')
+      .select('id')
+      .where('target_id', '=', String(orderId))
+      .execute();
     expect(events).toEqual([]);
   });
 });

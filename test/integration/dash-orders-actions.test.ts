@@ -29,17 +29,39 @@ describe('order page actions', () => {
   });
   afterAll(() => s?.stop());
 
-  const orderOf = (merchantUid: string) => s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+  const orderOf = (merchantUid: string) =>
+    s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
   const openReasons = async (orderId: number) =>
-    (await s.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', orderId).where('resolved_at', 'is', null).orderBy('reason').execute()).map((r) => r.reason);
+    (
+      await s.t.db
+        .selectFrom('attention_reason')
+        .select('reason')
+        .where('order_id', '=', orderId)
+        .where('resolved_at', 'is', null)
+        .orderBy('reason')
+        .execute()
+    ).map((r) => r.reason);
   const auditOf = (orderId: number) =>
-    s.t.db.selectFrom('audit_event').selectAll().where('target_type', '=', 'order').where('target_id', '=', String(orderId)).orderBy('id').execute();
+    s.t.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('target_type', '=', 'order')
+      .where('target_id', '=', String(orderId))
+      .orderBy('id')
+      .execute();
 
   /** A registered order paid at the sandbox whose verification failed (gateway 500): `unverified` is open. */
-  async function unverifiedPaidOrder(amount = 15000): Promise<{ orderId: number; payment: WirePayment; merchantUid: string }> {
+  async function unverifiedPaidOrder(
+    amount = 15000,
+  ): Promise<{ orderId: number; payment: WirePayment; merchantUid: string }> {
     const merchantUid = `act-${++n}`;
     await registerOrder(s.ctx, s.store, { merchant_uid: merchantUid, amount });
-    const payment = await s.control<WirePayment>('POST', 'payments', { merchant_uid: merchantUid, amount, status: 'paid', webhook: false });
+    const payment = await s.control<WirePayment>('POST', 'payments', {
+      merchant_uid: merchantUid,
+      amount,
+      status: 'paid',
+      webhook: false,
+    });
     await s.control('PUT', `merchants/${SANDBOX_MERCHANT.impCode}/faults`, { status: 500 });
     try {
       await s.redirect(`imp_uid=${payment.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`);
@@ -52,7 +74,12 @@ describe('order page actions', () => {
     return { orderId: order.id, payment, merchantUid };
   }
 
-  async function act(user: DashUser | null, orderId: number, fields: [string, string][], options: { csrf?: string | null } = {}) {
+  async function act(
+    user: DashUser | null,
+    orderId: number,
+    fields: [string, string][],
+    options: { csrf?: string | null } = {},
+  ) {
     const request = postForm(`/orders/${orderId}`, user, fields, options);
     return callRoute(orderAction, request, { orderId: String(orderId) }, contextFor(s.ctx, request));
   }
@@ -68,7 +95,12 @@ describe('order page actions', () => {
     expect(order.paid_amount).toBe(15000);
     expect(await openReasons(orderId)).toEqual([]);
     const [event] = await auditOf(orderId);
-    expect(event).toMatchObject({ actor_user_id: operator.id, actor_label: 'operator@example.com', action: 'order.recheck', ip: '198.51.100.7' });
+    expect(event).toMatchObject({
+      actor_user_id: operator.id,
+      actor_label: 'operator@example.com',
+      action: 'order.recheck',
+      ip: '198.51.100.7',
+    });
     expect(JSON.parse(event!.before_json!)).toEqual({ status: 'pending', openReasons: ['unverified'] });
     expect(JSON.parse(event!.after_json!)).toEqual({ status: 'paid', openReasons: [], outcome: 'paid', settled: true });
     // The check is on the order's timeline, triggered by the button.
@@ -85,7 +117,9 @@ describe('order page actions', () => {
     } finally {
       await s.control('DELETE', `merchants/${SANDBOX_MERCHANT.impCode}/faults`);
     }
-    expect((await s.t.db.selectFrom('order').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('pending');
+    expect(
+      (await s.t.db.selectFrom('order').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status,
+    ).toBe('pending');
     expect(await openReasons(orderId)).toEqual(['unverified']);
   });
 
@@ -99,8 +133,16 @@ describe('order page actions', () => {
     expect(response.status).toBe(303);
     expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'success', key: 'order.resolve.done' });
     expect(await openReasons(orderId)).toEqual([]);
-    const reason = await s.t.db.selectFrom('attention_reason').selectAll().where('order_id', '=', orderId).where('reason', '=', 'unverified').executeTakeFirstOrThrow();
-    expect(reason).toMatchObject({ resolved_by: 'operator@example.com', resolution_note: 'Confirmed with the PG by phone' });
+    const reason = await s.t.db
+      .selectFrom('attention_reason')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .where('reason', '=', 'unverified')
+      .executeTakeFirstOrThrow();
+    expect(reason).toMatchObject({
+      resolved_by: 'operator@example.com',
+      resolution_note: 'Confirmed with the PG by phone',
+    });
     const order = await s.t.db.selectFrom('order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     // Nothing left for the gateway: the scheduled re-checks stop.
     expect(order).toMatchObject({ open_reason_count: 0, next_check_at: null });
@@ -130,15 +172,29 @@ describe('order page actions', () => {
 
   it('a viewer is refused on the server (403) and nothing changes', async () => {
     const { orderId } = await unverifiedPaidOrder();
-    for (const fields of [[['intent', 'recheck']], [['intent', 'resolve'], ['reason', 'unverified'], ['note', 'sneaky viewer']]] as [string, string][][]) {
+    for (const fields of [
+      [['intent', 'recheck']],
+      [
+        ['intent', 'resolve'],
+        ['reason', 'unverified'],
+        ['note', 'sneaky viewer'],
+      ],
+    ] as [string, string][][]) {
       const response = await act(viewer, orderId, fields);
       expect(response.status).toBe(403);
-      expect(await response.json()).toMatchObject({ error: { code: 'forbidden', reason: 'role', required: 'operator' } });
+      expect(await response.json()).toMatchObject({
+        error: { code: 'forbidden', reason: 'role', required: 'operator' },
+      });
     }
     expect(await openReasons(orderId)).toEqual(['unverified']);
     expect(await auditOf(orderId)).toEqual([]);
     // The page itself is readable.
-    const page = await callRoute(orderLoader, getAs(`/orders/${orderId}`, viewer), { orderId: String(orderId) }, contextFor(s.ctx, getAs(`/orders/${orderId}`, viewer)));
+    const page = await callRoute(
+      orderLoader,
+      getAs(`/orders/${orderId}`, viewer),
+      { orderId: String(orderId) },
+      contextFor(s.ctx, getAs(`/orders/${orderId}`, viewer)),
+    );
     expect(page.status).toBe(200);
   });
 
@@ -168,7 +224,9 @@ describe('order page actions', () => {
         expect(response.status).toBe(403);
         expect(await response.json()).toMatchObject({ error: { reason: 'role', required: 'admin' } });
       }
-      expect((await s.t.db.selectFrom('order').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('paid');
+      expect(
+        (await s.t.db.selectFrom('order').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status,
+      ).toBe('paid');
     });
 
     it('reviews, then refunds in full on confirmation, audited', async () => {
@@ -180,7 +238,12 @@ describe('order page actions', () => {
         ['reason', 'duplicate order'],
       ]);
       expect(review.status).toBe(200);
-      expect(await review.json()).toMatchObject({ intent: 'cancel_review', amount: 20000, partial: false, preview: { refundable: 20000, impUid: payment.imp_uid } });
+      expect(await review.json()).toMatchObject({
+        intent: 'cancel_review',
+        amount: 20000,
+        partial: false,
+        preview: { refundable: 20000, impUid: payment.imp_uid },
+      });
       // Nothing was cancelled by the review.
       expect((await s.control<WirePayment>('GET', `payments/${payment.imp_uid}`)).status).toBe('paid');
 
@@ -196,14 +259,23 @@ describe('order page actions', () => {
         ['confirm', 'yes'],
       ]);
       expect(response.status).toBe(303);
-      expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'success', key: 'order.cancel.done', params: { amount: 20000, status: 'cancelled' } });
+      expect(await flashOf(s.ctx, response)).toMatchObject({
+        kind: 'success',
+        key: 'order.cancel.done',
+        params: { amount: 20000, status: 'cancelled' },
+      });
       expect((await s.control<WirePayment>('GET', `payments/${payment.imp_uid}`)).status).toBe('cancelled');
       const order = await s.t.db.selectFrom('order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
       expect(order).toMatchObject({ status: 'cancelled', cancel_amount: 20000 });
       const cancel = (await auditOf(orderId)).find((e) => e.action === 'order.cancel')!;
       expect(cancel).toMatchObject({ actor_label: 'admin@example.com', reason: 'duplicate order' });
       expect(JSON.parse(cancel.before_json!)).toMatchObject({ status: 'paid', refundable: 20000 });
-      expect(JSON.parse(cancel.after_json!)).toMatchObject({ status: 'cancelled', cancelAmount: 20000, requested: 20000, accepted: true });
+      expect(JSON.parse(cancel.after_json!)).toMatchObject({
+        status: 'cancelled',
+        cancelAmount: 20000,
+        requested: 20000,
+        accepted: true,
+      });
     });
 
     it('refunds part of the payment, and refuses more than is refundable', async () => {
@@ -221,10 +293,20 @@ describe('order page actions', () => {
         ['reason', 'one item out of stock'],
         ['confirm', 'yes'],
       ]);
-      expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'success', params: { amount: 10000, status: 'partially_cancelled' } });
+      expect(await flashOf(s.ctx, response)).toMatchObject({
+        kind: 'success',
+        params: { amount: 10000, status: 'partially_cancelled' },
+      });
       const order = await s.t.db.selectFrom('order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
       expect(order).toMatchObject({ status: 'partially_cancelled', paid_amount: 30000, cancel_amount: 10000 });
-      const page = (await (await callRoute(orderLoader, getAs(`/orders/${orderId}`, admin), { orderId: String(orderId) }, contextFor(s.ctx, getAs(`/orders/${orderId}`, admin)))).json()) as {
+      const page = (await (
+        await callRoute(
+          orderLoader,
+          getAs(`/orders/${orderId}`, admin),
+          { orderId: String(orderId) },
+          contextFor(s.ctx, getAs(`/orders/${orderId}`, admin)),
+        )
+      ).json()) as {
         order: { refundable: number };
       };
       expect(page.order.refundable).toBe(20000);

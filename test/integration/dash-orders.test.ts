@@ -16,7 +16,14 @@ import {
   parseOrderLogParams,
   type OrderLogItem,
 } from '~/monitor/order-log.server';
-import { choosePageDriver, orderPageQuery, listOrderPage, type OrderFilter, type OrderSort, type PageDriver } from '../../db/dashboard-orders';
+import {
+  choosePageDriver,
+  orderPageQuery,
+  listOrderPage,
+  type OrderFilter,
+  type OrderSort,
+  type PageDriver,
+} from '../../db/dashboard-orders';
 import { recordAudit } from '~/auth/audit.server';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../helpers/auth';
 
@@ -57,7 +64,10 @@ describe('payment log queries', () => {
     h = await createAuthHarness();
     const deps = { db: h.t.db, now: h.clock.now, appSecret: h.config.appSecret };
     const base = { impCode: 'imp10000000', impKey: 'k', impSecret: 's', apiBaseUrl: 'http://127.0.0.1:9' };
-    stores = [(await createStore(deps, { ...base, slug: 'alpha', name: 'Alpha' })).store, (await createStore(deps, { ...base, slug: 'beta', name: 'Beta' })).store];
+    stores = [
+      (await createStore(deps, { ...base, slug: 'alpha', name: 'Alpha' })).store,
+      (await createStore(deps, { ...base, slug: 'beta', name: 'Beta' })).store,
+    ];
     // 240 orders over three days in KST, with deliberate ties: 12 distinct created times and
     // amounts that repeat, so every page boundary falls inside a run of equal sort values.
     let state = 7;
@@ -65,11 +75,14 @@ describe('payment log queries', () => {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;
       return (state >>> 8) % n;
     };
-    const times = Array.from({ length: 12 }, (_, i) => new Date(Date.parse('2026-11-20T14:30:00.000Z') + i * 5 * 3600_000).toISOString());
+    const times = Array.from({ length: 12 }, (_, i) =>
+      new Date(Date.parse('2026-11-20T14:30:00.000Z') + i * 5 * 3600_000).toISOString(),
+    );
     for (let i = 0; i < 240; i++) {
       const status = STATUSES[rand(STATUSES.length)]!;
       const expected = i % 37 === 0 ? null : 1000 * (1 + rand(8));
-      const paid = status === 'paid' || status === 'mismatch' ? (expected ?? 3000) + (status === 'mismatch' ? 100 : 0) : null;
+      const paid =
+        status === 'paid' || status === 'mismatch' ? (expected ?? 3000) + (status === 'mismatch' ? 100 : 0) : null;
       const created = times[rand(times.length)]!;
       const row = {
         store_id: stores[rand(2)]!.id,
@@ -96,11 +109,32 @@ describe('payment log queries', () => {
         open_reason_count: 0,
       };
       const inserted = await h.t.db.insertInto('order').values(row).returning('id').executeTakeFirstOrThrow();
-      const reasons = i % 5 === 0 ? [REASONS[rand(REASONS.length)]!] : i % 11 === 0 ? ['unverified', 'missing_flag'] : [];
-      for (const reason of reasons) await h.t.db.insertInto('attention_reason').values({ order_id: inserted.id, reason, opened_at: created, detail: null }).execute();
+      const reasons =
+        i % 5 === 0 ? [REASONS[rand(REASONS.length)]!] : i % 11 === 0 ? ['unverified', 'missing_flag'] : [];
+      for (const reason of reasons)
+        await h.t.db
+          .insertInto('attention_reason')
+          .values({ order_id: inserted.id, reason, opened_at: created, detail: null })
+          .execute();
       // A resolved reason must not count as open.
-      if (i % 7 === 0) await h.t.db.insertInto('attention_reason').values({ order_id: inserted.id, reason: 'amount_mismatch', opened_at: created, detail: null, resolved_at: created, resolved_by: 'gateway' }).execute();
-      if (reasons.length) await h.t.db.updateTable('order').set({ open_reason_count: reasons.length }).where('id', '=', inserted.id).execute();
+      if (i % 7 === 0)
+        await h.t.db
+          .insertInto('attention_reason')
+          .values({
+            order_id: inserted.id,
+            reason: 'amount_mismatch',
+            opened_at: created,
+            detail: null,
+            resolved_at: created,
+            resolved_by: 'gateway',
+          })
+          .execute();
+      if (reasons.length)
+        await h.t.db
+          .updateTable('order')
+          .set({ open_reason_count: reasons.length })
+          .where('id', '=', inserted.id)
+          .execute();
       fixtures.push({ id: inserted.id, ...row, reasons });
     }
   });
@@ -110,7 +144,8 @@ describe('payment log queries', () => {
   // The reference: the same filters and orders, computed in plain TypeScript.
 
   const amountOf = (f: Fixture) => f.expected_amount ?? f.paid_amount ?? 0;
-  const sortValue = (f: Fixture, sort: OrderSort) => (sort === 'created' ? f.created_at : sort === 'updated' ? f.updated_at : amountOf(f));
+  const sortValue = (f: Fixture, sort: OrderSort) =>
+    sort === 'created' ? f.created_at : sort === 'updated' ? f.updated_at : amountOf(f);
   function reference(filter: OrderFilter, sort: OrderSort, dir: 'asc' | 'desc'): number[] {
     const q = filter.search;
     return fixtures
@@ -124,7 +159,8 @@ describe('payment log queries', () => {
           (filter.createdBefore === undefined || f.created_at < filter.createdBefore) &&
           (filter.amountMin === undefined || amountOf(f) >= filter.amountMin) &&
           (filter.amountMax === undefined || amountOf(f) <= filter.amountMax) &&
-          (filter.reason === undefined || (filter.reason === 'any' ? f.reasons.length > 0 : f.reasons.includes(filter.reason))) &&
+          (filter.reason === undefined ||
+            (filter.reason === 'any' ? f.reasons.length > 0 : f.reasons.includes(filter.reason))) &&
           (q === undefined || f.imp_uid === q || f.buyer_name === q || f.merchant_uid.startsWith(q)),
       )
       .sort((a, b) => {
@@ -135,7 +171,10 @@ describe('payment log queries', () => {
       .map((f) => f.id);
   }
 
-  async function walk(params: Record<string, string>, size: number): Promise<{ forward: number[]; backward: number[]; pages: number }> {
+  async function walk(
+    params: Record<string, string>,
+    size: number,
+  ): Promise<{ forward: number[]; backward: number[]; pages: number }> {
     const search = new URLSearchParams({ ...params, size: String(size) });
     const parsed = await parseOrderLogParams(h.ctx, search);
     const forward: number[] = [];
@@ -148,13 +187,19 @@ describe('payment log queries', () => {
       expect(page.items.length).toBeLessThanOrEqual(size);
       if (!page.next) break;
       expect(page.items.length).toBe(size);
-      page = await orderLogPage(h.ctx, await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: page.next })));
+      page = await orderLogPage(
+        h.ctx,
+        await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: page.next })),
+      );
     }
     // Back from the last page with each page's "previous" cursor: the same pages, in reverse.
     const backward: number[] = [...pages[pages.length - 1]!.ids];
     let prev = pages[pages.length - 1]!.prev;
     while (prev) {
-      const back = await orderLogPage(h.ctx, await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: prev })));
+      const back = await orderLogPage(
+        h.ctx,
+        await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: prev })),
+      );
       backward.unshift(...back.items.map((i) => i.id));
       prev = back.prev;
       if (!prev) expect(back.first).toBe(true);
@@ -184,16 +229,23 @@ describe('payment log queries', () => {
     });
 
     it('uses no OFFSET: the page after a cursor is an index range', async () => {
-      const compiled = orderPageQuery(h.t.db, { filter: {}, sort: 'created', direction: 'desc', after: { value: fixtures[0]!.created_at, id: 5 }, limit: 50 }, 'sort').compile();
+      const compiled = orderPageQuery(
+        h.t.db,
+        { filter: {}, sort: 'created', direction: 'desc', after: { value: fixtures[0]!.created_at, id: 5 }, limit: 50 },
+        'sort',
+      ).compile();
       expect(compiled.sql.toLowerCase()).not.toContain('offset');
-      expect(explain(compiled.sql, compiled.parameters).join('\n')).toContain('SEARCH order USING INDEX order_created_idx (created_at<?)');
+      expect(explain(compiled.sql, compiled.parameters).join('\n')).toContain(
+        'SEARCH order USING INDEX order_created_idx (created_at<?)',
+      );
     });
   });
 
   // ------------------------------------------------------------------------------------------
   // Filters: each against the reference, with every plan the page could choose.
 
-  const kst = (day: string, plusDays = 0) => new Date(Date.parse(`${day}T00:00:00+09:00`) + plusDays * 86_400_000).toISOString();
+  const kst = (day: string, plusDays = 0) =>
+    new Date(Date.parse(`${day}T00:00:00+09:00`) + plusDays * 86_400_000).toISOString();
   const filterCases: [string, Record<string, string>, () => OrderFilter][] = [
     ['store', { store: 'alpha' }, () => ({ storeId: stores[0]!.id })],
     ['status', { status: 'failed' }, () => ({ status: 'failed' })],
@@ -204,19 +256,49 @@ describe('payment log queries', () => {
     ['PG', { pg: 'kcp' }, () => ({ pgProvider: 'kcp' })],
     ['created from (KST day)', { from: '2026-11-22' }, () => ({ createdFrom: kst('2026-11-22') })],
     ['created to (KST day, inclusive)', { to: '2026-11-21' }, () => ({ createdBefore: kst('2026-11-21', 1) })],
-    ['created on one KST day', { from: '2026-11-21', to: '2026-11-21' }, () => ({ createdFrom: kst('2026-11-21'), createdBefore: kst('2026-11-21', 1) })],
+    [
+      'created on one KST day',
+      { from: '2026-11-21', to: '2026-11-21' },
+      () => ({ createdFrom: kst('2026-11-21'), createdBefore: kst('2026-11-21', 1) }),
+    ],
     ['amount range', { min: '3000', max: '5000' }, () => ({ amountMin: 3000, amountMax: 5000 })],
-    ['amount of an order nobody expected (paid amount)', { min: '3000', max: '3000' }, () => ({ amountMin: 3000, amountMax: 3000 })],
+    [
+      'amount of an order nobody expected (paid amount)',
+      { min: '3000', max: '3000' },
+      () => ({ amountMin: 3000, amountMax: 3000 }),
+    ],
     ['search: exact imp_uid', { q: 'imp_100000000042' }, () => ({ search: 'imp_100000000042' })],
     ['search: merchant_uid prefix', { q: 'ord-01' }, () => ({ search: 'ord-01' })],
     ['search: buyer name (Korean)', { q: '김민준' }, () => ({ search: '김민준' })],
     ['search: nothing matches', { q: 'nope' }, () => ({ search: 'nope' })],
     [
       'everything at once',
-      { store: 'alpha', status: 'paid', method: 'card', pg: 'kcp', from: '2026-11-21', min: '1000', max: '7000', q: 'ord-0' },
-      () => ({ storeId: stores[0]!.id, status: 'paid', payMethod: 'card', pgProvider: 'kcp', createdFrom: kst('2026-11-21'), amountMin: 1000, amountMax: 7000, search: 'ord-0' }),
+      {
+        store: 'alpha',
+        status: 'paid',
+        method: 'card',
+        pg: 'kcp',
+        from: '2026-11-21',
+        min: '1000',
+        max: '7000',
+        q: 'ord-0',
+      },
+      () => ({
+        storeId: stores[0]!.id,
+        status: 'paid',
+        payMethod: 'card',
+        pgProvider: 'kcp',
+        createdFrom: kst('2026-11-21'),
+        amountMin: 1000,
+        amountMax: 7000,
+        search: 'ord-0',
+      }),
     ],
-    ['reason + amount + method', { reason: 'any', min: '2000', method: 'card' }, () => ({ reason: 'any', amountMin: 2000, payMethod: 'card' })],
+    [
+      'reason + amount + method',
+      { reason: 'any', min: '2000', method: 'card' },
+      () => ({ reason: 'any', amountMin: 2000, payMethod: 'card' }),
+    ],
   ];
 
   describe.each(['created', 'updated', 'amount'] as const)('filters, sorted by %s', (sort) => {
@@ -238,7 +320,10 @@ describe('payment log queries', () => {
           (driver === 'pgProvider' && f.pgProvider !== undefined);
         if (!applicable) continue;
         const rows = await listOrderPage(h.t.db, { filter: f, sort, direction: 'desc', limit: 500 }, driver);
-        expect(rows.map((r) => r.id), `driven by ${driver}`).toEqual(expected);
+        expect(
+          rows.map((r) => r.id),
+          `driven by ${driver}`,
+        ).toEqual(expected);
       }
     });
   });
@@ -260,7 +345,11 @@ describe('payment log queries', () => {
     ['a pay method, newest first', { filter: { payMethod: 'card' }, sort: 'created' }, 'order_pay_method_created_idx'],
     ['open reasons, newest first', { filter: { reason: 'any' }, sort: 'created' }, 'order_open_created_idx'],
   ] as const)('walks an index in sort order without sorting: %s', async (_name, query, index) => {
-    const compiled = orderPageQuery(h.t.db, { ...query, filter: { ...query.filter }, direction: 'desc', limit: 50 }, 'sort').compile();
+    const compiled = orderPageQuery(
+      h.t.db,
+      { ...query, filter: { ...query.filter }, direction: 'desc', limit: 50 },
+      'sort',
+    ).compile();
     const plan = explain(compiled.sql, compiled.parameters).join('\n');
     expect(plan).toContain(index);
     expect(plan).not.toContain('TEMP B-TREE');
@@ -270,7 +359,9 @@ describe('payment log queries', () => {
   function explain(text: string, parameters: readonly unknown[]): string[] {
     const raw = new SQLite(h.t.filename, { readonly: true });
     try {
-      return (raw.prepare(`explain query plan ${text}`).all(...parameters) as { detail: string }[]).map((r) => r.detail);
+      return (raw.prepare(`explain query plan ${text}`).all(...parameters) as { detail: string }[]).map(
+        (r) => r.detail,
+      );
     } finally {
       raw.close();
     }
@@ -303,12 +394,18 @@ describe('payment log queries', () => {
 
   it('refuses a cursor from another sort order', async () => {
     const first = await orderLog(h.ctx, new URLSearchParams({ size: '3' }));
-    const error = await parseOrderLogParams(h.ctx, new URLSearchParams({ sort: 'amount', cursor: first.page.next! })).catch((e: unknown) => e);
+    const error = await parseOrderLogParams(
+      h.ctx,
+      new URLSearchParams({ sort: 'amount', cursor: first.page.next! }),
+    ).catch((e: unknown) => e);
     expect((error as AppError).message).toContain('cursor belongs to another sort order');
   });
 
   it('ignores blank parameters (an untouched GET form)', async () => {
-    const parsed = await parseOrderLogParams(h.ctx, new URLSearchParams('q=&store=&status=&reason=&method=&pg=&from=&to=&min=&max=&sort=created&dir=desc'));
+    const parsed = await parseOrderLogParams(
+      h.ctx,
+      new URLSearchParams('q=&store=&status=&reason=&method=&pg=&from=&to=&min=&max=&sort=created&dir=desc'),
+    );
     expect(parsed.filter).toEqual({});
   });
 
@@ -359,7 +456,12 @@ describe('payment log queries', () => {
   it('exports through the resource route, signed-in only, with a 400 for a bad filter', async () => {
     const viewer = await h.addUser('csv-viewer@example.com', 'viewer');
     const { cookie } = await h.sessionFor(viewer);
-    const ok = await callRoute(exportLoader, makeRequest('/orders/export.csv?status=failed', { cookie }), {}, h.context(makeRequest('/orders/export.csv')));
+    const ok = await callRoute(
+      exportLoader,
+      makeRequest('/orders/export.csv?status=failed', { cookie }),
+      {},
+      h.context(makeRequest('/orders/export.csv')),
+    );
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(ok.headers.get('content-disposition')).toMatch(/^attachment; filename="orders-.*\.csv"$/);
@@ -368,11 +470,21 @@ describe('payment log queries', () => {
     const rows = all.slice(1);
     expect(rows.map((r) => Number(r[0]))).toEqual(reference({ status: 'failed' }, 'created', 'desc'));
 
-    const bad = await callRoute(exportLoader, makeRequest('/orders/export.csv?min=abc', { cookie }), {}, h.context(makeRequest('/orders/export.csv')));
+    const bad = await callRoute(
+      exportLoader,
+      makeRequest('/orders/export.csv?min=abc', { cookie }),
+      {},
+      h.context(makeRequest('/orders/export.csv')),
+    );
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'bad_request', message: 'min must be a whole number' } });
 
-    const anonymous = await callRoute(exportLoader, makeRequest('/orders/export.csv'), {}, h.context(makeRequest('/orders/export.csv')));
+    const anonymous = await callRoute(
+      exportLoader,
+      makeRequest('/orders/export.csv'),
+      {},
+      h.context(makeRequest('/orders/export.csv')),
+    );
     expect(anonymous.status).toBe(302);
     expect(anonymous.headers.get('location')).toContain('/login');
   });
@@ -383,9 +495,16 @@ describe('payment log queries', () => {
     const request = makeRequest('/orders?status=bogus', { cookie });
     const response = await callRoute(logLoader, request, {}, h.context(request));
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ ok: false, param: 'status', error: expect.stringContaining('status must be one of') });
+    expect(await response.json()).toMatchObject({
+      ok: false,
+      param: 'status',
+      error: expect.stringContaining('status must be one of'),
+    });
     const good = makeRequest('/orders?status=failed&size=2', { cookie });
-    const page = (await (await callRoute(logLoader, good, {}, h.context(good))).json()) as { ok: boolean; page: { items: OrderLogItem[] } };
+    const page = (await (await callRoute(logLoader, good, {}, h.context(good))).json()) as {
+      ok: boolean;
+      page: { items: OrderLogItem[] };
+    };
     expect(page.ok).toBe(true);
     expect(page.page.items.map((i) => i.id)).toEqual(reference({ status: 'failed' }, 'created', 'desc').slice(0, 2));
   });
@@ -397,13 +516,25 @@ describe('payment log queries', () => {
     const f = fixtures.find((x) => x.reasons.length === 2)!;
     const admin = await h.addUser('detail-admin@example.com', 'admin');
     h.clock.advance(1000);
-    await recordAudit(h.ctx, { actor: admin, action: 'order.resolve', target: { type: 'order', id: f.id }, reason: 'checked by phone', before: { a: 1 }, after: { a: 2 } });
+    await recordAudit(h.ctx, {
+      actor: admin,
+      action: 'order.resolve',
+      target: { type: 'order', id: f.id },
+      reason: 'checked by phone',
+      before: { a: 1 },
+      after: { a: 2 },
+    });
     const detail = await orderDetail(h.ctx, f.id);
     expect(detail.order.merchantUid).toBe(f.merchant_uid);
     expect(detail.order.openReasons.sort()).toEqual(['missing_flag', 'unverified']);
     expect(detail.reasons.filter((r) => r.resolvedAt === null)).toHaveLength(2);
     const action = detail.timeline.find((e) => e.kind === 'operator_action');
-    expect(action).toMatchObject({ actor: 'detail-admin@example.com', action: 'order.resolve', reason: 'checked by phone', before: '{\n  "a": 1\n}' });
+    expect(action).toMatchObject({
+      actor: 'detail-admin@example.com',
+      action: 'order.resolve',
+      reason: 'checked by phone',
+      before: '{\n  "a": 1\n}',
+    });
     expect(detail.timeline.map((e) => e.at)).toEqual([...detail.timeline.map((e) => e.at)].sort());
 
     const { cookie } = await h.sessionFor(admin);
