@@ -272,7 +272,17 @@ export default function Attention() {
                         <tr>
                           {canOperate ? (
                             <th>
-                              <span className="visually-hidden">{t('attention.select')}</span>
+                              {/* Ticks every row of this reason (needs JavaScript; rows can be ticked one by one without). */}
+                              <input
+                                type="checkbox"
+                                aria-label={t('attention.select')}
+                                onChange={(event) => {
+                                  const table = event.currentTarget.closest('table');
+                                  table?.querySelectorAll<HTMLInputElement>('input[name="sel"]').forEach((box) => {
+                                    box.checked = event.currentTarget.checked;
+                                  });
+                                }}
+                              />
                             </th>
                           ) : null}
                           <th>{t('attention.colSince')}</th>
