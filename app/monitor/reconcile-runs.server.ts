@@ -244,7 +244,13 @@ export async function executeRun(
     lease = attempt.lease;
   }
 
-  const run = await insertRun(deps.db, { ...base, status: 'running', finished_at: null, duration_ms: null, lease_holder: dryRun ? null : holder, error: null });
+  let run: ReconcileRunRow;
+  try {
+    run = await insertRun(deps.db, { ...base, status: 'running', finished_at: null, duration_ms: null, lease_holder: dryRun ? null : holder, error: null });
+  } catch (error) {
+    await lease?.release().catch(() => {});
+    throw error;
+  }
   options.onRunCreated?.(run.id);
   let runError: string | null = null;
   const storeRows: ReconcileRunStoreRow[] = [];

@@ -109,7 +109,8 @@ function timeItem(order: OrderRow, outcome: 'reason_opened' | 'reason_resolved',
 }
 
 type Chunk = { kind: 'batch' | 'find'; orders: OrderRow[] };
-type Fetched = { ok: true; prefetched: Map<number, Prefetched> } | { ok: false; prefetched: Map<number, Prefetched> } | null;
+/** The answers for a chunk (ok: the gateway answered, found or not), or null when not asked (breaker open). */
+type Fetched = { ok: boolean; prefetched: Map<number, Prefetched> } | null;
 
 /** Step 2: re-query what is due, batched, and verify each answer. */
 async function requery(run: StoreRun, options: { all: boolean; limit: number }): Promise<void> {
