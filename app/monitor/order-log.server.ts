@@ -719,7 +719,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
       const page = rows.slice(0, ATTENTION_GROUP_SIZE);
       const last = page[page.length - 1];
       const next =
-        rows.length > ATTENTION_GROUP_SIZE && last
+        p.reason && rows.length > ATTENTION_GROUP_SIZE && last
           ? Buffer.from(JSON.stringify({ o: last.opened_at, i: last.reason_id })).toString('base64url')
           : null;
       return {

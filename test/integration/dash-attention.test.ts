@@ -124,6 +124,57 @@ describe('attention queue', () => {
     expect(bad.body.error).toContain('reason must be one of');
   });
 
+  it('pages one reason oldest first with a cursor, 25 at a time', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const merchantUid = `late-${i}`;
+      await registerOrder(s.ctx, s.store, { merchant_uid: merchantUid, amount: 1000 + i });
+      const order = await s.t.db
+        .selectFrom('order')
+        .select('id')
+        .where('merchant_uid', '=', merchantUid)
+        .executeTakeFirstOrThrow();
+      // Pairs share an opened_at: the reason's id breaks the tie.
+      const openedAt = new Date(
+        Date.parse('2026-11-01T00:00:00.000Z') + Math.floor((29 - i) / 2) * 60_000,
+      ).toISOString();
+      await s.t.db
+        .insertInto('attention_reason')
+        .values({ order_id: order.id, reason: 'late_change', opened_at: openedAt, detail: null })
+        .execute();
+      ids.push(order.id);
+    }
+    const expected = (
+      await s.t.db
+        .selectFrom('attention_reason')
+        .select('order_id')
+        .where('reason', '=', 'late_change')
+        .where('resolved_at', 'is', null)
+        .orderBy('opened_at')
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.order_id);
+    const first = await queue(viewer, '?reason=late_change');
+    const group = first.body.groups[0]!;
+    expect(group.count).toBe(30);
+    expect(group.items).toHaveLength(25);
+    expect(group.next).not.toBeNull();
+    const second = await queue(viewer, `?reason=late_change&after=${group.next}`);
+    const rest = second.body.groups[0]!;
+    expect(rest.next).toBeNull();
+    expect([...group.items, ...rest.items].map((i) => i.orderId)).toEqual(expected);
+    expect(new Set(expected)).toEqual(new Set(ids));
+    // Without a reason the group shows its first 25 and says how many there are.
+    const all = await queue(viewer);
+    expect(all.body.groups.find((g) => g.reason === 'late_change')).toMatchObject({ count: 30, next: null });
+    expect((await queue(viewer, `?after=${group.next}`)).status).toBe(400);
+    await s.t.db
+      .updateTable('attention_reason')
+      .set({ resolved_at: s.clock.now().toISOString(), resolved_by: 'test' })
+      .where('reason', '=', 'late_change')
+      .execute();
+  });
+
   it('re-checks one row now', async () => {
     const orderId = await unverified();
     const response = await post(operator, [
