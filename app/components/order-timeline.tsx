@@ -161,6 +161,30 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
           {entry.note ? <p className="small">{entry.note}</p> : null}
         </>
       );
+    case 'run_item':
+      return (
+        <>
+          <Head title={t('timeline.run', { id: entry.runId })}>
+            <span className="muted">
+              {t(entry.runKind === 'sweep' ? 'timeline.runSweep' : 'timeline.runReconcile')}
+              {entry.dryRun ? ` · ${t('timeline.dryRun')}` : null}
+            </span>
+          </Head>
+          <p className="small">
+            {t(`outcome.${entry.outcome}` as MessageKey)}
+            {entry.statusBefore && entry.statusAfter && entry.statusBefore !== entry.statusAfter ? (
+              <>
+                {' · '}
+                <StatusBadge status={entry.statusBefore} /> → <StatusBadge status={entry.statusAfter} />
+              </>
+            ) : null}{' '}
+            {entry.reasonsOpened.map((r) => (
+              <ReasonBadge key={r} reason={r} />
+            ))}
+          </p>
+          {entry.error ? <p className="small field-error">{entry.error}</p> : null}
+        </>
+      );
     case 'operator_action':
       return (
         <>

@@ -18,6 +18,7 @@ import {
   type SortDirection,
 } from '../../db/dashboard-orders';
 import { findOrderById, reasonsOf } from '../../db/orders';
+import { listRunItemsForOrder } from '../../db/runs';
 import { listAudit } from '../auth/audit.server';
 import { AppError } from '../errors';
 import { ATTENTION_REASONS, ORDER_STATUSES, type AttentionReason, type OrderStatus } from './status';
@@ -508,7 +509,23 @@ export type OperatorActionEntry = {
   after: string | null;
 };
 
-export type OrderTimelineEntry = TimelineEntry | OperatorActionEntry;
+/** What a reconciliation run (re-check or reverse sweep) did to the order. */
+export type RunItemEntry = {
+  kind: 'run_item';
+  at: string;
+  id: number;
+  runId: number;
+  runKind: string;
+  trigger: string;
+  dryRun: boolean;
+  outcome: string;
+  statusBefore: string | null;
+  statusAfter: string | null;
+  reasonsOpened: string[];
+  error: string | null;
+};
+
+export type OrderTimelineEntry = TimelineEntry | OperatorActionEntry | RunItemEntry;
 
 export type ReasonView = {
   id: number;
@@ -538,6 +555,15 @@ export type OrderDetail = {
 
 const TIMELINE_AUDIT_LIMIT = 500;
 
+function parseNames(json: string): string[] {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function pretty(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value, null, 2);
 }
@@ -546,11 +572,12 @@ function pretty(value: unknown): string | null {
 export async function orderDetail(deps: ReadDeps, orderId: number): Promise<OrderDetail> {
   const row = await findOrderById(deps.db, orderId);
   if (!row) throw new AppError('not_found', `order ${orderId} does not exist`);
-  const [stores, reasons, timeline, audit] = await Promise.all([
+  const [stores, reasons, timeline, audit, runItems] = await Promise.all([
     listAllStores(deps),
     reasonsOf(deps.db, orderId),
     orderTimeline(deps, orderId),
     listAudit(deps, { targetType: 'order', targetId: String(orderId), limit: TIMELINE_AUDIT_LIMIT }),
+    listRunItemsForOrder(deps.db, orderId),
   ]);
   const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason as AttentionReason);
   const [item] = await toItems(deps, [{ ...row, sort_value: row.created_at }], new Map(stores.map((s) => [s.id, s])));
@@ -563,6 +590,20 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
     reason: e.reason,
     before: pretty(e.before),
     after: pretty(e.after),
+  }));
+  const runs: RunItemEntry[] = runItems.map((i) => ({
+    kind: 'run_item',
+    at: i.at,
+    id: i.id,
+    runId: i.run_id,
+    runKind: i.kind,
+    trigger: i.trigger,
+    dryRun: i.dry_run === 1,
+    outcome: i.outcome,
+    statusBefore: i.status_before,
+    statusAfter: i.status_after,
+    reasonsOpened: parseNames(i.reasons_opened),
+    error: i.error,
   }));
   const refundable =
     row.imp_uid && row.paid_amount !== null ? Math.max(0, row.paid_amount - (row.cancel_amount ?? 0)) : null;
@@ -589,7 +630,7 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
       note: r.resolution_note,
     })),
     // Stable: same-time entries keep the evidence → check → decision → action order.
-    timeline: [...timeline, ...actions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
+    timeline: [...timeline, ...runs, ...actions].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
   };
 }
 

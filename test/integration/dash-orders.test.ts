@@ -524,7 +524,57 @@ describe('payment log queries', () => {
       before: { a: 1 },
       after: { a: 2 },
     });
+    const at = h.clock.now().toISOString();
+    const run = await h.t.db
+      .insertInto('reconcile_run')
+      .values({
+        kind: 'reconcile',
+        trigger: 'schedule',
+        store_slug: null,
+        dry_run: 0,
+        all_orders: 0,
+        window_from: null,
+        window_to: null,
+        started_at: at,
+        finished_at: at,
+        status: 'ok',
+        examined: 1,
+        settled: 0,
+        still_open: 1,
+        errors: 0,
+        gateway_calls: 1,
+        duration_ms: 5,
+        started_by: 'scheduler',
+        lease_holder: 'test',
+        error: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await h.t.db
+      .insertInto('reconcile_run_item')
+      .values({
+        run_id: run.id,
+        store_id: f.store_id,
+        order_id: f.id,
+        merchant_uid: f.merchant_uid,
+        imp_uid: f.imp_uid,
+        status_before: f.status,
+        status_after: f.status,
+        outcome: 'reason_opened',
+        reasons_opened: '["redirect_without_webhook"]',
+        error: null,
+        at,
+      })
+      .execute();
     const detail = await orderDetail(h.ctx, f.id);
+    expect(detail.timeline.find((e) => e.kind === 'run_item')).toMatchObject({
+      runId: run.id,
+      runKind: 'reconcile',
+      trigger: 'schedule',
+      dryRun: false,
+      outcome: 'reason_opened',
+      reasonsOpened: ['redirect_without_webhook'],
+    });
     expect(detail.order.merchantUid).toBe(f.merchant_uid);
     expect(detail.order.openReasons.sort()).toEqual(['missing_flag', 'unverified']);
     expect(detail.reasons.filter((r) => r.resolvedAt === null)).toHaveLength(2);
