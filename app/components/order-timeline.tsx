@@ -1,3 +1,4 @@
+import { Link } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/messages';
 import { useT } from '../i18n/use-t';
@@ -164,7 +165,7 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
     case 'run_item':
       return (
         <>
-          <Head title={t('timeline.run', { id: entry.runId })}>
+          <Head title={<Link to={`/runs/${entry.runId}`}>{t('timeline.run', { id: entry.runId })}</Link>}>
             <span className="muted">
               {t(entry.runKind === 'sweep' ? 'timeline.runSweep' : 'timeline.runReconcile')}
               {entry.dryRun ? ` · ${t('timeline.dryRun')}` : null}
