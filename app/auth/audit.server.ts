@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { insertAuditEvent, listAuditEvents, type AuditQuery } from '../../db/audit';
+import { insertAuditEvent, listAuditActions, listAuditEvents, type AuditQuery } from '../../db/audit';
 import type { AuditEventRow } from '../../db/auth-schema';
 import type { Database } from '../../db/schema';
 import { toDbTime } from '../monitor/time';
@@ -78,4 +78,9 @@ export async function recordAudit(deps: { db: Kysely<Database>; now: () => Date 
 /** Newest first, with keyset paging (`before`). */
 export async function listAudit(deps: { db: Kysely<Database> }, query: AuditQuery): Promise<AuditEvent[]> {
   return (await listAuditEvents(deps.db, query)).map(toAuditEvent);
+}
+
+/** Every action name recorded so far, sorted (the audit page's filter choices). */
+export function listAuditActionNames(deps: { db: Kysely<Database> }): Promise<string[]> {
+  return listAuditActions(deps.db);
 }
