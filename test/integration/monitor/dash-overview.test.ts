@@ -316,3 +316,22 @@ describe('overview aggregates', () => {
     }
   });
 });
+
+describe('overview route', () => {
+  it('answers a signed-in viewer with the overview for the URL’s range and store, and whether stores can be added', async () => {
+    const { createAuthHarness, callRoute, makeRequest } = await import('../../helpers/auth');
+    const overviewRoute = await import('~/routes/_dash._index');
+    const h = await createAuthHarness();
+    try {
+      const viewer = await h.addUser('viewer@example.com', 'viewer');
+      const { cookie } = await h.sessionFor(viewer);
+      const request = makeRequest('/?from=2026-11-20&to=2026-11-24&store=nope', { cookie });
+      const response = await callRoute(overviewRoute.loader, request, {}, h.context(request));
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { overview: { range: { from: string; to: string; grain: string }; storeUnknown: boolean; empty: string | null }; canManageStores: boolean; refreshSeconds: number };
+      expect(body).toMatchObject({ canManageStores: false, refreshSeconds: 15, overview: { range: { from: '2026-11-20', to: '2026-11-24', grain: 'day' }, storeUnknown: true, empty: 'no_stores' } });
+    } finally {
+      await h.close();
+    }
+  });
+});
