@@ -14,6 +14,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
     },
-    destination,
+    // Asynchronous writes: one line per request must not cost a blocking write per request.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -1,9 +1,36 @@
-import { createRequestHandler, type ServerBuild } from '@remix-run/node';
+import { createRequestHandler, type ActionFunction, type ServerBuild } from '@remix-run/node';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AppContext } from '../app/context.server';
 import type { Log } from '../app/logger.server';
 import { toFetchRequest, writeFetchResponse } from './http-adapter';
 import { serveStatic } from './static';
+
+type ActionArgs = Parameters<ActionFunction>[0];
+type DirectAction = ((args: ActionArgs) => Promise<Response>) & { params: Record<string, string> };
+
+const WEBHOOK_ROUTE_ID = 'routes/webhooks.iamport.$store';
+const WEBHOOK_PATH = /^\/webhooks\/iamport\/([^/?#]+)\/?(?:\?.*)?$/;
+
+/**
+ * Webhook deliveries are the one hot path: Iamport posts them in bursts and waits on the answer.
+ * They go straight to the route module's own action, skipping Remix's router and its data
+ * pipeline (docs/decisions/0007-webhook-fast-path.md); everything else goes through Remix.
+ */
+function directRoute(build: ServerBuild) {
+  const action = build.routes[WEBHOOK_ROUTE_ID]?.module.action as ((args: ActionArgs) => Promise<Response>) | undefined;
+  return (method: string | undefined, url: string | undefined): DirectAction | null => {
+    if (!action || method !== 'POST' || !url) return null;
+    const match = WEBHOOK_PATH.exec(url);
+    if (!match) return null;
+    let store: string;
+    try {
+      store = decodeURIComponent(match[1]!);
+    } catch {
+      return null;
+    }
+    return Object.assign((args: ActionArgs) => action(args), { params: { store } });
+  };
+}
 
 export type AppServer = {
   server: Server;
@@ -24,6 +51,7 @@ export function createAppServer(options: {
 }): AppServer {
   const { context, log, publicDir } = options;
   const handle = createRequestHandler(options.build, options.mode ?? 'production');
+  const direct = directRoute(options.build);
   let draining = false;
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -46,7 +74,9 @@ export function createAppServer(options: {
       if (await serveStatic(req, res, publicDir)) return;
       const origin = `http://${req.headers.host ?? 'localhost'}`;
       const request = toFetchRequest(req, res, origin);
-      const response = await handle(request, { ...context, clientIp: req.socket.remoteAddress ?? '', rawUrl: req.url ?? '/' });
+      const loadContext = { ...context, clientIp: req.socket.remoteAddress ?? '', rawUrl: req.url ?? '/' };
+      const fast = direct(req.method, req.url);
+      const response = fast ? await fast({ request, params: fast.params, context: loadContext }) : await handle(request, loadContext);
       await writeFetchResponse(response, res);
     } catch (error) {
       log.error({ err: error }, 'unhandled request error');

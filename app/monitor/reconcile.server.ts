@@ -1,8 +1,8 @@
-import { lockOrderRow } from '../../db/dialect';
 import type { OrderRow } from '../../db/monitor-schema';
 import { findOrderById } from '../../db/orders';
 import { lastWindowEnd, listDueOrders, listRedirectReasonsAnswered, listRedirectsWithoutWebhook, listStalePending, openReasonsByOrder } from '../../db/runs';
 import type { Payment } from '../iamport/types';
+import { inChunkTransaction } from './chunk.server';
 import { decide } from './decide';
 import { forEachLimited } from './gateway-manners';
 import {
@@ -212,22 +212,16 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
   } else if (run.store.mismatchPolicy === 'auto_cancel') {
     for (const order of todo) results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
   } else {
-    const trx = await deps.db.startTransaction().execute();
-    try {
-      // Write first: on SQLite a read would pin a snapshot, and another process's commit before
-      // our first write would then fail it at once (SQLITE_BUSY) instead of waiting.
-      if (todo[0]) await lockOrderRow(trx, deps.config.database.dialect, todo[0].id);
-      for (const order of todo) {
-        const savepoint = await trx.savepoint('order').execute();
-        const result = await verifyOne(run, { ...deps, db: savepoint }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? []));
-        if (result.ok) await savepoint.releaseSavepoint('order').execute();
-        else await savepoint.rollbackToSavepoint('order').execute();
-        results.push(result);
-      }
-      await trx.commit().execute();
-    } catch (error) {
-      await trx.rollback().execute().catch(() => {});
-      throw error;
+    const outcomes = await inChunkTransaction(
+      deps,
+      todo,
+      todo[0]?.id ?? null,
+      (db, order) => verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
+      (result) => result.ok,
+    );
+    for (const outcome of outcomes) {
+      if (!outcome.ok) throw outcome.error;
+      results.push(outcome.value);
     }
   }
   // Recorded after the commit: the run's own writes must not wait for the chunk's transaction.

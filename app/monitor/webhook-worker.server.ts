@@ -1,8 +1,10 @@
 import { findWebhookDelivery } from '../../db/evidence';
 import type { WebhookDeliveryRow, WebhookJobRow } from '../../db/monitor-schema';
+import { findOrder } from '../../db/orders';
 import { findStoreById } from '../../db/stores';
 import { claimWebhookJobs, completeWebhookJob, retryWebhookJob } from '../../db/webhook-jobs';
 import type { Payment } from '../iamport/types';
+import { inChunkTransaction } from './chunk.server';
 import { recordGatewayCheck } from './gateway.server';
 import { toStore, type Store } from './stores.server';
 import { toDbTime } from './time';
@@ -58,29 +60,70 @@ async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: Webhoo
   }
   const prefetched = await prefetch(deps, store, [...new Set([...deliveries.values()].map((d) => d.imp_uid).filter((id): id is string => id !== null))]);
 
+  // Jobs whose payment is already fetched and whose order exists need no further gateway call:
+  // they are verified in one transaction (a savepoint each), which writes far less than one
+  // commit per job. The rest (unknown orders, auto-cancel stores) go one by one, never holding
+  // a transaction across an HTTP call.
+  const batched: WebhookJobRow[] = [];
+  const single: WebhookJobRow[] = [];
+  let firstOrderId: number | null = null;
   for (const job of jobs) {
     const delivery = deliveries.get(job.id);
     if (!delivery?.imp_uid) {
       await fail(deps, job, 'delivery has no imp_uid', true);
       continue;
     }
+    const known = prefetched.get(delivery.imp_uid);
+    const merchantUid = known?.payment?.merchantUid ?? delivery.merchant_uid;
+    const order = merchantUid === null ? undefined : await findOrder(deps.db, store.id, merchantUid);
+    if (known && order && store.mismatchPolicy !== 'auto_cancel') {
+      firstOrderId ??= order.id;
+      batched.push(job);
+    } else {
+      single.push(job);
+    }
+  }
+
+  const retry: WebhookJobRow[] = [];
+  if (batched.length) {
+    const outcomes = await inChunkTransaction(deps, batched, firstOrderId, (db, job) =>
+      verifyJob({ ...deps, db }, store, job, deliveries.get(job.id)!, prefetched),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) return;
+      deps.log.error({ err: outcome.error, job: batched[i]!.id }, 'webhook verification failed');
+      retry.push(batched[i]!);
+    });
+  }
+  for (const job of retry) await fail(deps, job, 'verification failed inside a batch', false);
+  for (const job of single) {
     try {
-      const result = await verifyPayment(deps, {
-        store,
-        trigger: 'webhook',
-        impUid: delivery.imp_uid,
-        merchantUid: delivery.merchant_uid,
-        webhookDeliveryId: delivery.id,
-        prefetched: prefetched.get(delivery.imp_uid),
-      });
-      // Without an order to hang `unverified` on, the job itself must try again later.
-      if (result.orderId === null && !result.settled) await fail(deps, job, `gateway answer: ${result.outcome}`, false);
-      else await completeWebhookJob(deps.db, job.id, toDbTime(deps.now()));
+      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched);
     } catch (error) {
       deps.log.error({ err: error, job: job.id }, 'webhook verification failed');
       await fail(deps, job, error instanceof Error ? error.message : String(error), false);
     }
   }
+}
+
+async function verifyJob(
+  deps: MonitorDeps,
+  store: Store,
+  job: WebhookJobRow,
+  delivery: WebhookDeliveryRow,
+  prefetched: Map<string, Prefetched>,
+): Promise<void> {
+  const result = await verifyPayment(deps, {
+    store,
+    trigger: 'webhook',
+    impUid: delivery.imp_uid,
+    merchantUid: delivery.merchant_uid,
+    webhookDeliveryId: delivery.id,
+    prefetched: prefetched.get(delivery.imp_uid!),
+  });
+  // Without an order to hang `unverified` on, the job itself must try again later.
+  if (result.orderId === null && !result.settled) await fail(deps, job, `gateway answer: ${result.outcome}`, false);
+  else await completeWebhookJob(deps.db, job.id, toDbTime(deps.now()));
 }
 
 /** One batched look-up for several imp_uids; a single one is left to verifyPayment itself. */
@@ -121,52 +164,68 @@ async function fail(deps: MonitorDeps, job: WebhookJobRow, error: string, perman
 
 export type WebhookWorker = { wake: () => void; stop: () => Promise<void> };
 
+export type WorkerTiming = {
+  /** Wait this long after the last new delivery before verifying, so a burst forms one batch. */
+  gatherMs?: number;
+  /** But never hold a queued delivery longer than this while deliveries keep coming. */
+  maxDeferMs?: number;
+  /** Look at the queue at least this often (retries, jobs left by a process that died). */
+  pollMs?: number;
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /**
- * Runs `processWebhookBatch` in the background: shortly after a new delivery wakes it (the short
- * wait lets a burst gather into one batched gateway call), and every `pollMs` to pick up retries
- * and jobs left by a process that died.
+ * Runs `processWebhookBatch` in the background. Answering Iamport comes first: while deliveries
+ * keep arriving, verification waits for a quiet moment (at most `maxDeferMs`) and then takes one
+ * batch at a time, so a burst is answered at full speed and verified in batched gateway calls
+ * right behind it. Wall-clock pacing only; business time comes from `deps.now`.
  */
-export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions & { gatherMs?: number } = {}): WebhookWorker {
+export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions & WorkerTiming = {}): WebhookWorker {
+  const gatherMs = options.gatherMs ?? 50;
+  const maxDeferMs = options.maxDeferMs ?? 1000;
+  const pollMs = options.pollMs ?? 1000;
   let stopped = false;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let gathering: NodeJS.Timeout | null = null;
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          while (!stopped && (await processWebhookBatch(deps, options)) > 0) again = false;
-        } catch (error) {
-          deps.log.error({ err: error }, 'webhook worker batch failed');
-        }
-      } while (again && !stopped);
-    })().finally(() => {
-      running = null;
-    });
-  };
+  let lastWakeAt = 0;
+  let signal: (() => void) | null = null;
   const wake = () => {
-    if (stopped || gathering) return;
-    gathering = setTimeout(() => {
-      gathering = null;
-      run();
-    }, options.gatherMs ?? 50);
+    lastWakeAt = Date.now();
+    signal?.();
   };
-  const timer = setInterval(run, options.pollMs ?? 1000);
-  timer.unref();
-  run();
+  const waitForWork = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        signal = null;
+        resolve();
+      }
+      signal = done;
+    });
+
+  const loop = (async () => {
+    let more = true;
+    while (!stopped) {
+      if (!more) await waitForWork();
+      const deferredSince = Date.now();
+      while (!stopped && Date.now() - lastWakeAt < gatherMs && Date.now() - deferredSince < maxDeferMs) await sleep(gatherMs);
+      if (stopped) break;
+      try {
+        more = (await processWebhookBatch(deps, options)) > 0;
+      } catch (error) {
+        more = false;
+        deps.log.error({ err: error }, 'webhook worker batch failed');
+      }
+    }
+  })();
+
   return {
     wake,
     stop: async () => {
       stopped = true;
-      clearInterval(timer);
-      if (gathering) clearTimeout(gathering);
-      await running;
+      signal?.();
+      await loop;
     },
   };
 }

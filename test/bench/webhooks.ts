@@ -32,7 +32,12 @@ export async function main() {
       sandbox.url,
       'POST',
       'payments',
-      Array.from({ length: total }, (_, i) => ({ merchant_uid: `${prefix}-${i}`, amount: 1000, status: 'paid', webhook: false })),
+      Array.from({ length: total }, (_, i) => ({
+        merchant_uid: `${prefix}-${i}`,
+        amount: 1000,
+        status: 'paid',
+        webhook: false,
+      })),
     );
     return created.payments;
   };
@@ -43,57 +48,161 @@ export async function main() {
   const headers = { 'content-type': 'application/json' };
 
   // Baseline: bare node:http + one insert per request, in its own process.
-  const bare = spawn(process.execPath, [path.join(repoRoot, 'test/bench/bare-insert-server.mjs'), path.join(work, 'bare.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const barePort = await new Promise<number>((resolve) => createInterface({ input: bare.stdout! }).on('line', (line) => resolve((JSON.parse(line) as { port: number }).port)));
+  const bare = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'test/bench/bare-insert-server.mjs'), path.join(work, 'bare.db')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const barePort = await new Promise<number>((resolve) =>
+    createInterface({ input: bare.stdout! }).on('line', (line) => resolve((JSON.parse(line) as { port: number }).port)),
+  );
   const warmPayments = await makePayments('warm');
-  await runLoad({ url: `http://127.0.0.1:${barePort}/`, method: 'POST', total: 2000, concurrency, body: bodyFor(warmPayments), headers });
-  const baseline = await runLoad({ url: `http://127.0.0.1:${barePort}/`, method: 'POST', total, concurrency, body: bodyFor(warmPayments), headers });
+  await runLoad({
+    url: `http://127.0.0.1:${barePort}/`,
+    method: 'POST',
+    total: 2000,
+    concurrency,
+    body: bodyFor(warmPayments),
+    headers,
+  });
+  const baseline = await runLoad({
+    url: `http://127.0.0.1:${barePort}/`,
+    method: 'POST',
+    total,
+    concurrency,
+    body: bodyFor(warmPayments),
+    headers,
+  });
   bare.kill('SIGTERM');
 
   // The monitor: production build, its own process, a store whose gateway is the sandbox.
   const dataDir = path.join(work, 'app');
   const env = { APP_SECRET: 'bench-secret-0123456789abcdef0123456789', LOG_LEVEL: 'warn' };
   await runNode(
-    ['build/node/jobs/cli.js', 'store', 'add', '--slug', 'bench', '--name', 'Bench', '--imp-code', SANDBOX_MERCHANT.impCode, '--imp-key', SANDBOX_MERCHANT.impKey, '--imp-secret', SANDBOX_MERCHANT.impSecret, '--api-base-url', sandbox.url],
+    [
+      'build/node/jobs/cli.js',
+      'store',
+      'add',
+      '--slug',
+      'bench',
+      '--name',
+      'Bench',
+      '--imp-code',
+      SANDBOX_MERCHANT.impCode,
+      '--imp-key',
+      SANDBOX_MERCHANT.impKey,
+      '--imp-secret',
+      SANDBOX_MERCHANT.impSecret,
+      '--api-base-url',
+      sandbox.url,
+    ],
     { DATA_DIR: dataDir, ...env },
   );
-  const app = await startApp({ dataDir, env: { ...env, LOG_LEVEL: 'info' } });
-  const url = `${app.url}/webhooks/iamport/bench`;
+  // The merchant registered its orders before the buyers paid, as the orders API would record them.
+  const fastPayments = await makePayments('fast');
+  const slowPayments = await makePayments('slow');
   const db = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') }).db;
+  const at = new Date().toISOString();
+  const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) => ({
+    store_id: 1,
+    merchant_uid: p.merchant_uid,
+    expected_amount: 1000,
+    currency: 'KRW',
+    name: null,
+    source: 'api',
+    status: 'pending',
+    imp_uid: null,
+    gateway_status: null,
+    paid_amount: null,
+    cancel_amount: null,
+    pay_method: null,
+    pg_provider: null,
+    buyer_name: null,
+    vbank_due_at: null,
+    prepared_at: null,
+    created_at: at,
+    updated_at: at,
+    paid_at: null,
+    last_checked_at: null,
+    next_check_at: null,
+  }));
+  for (let i = 0; i < registered.length; i += 500)
+    await db
+      .insertInto('order')
+      .values(registered.slice(i, i + 500))
+      .execute();
+  const app = await startApp({ dataDir, env: { ...env, LOG_LEVEL: 'info', ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}) } });
+  const url = `${app.url}/webhooks/iamport/bench`;
   const drain = async () => {
     const started = performance.now();
     for (let i = 0; i < 6000; i += 1) {
-      const row = await db.selectFrom('webhook_job').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['queued', 'running']).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('webhook_job')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
       if (Number(row.n) === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return (performance.now() - started) / 1000;
   };
-  const countAnswered = async () => Number((await db.selectFrom('webhook_delivery').select((eb) => eb.fn.countAll<number>().as('n')).where('answer_status', '=', 200).executeTakeFirstOrThrow()).n);
+  const countAnswered = async () =>
+    Number(
+      (
+        await db
+          .selectFrom('webhook_delivery')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('answer_status', '=', 200)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   await runLoad({ url, method: 'POST', total: 2000, concurrency, body: bodyFor(warmPayments), headers });
   await drain();
   const before = await countAnswered();
-  const fast = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(await makePayments('fast')), headers });
+  const fast = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(fastPayments), headers });
   const fastDrain = await drain();
   const fastStored = (await countAnswered()) - before;
 
   await sandboxControl(sandbox.url, 'PUT', `merchants/${SANDBOX_MERCHANT.impCode}/faults`, { latency_ms: 100 });
-  const slowPayments = await makePayments('slow');
   const before2 = await countAnswered();
   const slow = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(slowPayments), headers });
   const slowDrain = await drain();
   const slowStored = (await countAnswered()) - before2;
-  const verified = Number((await db.selectFrom('order').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'paid').executeTakeFirstOrThrow()).n);
+  const verified = Number(
+    (
+      await db
+        .selectFrom('order')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'paid')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
   const ok = (r: LoadResult) => r.statuses[200] ?? 0;
-  console.log(`\nwebhook ingestion: ${total} deliveries, ${concurrency} concurrent keep-alive connections, loopback, 2 processes`);
+  console.log(
+    `\nwebhook ingestion: ${total} deliveries, ${concurrency} concurrent keep-alive connections, loopback, 2 processes`,
+  );
   console.log(formatLoad('bare node:http + sqlite insert', baseline));
   console.log(formatLoad('monitor (gateway fast)', fast));
   console.log(formatLoad('monitor (gateway +100 ms/call)', slow));
-  console.log(`ratio monitor/bare: ${(fast.perSecond / baseline.perSecond).toFixed(3)} (gateway fast), ${(slow.perSecond / baseline.perSecond).toFixed(3)} (gateway slow)`);
-  console.log(`answered 200 / stored: ${ok(fast)} / ${fastStored} (fast), ${ok(slow)} / ${slowStored} (slow); lost: ${ok(fast) - fastStored + ok(slow) - slowStored}`);
-  console.log(`queue drained ${fastDrain.toFixed(1)} s after the fast run, ${slowDrain.toFixed(1)} s after the slow run; orders verified paid: ${verified}`);
+  console.log(
+    `ratio monitor/bare: ${(fast.perSecond / baseline.perSecond).toFixed(3)} (gateway fast), ${(slow.perSecond / baseline.perSecond).toFixed(3)} (gateway slow)`,
+  );
+  console.log(
+    `answered 200 / stored: ${ok(fast)} / ${fastStored} (fast), ${ok(slow)} / ${slowStored} (slow); lost: ${ok(fast) - fastStored + ok(slow) - slowStored}`,
+  );
+  const calls = Number(
+    (
+      await db
+        .selectFrom('gateway_check')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  console.log(
+    `queue drained ${fastDrain.toFixed(1)} s after the fast run, ${slowDrain.toFixed(1)} s after the slow run; orders verified paid: ${verified}; gateway look-ups recorded: ${calls}`,
+  );
 
   await app.stop();
   await sandbox.close();
