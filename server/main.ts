@@ -71,6 +71,8 @@ async function main() {
     await sandbox?.close();
     await database.close();
     log.info('stopped');
+    // The log destination is asynchronous: write out what is buffered before exiting.
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
