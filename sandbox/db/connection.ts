@@ -2,33 +2,11 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { withStatementCache } from '../../db/statement-cache';
 import { sandboxMigrations } from './migrations/index';
 import type { SandboxDatabase } from './schema';
 
 export type SandboxDb = Kysely<SandboxDatabase>;
-
-const CACHED_STATEMENTS = 200;
-const CACHEABLE_SQL_CHARS = 4000;
-
-/**
- * Kysely's SQLite driver prepares every query anew; preparing was the largest cost of a
- * `GET /payments/{imp_uid}`. The handful of hot query shapes are reused instead (Kysely runs one
- * query at a time on this connection, so sharing a statement is safe). Long one-off SQL (bulk
- * inserts) is not cached.
- */
-function withStatementCache(sqlite: SQLite.Database) {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare: (sql: string) => {
-      const cached = cache.get(sql);
-      if (cached) return cached;
-      const statement = sqlite.prepare(sql);
-      if (sql.length <= CACHEABLE_SQL_CHARS && cache.size < CACHED_STATEMENTS) cache.set(sql, statement);
-      return statement;
-    },
-  };
-}
 
 /**
  * Opens `<dataDir>/sandbox.db` (WAL, like the monitor's file) and applies the sandbox's own
