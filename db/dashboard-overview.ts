@@ -30,7 +30,7 @@ export const OVERVIEW_METRICS = [
   'redirect',
   /** First `paid` webhook deliveries by receipt hour, per delay bucket after the order's `paid_at`. */
   'webhook_delay',
-  /** Attention reasons by the hour they opened / were resolved. */
+  /** Attention reasons by the hour they opened / were resolved, per reason. */
   'attention_opened',
   'attention_resolved',
 ] as const;
@@ -51,7 +51,7 @@ export const WEBHOOK_DELAY_BUCKETS = [
 export type WebhookDelayBucket = (typeof WEBHOOK_DELAY_BUCKETS)[number]['key'];
 
 /** Bump when a metric's definition changes: the next refresh rebuilds everything. */
-const ROLLUP_VERSION = 1;
+const ROLLUP_VERSION = 2;
 const STATE_KEY = 'overview.rollup';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -168,10 +168,10 @@ function hourInsert(deps: RollupDeps, metric: OverviewMetric, from: string, to: 
       const column = metric === 'attention_opened' ? 'a.opened_at' : 'a.resolved_at';
       const hour = hourBucket(column);
       return sql`${into}
-        select 'h', ${m}, ${hour}, o.store_id, '', '', count(*), 0
+        select 'h', ${m}, ${hour}, o.store_id, a.reason, '', count(*), 0
         from attention_reason a inner join "order" o on o.id = a.order_id
         where ${sql.ref(column)} >= ${from} and ${sql.ref(column)} < ${to}
-        group by ${hour}, o.store_id`;
+        group by ${hour}, o.store_id, a.reason`;
     }
   }
 }
@@ -407,13 +407,36 @@ export async function hasAnyOrder(db: Q): Promise<boolean> {
   return (await db.selectFrom('order').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
 
-/** Open attention reasons now, per reason, with the oldest opening (attention_reason_open_idx). */
+/**
+ * Open attention reasons per reason: opened minus resolved over the whole rollup (as of its last
+ * refresh), whatever the number of open reasons; then, for each reason still open, the oldest
+ * opening by one walk of attention_reason_open_idx that stops at the first match.
+ */
 export async function openReasonCounts(db: Q, storeId?: number): Promise<{ reason: string; count: number; oldest: string }[]> {
   let q = db
-    .selectFrom('attention_reason')
-    .select((eb) => ['attention_reason.reason', eb.fn.countAll<number>().as('count'), eb.fn.min('attention_reason.opened_at').as('oldest')])
-    .where('attention_reason.resolved_at', 'is', null);
-  if (storeId !== undefined) q = q.innerJoin('order', 'order.id', 'attention_reason.order_id').where('order.store_id', '=', storeId);
-  const rows = await q.groupBy('attention_reason.reason').execute();
-  return rows.map((r) => ({ reason: r.reason, count: Number(r.count), oldest: String(r.oldest) }));
+    .selectFrom('overview_rollup')
+    .select((eb) => ['dim', 'metric', eb.fn.sum<number>('n').as('n')])
+    .where('grain', '=', 'd')
+    .where('metric', 'in', ['attention_opened', 'attention_resolved']);
+  if (storeId !== undefined) q = q.where('store_id', '=', storeId);
+  const sums = await q.groupBy(['dim', 'metric']).execute();
+  const open = new Map<string, number>();
+  for (const r of sums) open.set(r.dim, (open.get(r.dim) ?? 0) + (r.metric === 'attention_opened' ? Number(r.n) : -Number(r.n)));
+  const reasons = [...open].filter(([, n]) => n > 0);
+  return Promise.all(
+    reasons.map(async ([reason, count]) => {
+      let oldest = db
+        .selectFrom('attention_reason')
+        .select('attention_reason.opened_at')
+        .where('attention_reason.reason', '=', reason)
+        .where('attention_reason.resolved_at', 'is', null);
+      if (storeId !== undefined) {
+        oldest = oldest.where(({ exists, selectFrom }) =>
+          exists(selectFrom('order').select('order.id').whereRef('order.id', '=', 'attention_reason.order_id').where('order.store_id', '=', storeId)),
+        );
+      }
+      const row = await oldest.orderBy('attention_reason.opened_at').limit(1).executeTakeFirst();
+      return { reason, count, oldest: row?.opened_at ?? '' };
+    }),
+  );
 }
