@@ -4,6 +4,36 @@ import type { Database } from './schema';
 
 type Q = Kysely<Database>;
 
+/**
+ * A new order as the merchant (or the evidence) first describes it: pending, nothing seen yet.
+ * `extra` sets any other column (tests and seeds start orders further along).
+ */
+export function newPendingOrder(
+  base: Pick<NewOrderRow, 'store_id' | 'merchant_uid' | 'expected_amount' | 'currency' | 'name' | 'source'> & { at: string },
+  extra: Partial<NewOrderRow> = {},
+): NewOrderRow {
+  const { at, ...known } = base;
+  return {
+    ...known,
+    status: 'pending',
+    imp_uid: null,
+    gateway_status: null,
+    paid_amount: null,
+    cancel_amount: null,
+    pay_method: null,
+    pg_provider: null,
+    buyer_name: null,
+    vbank_due_at: null,
+    prepared_at: null,
+    created_at: at,
+    updated_at: at,
+    paid_at: null,
+    last_checked_at: null,
+    next_check_at: null,
+    ...extra,
+  };
+}
+
 export function findOrder(db: Q, storeId: number, merchantUid: string): Promise<OrderRow | undefined> {
   return db
     .selectFrom('order')

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OrderRow } from '../../db/monitor-schema';
-import { findOrder, insertOrderIfAbsent, openReasonsOf, updateOrder } from '../../db/orders';
+import { findOrder, insertOrderIfAbsent, newPendingOrder, openReasonsOf, updateOrder } from '../../db/orders';
 import { AppError } from '../errors';
 import { recordGatewayCheck } from './gateway.server';
 import type { AttentionReason, OrderStatus } from './status';
@@ -80,29 +80,10 @@ export async function registerOrder(
   }
   const input = parsed.data;
   const at = toDbTime(deps.now());
-  const { order, created } = await insertOrderIfAbsent(deps.db, {
-    store_id: store.id,
-    merchant_uid: input.merchant_uid,
-    expected_amount: input.amount,
-    currency: input.currency,
-    name: input.name,
-    source: 'api',
-    status: 'pending',
-    imp_uid: null,
-    gateway_status: null,
-    paid_amount: null,
-    cancel_amount: null,
-    pay_method: null,
-    pg_provider: null,
-    buyer_name: null,
-    vbank_due_at: null,
-    prepared_at: null,
-    created_at: at,
-    updated_at: at,
-    paid_at: null,
-    last_checked_at: null,
-    next_check_at: null,
-  });
+  const { order, created } = await insertOrderIfAbsent(
+    deps.db,
+    newPendingOrder({ store_id: store.id, merchant_uid: input.merchant_uid, expected_amount: input.amount, currency: input.currency, name: input.name, source: 'api', at }),
+  );
   if (!created && (order.expected_amount !== input.amount || order.currency !== input.currency)) {
     throw new AppError('conflict', `order ${input.merchant_uid} is already registered with ${order.expected_amount ?? 'an unknown amount'} ${order.currency}`, {
       order: await toView(deps, order),

@@ -1,7 +1,7 @@
 import { lockOrderRow } from '../../db/dialect';
 import { insertVerification } from '../../db/evidence';
 import type { OrderRow } from '../../db/monitor-schema';
-import { findOrder, findOrderById, insertOrderIfAbsent, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../db/orders';
+import { findOrder, findOrderById, insertOrderIfAbsent, newPendingOrder, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../db/orders';
 import type { AppContext } from '../context.server';
 import type { GatewayResult, Payment } from '../iamport/types';
 import { cancelAtGateway } from './cancel.server';
@@ -153,29 +153,21 @@ async function createUnknownOrder(
   const client = deps.gateways.forStore(input.store, { timeoutMs: input.timeoutMs });
   const prepared = await client.getPrepared(merchantUid);
   const at = toDbTime(deps.now());
-  const { order, created } = await insertOrderIfAbsent(deps.db, {
-    store_id: input.store.id,
-    merchant_uid: merchantUid,
-    expected_amount: prepared.ok ? prepared.value.amount : null,
-    currency: (prepared.ok ? prepared.value.currency : null) ?? payment?.currency ?? 'KRW',
-    name: payment?.name ?? null,
-    source: 'evidence',
-    status: 'pending',
-    imp_uid: null,
-    gateway_status: null,
-    paid_amount: null,
-    cancel_amount: null,
-    pay_method: null,
-    pg_provider: null,
-    buyer_name: null,
-    vbank_due_at: null,
-    prepared_at: prepared.ok ? at : null,
-    created_at: at,
-    updated_at: at,
-    paid_at: null,
-    last_checked_at: null,
-    next_check_at: null,
-  });
+  const { order, created } = await insertOrderIfAbsent(
+    deps.db,
+    newPendingOrder(
+      {
+        store_id: input.store.id,
+        merchant_uid: merchantUid,
+        expected_amount: prepared.ok ? prepared.value.amount : null,
+        currency: (prepared.ok ? prepared.value.currency : null) ?? payment?.currency ?? 'KRW',
+        name: payment?.name ?? null,
+        source: 'evidence',
+        at,
+      },
+      { prepared_at: prepared.ok ? at : null },
+    ),
+  );
   await recordGatewayCheck(deps, {
     store: input.store,
     orderId: order.id,

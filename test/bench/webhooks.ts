@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { openDatabase } from '../../db/connection';
+import { newPendingOrder } from '../../db/orders';
 import { startSandbox } from '../../sandbox/server';
 import { repoRoot, runNode, startApp } from '../helpers/app-server';
 import { sandboxControl } from '../helpers/monitor';
@@ -103,29 +104,9 @@ export async function main() {
   const slowPayments = await makePayments('slow');
   const db = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') }).db;
   const at = new Date().toISOString();
-  const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) => ({
-    store_id: 1,
-    merchant_uid: p.merchant_uid,
-    expected_amount: 1000,
-    currency: 'KRW',
-    name: null,
-    source: 'api',
-    status: 'pending',
-    imp_uid: null,
-    gateway_status: null,
-    paid_amount: null,
-    cancel_amount: null,
-    pay_method: null,
-    pg_provider: null,
-    buyer_name: null,
-    vbank_due_at: null,
-    prepared_at: null,
-    created_at: at,
-    updated_at: at,
-    paid_at: null,
-    last_checked_at: null,
-    next_check_at: null,
-  }));
+  const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) =>
+    newPendingOrder({ store_id: 1, merchant_uid: p.merchant_uid, expected_amount: 1000, currency: 'KRW', name: null, source: 'api', at }),
+  );
   for (let i = 0; i < registered.length; i += 500)
     await db
       .insertInto('order')

@@ -1,4 +1,5 @@
 import type { OrderRow } from '../../db/monitor-schema';
+import { newPendingOrder } from '../../db/orders';
 import type { JobDeps } from '~/monitor/reconcile-runs.server';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
 import type { Store } from '~/monitor/stores.server';
@@ -81,30 +82,17 @@ export async function seedOrders(h: MonitorHarness, store: Store, orders: SeedOr
     const inserted = await h.t.db
       .insertInto('order')
       .values(
-        slice.map((o) => ({
-          store_id: store.id,
-          merchant_uid: o.merchantUid,
-          expected_amount: o.amount,
-          currency: 'KRW',
-          name: null,
-          source: o.source ?? 'api',
-          status: o.status ?? 'pending',
-          imp_uid: o.impUid,
-          gateway_status: null,
-          paid_amount: null,
-          cancel_amount: null,
-          pay_method: null,
-          pg_provider: null,
-          buyer_name: null,
-          vbank_due_at: null,
-          prepared_at: null,
-          created_at: at,
-          updated_at: at,
-          paid_at: null,
-          last_checked_at: null,
-          next_check_at: o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
-          open_reason_count: (o.reasons ?? ['unverified']).length,
-        })),
+        slice.map((o) =>
+          newPendingOrder(
+            { store_id: store.id, merchant_uid: o.merchantUid, expected_amount: o.amount, currency: 'KRW', name: null, source: o.source ?? 'api', at },
+            {
+              status: o.status ?? 'pending',
+              imp_uid: o.impUid,
+              next_check_at: o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
+              open_reason_count: (o.reasons ?? ['unverified']).length,
+            },
+          ),
+        ),
       )
       .returningAll()
       .execute();
