@@ -54,7 +54,7 @@ describe('stores pages', () => {
     const request = makeRequest(`/stores/${slug}`, { cookie: s.cookie, form: { _csrf: csrf ?? s.csrf, ...form } });
     return callRoute(storePage.action, request, { slug }, h.context(request));
   }
-  function get(who: 'admin' | 'operator' | 'viewer', path: string, params: Record<string, string>, module: { loader: typeof storePage.loader }) {
+  function get(who: 'admin' | 'operator' | 'viewer', path: string, params: Record<string, string>, module: { loader: typeof storePage.loader | typeof storesList.loader }) {
     const request = makeRequest(path, { cookie: sessions[who]!.cookie });
     return callRoute(module.loader, request, params, h.context(request));
   }
