@@ -64,7 +64,7 @@ export function observe(result: GatewayResult<Payment>): { observation: Observat
 export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Promise<VerifyResult> {
   const { store } = input;
   let checkId: number | null = input.prefetched?.checkId ?? null;
-  let fetched = input.prefetched ?? null;
+  let fetched: Omit<Prefetched, 'checkId'> | null = input.prefetched ?? null;
   let operationResult: GatewayResult<Payment> | null = null;
   let operation = 'getPayment';
   if (!fetched) {
@@ -77,7 +77,7 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     } else {
       throw new Error('verifyPayment needs an imp_uid or a merchant_uid');
     }
-    fetched = { ...observe(operationResult), checkId: -1 };
+    fetched = observe(operationResult);
   }
 
   // The gateway's merchant_uid wins over the one the evidence claimed (reference §5.6 step 3).
@@ -106,7 +106,7 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     orderId: order.id,
     observation: fetched.observation,
     input,
-    checkId: checkId !== null && checkId >= 0 ? checkId : null,
+    checkId,
   });
   deps.metrics.inc('monitor_verifications_total', { trigger: input.trigger, outcome: applied.decision.outcome });
 
