@@ -54,7 +54,7 @@ export default function OverviewPage() {
     return (
       <>
         <PageHeader title={t('overview.title')} description={t('overview.intro')} />
-        <EmptyState title={t('overview.noStoresTitle')} action={canManageStores ? <Link to="/stores/new">{t('overview.noStoresAction')}</Link> : undefined}>
+        <EmptyState title={t('overview.emptyTitle')} action={canManageStores ? <Link to="/stores/new">{t('overview.noStoresAction')}</Link> : undefined}>
           {t(canManageStores ? 'overview.noStoresBody' : 'overview.noStoresBodyViewer')}
         </EmptyState>
       </>
