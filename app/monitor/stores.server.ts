@@ -29,7 +29,9 @@ type StoreDeps = { db: Db; now: () => Date; appSecret: string };
 
 export const DEFAULT_API_BASE_URL = 'https://api.iamport.kr';
 
-const optionalUrl = z.preprocess((v) => (v === '' ? null : v), z.url('must be an absolute http(s) URL').nullable().default(null));
+// http(s) only: a landing URL becomes a redirect target, so `javascript:` and friends must never pass.
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
+const optionalUrl = z.preprocess((v) => (v === '' ? null : v), httpUrl().nullable().default(null));
 
 export const storeInputSchema = z.object({
   slug: z
@@ -39,7 +41,7 @@ export const storeInputSchema = z.object({
   impCode: z.string().regex(/^imp\d{8}$/, 'must look like imp12345678'),
   impKey: z.string().trim().min(1, 'is required').max(100),
   impSecret: z.string().min(1, 'is required').max(200),
-  apiBaseUrl: z.url('must be an absolute http(s) URL').default(DEFAULT_API_BASE_URL),
+  apiBaseUrl: httpUrl().default(DEFAULT_API_BASE_URL),
   landingSuccessUrl: optionalUrl,
   landingFailureUrl: optionalUrl,
   landingPendingUrl: optionalUrl,

@@ -92,3 +92,14 @@ describe('orders API', () => {
     expect(checks[0]).toMatchObject({ ok: 0, trigger: 'register' });
   });
 });
+
+describe('store settings', () => {
+  it.each(['javascript:alert(1)', 'data:text/html,x', 'ftp://example.com/'])('refuses a landing URL %s', async (url) => {
+    const h = await createMonitorHarness();
+    try {
+      await expect(h.addStore({ landingSuccessUrl: url })).rejects.toThrow('landingSuccessUrl must be an absolute http(s) URL');
+    } finally {
+      await h.close();
+    }
+  });
+});
