@@ -10,7 +10,10 @@ const noEnv = {
 };
 
 const appBoundaries = [
-  { group: ['**/sandbox/**', '**/sandbox'], message: 'app/ never imports the sandbox: point a store at its URL instead.' },
+  {
+    group: ['**/sandbox/**', '**/sandbox'],
+    message: 'app/ never imports the sandbox: point a store at its URL instead.',
+  },
   { group: ['**/test/**'], message: 'app/ never imports test code.' },
 ];
 
@@ -38,8 +41,14 @@ export default tseslint.config(
         {
           patterns: [
             ...appBoundaries,
-            { group: ['**/db/**', '**/db', 'kysely', 'better-sqlite3', 'pg'], message: 'Routes never touch SQL: call a domain function.' },
-            { group: ['~/iamport/*', '**/iamport/*'], message: 'Routes never call the gateway: call a domain function.' },
+            {
+              group: ['**/db/**', '**/db', 'kysely', 'better-sqlite3', 'pg'],
+              message: 'Routes never touch SQL: call a domain function.',
+            },
+            {
+              group: ['~/iamport/*', '**/iamport/*'],
+              message: 'Routes never call the gateway: call a domain function.',
+            },
           ],
         },
       ],
@@ -50,7 +59,7 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    files: ['scripts/**/*.mjs', '*.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['scripts/**/*.mjs', 'test/**/*.mjs', '*.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },
 );

@@ -27,7 +27,9 @@ const databaseUrlSchema = z
 const cronSchema = z
   .string()
   .trim()
-  .refine((value) => cron.validate(value), { message: 'must be a cron expression like "* * * * *" (minute hour day month weekday, seconds optional)' });
+  .refine((value) => cron.validate(value), {
+    message: 'must be a cron expression like "* * * * *" (minute hour day month weekday, seconds optional)',
+  });
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
@@ -51,14 +53,25 @@ const envSchema = z.object({
   RECONCILE_CRON: cronSchema.default('* * * * *'),
   SWEEP_CRON: cronSchema.default('0 * * * *'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ADMIN_EMAIL: z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
-  ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters').optional(),
+  ADMIN_EMAIL: z
+    .string()
+    .trim()
+    .max(254)
+    .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
+    .optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .min(10, 'must be at least 10 characters')
+    .max(256, 'must be at most 256 characters')
+    .optional(),
   COOKIE_SECURE: z.enum(['on', 'off', 'auto']).default('auto'),
 });
 
 type Env = z.infer<typeof envSchema>;
 
-export type DatabaseTarget = { dialect: 'sqlite'; filename: string } | { dialect: 'postgres'; connectionString: string };
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; filename: string }
+  | { dialect: 'postgres'; connectionString: string };
 
 export type SandboxConfig = {
   enabled: boolean;
@@ -109,7 +122,8 @@ export function parseEnv(source: EnvSource = process.env): Env {
     const issue = result.error.issues[0];
     const name = issue?.path.join('.') ?? 'environment';
     const value = cleaned[name];
-    const shown = value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
+    const shown =
+      value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)})`;
     throw new ConfigError(`Invalid ${name}: ${describeIssue(issue)}${shown}`);
   }
   return result.data;
@@ -147,7 +161,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
   const env = parseEnv(source);
   const dataDir = path.resolve(env.DATA_DIR);
   const database = databaseTarget(env.DATABASE_URL, dataDir);
-  if (env.ADMIN_PASSWORD && !env.ADMIN_EMAIL) throw new ConfigError('Invalid ADMIN_PASSWORD: set ADMIN_EMAIL too (the account it belongs to)');
+  if (env.ADMIN_PASSWORD && !env.ADMIN_EMAIL)
+    throw new ConfigError('Invalid ADMIN_PASSWORD: set ADMIN_EMAIL too (the account it belongs to)');
   const { secret, generated } = resolveAppSecret(env.APP_SECRET, dataDir);
   return {
     nodeEnv: env.NODE_ENV,
@@ -171,7 +186,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
     logLevel: env.LOG_LEVEL,
     auth: {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },
-      cookieSecure: env.COOKIE_SECURE === 'on' || (env.COOKIE_SECURE === 'auto' && (env.PUBLIC_URL?.startsWith('https:') ?? false)),
+      cookieSecure:
+        env.COOKIE_SECURE === 'on' || (env.COOKIE_SECURE === 'auto' && (env.PUBLIC_URL?.startsWith('https:') ?? false)),
     },
   };
 }

@@ -6,7 +6,10 @@
  * `Connection: close`. The stream is left unread rather than cancelled: cancelling destroys the
  * socket before the answer can be written.
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<{ bytes: Uint8Array; tooLarge: boolean }> {
+export async function readBodyLimited(
+  request: Request,
+  limit: number,
+): Promise<{ bytes: Uint8Array; tooLarge: boolean }> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (!request.body) return { bytes: new Uint8Array(0), tooLarge: false };
   if (Number.isFinite(declared) && declared > limit) return { bytes: new Uint8Array(0), tooLarge: true };

@@ -24,7 +24,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return data<ShellData>({ locale, csrfToken: csrf.token, flash: flash.flash }, { headers });
 }
 
-export const meta: MetaFunction = ({ data: shell }) => [{ title: translate((shell as ShellData | undefined)?.locale ?? 'en', 'app.name') }];
+export const meta: MetaFunction = ({ data: shell }) => [
+  { title: translate((shell as ShellData | undefined)?.locale ?? 'en', 'app.name') },
+];
 
 export function Layout({ children }: { children: React.ReactNode }) {
   const { locale } = useShellData();

@@ -29,7 +29,10 @@ export function listAuditEvents(db: Q, query: AuditQuery): Promise<AuditEventRow
   else if (query.actorUserId !== undefined) q = q.where('actor_user_id', '=', query.actorUserId);
   if (query.action !== undefined) q = q.where('action', '=', query.action);
   const before = query.before;
-  if (before) q = q.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]));
+  if (before)
+    q = q.where((eb) =>
+      eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]),
+    );
   return q.orderBy('at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
 }
 

@@ -110,7 +110,9 @@ function hourRanges(hours: Iterable<string>): { from: string; to: string }[] {
 
 function delayBucketCase(dialect: Dialect): RawBuilder<string> {
   const seconds = secondsBetween(dialect, 'w.received_at', 'o.paid_at');
-  const arms = WEBHOOK_DELAY_BUCKETS.filter((b) => Number.isFinite(b.below)).map((b) => sql`when ${seconds} < ${sql.lit(b.below)} then ${sql.lit(b.key)}`);
+  const arms = WEBHOOK_DELAY_BUCKETS.filter((b) => Number.isFinite(b.below)).map(
+    (b) => sql`when ${seconds} < ${sql.lit(b.below)} then ${sql.lit(b.key)}`,
+  );
   return sql<string>`case ${sql.join(arms, sql` `)} else ${sql.lit('later')} end`;
 }
 
@@ -176,7 +178,12 @@ function hourInsert(deps: RollupDeps, metric: OverviewMetric, from: string, to: 
   }
 }
 
-async function recomputeHours(deps: RollupDeps, db: Q, metric: OverviewMetric, range: { from: string; to: string }): Promise<void> {
+async function recomputeHours(
+  deps: RollupDeps,
+  db: Q,
+  metric: OverviewMetric,
+  range: { from: string; to: string },
+): Promise<void> {
   await db
     .deleteFrom('overview_rollup')
     .where('grain', '=', 'h')
@@ -190,7 +197,12 @@ async function recomputeHours(deps: RollupDeps, db: Q, metric: OverviewMetric, r
 /** Day rows are sums of the day's hour rows: recomputed per display-zone day, for every metric. */
 async function recomputeDay(deps: RollupDeps, db: Q, day: string): Promise<void> {
   const hours = hoursOfLocalDay(day, deps.offsetMinutes);
-  await db.deleteFrom('overview_rollup').where('grain', '=', 'd').where('bucket', '=', day).where('metric', 'in', OVERVIEW_METRICS).execute();
+  await db
+    .deleteFrom('overview_rollup')
+    .where('grain', '=', 'd')
+    .where('bucket', '=', day)
+    .where('metric', 'in', OVERVIEW_METRICS)
+    .execute();
   await sql`insert into overview_rollup (grain, metric, bucket, store_id, dim, currency, n, amount)
     select 'd', metric, ${day}, store_id, dim, currency, sum(n), sum(amount)
     from overview_rollup
@@ -206,7 +218,12 @@ async function readState(db: Q): Promise<RollupState | null> {
   if (!raw) return null;
   try {
     const state = JSON.parse(raw) as Partial<RollupState>;
-    if (typeof state.version === 'number' && typeof state.offsetMinutes === 'number' && typeof state.watermark === 'string') return state as RollupState;
+    if (
+      typeof state.version === 'number' &&
+      typeof state.offsetMinutes === 'number' &&
+      typeof state.watermark === 'string'
+    )
+      return state as RollupState;
   } catch {
     // A state we cannot read is rebuilt.
   }
@@ -227,7 +244,10 @@ export type RefreshResult = {
  * a full rebuild when there is no usable state (first run, new definition, other display zone),
  * else the changed hours only (see the module comment). Safe to call from several processes.
  */
-export async function refreshOverviewRollup(deps: RollupDeps, options: { now: Date; minIntervalMs?: number; slackMs?: number }): Promise<RefreshResult> {
+export async function refreshOverviewRollup(
+  deps: RollupDeps,
+  options: { now: Date; minIntervalMs?: number; slackMs?: number },
+): Promise<RefreshResult> {
   const state = await readState(deps.db);
   if (!state || state.version !== ROLLUP_VERSION || state.offsetMinutes !== deps.offsetMinutes) {
     return rebuildOverviewRollup(deps, options.now);
@@ -248,7 +268,11 @@ export async function refreshOverviewRollup(deps: RollupDeps, options: { now: Da
 
     // Orders changed since `since` (one range on order_updated_idx; every other condition is
     // applied here, so no planner can prefer a range that spans the whole table).
-    const changed = await trx.selectFrom('order').select(['store_id', 'merchant_uid', 'created_at']).where('updated_at', '>=', since).execute();
+    const changed = await trx
+      .selectFrom('order')
+      .select(['store_id', 'merchant_uid', 'created_at'])
+      .where('updated_at', '>=', since)
+      .execute();
     const lateOrderHours = changed.filter((o) => o.created_at < recent.from).map((o) => o.created_at.slice(0, 13));
     const lateDeliveryHours: string[] = [];
     const byStore = new Map<number, string[]>();
@@ -282,7 +306,12 @@ export async function refreshOverviewRollup(deps: RollupDeps, options: { now: Da
     for (const day of [...days].sort()) await recomputeDay(deps, trx, day);
 
     const watermark = options.now.toISOString();
-    await putSetting(trx, STATE_KEY, JSON.stringify({ version: ROLLUP_VERSION, offsetMinutes: deps.offsetMinutes, watermark } satisfies RollupState), watermark);
+    await putSetting(
+      trx,
+      STATE_KEY,
+      JSON.stringify({ version: ROLLUP_VERSION, offsetMinutes: deps.offsetMinutes, watermark } satisfies RollupState),
+      watermark,
+    );
     return { kind: 'incremental' as const, hours: touched.size, days: days.size, watermark };
   });
 }
@@ -325,19 +354,46 @@ export async function rebuildOverviewRollup(deps: RollupDeps, now: Date): Promis
       });
     }
   }
-  await putSetting(deps.db, STATE_KEY, JSON.stringify({ version: ROLLUP_VERSION, offsetMinutes: deps.offsetMinutes, watermark: startedAt } satisfies RollupState), startedAt);
+  await putSetting(
+    deps.db,
+    STATE_KEY,
+    JSON.stringify({
+      version: ROLLUP_VERSION,
+      offsetMinutes: deps.offsetMinutes,
+      watermark: startedAt,
+    } satisfies RollupState),
+    startedAt,
+  );
   return { kind: 'full', hours, days: days.size, watermark: startedAt };
 }
 
 /** The earliest and latest time any source row carries (each an index end), or null when all are empty. */
 async function sourceTimeBounds(db: Q): Promise<{ min: string; max: string } | null> {
   const rows = await Promise.all([
-    db.selectFrom('order').select((eb) => [eb.fn.min('created_at').as('lo'), eb.fn.max('created_at').as('hi')]).executeTakeFirst(),
-    db.selectFrom('verification').select((eb) => [eb.fn.min('decided_at').as('lo'), eb.fn.max('decided_at').as('hi')]).executeTakeFirst(),
-    db.selectFrom('redirect_hit').select((eb) => [eb.fn.min('received_at').as('lo'), eb.fn.max('received_at').as('hi')]).executeTakeFirst(),
-    db.selectFrom('webhook_delivery').select((eb) => [eb.fn.min('received_at').as('lo'), eb.fn.max('received_at').as('hi')]).executeTakeFirst(),
-    db.selectFrom('attention_reason').select((eb) => [eb.fn.min('opened_at').as('lo'), eb.fn.max('opened_at').as('hi')]).executeTakeFirst(),
-    db.selectFrom('attention_reason').select((eb) => [eb.fn.min('resolved_at').as('lo'), eb.fn.max('resolved_at').as('hi')]).executeTakeFirst(),
+    db
+      .selectFrom('order')
+      .select((eb) => [eb.fn.min('created_at').as('lo'), eb.fn.max('created_at').as('hi')])
+      .executeTakeFirst(),
+    db
+      .selectFrom('verification')
+      .select((eb) => [eb.fn.min('decided_at').as('lo'), eb.fn.max('decided_at').as('hi')])
+      .executeTakeFirst(),
+    db
+      .selectFrom('redirect_hit')
+      .select((eb) => [eb.fn.min('received_at').as('lo'), eb.fn.max('received_at').as('hi')])
+      .executeTakeFirst(),
+    db
+      .selectFrom('webhook_delivery')
+      .select((eb) => [eb.fn.min('received_at').as('lo'), eb.fn.max('received_at').as('hi')])
+      .executeTakeFirst(),
+    db
+      .selectFrom('attention_reason')
+      .select((eb) => [eb.fn.min('opened_at').as('lo'), eb.fn.max('opened_at').as('hi')])
+      .executeTakeFirst(),
+    db
+      .selectFrom('attention_reason')
+      .select((eb) => [eb.fn.min('resolved_at').as('lo'), eb.fn.max('resolved_at').as('hi')])
+      .executeTakeFirst(),
   ]);
   const los = rows.map((r) => r?.lo).filter((v): v is string => typeof v === 'string');
   const his = rows.map((r) => r?.hi).filter((v): v is string => typeof v === 'string');
@@ -371,26 +427,65 @@ function scoped(db: Q, range: RollupRange, metrics: readonly OverviewMetric[]) {
 }
 
 /** Sums over the range per metric, breakdown and currency (GROUP BY in SQL). */
-export async function rollupTotals(db: Q, range: RollupRange, metrics: readonly OverviewMetric[]): Promise<RollupTotal[]> {
+export async function rollupTotals(
+  db: Q,
+  range: RollupRange,
+  metrics: readonly OverviewMetric[],
+): Promise<RollupTotal[]> {
   const rows = await scoped(db, range, metrics)
-    .select((eb) => ['metric', 'dim', 'currency', eb.fn.sum<number>('n').as('n'), eb.fn.sum<number>('amount').as('amount')])
+    .select((eb) => [
+      'metric',
+      'dim',
+      'currency',
+      eb.fn.sum<number>('n').as('n'),
+      eb.fn.sum<number>('amount').as('amount'),
+    ])
     .groupBy(['metric', 'dim', 'currency'])
     .execute();
-  return rows.map((r) => ({ metric: r.metric as OverviewMetric, dim: r.dim, currency: r.currency, n: Number(r.n), amount: Number(r.amount) }));
+  return rows.map((r) => ({
+    metric: r.metric as OverviewMetric,
+    dim: r.dim,
+    currency: r.currency,
+    n: Number(r.n),
+    amount: Number(r.amount),
+  }));
 }
 
 /** Sums per bucket, metric, breakdown and currency, in bucket order. */
-export async function rollupSeries(db: Q, range: RollupRange, metrics: readonly OverviewMetric[]): Promise<RollupPoint[]> {
+export async function rollupSeries(
+  db: Q,
+  range: RollupRange,
+  metrics: readonly OverviewMetric[],
+): Promise<RollupPoint[]> {
   const rows = await scoped(db, range, metrics)
-    .select((eb) => ['bucket', 'metric', 'dim', 'currency', eb.fn.sum<number>('n').as('n'), eb.fn.sum<number>('amount').as('amount')])
+    .select((eb) => [
+      'bucket',
+      'metric',
+      'dim',
+      'currency',
+      eb.fn.sum<number>('n').as('n'),
+      eb.fn.sum<number>('amount').as('amount'),
+    ])
     .groupBy(['bucket', 'metric', 'dim', 'currency'])
     .orderBy('bucket')
     .execute();
-  return rows.map((r) => ({ bucket: r.bucket, metric: r.metric as OverviewMetric, dim: r.dim, currency: r.currency, n: Number(r.n), amount: Number(r.amount) }));
+  return rows.map((r) => ({
+    bucket: r.bucket,
+    metric: r.metric as OverviewMetric,
+    dim: r.dim,
+    currency: r.currency,
+    n: Number(r.n),
+    amount: Number(r.amount),
+  }));
 }
 
 /** Sums per metric over every day bucket before `beforeDay` (the backlog carried into a range). */
-export async function rollupBefore(db: Q, beforeDay: string, metrics: readonly OverviewMetric[], storeId?: number): Promise<Partial<Record<OverviewMetric, number>>> {
+export async function rollupBefore(
+  db: Q,
+  beforeDay: string,
+  metrics: readonly OverviewMetric[],
+  storeId?: number,
+): Promise<Partial<Record<OverviewMetric, number>>> {
   let q = db
     .selectFrom('overview_rollup')
     .select((eb) => ['metric', eb.fn.sum<number>('n').as('n')])
@@ -412,7 +507,10 @@ export async function hasAnyOrder(db: Q): Promise<boolean> {
  * refresh), whatever the number of open reasons; then, for each reason still open, the oldest
  * opening by one walk of attention_reason_open_idx that stops at the first match.
  */
-export async function openReasonCounts(db: Q, storeId?: number): Promise<{ reason: string; count: number; oldest: string }[]> {
+export async function openReasonCounts(
+  db: Q,
+  storeId?: number,
+): Promise<{ reason: string; count: number; oldest: string }[]> {
   let q = db
     .selectFrom('overview_rollup')
     .select((eb) => ['dim', 'metric', eb.fn.sum<number>('n').as('n')])
@@ -421,7 +519,8 @@ export async function openReasonCounts(db: Q, storeId?: number): Promise<{ reaso
   if (storeId !== undefined) q = q.where('store_id', '=', storeId);
   const sums = await q.groupBy(['dim', 'metric']).execute();
   const open = new Map<string, number>();
-  for (const r of sums) open.set(r.dim, (open.get(r.dim) ?? 0) + (r.metric === 'attention_opened' ? Number(r.n) : -Number(r.n)));
+  for (const r of sums)
+    open.set(r.dim, (open.get(r.dim) ?? 0) + (r.metric === 'attention_opened' ? Number(r.n) : -Number(r.n)));
   const reasons = [...open].filter(([, n]) => n > 0);
   return Promise.all(
     reasons.map(async ([reason, count]) => {
@@ -432,7 +531,12 @@ export async function openReasonCounts(db: Q, storeId?: number): Promise<{ reaso
         .where('attention_reason.resolved_at', 'is', null);
       if (storeId !== undefined) {
         oldest = oldest.where(({ exists, selectFrom }) =>
-          exists(selectFrom('order').select('order.id').whereRef('order.id', '=', 'attention_reason.order_id').where('order.store_id', '=', storeId)),
+          exists(
+            selectFrom('order')
+              .select('order.id')
+              .whereRef('order.id', '=', 'attention_reason.order_id')
+              .where('order.store_id', '=', storeId),
+          ),
         );
       }
       const row = await oldest.orderBy('attention_reason.opened_at').limit(1).executeTakeFirst();

@@ -16,7 +16,11 @@ export async function lockOrderRow(trx: Kysely<Database>, dialect: Dialect, orde
     await sql`select id from "order" where id = ${orderId} for update`.execute(trx);
   } else {
     // A column no index holds: writing the id (the rowid) would rewrite every index entry of the row.
-    await trx.updateTable('order').set({ last_checked_at: sql<string | null>`last_checked_at` }).where('id', '=', orderId).execute();
+    await trx
+      .updateTable('order')
+      .set({ last_checked_at: sql<string | null>`last_checked_at` })
+      .where('id', '=', orderId)
+      .execute();
   }
 }
 

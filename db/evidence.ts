@@ -40,7 +40,10 @@ export async function findOriginalDelivery(
     .where('answer_status', '=', 200)
     .where('duplicate_of', 'is', null);
   query = key.status === null ? query.where('status', 'is', null) : query.where('status', '=', key.status);
-  query = key.cancellationId === null ? query.where('cancellation_id', 'is', null) : query.where('cancellation_id', '=', key.cancellationId);
+  query =
+    key.cancellationId === null
+      ? query.where('cancellation_id', 'is', null)
+      : query.where('cancellation_id', '=', key.cancellationId);
   const row = await query.orderBy('id').limit(1).executeTakeFirst();
   return row?.id ?? null;
 }

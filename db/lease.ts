@@ -16,11 +16,22 @@ export async function tryAcquireLease(
 ): Promise<JobLeaseRow | null> {
   const row = await db
     .insertInto('job_lease')
-    .values({ name: input.name, holder: input.holder, acquired_at: input.now, expires_at: input.expiresAt, heartbeat_at: input.now })
+    .values({
+      name: input.name,
+      holder: input.holder,
+      acquired_at: input.now,
+      expires_at: input.expiresAt,
+      heartbeat_at: input.now,
+    })
     .onConflict((oc) =>
       oc
         .column('name')
-        .doUpdateSet({ holder: input.holder, acquired_at: input.now, expires_at: input.expiresAt, heartbeat_at: input.now })
+        .doUpdateSet({
+          holder: input.holder,
+          acquired_at: input.now,
+          expires_at: input.expiresAt,
+          heartbeat_at: input.now,
+        })
         .where((eb) => eb.or([eb('job_lease.expires_at', '<=', input.now), eb('job_lease.holder', '=', input.holder)])),
     )
     .returningAll()
@@ -29,7 +40,10 @@ export async function tryAcquireLease(
 }
 
 /** Extends our lease; false when it is no longer ours (it expired and another process took it). */
-export async function renewLease(db: Q, input: { name: string; holder: string; now: string; expiresAt: string }): Promise<boolean> {
+export async function renewLease(
+  db: Q,
+  input: { name: string; holder: string; now: string; expiresAt: string },
+): Promise<boolean> {
   const result = await db
     .updateTable('job_lease')
     .set({ heartbeat_at: input.now, expires_at: input.expiresAt })

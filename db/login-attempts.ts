@@ -12,7 +12,11 @@ export async function insertLoginAttempt(db: Q, row: NewLoginAttemptRow): Promis
  * Times of failed sign-ins since `since` for this email (after its last success) and for this IP,
  * oldest first: the input of the pure throttle decision.
  */
-export async function recentFailures(db: Q, key: { email: string; ip: string }, since: string): Promise<{ email: string[]; ip: string[] }> {
+export async function recentFailures(
+  db: Q,
+  key: { email: string; ip: string },
+  since: string,
+): Promise<{ email: string[]; ip: string[] }> {
   const lastSuccess = await db
     .selectFrom('login_attempt')
     .select((eb) => eb.fn.max('at').as('at'))

@@ -9,7 +9,9 @@ type Q = Kysely<Database>;
  * `extra` sets any other column (tests and seeds start orders further along).
  */
 export function newPendingOrder(
-  base: Pick<NewOrderRow, 'store_id' | 'merchant_uid' | 'expected_amount' | 'currency' | 'name' | 'source'> & { at: string },
+  base: Pick<NewOrderRow, 'store_id' | 'merchant_uid' | 'expected_amount' | 'currency' | 'name' | 'source'> & {
+    at: string;
+  },
   extra: Partial<NewOrderRow> = {},
 ): NewOrderRow {
   const { at, ...known } = base;
@@ -48,7 +50,12 @@ export function findOrderById(db: Q, id: number): Promise<OrderRow | undefined> 
 }
 
 export function findOrderByImpUid(db: Q, storeId: number, impUid: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('order').selectAll().where('store_id', '=', storeId).where('imp_uid', '=', impUid).executeTakeFirst();
+  return db
+    .selectFrom('order')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('imp_uid', '=', impUid)
+    .executeTakeFirst();
 }
 
 /** Inserts unless (store, merchant_uid) exists; returns the row that is there either way. */
@@ -80,12 +87,25 @@ export function openReasonsOf(db: Q, orderId: number): Promise<AttentionReasonRo
 }
 
 export function reasonsOf(db: Q, orderId: number): Promise<AttentionReasonRow[]> {
-  return db.selectFrom('attention_reason').selectAll().where('order_id', '=', orderId).orderBy('opened_at').orderBy('id').execute();
+  return db
+    .selectFrom('attention_reason')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('opened_at')
+    .orderBy('id')
+    .execute();
 }
 
 export async function openReason(
   db: Q,
-  row: { order_id: number; reason: string; opened_at: string; detail: string | null; resolved_at?: string | null; resolved_by?: string | null },
+  row: {
+    order_id: number;
+    reason: string;
+    opened_at: string;
+    detail: string | null;
+    resolved_at?: string | null;
+    resolved_by?: string | null;
+  },
 ): Promise<boolean> {
   // The partial unique index makes "open it unless already open" one statement.
   const result = await db

@@ -42,7 +42,13 @@ export function listRunRows(
     query = query.where((eb) =>
       eb.or([
         eb('store_slug', '=', slug),
-        eb.exists(eb.selectFrom('reconcile_run_store as rs').select('rs.id').whereRef('rs.run_id', '=', 'reconcile_run.id').where('rs.store_slug', '=', slug)),
+        eb.exists(
+          eb
+            .selectFrom('reconcile_run_store as rs')
+            .select('rs.id')
+            .whereRef('rs.run_id', '=', 'reconcile_run.id')
+            .where('rs.store_slug', '=', slug),
+        ),
       ]),
     );
   }
@@ -51,10 +57,17 @@ export function listRunRows(
 }
 
 /** Runs left `running` by a process that died: its lease expired and someone else took it. */
-export async function failAbandonedRuns(db: Q, input: { kind: string; exceptHolder: string; at: string }): Promise<number> {
+export async function failAbandonedRuns(
+  db: Q,
+  input: { kind: string; exceptHolder: string; at: string },
+): Promise<number> {
   const result = await db
     .updateTable('reconcile_run')
-    .set({ status: 'failed', finished_at: input.at, error: 'the process running it stopped before it finished (its lease expired)' })
+    .set({
+      status: 'failed',
+      finished_at: input.at,
+      error: 'the process running it stopped before it finished (its lease expired)',
+    })
     .where('kind', '=', input.kind)
     .where('status', '=', 'running')
     .where('dry_run', '=', 0)
@@ -78,7 +91,10 @@ export function listRunStores(db: Q, runId: number): Promise<ReconcileRunStoreRo
 /** Inserts in chunks (SQLite caps the number of bound parameters per statement). */
 export async function insertRunItems(db: Q, rows: NewReconcileRunItemRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
-    await db.insertInto('reconcile_run_item').values(rows.slice(i, i + 500)).execute();
+    await db
+      .insertInto('reconcile_run_item')
+      .values(rows.slice(i, i + 500))
+      .execute();
   }
 }
 
@@ -99,7 +115,10 @@ export function listRunItems(
 }
 
 /** What runs did to one order, oldest first, with each run's kind and trigger (for the order timeline). */
-export function listRunItemsForOrder(db: Q, orderId: number): Promise<(ReconcileRunItemRow & { kind: string; trigger: string; dry_run: number })[]> {
+export function listRunItemsForOrder(
+  db: Q,
+  orderId: number,
+): Promise<(ReconcileRunItemRow & { kind: string; trigger: string; dry_run: number })[]> {
   return db
     .selectFrom('reconcile_run_item as i')
     .innerJoin('reconcile_run as r', 'r.id', 'i.run_id')
@@ -148,7 +167,11 @@ export async function saveCooldown(db: Q, row: GatewayCooldownRow): Promise<void
   await db
     .insertInto('gateway_cooldown')
     .values(row)
-    .onConflict((oc) => oc.column('store_id').doUpdateSet({ level: row.level, until: row.until, last_error: row.last_error, updated_at: row.updated_at }))
+    .onConflict((oc) =>
+      oc
+        .column('store_id')
+        .doUpdateSet({ level: row.level, until: row.until, last_error: row.last_error, updated_at: row.updated_at }),
+    )
     .execute();
 }
 
@@ -160,11 +183,18 @@ export async function clearCooldown(db: Q, storeId: number): Promise<void> {
 // What a reconcile run looks at
 
 /** Orders whose next check is due (or, with `all`, every order with an open reason or a next check). */
-export function listDueOrders(db: Q, input: { storeId: number; now: string; all: boolean; limit: number }): Promise<OrderRow[]> {
+export function listDueOrders(
+  db: Q,
+  input: { storeId: number; now: string; all: boolean; limit: number },
+): Promise<OrderRow[]> {
   let query = db.selectFrom('order').selectAll().where('store_id', '=', input.storeId);
   query = input.all
     ? query.where((eb) => eb.or([eb('open_reason_count', '>', 0), eb('next_check_at', 'is not', null)])).orderBy('id')
-    : query.where('next_check_at', 'is not', null).where('next_check_at', '<=', input.now).orderBy('next_check_at').orderBy('id');
+    : query
+        .where('next_check_at', 'is not', null)
+        .where('next_check_at', '<=', input.now)
+        .orderBy('next_check_at')
+        .orderBy('id');
   return query.limit(input.limit).execute();
 }
 
@@ -178,7 +208,13 @@ const WEBHOOK_ACCEPTED = 200;
  */
 export async function listRedirectsWithoutWebhook(
   db: Q,
-  input: { storeId: number; statuses: readonly string[]; cutoff: string; hits: { from: string; to: string }; verified: { from: string; to: string } },
+  input: {
+    storeId: number;
+    statuses: readonly string[];
+    cutoff: string;
+    hits: { from: string; to: string };
+    verified: { from: string; to: string };
+  },
 ): Promise<(OrderRow & { first_redirect_at: string })[]> {
   const base = (q: Q) =>
     q
@@ -195,7 +231,14 @@ export async function listRedirectsWithoutWebhook(
       .where('o.store_id', '=', input.storeId)
       .where('o.status', 'in', input.statuses)
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('webhook_delivery as wd').select('wd.id').whereRef('wd.order_id', '=', 'o.id').where('wd.answer_status', '=', WEBHOOK_ACCEPTED))),
+        not(
+          exists(
+            selectFrom('webhook_delivery as wd')
+              .select('wd.id')
+              .whereRef('wd.order_id', '=', 'o.id')
+              .where('wd.answer_status', '=', WEBHOOK_ACCEPTED),
+          ),
+        ),
       )
       .where(({ not, exists, selectFrom }) =>
         not(
@@ -209,7 +252,14 @@ export async function listRedirectsWithoutWebhook(
         ),
       )
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('attention_reason as ar').select('ar.id').whereRef('ar.order_id', '=', 'o.id').where('ar.reason', '=', 'redirect_without_webhook'))),
+        not(
+          exists(
+            selectFrom('attention_reason as ar')
+              .select('ar.id')
+              .whereRef('ar.order_id', '=', 'o.id')
+              .where('ar.reason', '=', 'redirect_without_webhook'),
+          ),
+        ),
       );
 
   const crossed = await base(db)
@@ -259,7 +309,12 @@ export async function listRedirectReasonsAnswered(db: Q, storeId: number): Promi
     .where('o.store_id', '=', storeId)
     .where(({ or, exists, selectFrom }) =>
       or([
-        exists(selectFrom('webhook_delivery as wd').select('wd.id').whereRef('wd.order_id', '=', 'o.id').where('wd.answer_status', '=', WEBHOOK_ACCEPTED)),
+        exists(
+          selectFrom('webhook_delivery as wd')
+            .select('wd.id')
+            .whereRef('wd.order_id', '=', 'o.id')
+            .where('wd.answer_status', '=', WEBHOOK_ACCEPTED),
+        ),
         exists(
           selectFrom('webhook_delivery as wd')
             .select('wd.id')
@@ -278,7 +333,10 @@ export async function listRedirectReasonsAnswered(db: Q, storeId: number): Promi
  * (no redirect hit, no webhook delivery, no imp_uid) and were created in `created` (the window
  * that crossed the store's stale line since the last run), with no `stale_pending` ever opened.
  */
-export function listStalePending(db: Q, input: { storeId: number; created: { from: string; to: string } }): Promise<OrderRow[]> {
+export function listStalePending(
+  db: Q,
+  input: { storeId: number; created: { from: string; to: string } },
+): Promise<OrderRow[]> {
   return db
     .selectFrom('order as o')
     .selectAll('o')
@@ -289,18 +347,38 @@ export function listStalePending(db: Q, input: { storeId: number; created: { fro
     .where('o.source', '=', 'api')
     .where('o.imp_uid', 'is', null)
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('redirect_hit as rh').select('rh.id').whereRef('rh.store_id', '=', 'o.store_id').whereRef('rh.merchant_uid', '=', 'o.merchant_uid'))),
+      not(
+        exists(
+          selectFrom('redirect_hit as rh')
+            .select('rh.id')
+            .whereRef('rh.store_id', '=', 'o.store_id')
+            .whereRef('rh.merchant_uid', '=', 'o.merchant_uid'),
+        ),
+      ),
     )
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_delivery as wd').select('wd.id').whereRef('wd.order_id', '=', 'o.id'))))
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('attention_reason as ar').select('ar.id').whereRef('ar.order_id', '=', 'o.id').where('ar.reason', '=', 'stale_pending'))),
+      not(exists(selectFrom('webhook_delivery as wd').select('wd.id').whereRef('wd.order_id', '=', 'o.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('attention_reason as ar')
+            .select('ar.id')
+            .whereRef('ar.order_id', '=', 'o.id')
+            .where('ar.reason', '=', 'stale_pending'),
+        ),
+      ),
     )
     .orderBy('o.id')
     .execute();
 }
 
 /** Orders of a store by merchant_uid, for matching a page of the gateway's payments. */
-export async function findOrdersByMerchantUids(db: Q, storeId: number, merchantUids: string[]): Promise<Map<string, OrderRow>> {
+export async function findOrdersByMerchantUids(
+  db: Q,
+  storeId: number,
+  merchantUids: string[],
+): Promise<Map<string, OrderRow>> {
   const found = new Map<string, OrderRow>();
   for (let i = 0; i < merchantUids.length; i += 500) {
     const rows = await db

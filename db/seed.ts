@@ -104,8 +104,35 @@ const FLAGS = [
 const HOUR_WEIGHTS = [3, 2, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 6, 6, 7, 8, 9, 10, 10, 8, 5];
 const HOUR_TABLE = HOUR_WEIGHTS.map((w, h) => [String(h), w] as const);
 const FAMILY = ['김', '이', '박', '최', '정', '강', '조', '윤', '장', '임', '한', '오', '서', '신', '권'];
-const GIVEN = ['민준', '서연', '지호', '하은', '도윤', '서준', '수아', '지우', '예준', '지민', '시우', '하윤', '주원', '유나', '건우'];
-const PRODUCTS = ['티셔츠', '운동화', '원두 1kg', '무선 이어폰', '백팩', '머그컵', '텀블러', '노트북 파우치', '캠핑 의자', '선크림'];
+const GIVEN = [
+  '민준',
+  '서연',
+  '지호',
+  '하은',
+  '도윤',
+  '서준',
+  '수아',
+  '지우',
+  '예준',
+  '지민',
+  '시우',
+  '하윤',
+  '주원',
+  '유나',
+  '건우',
+];
+const PRODUCTS = [
+  '티셔츠',
+  '운동화',
+  '원두 1kg',
+  '무선 이어폰',
+  '백팩',
+  '머그컵',
+  '텀블러',
+  '노트북 파우치',
+  '캠핑 의자',
+  '선크림',
+];
 const FAIL_CODES = [
   ['F400', '사용자가 결제를 취소하였습니다'],
   ['F1001', '카드 한도초과'],
@@ -142,7 +169,12 @@ class BatchWriter {
     return [];
   }
 
-  private statement<T extends Tables>(table: T, columns: string[], n: number, returning: boolean): { sql: string; columns: string[] } {
+  private statement<T extends Tables>(
+    table: T,
+    columns: string[],
+    n: number,
+    returning: boolean,
+  ): { sql: string; columns: string[] } {
     const key = `${table}|${n}|${returning}|${columns.join(',')}`;
     let found = this.compiled.get(key);
     if (!found) {
@@ -155,7 +187,12 @@ class BatchWriter {
   }
 
   /** Inserts `rows` (all with the same keys) and answers their ids in order when asked to. */
-  async insert<T extends Tables>(db: Db, table: T, rows: Row<T>[], options: { returnIds?: boolean } = {}): Promise<number[]> {
+  async insert<T extends Tables>(
+    db: Db,
+    table: T,
+    rows: Row<T>[],
+    options: { returnIds?: boolean } = {},
+  ): Promise<number[]> {
     const ids: number[] = [];
     if (rows.length === 0) return ids;
     const columns = Object.keys(rows[0]!);
@@ -166,10 +203,12 @@ class BatchWriter {
       for (const row of chunk) for (const c of columns) params.push((row as Record<string, unknown>)[c] ?? null);
       const answered = await this.run(db, sql, params, options.returnIds === true);
       if (options.returnIds) {
-        if (answered.length !== chunk.length) throw new Error(`${table}: ${answered.length} ids for ${chunk.length} rows`);
+        if (answered.length !== chunk.length)
+          throw new Error(`${table}: ${answered.length} ids for ${chunk.length} rows`);
         for (const r of answered) ids.push(Number(r.id));
         // Ids come back in VALUES order; a gap-free ascending run proves it.
-        for (let k = ids.length - chunk.length + 1; k < ids.length; k++) if (ids[k]! <= ids[k - 1]!) throw new Error(`${table}: ids out of order`);
+        for (let k = ids.length - chunk.length + 1; k < ids.length; k++)
+          if (ids[k]! <= ids[k - 1]!) throw new Error(`${table}: ids out of order`);
       }
     }
     this.counts[table] = (this.counts[table] ?? 0) + rows.length;
@@ -186,13 +225,23 @@ type PlannedOrder = {
   /** Accepted deliveries; `duplicate` ones point at the first. */
   webhooks: { row: Omit<Row<'webhook_delivery'>, 'order_id' | 'duplicate_of'>; duplicate: boolean }[];
   /** Each check is followed by the verification it decided. */
-  checks: { check: Omit<Row<'gateway_check'>, 'order_id'>; verification: Omit<Row<'verification'>, 'order_id' | 'gateway_check_id' | 'redirect_hit_id' | 'webhook_delivery_id'>; via: 'redirect' | 'webhook' | 'schedule' }[];
+  checks: {
+    check: Omit<Row<'gateway_check'>, 'order_id'>;
+    verification: Omit<
+      Row<'verification'>,
+      'order_id' | 'gateway_check_id' | 'redirect_hit_id' | 'webhook_delivery_id'
+    >;
+    via: 'redirect' | 'webhook' | 'schedule';
+  }[];
   reasons: Omit<Row<'attention_reason'>, 'order_id'>[];
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: string; createdMs: number; nowMs: number }): PlannedOrder {
+function planOrder(
+  rand: () => number,
+  ctx: { store: Store; n: number; tag: string; createdMs: number; nowMs: number },
+): PlannedOrder {
   const { store, createdMs, nowMs } = ctx;
   let status: string = weighted(rand, STATUS_MIX);
   const ageMs = nowMs - createdMs;
@@ -213,8 +262,18 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
   const paid = ['paid', 'cancelled', 'partially_cancelled', 'mismatch'].includes(status);
   const paidAmount = status === 'mismatch' ? Math.max(100, Math.round(amount / 10)) : amount;
   const paidAtMs = paid ? endMs : null;
-  const cancelAmount = status === 'cancelled' ? paidAmount : status === 'partially_cancelled' ? Math.round(paidAmount / 2 / 100) * 100 : 0;
-  const gatewayStatus = status === 'pending' ? null : status === 'vbank_issued' ? 'ready' : status === 'failed' ? 'failed' : status === 'cancelled' ? 'cancelled' : 'paid';
+  const cancelAmount =
+    status === 'cancelled' ? paidAmount : status === 'partially_cancelled' ? Math.round(paidAmount / 2 / 100) * 100 : 0;
+  const gatewayStatus =
+    status === 'pending'
+      ? null
+      : status === 'vbank_issued'
+        ? 'ready'
+        : status === 'failed'
+          ? 'failed'
+          : status === 'cancelled'
+            ? 'cancelled'
+            : 'paid';
 
   const plan: PlannedOrder = { order: null as never, redirect: null, webhooks: [], checks: [], reasons: [] };
   const reasonsOpen: string[] = [];
@@ -253,7 +312,10 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
       query_string: query.toString(),
       query_truncated: 0,
       ip: `211.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}.${Math.floor(rand() * 255)}`,
-      user_agent: rand() < 0.7 ? 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 KAKAOTALK' : 'Mozilla/5.0 (Linux; Android 15; SM-S928N) Chrome/131.0 Mobile Safari/537.36',
+      user_agent:
+        rand() < 0.7
+          ? 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 KAKAOTALK'
+          : 'Mozilla/5.0 (Linux; Android 15; SM-S928N) Chrome/131.0 Mobile Safari/537.36',
       parse_error: null,
       imp_uid: impUid,
       merchant_uid: merchantUid,
@@ -268,11 +330,23 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
 
   // Webhooks: usually seconds after the payment, sometimes minutes or hours, sometimes never.
   const webhookStatus = gatewayStatus === 'cancelled' ? 'paid' : gatewayStatus;
-  const sendsWebhook = webhookStatus !== null && webhookStatus !== 'failed' ? rand() < 0.93 : webhookStatus === 'failed' && rand() < 0.5;
+  const sendsWebhook =
+    webhookStatus !== null && webhookStatus !== 'failed' ? rand() < 0.93 : webhookStatus === 'failed' && rand() < 0.5;
   let webhookMs: number | null = null;
   if (sendsWebhook) {
     const r = rand();
-    const delayMs = r < 0.02 ? -1500 : r < 0.8 ? 300 + rand() * 4000 : r < 0.92 ? 5000 + rand() * 25_000 : r < 0.97 ? 30_000 + rand() * 270_000 : r < 0.995 ? 300_000 + rand() * 3_000_000 : 3_600_000 + rand() * 20 * 3_600_000;
+    const delayMs =
+      r < 0.02
+        ? -1500
+        : r < 0.8
+          ? 300 + rand() * 4000
+          : r < 0.92
+            ? 5000 + rand() * 25_000
+            : r < 0.97
+              ? 30_000 + rand() * 270_000
+              : r < 0.995
+                ? 300_000 + rand() * 3_000_000
+                : 3_600_000 + rand() * 20 * 3_600_000;
     webhookMs = Math.round(endMs + delayMs);
     if (webhookMs <= nowMs) {
       const body = JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid, status: webhookStatus });
@@ -298,7 +372,8 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
         cancellation_id: null,
       };
       plan.webhooks.push({ row, duplicate: false });
-      if (rand() < 0.03 && webhookMs + 60_000 <= nowMs) plan.webhooks.push({ row: { ...row, received_at: iso(webhookMs + 60_000) }, duplicate: true });
+      if (rand() < 0.03 && webhookMs + 60_000 <= nowMs)
+        plan.webhooks.push({ row: { ...row, received_at: iso(webhookMs + 60_000) }, duplicate: true });
     } else {
       webhookMs = null;
     }
@@ -311,7 +386,18 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
       ? JSON.stringify({
           code: 0,
           message: null,
-          response: { imp_uid: impUid, merchant_uid: merchantUid, status: gatewayStatus ?? 'ready', amount: paidAmount, cancel_amount: cancelAmount, currency: 'KRW', pay_method: method, pg_provider: pg, buyer_name: buyer, paid_at: paidAtMs ? Math.floor(paidAtMs / 1000) : 0 },
+          response: {
+            imp_uid: impUid,
+            merchant_uid: merchantUid,
+            status: gatewayStatus ?? 'ready',
+            amount: paidAmount,
+            cancel_amount: cancelAmount,
+            currency: 'KRW',
+            pay_method: method,
+            pg_provider: pg,
+            buyer_name: buyer,
+            paid_at: paidAtMs ? Math.floor(paidAtMs / 1000) : 0,
+          },
         })
       : null;
     plan.checks.push({
@@ -347,22 +433,65 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
     });
   };
   const redirectUnverified = rand() < 0.02;
-  if (plan.redirect) check(Date.parse(plan.redirect.received_at) + 50, 'redirect', !redirectUnverified || status === 'pending');
+  if (plan.redirect)
+    check(Date.parse(plan.redirect.received_at) + 50, 'redirect', !redirectUnverified || status === 'pending');
   if (webhookMs !== null) check(Math.min(webhookMs + 200, nowMs), 'webhook', true);
-  if (!plan.redirect && webhookMs === null && status !== 'pending') check(Math.min(createdMs + 30 * 60_000, nowMs), 'schedule', true);
+  if (!plan.redirect && webhookMs === null && status !== 'pending')
+    check(Math.min(createdMs + 30 * 60_000, nowMs), 'schedule', true);
 
   // Attention reasons, as the verification rules would have opened them.
   const quick = () => 60_000 + rand() * 3_600_000;
-  if (plan.redirect && flagKind === 'none') addReason('missing_flag', Date.parse(plan.redirect.received_at), 'the redirect carried neither imp_success nor success', rand() < 0.995 ? 1000 : null);
-  if (redirectUnverified && plan.redirect) addReason('unverified', Date.parse(plan.redirect.received_at), 'gateway: no answer within 3000 ms', rand() < 0.97 ? quick() : null);
-  if (plan.redirect && webhookMs === null && (gatewayStatus === 'paid' || gatewayStatus === 'ready' || gatewayStatus === 'cancelled')) {
-    addReason('redirect_without_webhook', Date.parse(plan.redirect.received_at) + store.webhookGraceSeconds * 1000, `no webhook within ${store.webhookGraceSeconds} s of the redirect`, rand() < 0.95 ? 2 * 3_600_000 + rand() * 20 * 3_600_000 : null);
+  if (plan.redirect && flagKind === 'none')
+    addReason(
+      'missing_flag',
+      Date.parse(plan.redirect.received_at),
+      'the redirect carried neither imp_success nor success',
+      rand() < 0.995 ? 1000 : null,
+    );
+  if (redirectUnverified && plan.redirect)
+    addReason(
+      'unverified',
+      Date.parse(plan.redirect.received_at),
+      'gateway: no answer within 3000 ms',
+      rand() < 0.97 ? quick() : null,
+    );
+  if (
+    plan.redirect &&
+    webhookMs === null &&
+    (gatewayStatus === 'paid' || gatewayStatus === 'ready' || gatewayStatus === 'cancelled')
+  ) {
+    addReason(
+      'redirect_without_webhook',
+      Date.parse(plan.redirect.received_at) + store.webhookGraceSeconds * 1000,
+      `no webhook within ${store.webhookGraceSeconds} s of the redirect`,
+      rand() < 0.95 ? 2 * 3_600_000 + rand() * 20 * 3_600_000 : null,
+    );
   }
-  if (status === 'mismatch') addReason('amount_mismatch', endMs, `expected ${amount} KRW, the gateway says ${paidAmount} KRW`, rand() < 0.6 ? 3_600_000 + rand() * 48 * 3_600_000 : null);
-  if (status === 'pending' && ageMs > store.stalePendingSeconds * 1000) addReason('stale_pending', createdMs + store.stalePendingSeconds * 1000, 'no evidence since registration', null);
-  if (status === 'vbank_issued' && ageMs > 3 * 86_400_000) addReason('vbank_overdue', createdMs + 3 * 86_400_000, 'the virtual account passed its due date without a deposit', rand() < 0.5 ? 86_400_000 : null);
-  if (evidenceOnly) addReason('unknown_order', endMs, 'not registered by the merchant; expected amount taken from the prepare record', rand() < 0.9 ? 86_400_000 : null);
-  if (status === 'paid' && rand() < 0.002) addReason('late_change', endMs + 86_400_000, 'the gateway said failed, now paid', rand() < 0.5 ? 3_600_000 : null);
+  if (status === 'mismatch')
+    addReason(
+      'amount_mismatch',
+      endMs,
+      `expected ${amount} KRW, the gateway says ${paidAmount} KRW`,
+      rand() < 0.6 ? 3_600_000 + rand() * 48 * 3_600_000 : null,
+    );
+  if (status === 'pending' && ageMs > store.stalePendingSeconds * 1000)
+    addReason('stale_pending', createdMs + store.stalePendingSeconds * 1000, 'no evidence since registration', null);
+  if (status === 'vbank_issued' && ageMs > 3 * 86_400_000)
+    addReason(
+      'vbank_overdue',
+      createdMs + 3 * 86_400_000,
+      'the virtual account passed its due date without a deposit',
+      rand() < 0.5 ? 86_400_000 : null,
+    );
+  if (evidenceOnly)
+    addReason(
+      'unknown_order',
+      endMs,
+      'not registered by the merchant; expected amount taken from the prepare record',
+      rand() < 0.9 ? 86_400_000 : null,
+    );
+  if (status === 'paid' && rand() < 0.002)
+    addReason('late_change', endMs + 86_400_000, 'the gateway said failed, now paid', rand() < 0.5 ? 3_600_000 : null);
   const open = reasonsOpen.length;
 
   plan.order = {
@@ -383,7 +512,13 @@ function planOrder(rand: () => number, ctx: { store: Store; n: number; tag: stri
     vbank_due_at: status === 'vbank_issued' ? iso(createdMs + 3 * 86_400_000) : null,
     prepared_at: rand() < 0.4 ? iso(createdMs) : null,
     created_at: iso(createdMs),
-    updated_at: iso(Math.max(createdMs, ...plan.checks.map((c) => Date.parse(c.verification.decided_at)), ...plan.reasons.map((r) => Date.parse(r.resolved_at ?? r.opened_at)))),
+    updated_at: iso(
+      Math.max(
+        createdMs,
+        ...plan.checks.map((c) => Date.parse(c.verification.decided_at)),
+        ...plan.reasons.map((r) => Date.parse(r.resolved_at ?? r.opened_at)),
+      ),
+    ),
     paid_at: paidAtMs ? iso(paidAtMs) : null,
     last_checked_at: plan.checks.length ? plan.checks[plan.checks.length - 1]!.check.checked_at : null,
     next_check_at: open > 0 ? iso(nowMs + Math.floor(rand() * 3_600_000)) : null,
@@ -483,17 +618,53 @@ export async function seedDatabase(db: Db, options: SeedOptions): Promise<SeedRe
       plans.push(planOrder(rand, { store, n: n + i + 1, tag, createdMs: created.next().value as number, nowMs }));
     }
     await db.transaction().execute(async (trx) => {
-      const orderIds = await writer.insert(trx, 'order', plans.map((p) => p.order), { returnIds: true });
+      const orderIds = await writer.insert(
+        trx,
+        'order',
+        plans.map((p) => p.order),
+        { returnIds: true },
+      );
       const withRedirect = plans.map((p, i) => ({ p, id: orderIds[i]! })).filter((x) => x.p.redirect);
-      const redirectIds = await writer.insert(trx, 'redirect_hit', withRedirect.map((x) => ({ ...x.p.redirect!, order_id: x.id })), { returnIds: true });
+      const redirectIds = await writer.insert(
+        trx,
+        'redirect_hit',
+        withRedirect.map((x) => ({ ...x.p.redirect!, order_id: x.id })),
+        { returnIds: true },
+      );
       const redirectOf = new Map(withRedirect.map((x, i) => [x.id, redirectIds[i]!]));
-      const firsts = plans.flatMap((p, i) => p.webhooks.filter((w) => !w.duplicate).map((w) => ({ w, id: orderIds[i]!, evidence: p.order.source === 'evidence' })));
-      const webhookIds = await writer.insert(trx, 'webhook_delivery', firsts.map((x) => ({ ...x.w.row, order_id: x.evidence ? null : x.id, duplicate_of: null })), { returnIds: true });
+      const firsts = plans.flatMap((p, i) =>
+        p.webhooks
+          .filter((w) => !w.duplicate)
+          .map((w) => ({ w, id: orderIds[i]!, evidence: p.order.source === 'evidence' })),
+      );
+      const webhookIds = await writer.insert(
+        trx,
+        'webhook_delivery',
+        firsts.map((x) => ({ ...x.w.row, order_id: x.evidence ? null : x.id, duplicate_of: null })),
+        { returnIds: true },
+      );
       const webhookOf = new Map(firsts.map((x, i) => [x.id, webhookIds[i]!]));
-      const dups = plans.flatMap((p, i) => p.webhooks.filter((w) => w.duplicate).map((w) => ({ w, id: orderIds[i]!, evidence: p.order.source === 'evidence' })));
-      await writer.insert(trx, 'webhook_delivery', dups.map((x) => ({ ...x.w.row, order_id: x.evidence ? null : x.id, duplicate_of: webhookOf.get(x.id) ?? null })));
+      const dups = plans.flatMap((p, i) =>
+        p.webhooks
+          .filter((w) => w.duplicate)
+          .map((w) => ({ w, id: orderIds[i]!, evidence: p.order.source === 'evidence' })),
+      );
+      await writer.insert(
+        trx,
+        'webhook_delivery',
+        dups.map((x) => ({
+          ...x.w.row,
+          order_id: x.evidence ? null : x.id,
+          duplicate_of: webhookOf.get(x.id) ?? null,
+        })),
+      );
       const checks = plans.flatMap((p, i) => p.checks.map((c) => ({ c, id: orderIds[i]! })));
-      const checkIds = await writer.insert(trx, 'gateway_check', checks.map((x) => ({ ...x.c.check, order_id: x.id })), { returnIds: true });
+      const checkIds = await writer.insert(
+        trx,
+        'gateway_check',
+        checks.map((x) => ({ ...x.c.check, order_id: x.id })),
+        { returnIds: true },
+      );
       await writer.insert(
         trx,
         'verification',
@@ -505,25 +676,47 @@ export async function seedDatabase(db: Db, options: SeedOptions): Promise<SeedRe
           webhook_delivery_id: x.c.via === 'webhook' ? (webhookOf.get(x.id) ?? null) : null,
         })),
       );
-      await writer.insert(trx, 'attention_reason', plans.flatMap((p, i) => p.reasons.map((r) => ({ ...r, order_id: orderIds[i]! }))));
+      await writer.insert(
+        trx,
+        'attention_reason',
+        plans.flatMap((p, i) => p.reasons.map((r) => ({ ...r, order_id: orderIds[i]! }))),
+      );
     });
     n += count;
     options.onProgress?.(n, options.orders);
   }
 
   await seedRunsAndAudit(db, writer, { stores, nowMs, rand });
-  return { stores: stores.map((s) => s.slug), orders: options.orders, rows: writer.counts, ms: Math.round(performance.now() - started) };
+  return {
+    stores: stores.map((s) => s.slug),
+    orders: options.orders,
+    rows: writer.counts,
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 /** Two days of hourly reconciliation runs, daily sweeps, and a page or two of audit events. */
-async function seedRunsAndAudit(db: Db, writer: BatchWriter, ctx: { stores: Store[]; nowMs: number; rand: () => number }): Promise<void> {
+async function seedRunsAndAudit(
+  db: Db,
+  writer: BatchWriter,
+  ctx: { stores: Store[]; nowMs: number; rand: () => number },
+): Promise<void> {
   const { stores, nowMs, rand } = ctx;
-  const sample = await db.selectFrom('order').select(['id', 'store_id', 'merchant_uid', 'imp_uid', 'status']).where('open_reason_count', '>', 0).orderBy('id', 'desc').limit(200).execute();
+  const sample = await db
+    .selectFrom('order')
+    .select(['id', 'store_id', 'merchant_uid', 'imp_uid', 'status'])
+    .where('open_reason_count', '>', 0)
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
   for (let h = 48; h >= 1; h--) {
     const kind = h % 24 === 0 ? 'sweep' : 'reconcile';
     const startedMs = nowMs - h * 3_600_000;
     const failed = h === 30;
-    const items = sample.slice((h * 3) % Math.max(1, sample.length), ((h * 3) % Math.max(1, sample.length)) + 3 + Math.floor(rand() * 5));
+    const items = sample.slice(
+      (h * 3) % Math.max(1, sample.length),
+      ((h * 3) % Math.max(1, sample.length)) + 3 + Math.floor(rand() * 5),
+    );
     const durationMs = 200 + Math.floor(rand() * 4000);
     const [run] = await writer.insert(
       db,
@@ -603,7 +796,12 @@ async function seedRunsAndAudit(db: Db, writer: BatchWriter, ctx: { stores: Stor
     const action = actions[i % actions.length]!;
     const order = sample[i % Math.max(1, sample.length)];
     const at = iso(nowMs - (120 - i) * 37 * 60_000);
-    const target = action.startsWith('order.') && order ? { type: 'order', id: String(order.id) } : action === 'store.update' ? { type: 'store', id: stores[0]?.slug ?? 'seed-1' } : { type: 'run', id: '1' };
+    const target =
+      action.startsWith('order.') && order
+        ? { type: 'order', id: String(order.id) }
+        : action === 'store.update'
+          ? { type: 'store', id: stores[0]?.slug ?? 'seed-1' }
+          : { type: 'run', id: '1' };
     events.push({
       at,
       actor_user_id: user?.id ?? null,
@@ -612,8 +810,18 @@ async function seedRunsAndAudit(db: Db, writer: BatchWriter, ctx: { stores: Stor
       target_type: target.type,
       target_id: target.id,
       reason: action === 'order.resolve' ? '고객센터 확인: 입금 완료 (<b>escaped</b>)' : null,
-      before_json: action === 'store.update' ? JSON.stringify({ webhookGraceSeconds: 600 }) : action === 'order.resolve' ? JSON.stringify({ openReasons: ['redirect_without_webhook'] }) : null,
-      after_json: action === 'store.update' ? JSON.stringify({ webhookGraceSeconds: 900 }) : action === 'order.resolve' ? JSON.stringify({ openReasons: [] }) : null,
+      before_json:
+        action === 'store.update'
+          ? JSON.stringify({ webhookGraceSeconds: 600 })
+          : action === 'order.resolve'
+            ? JSON.stringify({ openReasons: ['redirect_without_webhook'] })
+            : null,
+      after_json:
+        action === 'store.update'
+          ? JSON.stringify({ webhookGraceSeconds: 900 })
+          : action === 'order.resolve'
+            ? JSON.stringify({ openReasons: [] })
+            : null,
       ip: '198.51.100.7',
     });
   }
@@ -624,7 +832,11 @@ async function seedRunsAndAudit(db: Db, writer: BatchWriter, ctx: { stores: Stor
 // CLI
 
 /** Like openDatabase, but keeps the SQLite connection at hand for prepared statements. */
-export function openSeedDatabase(target: DatabaseTarget): { db: Db; sqlite?: SQLite.Database; close: () => Promise<void> } {
+export function openSeedDatabase(target: DatabaseTarget): {
+  db: Db;
+  sqlite?: SQLite.Database;
+  close: () => Promise<void>;
+} {
   if (target.dialect !== 'sqlite') return openDatabase(target);
   mkdirSync(path.dirname(target.filename), { recursive: true });
   const sqlite = new SQLite(target.filename);
@@ -635,7 +847,8 @@ export function openSeedDatabase(target: DatabaseTarget): { db: Db; sqlite?: SQL
   return { db, sqlite, close: () => db.destroy() };
 }
 
-export const SEED_USAGE = 'usage: npm run db:seed -- --orders N [--stores 3] [--days 365] [--seed 1] [--api-base-url URL]';
+export const SEED_USAGE =
+  'usage: npm run db:seed -- --orders N [--stores 3] [--days 365] [--seed 1] [--api-base-url URL]';
 
 async function cli(argv: string[]): Promise<number> {
   let values;
@@ -655,7 +868,8 @@ async function cli(argv: string[]): Promise<number> {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${SEED_USAGE}`);
     return 2;
   }
-  const int = (v: string | undefined, min: number, max: number) => (v !== undefined && /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : null);
+  const int = (v: string | undefined, min: number, max: number) =>
+    v !== undefined && /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : null;
   const orders = int(values.orders, 1, 50_000_000);
   const stores = int(values.stores, 1, 50);
   const days = int(values.days, 1, 3650);
@@ -670,7 +884,8 @@ async function cli(argv: string[]): Promise<number> {
   try {
     await migrateToLatest(handle.db);
     const now = new Date();
-    const apiBaseUrl = values['api-base-url'] ?? config.sandbox.publicUrl ?? `http://127.0.0.1:${config.sandbox.port || 3001}`;
+    const apiBaseUrl =
+      values['api-base-url'] ?? config.sandbox.publicUrl ?? `http://127.0.0.1:${config.sandbox.port || 3001}`;
     let lastShown = 0;
     const result = await seedDatabase(handle.db, {
       orders,
@@ -692,9 +907,17 @@ async function cli(argv: string[]): Promise<number> {
     const rollupStarted = performance.now();
     // The seeded rows are back-dated: only a full rebuild counts them.
     const rollup = await rebuildOverview({ db: handle.db, config, now: () => new Date(), log });
-    console.log(`seeded ${result.orders.toLocaleString('en-US')} orders in stores ${result.stores.join(', ')} in ${(result.ms / 1000).toFixed(1)} s`);
-    console.log(`rows: ${Object.entries(result.rows).map(([t, c]) => `${t} ${c.toLocaleString('en-US')}`).join(', ')}`);
-    console.log(`overview rollup: rebuilt ${rollup.hours.toLocaleString('en-US')} hours in ${((performance.now() - rollupStarted) / 1000).toFixed(1)} s`);
+    console.log(
+      `seeded ${result.orders.toLocaleString('en-US')} orders in stores ${result.stores.join(', ')} in ${(result.ms / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `rows: ${Object.entries(result.rows)
+        .map(([t, c]) => `${t} ${c.toLocaleString('en-US')}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `overview rollup: rebuilt ${rollup.hours.toLocaleString('en-US')} hours in ${((performance.now() - rollupStarted) / 1000).toFixed(1)} s`,
+    );
     return 0;
   } finally {
     await handle.close();

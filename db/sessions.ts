@@ -71,7 +71,12 @@ export async function touchSession(db: Q, id: string, now: string): Promise<void
 }
 
 export async function revokeSession(db: Q, id: string, now: string): Promise<void> {
-  await db.updateTable('session').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('session')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /** Revokes every live session of a user; answers how many were live. */

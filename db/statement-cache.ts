@@ -9,7 +9,10 @@ const MAX_CACHEABLE_SQL_CHARS = 4000;
  * used statements (LRU); Kysely runs one query at a time on the connection, so sharing a prepared
  * statement is safe. Long one-off SQL (bulk inserts) is not cached.
  */
-export function withStatementCache(sqlite: SQLite.Database): { close: () => void; prepare: (sql: string) => SQLite.Statement } {
+export function withStatementCache(sqlite: SQLite.Database): {
+  close: () => void;
+  prepare: (sql: string) => SQLite.Statement;
+} {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),

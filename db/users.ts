@@ -13,7 +13,10 @@ export function findUserById(db: Q, id: number): Promise<UserRow | undefined> {
 }
 
 export async function countUsers(db: Q): Promise<number> {
-  const row = await db.selectFrom('user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('user')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

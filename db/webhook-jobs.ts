@@ -10,15 +10,30 @@ type Q = Kysely<Database>;
  * claimed again. Verification is idempotent, so a job run twice changes nothing twice.
  */
 
-export async function enqueueWebhookJob(db: Q, job: { deliveryId: number; storeId: number; at: string }): Promise<void> {
+export async function enqueueWebhookJob(
+  db: Q,
+  job: { deliveryId: number; storeId: number; at: string },
+): Promise<void> {
   await db
     .insertInto('webhook_job')
-    .values({ delivery_id: job.deliveryId, store_id: job.storeId, state: 'queued', available_at: job.at, created_at: job.at, locked_until: null, last_error: null, finished_at: null })
+    .values({
+      delivery_id: job.deliveryId,
+      store_id: job.storeId,
+      state: 'queued',
+      available_at: job.at,
+      created_at: job.at,
+      locked_until: null,
+      last_error: null,
+      finished_at: null,
+    })
     .execute();
 }
 
 /** Claims up to `limit` runnable jobs (queued and due, or running with an expired lease). */
-export async function claimWebhookJobs(db: Q, input: { now: string; leaseUntil: string; limit: number }): Promise<WebhookJobRow[]> {
+export async function claimWebhookJobs(
+  db: Q,
+  input: { now: string; leaseUntil: string; limit: number },
+): Promise<WebhookJobRow[]> {
   return db.transaction().execute(async (trx) => {
     const ids = await trx
       .selectFrom('webhook_job')
@@ -47,10 +62,18 @@ export async function claimWebhookJobs(db: Q, input: { now: string; leaseUntil: 
 }
 
 export async function completeWebhookJob(db: Q, id: number, at: string): Promise<void> {
-  await db.updateTable('webhook_job').set({ state: 'done', finished_at: at, locked_until: null }).where('id', '=', id).execute();
+  await db
+    .updateTable('webhook_job')
+    .set({ state: 'done', finished_at: at, locked_until: null })
+    .where('id', '=', id)
+    .execute();
 }
 
-export async function retryWebhookJob(db: Q, id: number, input: { availableAt: string; error: string; give_up: boolean; at: string }): Promise<void> {
+export async function retryWebhookJob(
+  db: Q,
+  id: number,
+  input: { availableAt: string; error: string; give_up: boolean; at: string },
+): Promise<void> {
   await db
     .updateTable('webhook_job')
     .set(

@@ -39,7 +39,8 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'list') {
       const stores = await listAllStores(deps);
       if (stores.length === 0) console.log('no stores yet: npm run store -- add ...');
-      for (const s of stores) console.log([s.slug, s.name, s.impCode, s.apiBaseUrl, `key ${s.apiKeyPrefix}…`].join('\t'));
+      for (const s of stores)
+        console.log([s.slug, s.name, s.impCode, s.apiBaseUrl, `key ${s.apiKeyPrefix}…`].join('\t'));
       return 0;
     }
     const { values } = parseArgs({

@@ -40,22 +40,38 @@ type Parsed =
 function parseTime(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new AppError('bad_request', `--${name} must be an ISO date or time, e.g. 2026-11-24T09:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new AppError('bad_request', `--${name} must be an ISO date or time, e.g. 2026-11-24T09:00:00Z`);
   return date;
 }
 
 export function parseJobArgs(kind: 'reconcile' | 'sweep', argv: string[]): Parsed {
   try {
     if (kind === 'reconcile') {
-      const { values } = parseArgs({ args: argv, strict: true, options: { store: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' } } });
+      const { values } = parseArgs({
+        args: argv,
+        strict: true,
+        options: { store: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' } },
+      });
       return { kind, store: values.store, dryRun: values['dry-run'] === true, all: values.all === true };
     }
     const { values } = parseArgs({
       args: argv,
       strict: true,
-      options: { store: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      options: {
+        store: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+      },
     });
-    return { kind, store: values.store, dryRun: values['dry-run'] === true, from: parseTime(values.from, 'from'), to: parseTime(values.to, 'to') };
+    return {
+      kind,
+      store: values.store,
+      dryRun: values['dry-run'] === true,
+      from: parseTime(values.from, 'from'),
+      to: parseTime(values.to, 'to'),
+    };
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError('bad_request', error instanceof Error ? error.message : String(error));
@@ -63,7 +79,13 @@ export function parseJobArgs(kind: 'reconcile' | 'sweep', argv: string[]): Parse
 }
 
 /** Runs one command with the given dependencies and returns the exit code. */
-export async function runJobCli(kind: 'reconcile' | 'sweep', argv: string[], deps: JobDeps, io: CliIo, startedBy = `cli:${safeUser()}`): Promise<number> {
+export async function runJobCli(
+  kind: 'reconcile' | 'sweep',
+  argv: string[],
+  deps: JobDeps,
+  io: CliIo,
+  startedBy = `cli:${safeUser()}`,
+): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parseJobArgs(kind, argv);
@@ -74,7 +96,13 @@ export async function runJobCli(kind: 'reconcile' | 'sweep', argv: string[], dep
   const bar = progressReporter(io);
   let summary: RunSummary;
   try {
-    const common = { trigger: 'cli' as const, storeSlug: parsed.store, dryRun: parsed.dryRun, startedBy, onProgress: bar.update };
+    const common = {
+      trigger: 'cli' as const,
+      storeSlug: parsed.store,
+      dryRun: parsed.dryRun,
+      startedBy,
+      onProgress: bar.update,
+    };
     summary =
       parsed.kind === 'reconcile'
         ? await runReconcile(deps, { ...common, all: parsed.all })
@@ -111,7 +139,9 @@ function progressReporter(io: CliIo): { update: (p: RunProgress) => void; end: (
       if (io.progress) {
         const width = 30;
         const full = Math.round(ratio * width);
-        io.progress(`${p.store} ${p.phase === 'requery' ? 're-query' : 'sweep'} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')}`);
+        io.progress(
+          `${p.store} ${p.phase === 'requery' ? 're-query' : 'sweep'} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')}`,
+        );
         drawn = true;
         return;
       }
@@ -132,7 +162,12 @@ function progressReporter(io: CliIo): { update: (p: RunProgress) => void; end: (
 /** A plain-text table: columns padded to their widest cell. */
 export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[]> {
@@ -144,8 +179,19 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
     lines.push(summary.error ?? 'skipped');
     return lines;
   }
-  if (summary.windowFrom || summary.windowTo) lines.push(`window ${summary.windowFrom ?? '…'} → ${summary.windowTo ?? '…'}`);
-  const header = ['store', 'status', 'examined', 'settled', 'still open', 'not reached', 'reasons opened', 'errors', 'gateway calls'];
+  if (summary.windowFrom || summary.windowTo)
+    lines.push(`window ${summary.windowFrom ?? '…'} → ${summary.windowTo ?? '…'}`);
+  const header = [
+    'store',
+    'status',
+    'examined',
+    'settled',
+    'still open',
+    'not reached',
+    'reasons opened',
+    'errors',
+    'gateway calls',
+  ];
   const rows = summary.stores.map((s) => [
     s.storeSlug,
     s.status,
@@ -157,7 +203,8 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
     String(s.errors),
     String(s.gatewayCalls),
   ]);
-  const total = (f: (s: RunSummary['stores'][number]) => number) => String(summary.stores.reduce((n, s) => n + f(s), 0));
+  const total = (f: (s: RunSummary['stores'][number]) => number) =>
+    String(summary.stores.reduce((n, s) => n + f(s), 0));
   rows.push([
     'total',
     summary.status,
@@ -176,16 +223,23 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
 
   if (summary.dryRun) {
     const detail = await getRun(deps, summary.runId, { itemLimit: 1000 });
-    const changes = (detail?.items ?? []).filter((i) => i.statusBefore !== i.statusAfter || i.reasonsOpened.length > 0 || i.outcome === 'reason_resolved');
-    lines.push('', changes.length ? 'would change (nothing was written):' : 'nothing would change (nothing was written)');
-    const shown = changes.slice(0, 50).map((i) => [
-      i.storeSlug,
-      i.merchantUid ?? '',
-      i.impUid ?? '',
-      `${i.statusBefore ?? 'new'} → ${i.statusAfter ?? '?'}`,
-      i.outcome,
-      i.reasonsOpened.length ? `opens ${i.reasonsOpened.join(', ')}` : '',
-    ]);
+    const changes = (detail?.items ?? []).filter(
+      (i) => i.statusBefore !== i.statusAfter || i.reasonsOpened.length > 0 || i.outcome === 'reason_resolved',
+    );
+    lines.push(
+      '',
+      changes.length ? 'would change (nothing was written):' : 'nothing would change (nothing was written)',
+    );
+    const shown = changes
+      .slice(0, 50)
+      .map((i) => [
+        i.storeSlug,
+        i.merchantUid ?? '',
+        i.impUid ?? '',
+        `${i.statusBefore ?? 'new'} → ${i.statusAfter ?? '?'}`,
+        i.outcome,
+        i.reasonsOpened.length ? `opens ${i.reasonsOpened.join(', ')}` : '',
+      ]);
     if (shown.length) lines.push(...table(shown));
     if (changes.length > 50) lines.push(`… and ${changes.length - 50} more (see the run in the dashboard)`);
   }

@@ -76,7 +76,9 @@ export function createAppServer(options: {
       const request = toFetchRequest(req, res, origin);
       const loadContext = { ...context, clientIp: req.socket.remoteAddress ?? '', rawUrl: req.url ?? '/' };
       const fast = direct(req.method, req.url);
-      const response = fast ? await fast({ request, params: fast.params, context: loadContext }) : await handle(request, loadContext);
+      const response = fast
+        ? await fast({ request, params: fast.params, context: loadContext })
+        : await handle(request, loadContext);
       await writeFetchResponse(response, res);
     } catch (error) {
       log.error({ err: error }, 'unhandled request error');

@@ -33,7 +33,10 @@ async function main() {
   }
   const log = createLogger(config.logLevel);
   if (config.appSecretGenerated) {
-    log.warn({ file: path.join(config.dataDir, 'app-secret') }, 'APP_SECRET is not set; using a generated secret kept in DATA_DIR');
+    log.warn(
+      { file: path.join(config.dataDir, 'app-secret') },
+      'APP_SECRET is not set; using a generated secret kept in DATA_DIR',
+    );
   }
 
   const database = await openAndMigrate(config, log);
@@ -52,11 +55,16 @@ async function main() {
   await new Promise<void>((resolve, reject) => {
     app.server.once('error', reject);
     app.server.listen(config.port, config.host, resolve);
-  }).catch((error: NodeJS.ErrnoException) => fail(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`));
+  }).catch((error: NodeJS.ErrnoException) =>
+    fail(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`),
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
-  log.info({ port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null }, 'listening');
+  log.info(
+    { port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null },
+    'listening',
+  );
 
   const scheduler: Scheduler | null = config.jobs ? startScheduler(context, jobDefinitions(config)) : null;
 

@@ -59,7 +59,10 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
  * runs in one, so the change and its record commit together. Append-only: nothing updates or
  * deletes audit events.
  */
-export async function recordAudit(deps: { db: Kysely<Database>; now: () => Date }, event: AuditInput): Promise<AuditEvent> {
+export async function recordAudit(
+  deps: { db: Kysely<Database>; now: () => Date },
+  event: AuditInput,
+): Promise<AuditEvent> {
   const row = await insertAuditEvent(deps.db, {
     at: toDbTime(deps.now()),
     actor_user_id: event.actor === 'system' ? null : event.actor.id,

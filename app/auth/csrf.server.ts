@@ -44,7 +44,10 @@ export async function csrfBinding(request: Request, config: Config): Promise<str
  * The token to render into this request's forms. When the visitor has neither a session nor a
  * pre-session cookie yet, a pre-session value is created and `setCookie` must be sent back.
  */
-export async function csrfTokenForRequest(request: Request, config: Config): Promise<{ token: string; setCookie: string | null }> {
+export async function csrfTokenForRequest(
+  request: Request,
+  config: Config,
+): Promise<{ token: string; setCookie: string | null }> {
   const binding = await csrfBinding(request, config);
   if (binding) return { token: csrfTokenFor(config.appSecret, binding), setCookie: null };
   const value = randomToken(24);
@@ -56,11 +59,16 @@ export async function csrfTokenForRequest(request: Request, config: Config): Pro
 
 const REASONS = {
   csrf_missing: 'The form is missing its security token. Reload the page and try again.',
-  csrf_invalid: 'The form’s security token is not valid for this session (expired, or sent from another site). Reload the page and try again.',
+  csrf_invalid:
+    'The form’s security token is not valid for this session (expired, or sent from another site). Reload the page and try again.',
 } as const;
 
 /** Throws a 403 (with `reason`) unless the form carries this request's CSRF token. */
 export async function requireCsrf(request: Request, context: { config: Config }, form: FormData): Promise<void> {
-  const result = checkCsrfToken(context.config.appSecret, await csrfBinding(request, context.config), form.get(CSRF_FIELD));
+  const result = checkCsrfToken(
+    context.config.appSecret,
+    await csrfBinding(request, context.config),
+    form.get(CSRF_FIELD),
+  );
   if (!result.ok) throw errorResponse(new AppError('forbidden', REASONS[result.reason], { reason: result.reason }));
 }

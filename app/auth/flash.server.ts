@@ -24,14 +24,22 @@ export function flashCookie(config: Config, flash: Flash): Promise<string> {
 }
 
 /** A 303 redirect to `to` that shows `flash` on the next page (the usual end of an action). */
-export async function redirectWithFlash(to: string, context: { config: Config }, flash: Flash, init?: { headers?: HeadersInit }): Promise<Response> {
+export async function redirectWithFlash(
+  to: string,
+  context: { config: Config },
+  flash: Flash,
+  init?: { headers?: HeadersInit },
+): Promise<Response> {
   const headers = new Headers(init?.headers);
   headers.append('Set-Cookie', await flashCookie(context.config, flash));
   return redirect(to, { status: 303, headers });
 }
 
 /** The pending flash, if any, and the Set-Cookie value that clears it. */
-export async function consumeFlash(request: Request, config: Config): Promise<{ flash: Flash | null; setCookie: string | null }> {
+export async function consumeFlash(
+  request: Request,
+  config: Config,
+): Promise<{ flash: Flash | null; setCookie: string | null }> {
   const cookie = appCookies(config).flash;
   const header = request.headers.get('Cookie');
   if (!header?.includes(`${cookie.name}=`)) return { flash: null, setCookie: null };

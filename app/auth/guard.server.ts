@@ -23,7 +23,8 @@ const FORM_LIMIT_BYTES = 64 * 1024;
  * (`//evil.example` and `/\evil.example` are other sites to a browser.)
  */
 export function safeRedirectTo(value: unknown, fallback = '/'): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\'))
+    return fallback;
   // Control characters (a smuggled CR/LF or tab) never belong in a path we redirect to.
   if ([...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return fallback;
   return value;
@@ -45,7 +46,8 @@ export async function requireUser(request: Request, context: GuardContext): Prom
   const here = request.method === 'GET' || request.method === 'HEAD' ? `${url.pathname}${url.search}` : url.pathname;
   const target = here === '/' ? '/login' : `/login?${new URLSearchParams({ redirectTo: here })}`;
   const headers = new Headers();
-  if (await readStringCookie(appCookies(context.config).session, request)) headers.append('Set-Cookie', await clearSessionCookie(context.config));
+  if (await readStringCookie(appCookies(context.config).session, request))
+    headers.append('Set-Cookie', await clearSessionCookie(context.config));
   throw redirect(target, { headers });
 }
 
@@ -74,7 +76,11 @@ export async function readForm(request: Request): Promise<FormData> {
  * The one call at the top of every dashboard action: the user (with at least `role`), the form,
  * and the CSRF check, in that order. Throws the sign-in redirect, a 403 (role or CSRF), or a 413.
  */
-export async function authorizeAction(request: Request, context: GuardContext, role: Role): Promise<{ user: SessionUser; form: FormData }> {
+export async function authorizeAction(
+  request: Request,
+  context: GuardContext,
+  role: Role,
+): Promise<{ user: SessionUser; form: FormData }> {
   const user = await requireRole(request, context, role);
   const form = await readForm(request);
   await requireCsrf(request, context, form);

@@ -34,6 +34,7 @@ export function throttleDecision(
   const byEmail = check(failures.email, policy.maxPerEmail);
   const byIp = check(failures.ip, policy.maxPerIp);
   if (byEmail === null && byIp === null) return { allowed: true };
-  if (byIp !== null && (byEmail === null || byIp > byEmail)) return { allowed: false, scope: 'ip', retryAfterSeconds: byIp };
+  if (byIp !== null && (byEmail === null || byIp > byEmail))
+    return { allowed: false, scope: 'ip', retryAfterSeconds: byIp };
   return { allowed: false, scope: 'email', retryAfterSeconds: byEmail! };
 }

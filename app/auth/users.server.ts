@@ -3,13 +3,29 @@ import type { Db } from '../../db/connection';
 import { insertLoginAttempt, pruneLoginAttempts, recentFailures } from '../../db/login-attempts';
 import { revokeSession, revokeUserSessions } from '../../db/sessions';
 import type { UserRow } from '../../db/auth-schema';
-import { countOtherActiveAdmins, countUsers, findUserByEmail, findUserById, insertUserIfAbsent, listUsersWithSessions, updateUser } from '../../db/users';
+import {
+  countOtherActiveAdmins,
+  countUsers,
+  findUserByEmail,
+  findUserById,
+  insertUserIfAbsent,
+  listUsersWithSessions,
+  updateUser,
+} from '../../db/users';
 import type { Config } from '../config.server';
 import { AppError } from '../errors';
 import type { Log } from '../logger.server';
 import { toDbTime } from '../monitor/time';
 import { recordAudit } from './audit.server';
-import { generatePassword, hashPassword, needsRehash, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDummy, verifyPassword } from './password.server';
+import {
+  generatePassword,
+  hashPassword,
+  needsRehash,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  verifyAgainstDummy,
+  verifyPassword,
+} from './password.server';
 import { isRole, ROLES, type Role } from './roles';
 import { startSession, type SessionUser } from './session.server';
 import { LOGIN_THROTTLE, throttleDecision } from './throttle';
@@ -82,7 +98,10 @@ export async function signIn(
 
   const user = await findUserByEmail(deps.db, email);
   const password = input.password.slice(0, PASSWORD_MAX_LENGTH);
-  const ok = user && user.disabled_at === null && isRole(user.role) ? await verifyPassword(password, user.password_hash) : await verifyAgainstDummy(password);
+  const ok =
+    user && user.disabled_at === null && isRole(user.role)
+      ? await verifyPassword(password, user.password_hash)
+      : await verifyAgainstDummy(password);
   if (!ok || !user) {
     await insertLoginAttempt(deps.db, { at, email, ip: input.ip, outcome: 'failure' });
     return { kind: 'invalid' };
@@ -96,16 +115,32 @@ export async function signIn(
   // A new token on every sign-in: a token planted before sign-in is never promoted.
   if (input.previousSessionId) await revokeSession(deps.db, input.previousSessionId, at);
   const session = await startSession(deps, user.id, { ip: input.ip, userAgent: input.userAgent });
-  const sessionUser: SessionUser = { id: user.id, email: user.email, role: user.role as Role, sessionId: session.sessionId };
-  await recordAudit(deps, { actor: sessionUser, action: 'auth.sign_in', target: { type: 'user', id: user.id }, ip: input.ip });
+  const sessionUser: SessionUser = {
+    id: user.id,
+    email: user.email,
+    role: user.role as Role,
+    sessionId: session.sessionId,
+  };
+  await recordAudit(deps, {
+    actor: sessionUser,
+    action: 'auth.sign_in',
+    target: { type: 'user', id: user.id },
+    ip: input.ip,
+  });
   return { kind: 'signed_in', user: sessionUser, setCookie: session.setCookie };
 }
 
 /** Revokes the session (if it is live) and records the sign-out. */
-export async function signOut(deps: AuthDeps, user: SessionUser | null, sessionId: string | null, ip: string): Promise<void> {
+export async function signOut(
+  deps: AuthDeps,
+  user: SessionUser | null,
+  sessionId: string | null,
+  ip: string,
+): Promise<void> {
   if (!sessionId) return;
   await revokeSession(deps.db, sessionId, toDbTime(deps.now()));
-  if (user) await recordAudit(deps, { actor: user, action: 'auth.sign_out', target: { type: 'user', id: user.id }, ip });
+  if (user)
+    await recordAudit(deps, { actor: user, action: 'auth.sign_out', target: { type: 'user', id: user.id }, ip });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,7 +172,11 @@ export async function createUser(
   const email = emailSchema.safeParse(input.email);
   if (!email.success) throw userError('bad_request', 'invalid_email', 'Enter a valid email address');
   if (input.password !== null && !passwordSchema.safeParse(input.password).success) {
-    throw userError('bad_request', 'weak_password', `Passwords need ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
+    throw userError(
+      'bad_request',
+      'weak_password',
+      `Passwords need ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+    );
   }
   const generatedPassword = input.password === null ? generatePassword() : null;
   const at = toDbTime(deps.now());
@@ -159,7 +198,15 @@ export async function createUser(
     ip,
   });
   return {
-    user: { id: row.id, email: row.email, role: input.role, disabled: false, createdAt: at, lastSignInAt: null, activeSessions: 0 },
+    user: {
+      id: row.id,
+      email: row.email,
+      role: input.role,
+      disabled: false,
+      createdAt: at,
+      lastSignInAt: null,
+      activeSessions: 0,
+    },
     generatedPassword,
   };
 }
@@ -178,19 +225,41 @@ async function keepAnAdmin(db: Db, userId: number): Promise<void> {
 }
 
 /** Answers the user's email (for the confirmation message). */
-export async function changeUserRole(deps: AuthDeps, actor: SessionUser, userId: number, role: Role, ip: string): Promise<{ email: string }> {
+export async function changeUserRole(
+  deps: AuthDeps,
+  actor: SessionUser,
+  userId: number,
+  role: Role,
+  ip: string,
+): Promise<{ email: string }> {
   return deps.db.transaction().execute(async (trx) => {
     const before = await existingUser(trx, userId);
     if (before.role === role) return { email: before.email };
     const after = await updateUser(trx, userId, { role, updated_at: toDbTime(deps.now()) });
     if (before.role === 'admin' && before.disabled_at === null) await keepAnAdmin(trx, userId);
-    await recordAudit({ db: trx, now: deps.now }, { actor, action: 'user.role_change', target: { type: 'user', id: userId }, before: snapshot(before), after: snapshot(after), ip });
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor,
+        action: 'user.role_change',
+        target: { type: 'user', id: userId },
+        before: snapshot(before),
+        after: snapshot(after),
+        ip,
+      },
+    );
     return { email: after.email };
   });
 }
 
 /** Disabling also revokes every session of the user; nobody can disable themselves. */
-export async function setUserDisabled(deps: AuthDeps, actor: SessionUser, userId: number, disabled: boolean, ip: string): Promise<{ email: string }> {
+export async function setUserDisabled(
+  deps: AuthDeps,
+  actor: SessionUser,
+  userId: number,
+  disabled: boolean,
+  ip: string,
+): Promise<{ email: string }> {
   if (disabled && userId === actor.id) throw userError('bad_request', 'self', 'You cannot disable your own account');
   return deps.db.transaction().execute(async (trx) => {
     const before = await existingUser(trx, userId);
@@ -215,11 +284,25 @@ export async function setUserDisabled(deps: AuthDeps, actor: SessionUser, userId
 }
 
 /** Signs the user out everywhere; answers how many sessions were live. */
-export async function revokeSessionsOf(deps: AuthDeps, actor: SessionUser, userId: number, ip: string): Promise<{ email: string; revoked: number }> {
+export async function revokeSessionsOf(
+  deps: AuthDeps,
+  actor: SessionUser,
+  userId: number,
+  ip: string,
+): Promise<{ email: string; revoked: number }> {
   return deps.db.transaction().execute(async (trx) => {
     const user = await existingUser(trx, userId);
     const revoked = await revokeUserSessions(trx, userId, toDbTime(deps.now()));
-    await recordAudit({ db: trx, now: deps.now }, { actor, action: 'user.sessions_revoke', target: { type: 'user', id: userId }, after: { revokedSessions: revoked }, ip });
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor,
+        action: 'user.sessions_revoke',
+        target: { type: 'user', id: userId },
+        after: { revokedSessions: revoked },
+        ip,
+      },
+    );
     return { email: user.email, revoked };
   });
 }
@@ -256,9 +339,17 @@ export async function ensureFirstAdmin(deps: AuthDeps): Promise<FirstAdminOutcom
   });
   if (!row) return { created: false };
   const source = password ? 'env' : 'generated';
-  await recordAudit(deps, { actor: 'system', action: 'user.create', target: { type: 'user', id: row.id }, after: { ...snapshot(row), source } });
+  await recordAudit(deps, {
+    actor: 'system',
+    action: 'user.create',
+    target: { type: 'user', id: row.id },
+    after: { ...snapshot(row), source },
+  });
   if (generatedPassword) {
-    deps.log.warn({ email, initialPassword: generatedPassword }, `first admin created: sign in as ${email} with this password (shown once)`);
+    deps.log.warn(
+      { email, initialPassword: generatedPassword },
+      `first admin created: sign in as ${email} with this password (shown once)`,
+    );
   } else {
     deps.log.info({ email }, 'first admin created from ADMIN_EMAIL/ADMIN_PASSWORD');
   }

@@ -15,7 +15,8 @@ export function describeRouteError(error: unknown): { status: number; key: Messa
       return { status: 400, key: 'error.badRequest' };
     case 403:
       if (reason === 'csrf_missing' || reason === 'csrf_invalid') return { status: 403, key: `error.${reason}` };
-      if (reason === 'role' && isRole(body.error?.required)) return { status: 403, key: 'error.role', role: body.error.required };
+      if (reason === 'role' && isRole(body.error?.required))
+        return { status: 403, key: 'error.role', role: body.error.required };
       return { status: 403, key: 'error.forbidden' };
     case 404:
       return { status: 404, key: 'error.notFound' };

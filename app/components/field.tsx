@@ -10,8 +10,16 @@ export function Field({ label, hint, error, ...input }: Common & InputHTMLAttrib
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
-      {hint ? <small id={`${id}-hint`} className="muted">{hint}</small> : null}
-      {error ? <small id={`${id}-error`} className="field-error">{error}</small> : null}
+      {hint ? (
+        <small id={`${id}-hint`} className="muted">
+          {hint}
+        </small>
+      ) : null}
+      {error ? (
+        <small id={`${id}-error`} className="field-error">
+          {error}
+        </small>
+      ) : null}
     </div>
   );
 }

@@ -13,7 +13,12 @@ export function FlashMessage() {
   return (
     <div className={`flash flash-${flash.kind}`} role={flash.kind === 'error' ? 'alert' : 'status'} data-testid="flash">
       <span>{t(flash.key, flash.params)}</span>
-      <button type="button" className="flash-dismiss" onClick={() => setDismissed(true)} aria-label={t('flash.dismiss')}>
+      <button
+        type="button"
+        className="flash-dismiss"
+        onClick={() => setDismissed(true)}
+        aria-label={t('flash.dismiss')}
+      >
         ×
       </button>
     </div>

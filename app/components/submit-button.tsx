@@ -14,9 +14,18 @@ type Props = Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'type'> & {
 };
 
 /** A submit button that shows a pending state while its submission is in flight (useNavigation). */
-export function SubmitButton({ children, pendingLabel, match, variant = 'primary', className, disabled, ...rest }: Props) {
+export function SubmitButton({
+  children,
+  pendingLabel,
+  match,
+  variant = 'primary',
+  className,
+  disabled,
+  ...rest
+}: Props) {
   const navigation = useNavigation();
-  const fields = match ?? (typeof rest.name === 'string' && rest.value !== undefined ? { [rest.name]: String(rest.value) } : {});
+  const fields =
+    match ?? (typeof rest.name === 'string' && rest.value !== undefined ? { [rest.name]: String(rest.value) } : {});
   const pending =
     navigation.state === 'submitting' &&
     navigation.formData !== undefined &&

@@ -43,7 +43,8 @@ const en = {
   'login.invalid': 'The email or password is not correct.',
   'login.throttled': 'Too many failed sign-ins. Try again in {minutes} min.',
   'login.signedOut': 'You have signed out.',
-  'login.firstAdminHint': 'First start? The admin account and its password are in the server log (or set ADMIN_EMAIL and ADMIN_PASSWORD).',
+  'login.firstAdminHint':
+    'First start? The admin account and its password are in the server log (or set ADMIN_EMAIL and ADMIN_PASSWORD).',
 
   'overview.title': 'Overview',
   'overview.emptyTitle': 'No data yet',
@@ -52,7 +53,8 @@ const en = {
   'overview.emptyAction': 'See the payments log',
 
   'users.title': 'Users',
-  'users.intro': 'Who can sign in, and what they may do. Viewers read; operators re-check and resolve orders; admins also manage stores, users and cancellations.',
+  'users.intro':
+    'Who can sign in, and what they may do. Viewers read; operators re-check and resolve orders; admins also manage stores, users and cancellations.',
   'users.createTitle': 'Add a user',
   'users.email': 'Email',
   'users.role': 'Role',
@@ -116,21 +118,26 @@ const en = {
   'status.mismatch': 'Amount mismatch',
 
   'reason.missing_flag': 'Missing flag',
-  'reason.missing_flag.help': 'A redirect arrived with neither imp_success nor success; only the gateway can say what happened.',
+  'reason.missing_flag.help':
+    'A redirect arrived with neither imp_success nor success; only the gateway can say what happened.',
   'reason.flag_contradicts_gateway': 'Flag contradicts gateway',
   'reason.flag_contradicts_gateway.help': 'The redirect’s success flag disagrees with what the gateway says.',
   'reason.redirect_without_webhook': 'No webhook',
-  'reason.redirect_without_webhook.help': 'A redirect was recorded but no webhook came within the store’s grace period.',
+  'reason.redirect_without_webhook.help':
+    'A redirect was recorded but no webhook came within the store’s grace period.',
   'reason.unverified': 'Unverified',
-  'reason.unverified.help': 'Verification could not finish (timeout, gateway error or bad credentials). It is retried on a schedule.',
+  'reason.unverified.help':
+    'Verification could not finish (timeout, gateway error or bad credentials). It is retried on a schedule.',
   'reason.not_found_at_gateway': 'Not found at gateway',
-  'reason.not_found_at_gateway.help': 'The gateway does not know this imp_uid, or has no payment for this merchant_uid.',
+  'reason.not_found_at_gateway.help':
+    'The gateway does not know this imp_uid, or has no payment for this merchant_uid.',
   'reason.unknown_order': 'Unknown order',
   'reason.unknown_order.help': 'Evidence arrived for a merchant_uid the merchant never registered.',
   'reason.amount_mismatch': 'Amount mismatch',
   'reason.amount_mismatch.help': 'The gateway’s amount or currency differs from the order: possible tampering.',
   'reason.late_change': 'Late change',
-  'reason.late_change.help': 'The gateway now says something different from a status we had settled (e.g. failed → paid).',
+  'reason.late_change.help':
+    'The gateway now says something different from a status we had settled (e.g. failed → paid).',
   'reason.stale_pending': 'Stale pending',
   'reason.stale_pending.help': 'Registered, but no evidence at all arrived within the store’s window.',
   'reason.vbank_overdue': 'Virtual account overdue',
@@ -191,7 +198,8 @@ const en = {
   'pager.next': 'Next →',
 
   'orders.title': 'Payments',
-  'orders.intro': 'Every order the monitor knows, with its verified status. Filters stay in the address, so a link shows the same list.',
+  'orders.intro':
+    'Every order the monitor knows, with its verified status. Filters stay in the address, so a link shows the same list.',
   'orders.exportCsv': 'Export CSV',
   'orders.badFilter': 'This filter cannot be applied. Fix the highlighted field or clear the filters.',
   'orders.emptyTitle': 'No payments yet',
@@ -213,12 +221,14 @@ const en = {
 
   'order.title': 'Order',
   'order.back': 'Payments',
-  'order.intro': 'Store {store} ({slug}). Everything below is the evidence as it arrived and what the monitor decided from it.',
+  'order.intro':
+    'Store {store} ({slug}). Everything below is the evidence as it arrived and what the monitor decided from it.',
   'order.amounts': 'Amounts',
   'order.expected': 'Expected',
   'order.paid': 'Paid (gateway)',
   'order.cancelled': 'Cancelled',
-  'order.amountDiffers': 'The paid amount differs from the expected amount. Check for tampering before doing anything else.',
+  'order.amountDiffers':
+    'The paid amount differs from the expected amount. Check for tampering before doing anything else.',
   'order.status': 'Status',
   'order.gatewaySays': 'gateway: {status}',
   'order.impUid': 'imp_uid',
@@ -245,7 +255,8 @@ const en = {
   'order.resolveAll': 'Resolve all open reasons',
   'order.resolveAllNote': 'Why are all of them resolved?',
   'order.actions': 'Actions',
-  'order.viewerNote': 'Your role can read but not change orders. Ask an admin for the operator role to re-check or resolve.',
+  'order.viewerNote':
+    'Your role can read but not change orders. Ask an admin for the operator role to re-check or resolve.',
   'order.recheckHelp': 'Ask the gateway about this payment now and apply its answer.',
   'order.recheck': 'Re-check now',
   'order.rechecking': 'Checking…',
@@ -256,8 +267,10 @@ const en = {
   'order.cancelReview': 'Review cancel…',
   'order.cancelReviewing': 'Preparing…',
   'order.cancelConfirmTitle': 'Confirm the refund',
-  'order.cancelConfirmFull': 'Refund all {amount} {currency} of payment {impUid} at the gateway? This cannot be undone.',
-  'order.cancelConfirmPartial': 'Refund {amount} {currency} of the {refundable} {currency} still refundable on payment {impUid}? This cannot be undone.',
+  'order.cancelConfirmFull':
+    'Refund all {amount} {currency} of payment {impUid} at the gateway? This cannot be undone.',
+  'order.cancelConfirmPartial':
+    'Refund {amount} {currency} of the {refundable} {currency} still refundable on payment {impUid}? This cannot be undone.',
   'order.cancelConfirm': 'Yes, refund at the gateway',
   'order.cancelling': 'Refunding…',
   'order.cancelBack': 'Do not cancel',
@@ -352,13 +365,16 @@ const en = {
   'attention.error.refused': 'That could not be done: {detail}',
 
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
-  'overview.intro': 'Payments, verifications and webhooks for a date range (KST), summed on the server. Click a status to open those orders.',
+  'overview.intro':
+    'Payments, verifications and webhooks for a date range (KST), summed on the server. Click a status to open those orders.',
   'overview.grainDay': 'day',
   'overview.grainHour': 'hour',
-  'overview.noStoresBody': 'A store is one Iamport merchant account. Add one with its imp_code and REST API key, then paste the redirect and webhook URLs it shows into Iamport\'s console and your IMP.request_pay call.',
-  'overview.noStoresBodyViewer': 'A store is one Iamport merchant account. Ask an admin to add one; payments will show here once it receives them.',
+  'overview.noStoresBody':
+    "A store is one Iamport merchant account. Add one with its imp_code and REST API key, then paste the redirect and webhook URLs it shows into Iamport's console and your IMP.request_pay call.",
+  'overview.noStoresBodyViewer':
+    'A store is one Iamport merchant account. Ask an admin to add one; payments will show here once it receives them.',
   'overview.noStoresAction': 'Add a store',
-  'overview.emptyStoresAction': 'See the store\'s URLs',
+  'overview.emptyStoresAction': "See the store's URLs",
   'overview.filters': 'Date range and store',
   'overview.presets': 'Quick ranges',
   'overview.presetToday': 'Today',
@@ -369,7 +385,8 @@ const en = {
   'overview.allStores': 'Every store',
   'overview.apply': 'Show',
   'overview.asOf': 'Figures as of {time} KST (updated at most every {seconds} s)',
-  'overview.invalidRange': 'The date range in the address could not be used (dates like 2026-11-24, at most two years); showing the last 30 days.',
+  'overview.invalidRange':
+    'The date range in the address could not be used (dates like 2026-11-24, at most two years); showing the last 30 days.',
   'overview.unknownStore': 'The store in the address does not exist; showing every store.',
   'overview.summary': 'Summary',
   'overview.statOrders': 'Orders',
@@ -386,12 +403,15 @@ const en = {
   'overview.chartAmountsHelp': 'Sum per {grain}: the paid amount, or the expected amount while nothing is paid.',
   'overview.otherCurrencies': 'Not in this chart: {list}.',
   'overview.chartVerification': 'Verification outcomes',
-  'overview.chartVerificationHelp': 'What each verification against the gateway decided (redirects, webhooks, re-checks, sweeps).',
+  'overview.chartVerificationHelp':
+    'What each verification against the gateway decided (redirects, webhooks, re-checks, sweeps).',
   'overview.chartDelay': 'Webhook arrival after payment',
-  'overview.chartDelayHelp': 'Time from the gateway\'s paid_at to the first paid webhook (duplicates and refused deliveries left out).',
+  'overview.chartDelayHelp':
+    "Time from the gateway's paid_at to the first paid webhook (duplicates and refused deliveries left out).",
   'overview.chartDelayMissing': '{count} paid order(s) created in this range never got a paid webhook.',
   'overview.chartFlags': 'Redirect flag styles',
-  'overview.chartFlagsHelp': 'Which success flag buyers\' browsers brought back. The flag never decides success; no flag means only the gateway can tell.',
+  'overview.chartFlagsHelp':
+    "Which success flag buyers' browsers brought back. The flag never decides success; no flag means only the gateway can tell.",
   'overview.chartBacklog': 'Attention backlog',
   'overview.chartBacklogHelp': 'Reasons open at the end of each {grain}, with those opened and resolved in it.',
   'overview.backlogOpen': 'Open',
@@ -418,10 +438,12 @@ const en = {
   'overview.flag.success': 'success',
   'overview.flag.none': 'no flag',
   'stores.title': 'Stores',
-  'stores.intro': 'One store per Iamport merchant account: its credentials, where buyers land after paying, and how strictly evidence is checked.',
+  'stores.intro':
+    'One store per Iamport merchant account: its credentials, where buyers land after paying, and how strictly evidence is checked.',
   'stores.add': 'Add a store',
   'stores.emptyTitle': 'No store yet',
-  'stores.emptyBody': 'Add a store with its imp_code and REST API key and secret (Iamport console → 시스템 설정 → 내 정보). The next page shows the redirect and webhook URLs to paste into Iamport.',
+  'stores.emptyBody':
+    'Add a store with its imp_code and REST API key and secret (Iamport console → 시스템 설정 → 내 정보). The next page shows the redirect and webhook URLs to paste into Iamport.',
   'stores.emptyBodyViewer': 'Stores are added by an admin. Ask one to connect your Iamport merchant account.',
   'stores.colName': 'Store',
   'stores.colApiKey': 'Store API key',
@@ -439,20 +461,24 @@ const en = {
   'stores.field.mismatchPolicy': 'When the amount differs',
   'stores.field.webhookGraceSeconds': 'Webhook grace period (seconds)',
   'stores.field.stalePendingSeconds': 'Stale pending after (seconds)',
-  'stores.hint.slug': 'Part of the URLs you paste into Iamport; cannot be changed later. Lowercase letters, digits and dashes, up to 40.',
+  'stores.hint.slug':
+    'Part of the URLs you paste into Iamport; cannot be changed later. Lowercase letters, digits and dashes, up to 40.',
   'stores.hint.name': 'Shown on the dashboard.',
   'stores.hint.impCode': 'imp followed by 8 digits, from the Iamport console.',
   'stores.hint.impKey': 'The REST API key of this merchant account.',
   'stores.hint.impSecret': 'Stored encrypted and never shown again.',
   'stores.hint.impSecretKeep': 'Write-only: leave empty to keep the stored secret.',
-  'stores.hint.apiBaseUrl': 'https://api.iamport.kr for the real gateway, or the sandbox\'s address.',
-  'stores.hint.landingSuccessUrl': 'Optional. Where the redirect route sends the buyer once the gateway confirmed the payment.',
+  'stores.hint.apiBaseUrl': "https://api.iamport.kr for the real gateway, or the sandbox's address.",
+  'stores.hint.landingSuccessUrl':
+    'Optional. Where the redirect route sends the buyer once the gateway confirmed the payment.',
   'stores.hint.landingFailureUrl': 'Optional. Where the buyer goes after a failed or cancelled payment.',
   'stores.hint.landingPendingUrl': 'Optional. Where the buyer goes when a virtual account was issued.',
-  'stores.hint.webhookIpPolicy': 'Compare the webhook\'s source with Iamport\'s published addresses: off, log only, or refuse others.',
+  'stores.hint.webhookIpPolicy':
+    "Compare the webhook's source with Iamport's published addresses: off, log only, or refuse others.",
   'stores.hint.mismatchPolicy': 'A payment whose amount differs from the order may be tampered with.',
   'stores.hint.webhookGraceSeconds': 'How long after a redirect a missing webhook becomes a reason to look (0–86400).',
-  'stores.hint.stalePendingSeconds': 'A registered order with no evidence after this long is looked up at the gateway (60–604800).',
+  'stores.hint.stalePendingSeconds':
+    'A registered order with no evidence after this long is looked up at the gateway (60–604800).',
   'stores.error.slug': 'Use 1–40 lowercase letters, digits or dashes, starting with a letter or digit (not "new").',
   'stores.error.slugTaken': 'A store with this slug already exists.',
   'stores.error.name': 'Enter a name of at most 80 characters.',
@@ -474,7 +500,8 @@ const en = {
   'stores.mismatch.auto_cancel': 'Cancel it at the gateway automatically',
   'stores.mismatch.approval': 'Propose a cancel for an admin to approve',
   'stores.newTitle': 'Add a store',
-  'stores.newIntro': 'Fill in the merchant account\'s details. The store API key for your backend is shown once, on the next page.',
+  'stores.newIntro':
+    "Fill in the merchant account's details. The store API key for your backend is shown once, on the next page.",
   'stores.createdTitle': 'Store {name} added',
   'stores.openStore': 'Open the store',
   'stores.updatedAt': 'updated {time}',
@@ -489,22 +516,26 @@ const en = {
   'stores.testKind.indeterminate': 'No usable answer in time',
   'stores.testError': 'HTTP {status} · code {code} · {ms} ms',
   'stores.apiKeyTitle': 'Store API key',
-  'stores.apiKeyIntro': 'Your backend sends it as Authorization: Bearer <key> to register orders. Only its hash is stored.',
+  'stores.apiKeyIntro':
+    'Your backend sends it as Authorization: Bearer <key> to register orders. Only its hash is stored.',
   'stores.apiKeyCurrent': 'Current key starts with',
   'stores.rotateConfirm': 'The current key stops working at once',
   'stores.rotate': 'Rotate key',
   'stores.rotatedTitle': 'New store API key',
   'stores.apiKeyOnceTitle': 'Store API key',
-  'stores.apiKeyOnceBody': 'Shown once. Copy it into your backend\'s configuration now; it cannot be displayed again.',
+  'stores.apiKeyOnceBody': "Shown once. Copy it into your backend's configuration now; it cannot be displayed again.",
   'stores.copy': 'Copy',
   'stores.copied': 'Copied',
   'stores.urlsTitle': 'URLs for Iamport',
-  'stores.urlsIntro': 'Paste these exactly: the redirect URL into IMP.request_pay, the webhook URL into the console\'s notification URL (or notice_url).',
+  'stores.urlsIntro':
+    "Paste these exactly: the redirect URL into IMP.request_pay, the webhook URL into the console's notification URL (or notice_url).",
   'stores.redirectUrl': 'Redirect URL',
-  'stores.redirectUrlHelp': 'Mobile browsers come back here after the payment window; the monitor verifies, then sends the buyer to your landing page.',
+  'stores.redirectUrlHelp':
+    'Mobile browsers come back here after the payment window; the monitor verifies, then sends the buyer to your landing page.',
   'stores.webhookUrl': 'Webhook URL',
   'stores.webhookUrlHelp': 'Iamport posts payment notifications here.',
-  'stores.publicUrlHint': 'These use this page\'s address. Set PUBLIC_URL to the address Iamport and buyers reach this monitor at.',
+  'stores.publicUrlHint':
+    "These use this page's address. Set PUBLIC_URL to the address Iamport and buyers reach this monitor at.",
   'stores.snippet': 'Example IMP.request_pay call',
   'stores.secretHidden': '(stored, never shown)',
   'stores.settingsTitle': 'Settings',
@@ -514,7 +545,8 @@ const en = {
   'stores.saved': 'Settings saved ({count} changed).',
   'stores.unchanged': 'Nothing changed.',
   'runs.title': 'Runs',
-  'runs.intro': 'The re-query job settles ambiguous orders by asking the gateway again; the reverse sweep lists the gateway\'s payments to find the ones nobody told us about. Only one process runs each at a time (the lease).',
+  'runs.intro':
+    "The re-query job settles ambiguous orders by asking the gateway again; the reverse sweep lists the gateway's payments to find the ones nobody told us about. Only one process runs each at a time (the lease).",
   'runs.kind.reconcile': 'Re-query job',
   'runs.kind.sweep': 'Reverse sweep',
   'runs.kindHelp.reconcile': 'Re-checks orders with an open reason or a planned check, on a backoff schedule.',
@@ -538,7 +570,8 @@ const en = {
   'runs.reset': 'Clear filters',
   'runs.badFilter': 'A filter in the address could not be used and was ignored.',
   'runs.emptyTitle': 'No run yet',
-  'runs.emptyBody': 'Runs appear here once the schedule fires (JOBS=on), someone presses Run now, or npm run reconcile / npm run sweep is used.',
+  'runs.emptyBody':
+    'Runs appear here once the schedule fires (JOBS=on), someone presses Run now, or npm run reconcile / npm run sweep is used.',
   'runs.noMatchTitle': 'No run matches',
   'runs.noMatchBody': 'Pick another kind, status or store, or clear the filters.',
   'runs.older': 'Older runs →',
@@ -589,7 +622,8 @@ const en = {
   'runs.itemsFirst': '← First items',
   'runs.itemsMore': 'More items →',
   'audit.title': 'Audit log',
-  'audit.intro': 'Every action people and the system took: who, when, on what, why, and what it changed. Nothing here can be edited or deleted.',
+  'audit.intro':
+    'Every action people and the system took: who, when, on what, why, and what it changed. Nothing here can be edited or deleted.',
   'audit.filters': 'Filter the audit log',
   'audit.actor': 'Who',
   'audit.anyone': 'Anyone',
@@ -600,7 +634,8 @@ const en = {
   'audit.reset': 'Clear filters',
   'audit.badFilter': 'A filter in the address could not be used and was ignored.',
   'audit.emptyTitle': 'Nothing recorded yet',
-  'audit.emptyBody': 'Sign-ins, store changes, re-checks, resolutions, cancels and runs started by hand are recorded here as they happen.',
+  'audit.emptyBody':
+    'Sign-ins, store changes, re-checks, resolutions, cancels and runs started by hand are recorded here as they happen.',
   'audit.noMatchTitle': 'No event matches',
   'audit.noMatchBody': 'Pick someone else or another action, or clear the filters.',
   'audit.caption': 'Times in KST, newest first.',
@@ -657,15 +692,18 @@ const ko: Record<MessageKey, string> = {
   'login.invalid': '이메일 또는 비밀번호가 올바르지 않습니다.',
   'login.throttled': '로그인 실패가 너무 많습니다. {minutes}분 후에 다시 시도하세요.',
   'login.signedOut': '로그아웃했습니다.',
-  'login.firstAdminHint': '처음 시작했나요? 관리자 계정과 비밀번호는 서버 로그에 있습니다(또는 ADMIN_EMAIL, ADMIN_PASSWORD를 설정하세요).',
+  'login.firstAdminHint':
+    '처음 시작했나요? 관리자 계정과 비밀번호는 서버 로그에 있습니다(또는 ADMIN_EMAIL, ADMIN_PASSWORD를 설정하세요).',
 
   'overview.title': '개요',
   'overview.emptyTitle': '아직 데이터가 없습니다',
-  'overview.emptyBody': '결제가 들어오면 여기에 표시됩니다. 주문 API로 주문을 등록하거나 샌드박스 데모 상점에서 결제한 뒤 다시 확인하세요.',
+  'overview.emptyBody':
+    '결제가 들어오면 여기에 표시됩니다. 주문 API로 주문을 등록하거나 샌드박스 데모 상점에서 결제한 뒤 다시 확인하세요.',
   'overview.emptyAction': '결제 내역 보기',
 
   'users.title': '사용자',
-  'users.intro': '로그인할 수 있는 사람과 권한입니다. 조회자는 보기만, 운영자는 주문 재확인과 해결, 관리자는 상점·사용자 관리와 결제 취소까지 할 수 있습니다.',
+  'users.intro':
+    '로그인할 수 있는 사람과 권한입니다. 조회자는 보기만, 운영자는 주문 재확인과 해결, 관리자는 상점·사용자 관리와 결제 취소까지 할 수 있습니다.',
   'users.createTitle': '사용자 추가',
   'users.email': '이메일',
   'users.role': '역할',
@@ -735,7 +773,8 @@ const ko: Record<MessageKey, string> = {
   'reason.redirect_without_webhook': '웹훅 없음',
   'reason.redirect_without_webhook.help': '리디렉션은 기록되었지만 상점의 유예 시간 안에 웹훅이 오지 않았습니다.',
   'reason.unverified': '검증 안 됨',
-  'reason.unverified.help': '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 일정에 따라 다시 확인합니다.',
+  'reason.unverified.help':
+    '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 일정에 따라 다시 확인합니다.',
   'reason.not_found_at_gateway': '결제사에 없음',
   'reason.not_found_at_gateway.help': '결제사가 이 imp_uid를 모르거나 이 merchant_uid의 결제가 없습니다.',
   'reason.unknown_order': '등록되지 않은 주문',
@@ -749,7 +788,8 @@ const ko: Record<MessageKey, string> = {
   'reason.vbank_overdue': '가상계좌 기한 초과',
   'reason.vbank_overdue.help': '가상계좌가 입금 없이 입금 기한을 넘겼습니다.',
   'reason.orphan_payment': '고아 결제',
-  'reason.orphan_payment.help': '역방향 점검에서 발견: 결제사에서는 결제 완료지만 여기서는 모르거나 결제 완료가 아닙니다.',
+  'reason.orphan_payment.help':
+    '역방향 점검에서 발견: 결제사에서는 결제 완료지만 여기서는 모르거나 결제 완료가 아닙니다.',
 
   'trigger.register': '주문 등록 시',
   'trigger.redirect': '리디렉션 후',
@@ -804,7 +844,8 @@ const ko: Record<MessageKey, string> = {
   'pager.next': '다음 →',
 
   'orders.title': '결제 내역',
-  'orders.intro': '모니터가 아는 모든 주문과 검증된 상태입니다. 필터는 주소에 남으므로 링크를 공유하면 같은 목록이 보입니다.',
+  'orders.intro':
+    '모니터가 아는 모든 주문과 검증된 상태입니다. 필터는 주소에 남으므로 링크를 공유하면 같은 목록이 보입니다.',
   'orders.exportCsv': 'CSV 내보내기',
   'orders.badFilter': '이 필터를 적용할 수 없습니다. 표시된 항목을 고치거나 필터를 지우세요.',
   'orders.emptyTitle': '아직 결제가 없습니다',
@@ -858,7 +899,8 @@ const ko: Record<MessageKey, string> = {
   'order.resolveAll': '열린 사유 모두 해결',
   'order.resolveAllNote': '모두 해결한 이유',
   'order.actions': '작업',
-  'order.viewerNote': '현재 역할로는 주문을 볼 수만 있습니다. 재확인이나 해결이 필요하면 관리자에게 운영자 역할을 요청하세요.',
+  'order.viewerNote':
+    '현재 역할로는 주문을 볼 수만 있습니다. 재확인이나 해결이 필요하면 관리자에게 운영자 역할을 요청하세요.',
   'order.recheckHelp': '지금 결제사에 이 결제를 조회하고 응답을 반영합니다.',
   'order.recheck': '지금 재확인',
   'order.rechecking': '확인하는 중…',
@@ -870,7 +912,8 @@ const ko: Record<MessageKey, string> = {
   'order.cancelReviewing': '준비하는 중…',
   'order.cancelConfirmTitle': '환불 확인',
   'order.cancelConfirmFull': '결제 {impUid}의 {amount} {currency} 전액을 결제사에서 환불할까요? 되돌릴 수 없습니다.',
-  'order.cancelConfirmPartial': '결제 {impUid}의 환불 가능 금액 {refundable} {currency} 중 {amount} {currency}를 환불할까요? 되돌릴 수 없습니다.',
+  'order.cancelConfirmPartial':
+    '결제 {impUid}의 환불 가능 금액 {refundable} {currency} 중 {amount} {currency}를 환불할까요? 되돌릴 수 없습니다.',
   'order.cancelConfirm': '예, 결제사에서 환불합니다',
   'order.cancelling': '환불하는 중…',
   'order.cancelBack': '취소하지 않음',
@@ -965,11 +1008,14 @@ const ko: Record<MessageKey, string> = {
   'attention.error.refused': '처리할 수 없습니다: {detail}',
 
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
-  'overview.intro': '선택한 기간(KST)의 결제, 검증, 웹훅을 서버에서 집계한 결과입니다. 상태를 누르면 해당 주문 목록이 열립니다.',
+  'overview.intro':
+    '선택한 기간(KST)의 결제, 검증, 웹훅을 서버에서 집계한 결과입니다. 상태를 누르면 해당 주문 목록이 열립니다.',
   'overview.grainDay': '일',
   'overview.grainHour': '시간',
-  'overview.noStoresBody': '상점은 아임포트 가맹점 계정 하나입니다. imp_code와 REST API 키로 상점을 추가한 뒤, 표시되는 리디렉션 URL과 웹훅 URL을 아임포트 관리자 콘솔과 IMP.request_pay 호출에 붙여 넣으세요.',
-  'overview.noStoresBodyViewer': '상점은 아임포트 가맹점 계정 하나입니다. 관리자에게 상점 추가를 요청하세요. 결제가 들어오면 여기에 표시됩니다.',
+  'overview.noStoresBody':
+    '상점은 아임포트 가맹점 계정 하나입니다. imp_code와 REST API 키로 상점을 추가한 뒤, 표시되는 리디렉션 URL과 웹훅 URL을 아임포트 관리자 콘솔과 IMP.request_pay 호출에 붙여 넣으세요.',
+  'overview.noStoresBodyViewer':
+    '상점은 아임포트 가맹점 계정 하나입니다. 관리자에게 상점 추가를 요청하세요. 결제가 들어오면 여기에 표시됩니다.',
   'overview.noStoresAction': '상점 추가',
   'overview.emptyStoresAction': '상점 URL 보기',
   'overview.filters': '기간과 상점',
@@ -1004,7 +1050,8 @@ const ko: Record<MessageKey, string> = {
   'overview.chartDelayHelp': '결제사의 paid_at부터 첫 paid 웹훅까지 걸린 시간입니다(중복·거절된 수신 제외).',
   'overview.chartDelayMissing': '이 기간에 생성된 결제 주문 중 {count}건은 paid 웹훅을 받지 못했습니다.',
   'overview.chartFlags': '리디렉션 플래그 형식',
-  'overview.chartFlagsHelp': '구매자 브라우저가 가져온 성공 플래그의 형식입니다. 플래그로 성공을 판단하지 않으며, 플래그가 없으면 결제사만 알 수 있습니다.',
+  'overview.chartFlagsHelp':
+    '구매자 브라우저가 가져온 성공 플래그의 형식입니다. 플래그로 성공을 판단하지 않으며, 플래그가 없으면 결제사만 알 수 있습니다.',
   'overview.chartBacklog': '확인 필요 누적',
   'overview.chartBacklogHelp': '{grain}마다 끝난 시점에 열려 있던 사유와, 그동안 열리고 해결된 사유 수입니다.',
   'overview.backlogOpen': '열림',
@@ -1031,10 +1078,12 @@ const ko: Record<MessageKey, string> = {
   'overview.flag.success': 'success',
   'overview.flag.none': '플래그 없음',
   'stores.title': '상점',
-  'stores.intro': '아임포트 가맹점 계정마다 상점이 하나입니다. 인증 정보, 결제 후 구매자가 이동할 주소, 증거 검사 기준을 설정합니다.',
+  'stores.intro':
+    '아임포트 가맹점 계정마다 상점이 하나입니다. 인증 정보, 결제 후 구매자가 이동할 주소, 증거 검사 기준을 설정합니다.',
   'stores.add': '상점 추가',
   'stores.emptyTitle': '아직 상점이 없습니다',
-  'stores.emptyBody': 'imp_code와 REST API 키·시크릿(아임포트 관리자 콘솔 → 시스템 설정 → 내 정보)으로 상점을 추가하세요. 다음 화면에 아임포트에 붙여 넣을 리디렉션 URL과 웹훅 URL이 나옵니다.',
+  'stores.emptyBody':
+    'imp_code와 REST API 키·시크릿(아임포트 관리자 콘솔 → 시스템 설정 → 내 정보)으로 상점을 추가하세요. 다음 화면에 아임포트에 붙여 넣을 리디렉션 URL과 웹훅 URL이 나옵니다.',
   'stores.emptyBodyViewer': '상점은 관리자가 추가합니다. 아임포트 가맹점 계정 연결을 관리자에게 요청하세요.',
   'stores.colName': '상점',
   'stores.colApiKey': '상점 API 키',
@@ -1052,7 +1101,8 @@ const ko: Record<MessageKey, string> = {
   'stores.field.mismatchPolicy': '금액이 다를 때',
   'stores.field.webhookGraceSeconds': '웹훅 대기 시간(초)',
   'stores.field.stalePendingSeconds': '미결제 방치 판단 시간(초)',
-  'stores.hint.slug': '아임포트에 붙여 넣는 URL의 일부이며 나중에 바꿀 수 없습니다. 영문 소문자, 숫자, 대시로 40자까지.',
+  'stores.hint.slug':
+    '아임포트에 붙여 넣는 URL의 일부이며 나중에 바꿀 수 없습니다. 영문 소문자, 숫자, 대시로 40자까지.',
   'stores.hint.name': '대시보드에 표시되는 이름입니다.',
   'stores.hint.impCode': '아임포트 콘솔의 imp + 숫자 8자리입니다.',
   'stores.hint.impKey': '이 가맹점 계정의 REST API 키입니다.',
@@ -1112,12 +1162,15 @@ const ko: Record<MessageKey, string> = {
   'stores.copy': '복사',
   'stores.copied': '복사됨',
   'stores.urlsTitle': '아임포트에 넣을 URL',
-  'stores.urlsIntro': '그대로 붙여 넣으세요. 리디렉션 URL은 IMP.request_pay에, 웹훅 URL은 콘솔의 결제 알림 URL(또는 notice_url)에 넣습니다.',
+  'stores.urlsIntro':
+    '그대로 붙여 넣으세요. 리디렉션 URL은 IMP.request_pay에, 웹훅 URL은 콘솔의 결제 알림 URL(또는 notice_url)에 넣습니다.',
   'stores.redirectUrl': '리디렉션 URL',
-  'stores.redirectUrlHelp': '모바일 브라우저가 결제창 뒤 이곳으로 돌아오며, 모니터가 검증한 뒤 구매자를 랜딩 페이지로 보냅니다.',
+  'stores.redirectUrlHelp':
+    '모바일 브라우저가 결제창 뒤 이곳으로 돌아오며, 모니터가 검증한 뒤 구매자를 랜딩 페이지로 보냅니다.',
   'stores.webhookUrl': '웹훅 URL',
   'stores.webhookUrlHelp': '아임포트가 결제 알림을 이곳으로 보냅니다.',
-  'stores.publicUrlHint': '이 URL은 현재 페이지 주소를 기준으로 합니다. 아임포트와 구매자가 접속하는 주소로 PUBLIC_URL을 설정하세요.',
+  'stores.publicUrlHint':
+    '이 URL은 현재 페이지 주소를 기준으로 합니다. 아임포트와 구매자가 접속하는 주소로 PUBLIC_URL을 설정하세요.',
   'stores.snippet': 'IMP.request_pay 호출 예시',
   'stores.secretHidden': '(저장됨, 표시하지 않음)',
   'stores.settingsTitle': '설정',
@@ -1127,7 +1180,8 @@ const ko: Record<MessageKey, string> = {
   'stores.saved': '설정을 저장했습니다({count}개 변경).',
   'stores.unchanged': '바뀐 것이 없습니다.',
   'runs.title': '대사 실행',
-  'runs.intro': '재조회 작업은 결제사에 다시 물어 애매한 주문을 확정하고, 역방향 점검은 결제사의 결제 목록에서 알려지지 않은 결제를 찾습니다. 각 작업은 한 번에 한 프로세스만 실행합니다(리스).',
+  'runs.intro':
+    '재조회 작업은 결제사에 다시 물어 애매한 주문을 확정하고, 역방향 점검은 결제사의 결제 목록에서 알려지지 않은 결제를 찾습니다. 각 작업은 한 번에 한 프로세스만 실행합니다(리스).',
   'runs.kind.reconcile': '재조회 작업',
   'runs.kind.sweep': '역방향 점검',
   'runs.kindHelp.reconcile': '열린 사유가 있거나 확인 예정인 주문을 간격을 늘려 가며 다시 확인합니다.',
@@ -1151,7 +1205,8 @@ const ko: Record<MessageKey, string> = {
   'runs.reset': '필터 지우기',
   'runs.badFilter': '주소의 필터를 사용할 수 없어 무시했습니다.',
   'runs.emptyTitle': '아직 실행 기록이 없습니다',
-  'runs.emptyBody': '예약이 실행되거나(JOBS=on), 지금 실행을 누르거나, npm run reconcile / npm run sweep을 쓰면 여기에 표시됩니다.',
+  'runs.emptyBody':
+    '예약이 실행되거나(JOBS=on), 지금 실행을 누르거나, npm run reconcile / npm run sweep을 쓰면 여기에 표시됩니다.',
   'runs.noMatchTitle': '조건에 맞는 실행이 없습니다',
   'runs.noMatchBody': '다른 종류, 상태, 상점을 고르거나 필터를 지우세요.',
   'runs.older': '이전 실행 →',
@@ -1202,7 +1257,8 @@ const ko: Record<MessageKey, string> = {
   'runs.itemsFirst': '← 처음 항목',
   'runs.itemsMore': '다음 항목 →',
   'audit.title': '감사 로그',
-  'audit.intro': '사람과 시스템이 한 모든 작업입니다. 누가, 언제, 무엇에, 왜, 무엇을 바꿨는지 기록하며 수정하거나 지울 수 없습니다.',
+  'audit.intro':
+    '사람과 시스템이 한 모든 작업입니다. 누가, 언제, 무엇에, 왜, 무엇을 바꿨는지 기록하며 수정하거나 지울 수 없습니다.',
   'audit.filters': '감사 로그 필터',
   'audit.actor': '누가',
   'audit.anyone': '모두',
@@ -1241,5 +1297,7 @@ export type MessageParams = Record<string, string | number>;
 export function translate(locale: Locale, key: MessageKey, params?: MessageParams): string {
   const template = messages[locale][key];
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(params, name) ? String(params[name]) : whole,
+  );
 }

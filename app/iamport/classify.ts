@@ -32,7 +32,9 @@ export function kindForStatus(httpStatus: number): GatewayErrorKind {
   return 'rejected';
 }
 
-export type Answer = { ok: true; envelope: EnvelopeWire; json: unknown } | { ok: false; error: GatewayError; json: unknown; keepText: boolean };
+export type Answer =
+  | { ok: true; envelope: EnvelopeWire; json: unknown }
+  | { ok: false; error: GatewayError; json: unknown; keepText: boolean };
 
 /**
  * Parses one answer's body as the envelope, whatever the status, and classifies it: success only
@@ -49,7 +51,12 @@ export function classifyAnswer(httpStatus: number, text: string): Answer {
   }
   const parsed = envelopeWire.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, json, keepText: true, error: unreadable(httpStatus, `not an Iamport envelope (${describeIssues(parsed.error)})`) };
+    return {
+      ok: false,
+      json,
+      keepText: true,
+      error: unreadable(httpStatus, `not an Iamport envelope (${describeIssues(parsed.error)})`),
+    };
   }
   const envelope = parsed.data;
   const is2xx = httpStatus >= 200 && httpStatus < 300;
@@ -77,7 +84,13 @@ export function unreadablePayload(httpStatus: number, error: z.ZodError | Error)
 }
 
 function unreadable(httpStatus: number, detail: string): GatewayError {
-  return { kind: kindForStatus(httpStatus), httpStatus, code: null, message: `unreadable answer (HTTP ${httpStatus}): ${detail}`, notFound: false };
+  return {
+    kind: kindForStatus(httpStatus),
+    httpStatus,
+    code: null,
+    message: `unreadable answer (HTTP ${httpStatus}): ${detail}`,
+    notFound: false,
+  };
 }
 
 /**
@@ -85,9 +98,18 @@ function unreadable(httpStatus: number, detail: string): GatewayError {
  * processed (indeterminate); a connection that could not be made means it was not (retryable);
  * anything else (a reset mid-way, an unknown failure) is indeterminate.
  */
-export function classifyTransportError(error: unknown, context: { timedOut: boolean; timeoutMs: number }): GatewayError {
+export function classifyTransportError(
+  error: unknown,
+  context: { timedOut: boolean; timeoutMs: number },
+): GatewayError {
   if (context.timedOut) {
-    return { kind: 'indeterminate', httpStatus: null, code: null, message: `no answer within ${context.timeoutMs} ms`, notFound: false };
+    return {
+      kind: 'indeterminate',
+      httpStatus: null,
+      code: null,
+      message: `no answer within ${context.timeoutMs} ms`,
+      notFound: false,
+    };
   }
   const codes = errorCodes(error);
   // fetch refuses blocked ports (e.g. 9, "bad port") before opening any connection.

@@ -2,7 +2,17 @@ import type { z } from 'zod';
 import { classifyAnswer, classifyTransportError, unreadablePayload } from './classify';
 import { DEFAULT_CURRENCY, toMajorUnits } from './money';
 import { toPayment, toPrepared, tokenExpiry } from './normalize';
-import type { CallMeta, CancelInput, GatewayError, GatewayResult, IamportClient, OperationMeta, Payment, PaymentStatus, Token } from './types';
+import type {
+  CallMeta,
+  CancelInput,
+  GatewayError,
+  GatewayResult,
+  IamportClient,
+  OperationMeta,
+  Payment,
+  PaymentStatus,
+  Token,
+} from './types';
 import { authWire, pagedPaymentsWire, paymentListWire, paymentWire, prepareWire, type EnvelopeWire } from './wire';
 
 export type IamportClientOptions = {
@@ -34,8 +44,14 @@ const TOKEN_MARGIN_MS = 30_000;
 const BATCH_SIZE = 100;
 const MAX_PAGES = 10_000;
 
-type Exchange = { meta: CallMeta; text: string | null; answer: { ok: true; envelope: EnvelopeWire } | { ok: false; error: GatewayError } };
-type TokenOutcome = { ok: true; token: Token; call: CallMeta | null } | { ok: false; error: GatewayError; call: CallMeta };
+type Exchange = {
+  meta: CallMeta;
+  text: string | null;
+  answer: { ok: true; envelope: EnvelopeWire } | { ok: false; error: GatewayError };
+};
+type TokenOutcome =
+  | { ok: true; token: Token; call: CallMeta | null }
+  | { ok: false; error: GatewayError; call: CallMeta };
 type Step<T> = { ok: true; value: T } | { ok: false; error: GatewayError; decisive: CallMeta };
 
 /** Collects the exchanges of one operation and builds its `meta`. */
@@ -58,7 +74,14 @@ class Operation {
   }
 
   private meta(decisive: CallMeta | undefined): OperationMeta {
-    const base: CallMeta = decisive ?? { method: this.method, path: this.path, httpStatus: null, latencyMs: 0, raw: null, rawText: null };
+    const base: CallMeta = decisive ?? {
+      method: this.method,
+      path: this.path,
+      httpStatus: null,
+      latencyMs: 0,
+      raw: null,
+      rawText: null,
+    };
     const meta: OperationMeta = { ...base, latencyMs: performance.now() - this.started };
     const single = this.calls.length === 1 && this.calls[0] === decisive;
     if (this.calls.length > 0 && !single) meta.calls = [...this.calls];
@@ -80,7 +103,8 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 100;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError('timeoutMs must be a positive integer');
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new RangeError('pageSize must be 1 to 1000');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+    throw new RangeError('pageSize must be 1 to 1000');
 
   let cached: Token | null = null;
   let inflight: Promise<TokenOutcome> | null = null;
@@ -106,7 +130,13 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
     try {
       url = new URL(baseUrl + path).href;
     } catch {
-      const error: GatewayError = { kind: 'rejected', httpStatus: null, code: null, message: `invalid API base URL ${JSON.stringify(options.baseUrl)}`, notFound: false };
+      const error: GatewayError = {
+        kind: 'rejected',
+        httpStatus: null,
+        code: null,
+        message: `invalid API base URL ${JSON.stringify(options.baseUrl)}`,
+        notFound: false,
+      };
       return { meta: meta(null), text: null, answer: { ok: false, error } };
     }
     const controller = new AbortController();
@@ -129,7 +159,11 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       clearTimeout(timer);
       const answer = classifyAnswer(status, text);
       if (answer.ok) return { meta: meta(status, answer.json), text, answer: { ok: true, envelope: answer.envelope } };
-      return { meta: meta(status, answer.json, answer.keepText ? text : null), text, answer: { ok: false, error: answer.error } };
+      return {
+        meta: meta(status, answer.json, answer.keepText ? text : null),
+        text,
+        answer: { ok: false, error: answer.error },
+      };
     } catch (thrown) {
       clearTimeout(timer);
       const error = classifyTransportError(thrown, { timedOut, timeoutMs });
@@ -143,7 +177,11 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
   }
 
   /** The envelope's `response` through `schema` and `convert`; a mismatch is an unreadable answer. */
-  function decode<S extends z.ZodType, T>(ex: Exchange & { answer: { ok: true } }, schema: S, convert: (wire: z.infer<S>) => T): Step<T> {
+  function decode<S extends z.ZodType, T>(
+    ex: Exchange & { answer: { ok: true } },
+    schema: S,
+    convert: (wire: z.infer<S>) => T,
+  ): Step<T> {
     const status = ex.meta.httpStatus ?? 0;
     const parsed = schema.safeParse(ex.answer.envelope.response);
     if (!parsed.success) {
@@ -154,7 +192,11 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       return { ok: true, value: convert(parsed.data) };
     } catch (error) {
       ex.meta.rawText = ex.text;
-      return { ok: false, error: unreadablePayload(status, error instanceof Error ? error : new Error(String(error))), decisive: ex.meta };
+      return {
+        ok: false,
+        error: unreadablePayload(status, error instanceof Error ? error : new Error(String(error))),
+        decisive: ex.meta,
+      };
     }
   }
 
@@ -163,7 +205,10 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
     redactToken(ex.meta);
     const prefixed = (error: GatewayError): GatewayError => ({ ...error, message: `access token: ${error.message}` });
     if (!ex.answer.ok) return { ok: false, error: prefixed(ex.answer.error), call: ex.meta };
-    const decoded = decode(ex as Exchange & { answer: { ok: true } }, authWire, (wire) => ({ accessToken: wire.access_token, expiresAt: tokenExpiry(wire, now()) }));
+    const decoded = decode(ex as Exchange & { answer: { ok: true } }, authWire, (wire) => ({
+      accessToken: wire.access_token,
+      expiresAt: tokenExpiry(wire, now()),
+    }));
     redactToken(ex.meta);
     if (!decoded.ok) return { ok: false, error: prefixed(decoded.error), call: ex.meta };
     cached = decoded.value;
@@ -199,7 +244,13 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
   }
 
   /** One authorised exchange whose success payload goes through `schema` and `convert`. */
-  async function single<S extends z.ZodType, T>(method: string, path: string, schema: S, convert: (wire: z.infer<S>) => T, body?: unknown): Promise<GatewayResult<T>> {
+  async function single<S extends z.ZodType, T>(
+    method: string,
+    path: string,
+    schema: S,
+    convert: (wire: z.infer<S>) => T,
+    body?: unknown,
+  ): Promise<GatewayResult<T>> {
     const op = new Operation(method, path);
     const step = await authed(op, method, path, body);
     if (!step.ok) return op.fail(step.error, step.decisive);
@@ -224,14 +275,26 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
     for (let fetched = 0; ; fetched += 1) {
       const path = basePath + query({ ...params, page });
       if (fetched >= MAX_PAGES) {
-        return op.fail({ kind: 'indeterminate', httpStatus: null, code: null, message: `stopped after ${MAX_PAGES} pages`, notFound: false }, last!);
+        return op.fail(
+          {
+            kind: 'indeterminate',
+            httpStatus: null,
+            code: null,
+            message: `stopped after ${MAX_PAGES} pages`,
+            notFound: false,
+          },
+          last!,
+        );
       }
       const step = await authed(op, 'GET', path);
       if (!step.ok) return op.fail(step.error, step.decisive);
       const ex = step.value;
       last = ex.meta;
       if (!ex.answer.ok) return op.fail(ex.answer.error, ex.meta);
-      const decoded = decode(ex as Exchange & { answer: { ok: true } }, pagedPaymentsWire, (wire) => ({ ...wire, list: wire.list.map(toPayment) }));
+      const decoded = decode(ex as Exchange & { answer: { ok: true } }, pagedPaymentsWire, (wire) => ({
+        ...wire,
+        list: wire.list.map(toPayment),
+      }));
       if (!decoded.ok) return op.fail(decoded.error, decoded.decisive);
       if (fetched === 0) total = decoded.value.total;
       for (const payment of decoded.value.list) {
@@ -242,7 +305,13 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       const next = decoded.value.next;
       if (onlyPage !== undefined || next === 0) return op.ok({ total, payments }, ex.meta);
       if (next <= page) {
-        const error: GatewayError = { kind: 'indeterminate', httpStatus: ex.meta.httpStatus, code: 0, message: `paging did not advance (page ${page}, next ${next})`, notFound: false };
+        const error: GatewayError = {
+          kind: 'indeterminate',
+          httpStatus: ex.meta.httpStatus,
+          code: 0,
+          message: `paging did not advance (page ${page}, next ${next})`,
+          notFound: false,
+        };
         return op.fail(error, ex.meta);
       }
       page = next;
@@ -258,7 +327,20 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       const op = new Operation('POST', TOKEN_PATH);
       const token = await ensureToken();
       if (!token.ok) return op.fail(token.error, token.call);
-      if (!token.call) return { ok: true, value: token.token, meta: { method: 'POST', path: TOKEN_PATH, httpStatus: null, latencyMs: 0, raw: null, rawText: null, fromCache: true } };
+      if (!token.call)
+        return {
+          ok: true,
+          value: token.token,
+          meta: {
+            method: 'POST',
+            path: TOKEN_PATH,
+            httpStatus: null,
+            latencyMs: 0,
+            raw: null,
+            rawText: null,
+            fromCache: true,
+          },
+        };
       return op.ok(token.token, token.call);
     },
 
@@ -285,7 +367,9 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
           return op.fail(ex.answer.error, ex.meta);
         }
         // 200 (all found) or 207 (some): the missing ones are those not returned.
-        const decoded = decode(ex as Exchange & { answer: { ok: true } }, paymentListWire, (list) => list.map(toPayment));
+        const decoded = decode(ex as Exchange & { answer: { ok: true } }, paymentListWire, (list) =>
+          list.map(toPayment),
+        );
         if (!decoded.ok) return op.fail(decoded.error, decoded.decisive);
         for (const payment of decoded.value) {
           if (returned.has(payment.impUid)) continue;
@@ -306,14 +390,17 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       const result = await paged(basePath, { limit: pageSize, sorting: findOptions.sorting }, undefined);
       if (!result.ok) return result;
       // The spec is unclear whether findAll filters by status (reference §3.4): make sure.
-      const payments = findOptions.status ? result.value.payments.filter((p) => p.status === findOptions.status) : result.value.payments;
+      const payments = findOptions.status
+        ? result.value.payments.filter((p) => p.status === findOptions.status)
+        : result.value.payments;
       return { ...result, value: payments };
     },
 
     listPaymentsByStatus(status, listOptions) {
       const limit = listOptions.limit ?? pageSize;
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be 1 to 1000');
-      if (listOptions.page !== undefined && (!Number.isInteger(listOptions.page) || listOptions.page < 1)) throw new RangeError('page starts at 1');
+      if (listOptions.page !== undefined && (!Number.isInteger(listOptions.page) || listOptions.page < 1))
+        throw new RangeError('page starts at 1');
       const params = {
         limit,
         from: listOptions.from ? unixSeconds(listOptions.from) : undefined,
@@ -344,11 +431,16 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
 function prepareBody(input: { merchantUid: string; amount: number; currency?: string }): Record<string, unknown> {
   requireText(input.merchantUid, 'merchantUid');
   const amount = requireMinor(input.amount, 'amount', input.currency ?? DEFAULT_CURRENCY);
-  return { merchant_uid: input.merchantUid, amount, ...(input.currency !== undefined ? { currency: input.currency } : {}) };
+  return {
+    merchant_uid: input.merchantUid,
+    amount,
+    ...(input.currency !== undefined ? { currency: input.currency } : {}),
+  };
 }
 
 function cancelBody(input: CancelInput): Record<string, unknown> {
-  if (input.impUid === undefined && input.merchantUid === undefined) throw new RangeError('cancel needs an impUid or a merchantUid');
+  if (input.impUid === undefined && input.merchantUid === undefined)
+    throw new RangeError('cancel needs an impUid or a merchantUid');
   if (input.impUid !== undefined) requireText(input.impUid, 'impUid');
   if (input.merchantUid !== undefined) requireText(input.merchantUid, 'merchantUid');
   requireText(input.reason, 'reason');
@@ -377,7 +469,8 @@ function requireText(value: string, name: string): string {
 }
 
 function requireMinor(value: number, name: string, currency: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer of minor units`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer of minor units`);
   return toMajorUnits(value, currency);
 }
 
@@ -401,7 +494,13 @@ function query(params: Record<string, string | number | undefined>): string {
 /** A token answer is evidence of the exchange, never of the token: blank it out before it is kept. */
 function redactToken(meta: CallMeta): void {
   const raw = meta.raw as { response?: { access_token?: unknown } } | null;
-  if (raw && typeof raw === 'object' && raw.response && typeof raw.response === 'object' && 'access_token' in raw.response) {
+  if (
+    raw &&
+    typeof raw === 'object' &&
+    raw.response &&
+    typeof raw.response === 'object' &&
+    'access_token' in raw.response
+  ) {
     meta.raw = { ...raw, response: { ...raw.response, access_token: '[redacted]' } };
   }
   if (meta.rawText) meta.rawText = meta.rawText.replace(/("access_token"\s*:\s*")[^"]*"/g, '$1[redacted]"');

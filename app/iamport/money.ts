@@ -6,10 +6,32 @@
 
 // ISO 4217 minor-unit exponents that are not 2. Every other three-letter code uses 2.
 const EXPONENTS: Record<string, number> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0,
-  UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-  CLF: 4, UYW: 4,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
 };
 
 /** The default currency of the gateway (an amount registered or cancelled without one is KRW). */
@@ -21,7 +43,8 @@ export class AmountError extends Error {
 
 /** The number of minor-unit digits of an ISO 4217 code (KRW 0, USD 2, KWD 3). */
 export function currencyExponent(currency: string): number {
-  if (!/^[A-Z]{3}$/.test(currency)) throw new AmountError(`currency ${JSON.stringify(currency)} is not an ISO 4217 code`);
+  if (!/^[A-Z]{3}$/.test(currency))
+    throw new AmountError(`currency ${JSON.stringify(currency)} is not an ISO 4217 code`);
   return EXPONENTS[currency] ?? 2;
 }
 
@@ -43,7 +66,9 @@ export function toMinorUnits(value: number, currency: string): number {
     shift += 1;
   }
   if (shift < 0 && digits !== '0') {
-    throw new AmountError(`amount ${value} ${currency} is not a whole number of minor units (${currency} has ${exponent} decimals)`);
+    throw new AmountError(
+      `amount ${value} ${currency} is not a whole number of minor units (${currency} has ${exponent} decimals)`,
+    );
   }
   const minor = digits === '0' ? 0 : Number(sign + digits + '0'.repeat(Math.max(shift, 0)));
   if (!Number.isSafeInteger(minor)) throw new AmountError(`amount ${value} ${currency} is too large`);

@@ -188,9 +188,15 @@ export interface IamportClient {
    */
   getPayments(impUids: string[]): Promise<GatewayResult<{ payments: Payment[]; missing: string[] }>>;
   /** `GET /payments/find/{merchant_uid}[/{status}]`: the first payment in `sorting` order (default `-started`). */
-  findPayment(merchantUid: string, options?: { status?: PaymentStatus; sorting?: Sorting }): Promise<GatewayResult<Payment>>;
+  findPayment(
+    merchantUid: string,
+    options?: { status?: PaymentStatus; sorting?: Sorting },
+  ): Promise<GatewayResult<Payment>>;
   /** `GET /payments/findAll/{merchant_uid}[/{status}]`, every page; filtered by `status` here too. */
-  findAllPayments(merchantUid: string, options?: { status?: PaymentStatus; sorting?: Sorting }): Promise<GatewayResult<Payment[]>>;
+  findAllPayments(
+    merchantUid: string,
+    options?: { status?: PaymentStatus; sorting?: Sorting },
+  ): Promise<GatewayResult<Payment[]>>;
   /**
    * `GET /payments/status/{status}` over a window (at most 90 days at the gateway): every page,
    * or only `page` when given. `limit` is the page size. Payments seen twice while paging are kept once.
@@ -212,4 +218,3 @@ export interface IamportClient {
    */
   cancel(input: CancelInput): Promise<GatewayResult<Payment>>;
 }
-

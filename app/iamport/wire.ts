@@ -17,7 +17,10 @@ const wireAmount = z.number().finite().nonnegative();
 /** `{code, message, response}` (§2). Parsed for every answer, whatever its HTTP status. */
 export const envelopeWire = z.object({
   code: z.number().int(),
-  message: z.string().nullish().transform((m) => m ?? null),
+  message: z
+    .string()
+    .nullish()
+    .transform((m) => m ?? null),
   response: z.unknown(),
 });
 export type EnvelopeWire = z.infer<typeof envelopeWire>;
@@ -29,7 +32,10 @@ export function successEnvelopeWire<T extends z.ZodType>(payload: T) {
 
 /** A failure envelope: non-zero code, a message, no payload (404, 401, refused cancel…). */
 export const failureEnvelopeWire = z.object({
-  code: z.number().int().refine((code) => code !== 0, 'a failure has a non-zero code'),
+  code: z
+    .number()
+    .int()
+    .refine((code) => code !== 0, 'a failure has a non-zero code'),
   message: z.string().min(1),
   response: z.null(),
 });

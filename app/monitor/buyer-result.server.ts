@@ -10,7 +10,11 @@ export type BuyerResult = {
 };
 
 /** What the buyer may see about their own order: our verified status, never the query's claim. */
-export async function buyerResult(deps: Pick<MonitorDeps, 'db'>, storeSlug: string, merchantUid: string): Promise<BuyerResult> {
+export async function buyerResult(
+  deps: Pick<MonitorDeps, 'db'>,
+  storeSlug: string,
+  merchantUid: string,
+): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
   if (!order) return { status: 'unknown', merchantUid: null, vbank: null };

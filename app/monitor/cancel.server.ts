@@ -14,11 +14,18 @@ export type CancelResult = { ok: true; verification: VerifyResult } | { ok: fals
  */
 export async function cancelAtGateway(
   deps: MonitorDeps,
-  input: { store: Store; orderId: number; reason: string; trigger: Extract<Trigger, 'auto_cancel' | 'manual_cancel'>; amount?: number },
+  input: {
+    store: Store;
+    orderId: number;
+    reason: string;
+    trigger: Extract<Trigger, 'auto_cancel' | 'manual_cancel'>;
+    amount?: number;
+  },
 ): Promise<CancelResult> {
   const order = await findOrderById(deps.db, input.orderId);
   if (!order) throw new AppError('not_found', 'order not found');
-  if (!order.imp_uid || order.paid_amount === null) throw new AppError('conflict', 'this order has no payment at the gateway to cancel');
+  if (!order.imp_uid || order.paid_amount === null)
+    throw new AppError('conflict', 'this order has no payment at the gateway to cancel');
   const refundable = order.paid_amount - (order.cancel_amount ?? 0);
   if (refundable <= 0) throw new AppError('conflict', 'nothing left to refund');
   if (input.amount !== undefined && (input.amount <= 0 || input.amount > refundable)) {
@@ -26,7 +33,13 @@ export async function cancelAtGateway(
   }
 
   const client = deps.gateways.forStore(input.store);
-  const result = await client.cancel({ impUid: order.imp_uid, amount: input.amount, checksum: refundable, reason: input.reason, currency: order.currency });
+  const result = await client.cancel({
+    impUid: order.imp_uid,
+    amount: input.amount,
+    checksum: refundable,
+    reason: input.reason,
+    currency: order.currency,
+  });
   const checkId = await recordGatewayCheck(deps, {
     store: input.store,
     orderId: order.id,

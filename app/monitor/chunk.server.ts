@@ -37,7 +37,10 @@ export async function inChunkTransaction<T, R>(
     }
     await trx.commit().execute();
   } catch (error) {
-    await trx.rollback().execute().catch(() => {});
+    await trx
+      .rollback()
+      .execute()
+      .catch(() => {});
     throw error;
   }
   return outcomes;

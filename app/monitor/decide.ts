@@ -89,7 +89,13 @@ export const OWN_ACTION_TRANSITIONS: Record<OrderStatus, ReadonlySet<OrderStatus
   cancelled: new Set([]),
 };
 
-const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set(['paid', 'vbank_issued', 'mismatch', 'partially_cancelled', 'cancelled']);
+const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set([
+  'paid',
+  'vbank_issued',
+  'mismatch',
+  'partially_cancelled',
+  'cancelled',
+]);
 
 /** What our status should be for this payment, judged against the order's expected amount. */
 export function statusForPayment(
@@ -101,7 +107,8 @@ export function statusForPayment(
   switch (payment.status) {
     case 'paid':
       if (amountDiffers) return { status: 'mismatch', outcome: 'mismatch', amountDiffers };
-      if (payment.cancelAmount > 0) return { status: 'partially_cancelled', outcome: 'partially_cancelled', amountDiffers };
+      if (payment.cancelAmount > 0)
+        return { status: 'partially_cancelled', outcome: 'partially_cancelled', amountDiffers };
       return { status: 'paid', outcome: 'paid', amountDiffers };
     case 'ready':
       // `ready` is a vbank waiting for its deposit, or a window the buyer abandoned.
@@ -127,7 +134,8 @@ export function decide(input: DecideInput): Decision {
   const open: ReasonToOpen[] = [];
   const resolve: AttentionReason[] = [];
   const flag = input.redirectFlag ?? null;
-  if (flag?.kind === 'none') open.push({ reason: 'missing_flag', detail: 'redirect carried neither imp_success nor success' });
+  if (flag?.kind === 'none')
+    open.push({ reason: 'missing_flag', detail: 'redirect carried neither imp_success nor success' });
 
   if (observation.kind === 'error') {
     open.push({ reason: 'unverified', detail: `${observation.errorKind}: ${observation.message}` });
@@ -139,7 +147,14 @@ export function decide(input: DecideInput): Decision {
     // The buyer's window failed before any payment existed (bad PG setup, pressed X, F1002):
     // the gateway confirms there is no money, so the claimed failure is safe to accept.
     if (input.redirectClaimsFailure && order.status === 'pending') {
-      return { status: 'failed', outcome: 'not_found', open: [], resolve: [...resolve, 'not_found_at_gateway', 'missing_flag'], settled: true, payment: null };
+      return {
+        status: 'failed',
+        outcome: 'not_found',
+        open: [],
+        resolve: [...resolve, 'not_found_at_gateway', 'missing_flag'],
+        settled: true,
+        payment: null,
+      };
     }
     open.push({ reason: 'not_found_at_gateway', detail: 'the gateway does not know this payment' });
     return { status: order.status, outcome: 'not_found', open, resolve, settled: false, payment: null };

@@ -21,7 +21,12 @@ export async function ensureDemoStore(
     const sealed = await getSetting(deps.db, DEMO_KEY_SETTING);
     if (sealed) return { store: existing, apiKey: decryptSecret(sealed, deps.config.appSecret), created: false };
     const rotated = await rotateStoreKey({ ...deps, appSecret: deps.config.appSecret }, DEMO_SLUG);
-    await putSetting(deps.db, DEMO_KEY_SETTING, encryptSecret(rotated.apiKey, deps.config.appSecret), toDbTime(deps.now()));
+    await putSetting(
+      deps.db,
+      DEMO_KEY_SETTING,
+      encryptSecret(rotated.apiKey, deps.config.appSecret),
+      toDbTime(deps.now()),
+    );
     return { store: rotated.store, apiKey: rotated.apiKey, created: false };
   }
   const { store, apiKey } = await createStore(

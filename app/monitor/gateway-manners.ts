@@ -9,7 +9,12 @@
 export type CallOutcome = {
   ok: boolean;
   error?: { kind: string; message: string; notFound: boolean; httpStatus?: number | null };
-  meta?: { method?: string; path?: string; calls?: unknown[]; tokenCalls?: { method?: string; path?: string }[] } | null;
+  meta?: {
+    method?: string;
+    path?: string;
+    calls?: unknown[];
+    tokenCalls?: { method?: string; path?: string }[];
+  } | null;
 };
 
 export type Manners = {
@@ -76,7 +81,11 @@ export function httpCallsOf(result: CallOutcome, seenTokens?: WeakSet<object>): 
  */
 export async function withRetry<R extends CallOutcome>(
   attempt: () => Promise<R>,
-  options: { retryDelaysMs: readonly number[]; sleep: (ms: number) => Promise<void>; onAttempt?: (result: R, n: number) => Promise<void> | void },
+  options: {
+    retryDelaysMs: readonly number[];
+    sleep: (ms: number) => Promise<void>;
+    onAttempt?: (result: R, n: number) => Promise<void> | void;
+  },
 ): Promise<{ result: R; attempts: number }> {
   for (let n = 1; ; n++) {
     const result = await attempt();
@@ -107,7 +116,11 @@ export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Pro
  * Runs `worker` over `items` with at most `limit` at once. After a throw it hands out no more
  * items, waits for those in flight (nothing keeps working behind the caller's back), then rethrows.
  */
-export async function forEachLimited<T>(items: readonly T[], limit: number, worker: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  worker: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | null = null;
   await Promise.all(

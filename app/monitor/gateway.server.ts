@@ -17,7 +17,11 @@ export type GatewayRegistry = {
   forStore: (store: Store, options?: { timeoutMs?: number }) => IamportClient;
 };
 
-export function createGatewayRegistry(deps: { appSecret: string; fetch?: typeof fetch; now?: () => Date }): GatewayRegistry {
+export function createGatewayRegistry(deps: {
+  appSecret: string;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}): GatewayRegistry {
   const clients = new Map<string, IamportClient>();
   return {
     forStore(store, options) {
@@ -26,7 +30,9 @@ export function createGatewayRegistry(deps: { appSecret: string; fetch?: typeof 
       const key = `${store.id}|${store.updatedAt}|${timeoutMs}`;
       let client = clients.get(key);
       if (!client) {
-        for (const existing of clients.keys()) if (existing.startsWith(`${store.id}|`) && !existing.startsWith(`${store.id}|${store.updatedAt}|`)) clients.delete(existing);
+        for (const existing of clients.keys())
+          if (existing.startsWith(`${store.id}|`) && !existing.startsWith(`${store.id}|${store.updatedAt}|`))
+            clients.delete(existing);
         client = createIamportClient({
           baseUrl: store.apiBaseUrl,
           impKey: store.impKey,
@@ -64,7 +70,10 @@ export async function recordGatewayCheck(
   const { result } = input;
   const meta = result.meta as CallMeta & { calls?: CallMeta[] };
   for (const call of meta.calls ?? [meta]) {
-    deps.metrics.inc('monitor_gateway_calls_total', { operation: input.operation, status: String(call.httpStatus ?? 'none') });
+    deps.metrics.inc('monitor_gateway_calls_total', {
+      operation: input.operation,
+      status: String(call.httpStatus ?? 'none'),
+    });
   }
   const row = await insertGatewayCheck(deps.db, {
     store_id: input.store.id,

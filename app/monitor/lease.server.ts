@@ -62,10 +62,20 @@ export async function getLeaseStatus(deps: Pick<LeaseDeps, 'db' | 'now'>, name: 
 }
 
 /** Takes the lease if it is free (or expired, or already ours); otherwise says who holds it. */
-export async function acquireLease(deps: LeaseDeps, name: string, holder: string, ttlMs = LEASE_TTL_MS): Promise<LeaseAttempt> {
+export async function acquireLease(
+  deps: LeaseDeps,
+  name: string,
+  holder: string,
+  ttlMs = LEASE_TTL_MS,
+): Promise<LeaseAttempt> {
   const before = await findLease(deps.db, name);
   const start = deps.now();
-  const row = await tryAcquireLease(deps.db, { name, holder, now: toDbTime(start), expiresAt: toDbTime(new Date(start.getTime() + ttlMs)) });
+  const row = await tryAcquireLease(deps.db, {
+    name,
+    holder,
+    now: toDbTime(start),
+    expiresAt: toDbTime(new Date(start.getTime() + ttlMs)),
+  });
   if (!row) {
     const current = await findLease(deps.db, name);
     return { ok: false, heldBy: toStatus(current ?? (before as JobLeaseRow), deps.now()) };
@@ -79,7 +89,12 @@ export async function acquireLease(deps: LeaseDeps, name: string, holder: string
     const now = deps.now();
     if (!force && now.getTime() - lastBeat < HEARTBEAT_EVERY_MS) return true;
     lastBeat = now.getTime();
-    const renewed = await renewLease(deps.db, { name, holder, now: toDbTime(now), expiresAt: toDbTime(new Date(now.getTime() + ttlMs)) });
+    const renewed = await renewLease(deps.db, {
+      name,
+      holder,
+      now: toDbTime(now),
+      expiresAt: toDbTime(new Date(now.getTime() + ttlMs)),
+    });
     if (!renewed) lost = true;
     return renewed;
   };

@@ -33,7 +33,8 @@ export function createMetrics(): Metrics {
         lines.push(`# HELP ${name} ${HELP[name]}`, `# TYPE ${name} counter`);
         for (const [labels, value] of counters.get(name) ?? []) lines.push(`${name}${labels} ${value}`);
       }
-      for (const gauge of gauges) lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`, `${gauge.name} ${gauge.value}`);
+      for (const gauge of gauges)
+        lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`, `${gauge.name} ${gauge.value}`);
       return `${lines.join('\n')}\n`;
     },
   };

@@ -11,8 +11,15 @@ import type { MonitorDeps } from './verify.server';
 export const registerOrderSchema = z.object({
   // Iamport's limit on merchant_uid is 40 characters (reference §3.7).
   merchant_uid: z.string().min(1, 'is required').max(40, 'must be at most 40 characters'),
-  amount: z.number('must be a number').int('must be an integer in the currency minor unit').positive('must be positive').max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO code').default('KRW'),
+  amount: z
+    .number('must be a number')
+    .int('must be an integer in the currency minor unit')
+    .positive('must be positive')
+    .max(Number.MAX_SAFE_INTEGER),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO code')
+    .default('KRW'),
   name: z.string().max(40, 'must be at most 40 characters').nullable().default(null),
   prepare: z.boolean().default(false),
 });
@@ -82,27 +89,55 @@ export async function registerOrder(
   const at = toDbTime(deps.now());
   const { order, created } = await insertOrderIfAbsent(
     deps.db,
-    newPendingOrder({ store_id: store.id, merchant_uid: input.merchant_uid, expected_amount: input.amount, currency: input.currency, name: input.name, source: 'api', at }),
+    newPendingOrder({
+      store_id: store.id,
+      merchant_uid: input.merchant_uid,
+      expected_amount: input.amount,
+      currency: input.currency,
+      name: input.name,
+      source: 'api',
+      at,
+    }),
   );
   if (!created && (order.expected_amount !== input.amount || order.currency !== input.currency)) {
-    throw new AppError('conflict', `order ${input.merchant_uid} is already registered with ${order.expected_amount ?? 'an unknown amount'} ${order.currency}`, {
-      order: await toView(deps, order),
-    });
+    throw new AppError(
+      'conflict',
+      `order ${input.merchant_uid} is already registered with ${order.expected_amount ?? 'an unknown amount'} ${order.currency}`,
+      {
+        order: await toView(deps, order),
+      },
+    );
   }
 
   let current = order;
   let prepareError: string | null = null;
   if (input.prepare && order.prepared_at === null) {
     const client = deps.gateways.forStore(store);
-    const result = await client.prepare({ merchantUid: input.merchant_uid, amount: input.amount, currency: input.currency });
-    await recordGatewayCheck(deps, { store, orderId: order.id, trigger: 'register', operation: 'prepare', impUid: null, merchantUid: input.merchant_uid, result });
+    const result = await client.prepare({
+      merchantUid: input.merchant_uid,
+      amount: input.amount,
+      currency: input.currency,
+    });
+    await recordGatewayCheck(deps, {
+      store,
+      orderId: order.id,
+      trigger: 'register',
+      operation: 'prepare',
+      impUid: null,
+      merchantUid: input.merchant_uid,
+      result,
+    });
     if (result.ok) current = await updateOrder(deps.db, order.id, { prepared_at: at, updated_at: at });
     else prepareError = result.error.message;
   }
   return { order: await toView(deps, current), created, prepareError };
 }
 
-export async function getOrderView(deps: Pick<MonitorDeps, 'db'>, store: Store, merchantUid: string): Promise<OrderView> {
+export async function getOrderView(
+  deps: Pick<MonitorDeps, 'db'>,
+  store: Store,
+  merchantUid: string,
+): Promise<OrderView> {
   const order = await findOrder(deps.db, store.id, merchantUid);
   if (!order) throw new AppError('not_found', `no order ${merchantUid} in store ${store.slug}`);
   return toView(deps, order);

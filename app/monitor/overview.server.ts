@@ -16,7 +16,16 @@ import {
 } from '../../db/dashboard-overview';
 import type { AppContext } from '../context.server';
 import type { PaymentStatus } from '../iamport/types';
-import { ATTENTION_REASONS, FLAG_KINDS, ORDER_STATUSES, VERIFICATION_OUTCOMES, type AttentionReason, type FlagKind, type OrderStatus, type VerificationOutcome } from './status';
+import {
+  ATTENTION_REASONS,
+  FLAG_KINDS,
+  ORDER_STATUSES,
+  VERIFICATION_OUTCOMES,
+  type AttentionReason,
+  type FlagKind,
+  type OrderStatus,
+  type VerificationOutcome,
+} from './status';
 import { listAllStores } from './stores.server';
 
 /**
@@ -79,7 +88,11 @@ export type Overview = {
   empty: 'no_stores' | 'no_orders' | null;
   /** When the rollup was last brought up to date. */
   asOf: string | null;
-  totals: { orders: number; byStatus: { status: OrderStatus; orders: number }[]; amounts: { currency: string; amount: number; paid: number }[] };
+  totals: {
+    orders: number;
+    byStatus: { status: OrderStatus; orders: number }[];
+    amounts: { currency: string; amount: number; paid: number }[];
+  };
   /** The currency the amount chart shows (the one with the most orders in the range). */
   currency: string | null;
   orders: OverviewSeriesPoint[];
@@ -141,7 +154,12 @@ function localHourKey(utcHour: string): string {
 }
 
 function rollupDeps(deps: OverviewDeps): RollupDeps {
-  return { db: deps.db, dialect: deps.config.database.dialect, offsetMinutes: DISPLAY_OFFSET_MINUTES, paidStatus: PAID };
+  return {
+    db: deps.db,
+    dialect: deps.config.database.dialect,
+    offsetMinutes: DISPLAY_OFFSET_MINUTES,
+    paidStatus: PAID,
+  };
 }
 
 /** Brings the rollup up to date unless that happened less than `minIntervalMs` ago (default: always). */
@@ -180,7 +198,12 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
   const seriesRange: RollupRange =
     range.grain === 'day'
       ? dayRange
-      : { grain: 'h', from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from, to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to, storeId };
+      : {
+          grain: 'h',
+          from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from,
+          to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to,
+          storeId,
+        };
 
   const [anyOrder, totals, series, before, open] = await Promise.all([
     hasAnyOrder(deps.db),
@@ -193,7 +216,8 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
   // Counts by status and amounts by currency over the range.
   const byStatus = zeroStatuses();
   const currencies = new Map<string, { orders: number; amount: number; paid: number }>();
-  const count = (metric: string, dim: string) => totals.filter((t) => t.metric === metric && t.dim === dim).reduce((n, t) => n + t.n, 0);
+  const count = (metric: string, dim: string) =>
+    totals.filter((t) => t.metric === metric && t.dim === dim).reduce((n, t) => n + t.n, 0);
   for (const t of totals.filter((x) => x.metric === 'order')) {
     if (t.dim in byStatus) byStatus[t.dim as OrderStatus] += t.n;
     const c = currencies.get(t.currency) ?? { orders: 0, amount: 0, paid: 0 };

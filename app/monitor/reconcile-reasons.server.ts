@@ -14,7 +14,12 @@ import type { MonitorDeps } from './verify.server';
  */
 
 /** Statuses for which Iamport sends a webhook (a payment or an issued vbank): reference §5.1. */
-export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = ['paid', 'vbank_issued', 'mismatch', 'partially_cancelled'];
+export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = [
+  'paid',
+  'vbank_issued',
+  'mismatch',
+  'partially_cancelled',
+];
 
 type ReasonDeps = Pick<MonitorDeps, 'db' | 'now' | 'config'>;
 
@@ -41,7 +46,12 @@ export function inTransaction<T>(db: ReasonDeps['db'], work: (trx: ReasonDeps['d
 }
 
 /** Opens `reason` on the order unless it is already open; returns whether it opened now. */
-export async function openTimedReason(deps: ReasonDeps, orderId: number, reason: AttentionReason, detail: string): Promise<boolean> {
+export async function openTimedReason(
+  deps: ReasonDeps,
+  orderId: number,
+  reason: AttentionReason,
+  detail: string,
+): Promise<boolean> {
   return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, orderId);
     const order = await findOrderById(trx, orderId);
@@ -54,7 +64,13 @@ export async function openTimedReason(deps: ReasonDeps, orderId: number, reason:
 }
 
 /** Resolves an open reason that time or new evidence explained; returns whether one was open. */
-export async function resolveTimedReason(deps: ReasonDeps, orderId: number, reason: AttentionReason, by: string, note: string): Promise<boolean> {
+export async function resolveTimedReason(
+  deps: ReasonDeps,
+  orderId: number,
+  reason: AttentionReason,
+  by: string,
+  note: string,
+): Promise<boolean> {
   return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, orderId);
     const order = await findOrderById(trx, orderId);
@@ -76,7 +92,10 @@ export function isVbankOverdue(order: Pick<OrderRow, 'status' | 'vbank_due_at'>,
  * The span of creation/receipt times that crossed a line `lagSeconds` before "now" since the
  * previous run: `(previousEnd − lag − overlap, now − lag]`. Pure; times as ISO strings.
  */
-export function crossedWindow(input: { previousEnd: Date; now: Date; lagSeconds: number; overlapMs: number }): { from: string; to: string } {
+export function crossedWindow(input: { previousEnd: Date; now: Date; lagSeconds: number; overlapMs: number }): {
+  from: string;
+  to: string;
+} {
   const lag = input.lagSeconds * 1000;
   return {
     from: toDbTime(new Date(input.previousEnd.getTime() - lag - input.overlapMs)),

@@ -1,5 +1,10 @@
 import cron from 'node-cron';
-import type { NewReconcileRunItemRow, ReconcileRunItemRow, ReconcileRunRow, ReconcileRunStoreRow } from '../../db/reconcile-schema';
+import type {
+  NewReconcileRunItemRow,
+  ReconcileRunItemRow,
+  ReconcileRunRow,
+  ReconcileRunStoreRow,
+} from '../../db/reconcile-schema';
 import {
   clearCooldown,
   countRunItems,
@@ -19,9 +24,29 @@ import {
 } from '../../db/runs';
 import type { IamportClient } from '../iamport/types';
 import { recordGatewayCheck, type GatewayRegistry } from './gateway.server';
-import { cooldownMs, createBreaker, DEFAULT_MANNERS, forEachLimited, httpCallsOf, realSleep, withRetry, type Breaker, type CallOutcome, type Manners } from './gateway-manners';
+import {
+  cooldownMs,
+  createBreaker,
+  DEFAULT_MANNERS,
+  forEachLimited,
+  httpCallsOf,
+  realSleep,
+  withRetry,
+  type Breaker,
+  type CallOutcome,
+  type Manners,
+} from './gateway-manners';
 import { acquireLease, getLeaseStatus, processHolderId, type Lease, type LeaseStatus } from './lease.server';
-import type { AttentionReason, OrderStatus, RunItemOutcome, RunKind, RunStatus, RunStoreStatus, RunTrigger, Trigger } from './status';
+import type {
+  AttentionReason,
+  OrderStatus,
+  RunItemOutcome,
+  RunKind,
+  RunStatus,
+  RunStoreStatus,
+  RunTrigger,
+  Trigger,
+} from './status';
 import { listAllStores, requireStore, type Store } from './stores.server';
 import { toDbTime } from './time';
 import type { MonitorDeps } from './verify.server';
@@ -122,7 +147,13 @@ export type StoreRun = {
    * retried while transient, every attempt recorded as a gateway check (not in a dry run).
    */
   call: <R extends CallOutcome>(
-    what: { operation: string; trigger: Trigger; orderId: number | null; impUid: string | null; merchantUid: string | null },
+    what: {
+      operation: string;
+      trigger: Trigger;
+      orderId: number | null;
+      impUid: string | null;
+      merchantUid: string | null;
+    },
     op: (client: IamportClient) => Promise<R>,
   ) => Promise<{ result: R; checkId: number } | null>;
   /** Records what happened to one order (or one gateway payment). */
@@ -178,7 +209,8 @@ export function countingRegistry(registry: GatewayRegistry, count: (calls: numbe
             const out = (value as (...a: unknown[]) => unknown).apply(target, args);
             if (out instanceof Promise) {
               return out.then((result: unknown) => {
-                if (result && typeof result === 'object' && 'meta' in result) count(httpCallsOf(result as CallOutcome, seenTokens));
+                if (result && typeof result === 'object' && 'meta' in result)
+                  count(httpCallsOf(result as CallOutcome, seenTokens));
                 return result;
               });
             }
@@ -246,7 +278,14 @@ export async function executeRun(
 
   let run: ReconcileRunRow;
   try {
-    run = await insertRun(deps.db, { ...base, status: 'running', finished_at: null, duration_ms: null, lease_holder: dryRun ? null : holder, error: null });
+    run = await insertRun(deps.db, {
+      ...base,
+      status: 'running',
+      finished_at: null,
+      duration_ms: null,
+      lease_holder: dryRun ? null : holder,
+      error: null,
+    });
   } catch (error) {
     await lease?.release().catch(() => {});
     throw error;
@@ -274,8 +313,14 @@ export async function executeRun(
 
   const finishedAt = deps.now();
   const sum = (f: (r: ReconcileRunStoreRow) => number) => storeRows.reduce((n, r) => n + f(r), 0);
-  const froms = storeRows.map((r) => r.window_from).filter((v): v is string => v !== null).sort();
-  const tos = storeRows.map((r) => r.window_to).filter((v): v is string => v !== null).sort();
+  const froms = storeRows
+    .map((r) => r.window_from)
+    .filter((v): v is string => v !== null)
+    .sort();
+  const tos = storeRows
+    .map((r) => r.window_to)
+    .filter((v): v is string => v !== null)
+    .sort();
   const errors = sum((r) => r.errors) + (runError ? 1 : 0);
   const storeErrors = storeRows.filter((r) => r.error).map((r) => `${r.store_slug}: ${r.error}`);
   const finished = await updateRun(deps.db, run.id, {
@@ -292,7 +337,15 @@ export async function executeRun(
     error: runError ?? (storeErrors.length ? clip(storeErrors.join('; ')) : null),
   });
   deps.log.info(
-    { run: run.id, kind, status: finished.status, examined: finished.examined, settled: finished.settled, errors: finished.errors, gatewayCalls: finished.gateway_calls },
+    {
+      run: run.id,
+      kind,
+      status: finished.status,
+      examined: finished.examined,
+      settled: finished.settled,
+      errors: finished.errors,
+      gatewayCalls: finished.gateway_calls,
+    },
     'run finished',
   );
   return toSummary(finished, storeRows);
@@ -300,7 +353,15 @@ export async function executeRun(
 
 async function runStore(
   deps: JobDeps,
-  ctx: { run: ReconcileRunRow; store: Store; manners: Manners; lease: Lease | null; dryRun: boolean; kind: RunKind; options: RunOptions },
+  ctx: {
+    run: ReconcileRunRow;
+    store: Store;
+    manners: Manners;
+    lease: Lease | null;
+    dryRun: boolean;
+    kind: RunKind;
+    options: RunOptions;
+  },
   perStore: (run: StoreRun) => Promise<void>,
 ): Promise<ReconcileRunStoreRow> {
   const { store, manners, dryRun } = ctx;
@@ -329,7 +390,14 @@ async function runStore(
   const gateways = countingRegistry(deps.gateways, (n) => {
     gatewayCalls += n;
   });
-  const runDeps: MonitorDeps = { db: deps.db, log: deps.log, now: deps.now, config: deps.config, metrics: deps.metrics, gateways };
+  const runDeps: MonitorDeps = {
+    db: deps.db,
+    log: deps.log,
+    now: deps.now,
+    config: deps.config,
+    metrics: deps.metrics,
+    gateways,
+  };
   const breaker = createBreaker(manners.breakerThreshold);
   const sleep = deps.sleep ?? realSleep;
   const examined = new Set<number>();
@@ -399,7 +467,11 @@ async function runStore(
       orderErrors++;
       const message = errorText(error);
       firstOrderError ??= message;
-      if (orderErrors <= 3) deps.log.error({ err: error, store: store.slug, order: input.orderId, run: ctx.run.id }, 'reconciliation of one order failed');
+      if (orderErrors <= 3)
+        deps.log.error(
+          { err: error, store: store.slug, order: input.orderId, run: ctx.run.id },
+          'reconciliation of one order failed',
+        );
       await item({ ...input, outcome: 'error', error: message });
     },
     settled: () => {
@@ -418,7 +490,8 @@ async function runStore(
       window.done = true;
     },
     async checkpoint() {
-      if (ctx.lease && !(await ctx.lease.beat())) throw new LeaseLostError(`lost the ${ctx.kind} lease to another process mid-run; stopped`);
+      if (ctx.lease && !(await ctx.lease.beat()))
+        throw new LeaseLostError(`lost the ${ctx.kind} lease to another process mid-run; stopped`);
     },
     progress: (phase, done, total) => ctx.options.onProgress?.({ store: store.slug, phase, done, total }),
     fail: (message) => {
@@ -435,7 +508,9 @@ async function runStore(
   try {
     if (cooling) {
       skipped = true;
-      storeRun.fail(`not contacted: the gateway kept failing, cooling down until ${cooldown.until} (last error: ${cooldown.last_error})`);
+      storeRun.fail(
+        `not contacted: the gateway kept failing, cooling down until ${cooldown.until} (last error: ${cooldown.last_error})`,
+      );
     } else {
       await perStore(storeRun);
     }
@@ -453,7 +528,14 @@ async function runStore(
     const until = new Date(deps.now().getTime() + cooldownMs(level, manners));
     const message = `gateway unavailable: ${breaker.lastError} (${breaker.failuresInARow} failed calls in a row; ${notReached} orders left for the next run${dryRun ? '' : `; scheduled runs pause until ${toDbTime(until)}`})`;
     storeError = clip(message);
-    if (!dryRun) await saveCooldown(deps.db, { store_id: store.id, level, until: toDbTime(until), last_error: clip(breaker.lastError ?? 'unknown'), updated_at: toDbTime(deps.now()) });
+    if (!dryRun)
+      await saveCooldown(deps.db, {
+        store_id: store.id,
+        level,
+        until: toDbTime(until),
+        last_error: clip(breaker.lastError ?? 'unknown'),
+        updated_at: toDbTime(deps.now()),
+      });
   } else if (cooldown && !skipped && !dryRun && !storeError) {
     await clearCooldown(deps.db, store.id);
   }
@@ -530,14 +612,26 @@ export function toSummary(row: ReconcileRunRow, stores: ReconcileRunStoreRow[]):
   };
 }
 
-export type RunListFilter = { kind?: RunKind; status?: RunStatus; storeSlug?: string; beforeId?: number; limit?: number };
+export type RunListFilter = {
+  kind?: RunKind;
+  status?: RunStatus;
+  storeSlug?: string;
+  beforeId?: number;
+  limit?: number;
+};
 
 /** Runs, newest first (without their stores and items); page with `beforeId` = the last runId seen. */
-export async function listRuns(deps: Pick<MonitorDeps, 'db'>, filter: RunListFilter = {}): Promise<{ runs: RunSummary[]; nextBeforeId: number | null }> {
+export async function listRuns(
+  deps: Pick<MonitorDeps, 'db'>,
+  filter: RunListFilter = {},
+): Promise<{ runs: RunSummary[]; nextBeforeId: number | null }> {
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), 200);
   const rows = await listRunRows(deps.db, { ...filter, limit: limit + 1 });
   const page = rows.slice(0, limit);
-  return { runs: page.map((r) => toSummary(r, [])), nextBeforeId: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  return {
+    runs: page.map((r) => toSummary(r, [])),
+    nextBeforeId: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null,
+  };
 }
 
 export type RunItemView = {

@@ -1,6 +1,13 @@
 import type { OrderRow } from '../../db/monitor-schema';
 import { findOrderById } from '../../db/orders';
-import { lastWindowEnd, listDueOrders, listRedirectReasonsAnswered, listRedirectsWithoutWebhook, listStalePending, openReasonsByOrder } from '../../db/runs';
+import {
+  lastWindowEnd,
+  listDueOrders,
+  listRedirectReasonsAnswered,
+  listRedirectsWithoutWebhook,
+  listStalePending,
+  openReasonsByOrder,
+} from '../../db/runs';
 import type { Payment } from '../iamport/types';
 import { inChunkTransaction } from './chunk.server';
 import { decide } from './decide';
@@ -12,7 +19,16 @@ import {
   resolveTimedReason,
   WEBHOOK_EXPECTED_STATUSES,
 } from './reconcile-reasons.server';
-import { executeRun, FIRST_WINDOW_MS, WINDOW_OVERLAP_MS, type JobDeps, type RunItemInput, type RunOptions, type RunSummary, type StoreRun } from './reconcile-runs.server';
+import {
+  executeRun,
+  FIRST_WINDOW_MS,
+  WINDOW_OVERLAP_MS,
+  type JobDeps,
+  type RunItemInput,
+  type RunOptions,
+  type RunSummary,
+  type StoreRun,
+} from './reconcile-runs.server';
 import type { AttentionReason, OrderStatus, RunKind } from './status';
 import { runSweep } from './sweep.server';
 import { fromDbTime, toDbTime } from './time';
@@ -71,7 +87,15 @@ async function openTimeReasons(run: StoreRun): Promise<void> {
       await run.item(timeItem(order, 'reason_resolved', []));
       continue;
     }
-    if (await resolveTimedReason(deps, order.id, 'redirect_without_webhook', 'webhook', 'a webhook for this order has arrived since')) {
+    if (
+      await resolveTimedReason(
+        deps,
+        order.id,
+        'redirect_without_webhook',
+        'webhook',
+        'a webhook for this order has arrived since',
+      )
+    ) {
       await run.item(timeItem(order, 'reason_resolved', []));
     }
   }
@@ -89,7 +113,12 @@ async function openTimeReasons(run: StoreRun): Promise<void> {
     await openAndRecord(run, order, 'redirect_without_webhook', detail);
   }
 
-  const created = crossedWindow({ previousEnd, now, lagSeconds: store.stalePendingSeconds, overlapMs: WINDOW_OVERLAP_MS });
+  const created = crossedWindow({
+    previousEnd,
+    now,
+    lagSeconds: store.stalePendingSeconds,
+    overlapMs: WINDOW_OVERLAP_MS,
+  });
   for (const order of await listStalePending(deps.db, { storeId: store.id, created })) {
     const detail = `registered ${order.created_at}; no redirect, webhook or payment after ${store.stalePendingSeconds} s: the job will look it up by merchant_uid`;
     await openAndRecord(run, order, 'stale_pending', detail);
@@ -105,7 +134,15 @@ async function openAndRecord(run: StoreRun, order: OrderRow, reason: AttentionRe
 
 function timeItem(order: OrderRow, outcome: 'reason_opened' | 'reason_resolved', reasons: AttentionReason[]) {
   const status = order.status as OrderStatus;
-  return { orderId: order.id, merchantUid: order.merchant_uid, impUid: order.imp_uid, statusBefore: status, statusAfter: status, outcome, reasonsOpened: reasons };
+  return {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: status,
+    statusAfter: status,
+    outcome,
+    reasonsOpened: reasons,
+  };
 }
 
 type Chunk = { kind: 'batch' | 'find'; orders: OrderRow[] };
@@ -115,10 +152,16 @@ type Fetched = { ok: boolean; prefetched: Map<number, Prefetched> } | null;
 /** Step 2: re-query what is due, batched, and verify each answer. */
 async function requery(run: StoreRun, options: { all: boolean; limit: number }): Promise<void> {
   const { store, deps } = run;
-  const due = await listDueOrders(deps.db, { storeId: store.id, now: toDbTime(deps.now()), all: options.all, limit: options.limit });
+  const due = await listDueOrders(deps.db, {
+    storeId: store.id,
+    now: toDbTime(deps.now()),
+    all: options.all,
+    limit: options.limit,
+  });
   const withImpUid = due.filter((o) => o.imp_uid !== null);
   const chunks: Chunk[] = [];
-  for (let i = 0; i < withImpUid.length; i += BATCH_SIZE) chunks.push({ kind: 'batch', orders: withImpUid.slice(i, i + BATCH_SIZE) });
+  for (let i = 0; i < withImpUid.length; i += BATCH_SIZE)
+    chunks.push({ kind: 'batch', orders: withImpUid.slice(i, i + BATCH_SIZE) });
   for (const order of due) if (order.imp_uid === null) chunks.push({ kind: 'find', orders: [order] });
 
   let done = 0;
@@ -160,7 +203,13 @@ async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
   if (chunk.kind === 'find') {
     const order = chunk.orders[0]!;
     const call = await run.call(
-      { operation: 'findPayment', trigger: 'schedule', orderId: order.id, impUid: null, merchantUid: order.merchant_uid },
+      {
+        operation: 'findPayment',
+        trigger: 'schedule',
+        orderId: order.id,
+        impUid: null,
+        merchantUid: order.merchant_uid,
+      },
       (client) => client.findPayment(order.merchant_uid),
     );
     if (!call) return null;
@@ -170,7 +219,13 @@ async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
 
   const impUids = [...new Set(chunk.orders.map((o) => o.imp_uid as string))];
   const call = await run.call(
-    { operation: 'getPayments', trigger: 'schedule', orderId: chunk.orders.length === 1 ? chunk.orders[0]!.id : null, impUid: null, merchantUid: null },
+    {
+      operation: 'getPayments',
+      trigger: 'schedule',
+      orderId: chunk.orders.length === 1 ? chunk.orders[0]!.id : null,
+      impUid: null,
+      merchantUid: null,
+    },
     (client) => client.getPayments(impUids),
   );
   if (!call) return null;
@@ -187,13 +242,25 @@ async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
   for (const order of chunk.orders) {
     const payment = byImpUid.get(order.imp_uid as string);
     if (payment) prefetched.set(order.id, { observation: { kind: 'found', payment }, payment, checkId });
-    else if (missing.has(order.imp_uid as string)) prefetched.set(order.id, { observation: { kind: 'not_found' }, payment: null, checkId });
-    else prefetched.set(order.id, { observation: { kind: 'error', errorKind: 'indeterminate', message: 'the batch answer neither listed nor missed this imp_uid' }, payment: null, checkId });
+    else if (missing.has(order.imp_uid as string))
+      prefetched.set(order.id, { observation: { kind: 'not_found' }, payment: null, checkId });
+    else
+      prefetched.set(order.id, {
+        observation: {
+          kind: 'error',
+          errorKind: 'indeterminate',
+          message: 'the batch answer neither listed nor missed this imp_uid',
+        },
+        payment: null,
+        checkId,
+      });
   }
   return { ok: true, prefetched };
 }
 
-type Verified = { ok: true; item: RunItemInput; settled: boolean } | { ok: false; item: Omit<RunItemInput, 'outcome' | 'error'>; error: unknown };
+type Verified =
+  | { ok: true; item: RunItemInput; settled: boolean }
+  | { ok: false; item: Omit<RunItemInput, 'outcome' | 'error'>; error: unknown };
 
 /**
  * Verifies a chunk's answers. Each order goes through `verifyPayment`; a chunk shares one
@@ -204,19 +271,25 @@ type Verified = { ok: true; item: RunItemInput; settled: boolean } | { ok: false
  */
 async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<number, Prefetched>): Promise<void> {
   const { deps } = run;
-  const before = await openReasonsByOrder(deps.db, orders.map((o) => o.id));
+  const before = await openReasonsByOrder(
+    deps.db,
+    orders.map((o) => o.id),
+  );
   const todo = orders.filter((o) => prefetched.has(o.id));
   const results: Verified[] = [];
   if (run.dryRun) {
-    for (const order of todo) results.push(wouldVerify(run, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
+    for (const order of todo)
+      results.push(wouldVerify(run, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
   } else if (run.store.mismatchPolicy === 'auto_cancel') {
-    for (const order of todo) results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
+    for (const order of todo)
+      results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
   } else {
     const outcomes = await inChunkTransaction(
       deps,
       todo,
       todo[0]?.id ?? null,
-      (db, order) => verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
+      (db, order) =>
+        verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
       (result) => result.ok,
     );
     for (const outcome of outcomes) {
@@ -235,10 +308,27 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
   }
 }
 
-async function verifyOne(run: StoreRun, deps: MonitorDeps, order: OrderRow, fetched: Prefetched, wasOpen: ReadonlySet<string>): Promise<Verified> {
-  const base = { orderId: order.id, merchantUid: order.merchant_uid, impUid: order.imp_uid, statusBefore: order.status as OrderStatus };
+async function verifyOne(
+  run: StoreRun,
+  deps: MonitorDeps,
+  order: OrderRow,
+  fetched: Prefetched,
+  wasOpen: ReadonlySet<string>,
+): Promise<Verified> {
+  const base = {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: order.status as OrderStatus,
+  };
   try {
-    const result = await verifyPayment(deps, { store: run.store, trigger: 'schedule', impUid: order.imp_uid, merchantUid: order.merchant_uid, prefetched: fetched });
+    const result = await verifyPayment(deps, {
+      store: run.store,
+      trigger: 'schedule',
+      impUid: order.imp_uid,
+      merchantUid: order.merchant_uid,
+      prefetched: fetched,
+    });
     const opened = result.openReasons.filter((r) => !wasOpen.has(r));
     if (result.status === 'vbank_issued' && result.orderId !== null) {
       const after = await findOrderById(deps.db, result.orderId);
@@ -250,7 +340,13 @@ async function verifyOne(run: StoreRun, deps: MonitorDeps, order: OrderRow, fetc
     return {
       ok: true,
       settled: result.settled,
-      item: { ...base, impUid: fetched.payment?.impUid ?? order.imp_uid, statusAfter: result.status, outcome: result.outcome, reasonsOpened: opened },
+      item: {
+        ...base,
+        impUid: fetched.payment?.impUid ?? order.imp_uid,
+        statusAfter: result.status,
+        outcome: result.outcome,
+        reasonsOpened: opened,
+      },
     };
   } catch (error) {
     return { ok: false, item: { ...base, statusAfter: null, reasonsOpened: [] }, error };
@@ -259,15 +355,31 @@ async function verifyOne(run: StoreRun, deps: MonitorDeps, order: OrderRow, fetc
 
 /** A dry run: what verification would decide, from the same pure state machine, writing nothing. */
 function wouldVerify(run: StoreRun, order: OrderRow, fetched: Prefetched, wasOpen: ReadonlySet<string>): Verified {
-  const base = { orderId: order.id, merchantUid: order.merchant_uid, impUid: order.imp_uid, statusBefore: order.status as OrderStatus };
+  const base = {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: order.status as OrderStatus,
+  };
   const decision = decide({
-    order: { status: order.status as OrderStatus, impUid: order.imp_uid, expectedAmount: order.expected_amount, currency: order.currency },
+    order: {
+      status: order.status as OrderStatus,
+      impUid: order.imp_uid,
+      expectedAmount: order.expected_amount,
+      currency: order.currency,
+    },
     observation: fetched.observation,
   });
   const opened = decision.open.map((o) => o.reason).filter((r) => !wasOpen.has(r) && !decision.resolve.includes(r));
-  const overdue = decision.status === 'vbank_issued' && isVbankOverdue({ status: decision.status, vbank_due_at: vbankDue(fetched, order) }, run.deps.now());
+  const overdue =
+    decision.status === 'vbank_issued' &&
+    isVbankOverdue({ status: decision.status, vbank_due_at: vbankDue(fetched, order) }, run.deps.now());
   if (overdue && !wasOpen.has('vbank_overdue')) opened.push('vbank_overdue');
-  return { ok: true, settled: decision.settled, item: { ...base, statusAfter: decision.status, outcome: decision.outcome, reasonsOpened: opened } };
+  return {
+    ok: true,
+    settled: decision.settled,
+    item: { ...base, statusAfter: decision.status, outcome: decision.outcome, reasonsOpened: opened },
+  };
 }
 
 function vbankDue(fetched: Prefetched, order: OrderRow): string | null {
@@ -290,9 +402,18 @@ export async function startRun(
   const created = new Promise<number>((resolve) => {
     recorded = resolve;
   });
-  const options = { trigger: 'button' as const, storeSlug: input.storeSlug, startedBy: input.startedBy, dryRun: input.dryRun, onRunCreated: recorded };
-  const done = input.kind === 'reconcile' ? runReconcile(deps, { ...options, all: input.all }) : runSweep(deps, options);
-  done.catch((error: unknown) => deps.log.error({ err: error, kind: input.kind }, 'run started from the dashboard failed'));
+  const options = {
+    trigger: 'button' as const,
+    storeSlug: input.storeSlug,
+    startedBy: input.startedBy,
+    dryRun: input.dryRun,
+    onRunCreated: recorded,
+  };
+  const done =
+    input.kind === 'reconcile' ? runReconcile(deps, { ...options, all: input.all }) : runSweep(deps, options);
+  done.catch((error: unknown) =>
+    deps.log.error({ err: error, kind: input.kind }, 'run started from the dashboard failed'),
+  );
   const runId = await Promise.race([created, done.then((summary) => summary.runId)]);
   return { runId, done };
 }

@@ -34,7 +34,8 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
   const problems: string[] = [];
   const single = (name: string): string | null => {
     const values = params.getAll(name);
-    if (values.length > 1 && new Set(values).size > 1) problems.push(`${name} given ${values.length} times with different values; the first was used`);
+    if (values.length > 1 && new Set(values).size > 1)
+      problems.push(`${name} given ${values.length} times with different values; the first was used`);
     return values[0] ?? null;
   };
 
@@ -64,7 +65,14 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
     const value = single(name);
     return value === null || value === '' ? null : value.slice(0, MAX_ERROR_TEXT);
   };
-  return { impUid, merchantUid, flag, errorCode: text('error_code'), errorMsg: text('error_msg'), parseError: problems.length ? problems.join('; ') : null };
+  return {
+    impUid,
+    merchantUid,
+    flag,
+    errorCode: text('error_code'),
+    errorMsg: text('error_msg'),
+    parseError: problems.length ? problems.join('; ') : null,
+  };
 }
 
 export type RedirectOutcome =
@@ -76,7 +84,13 @@ export type RedirectOutcome =
 /** Where the buyer goes for a verified status: the store's landing URL or our result page. */
 export function landingLocation(store: Store, merchantUid: string, status: OrderStatus): string | null {
   const target =
-    status === 'paid' ? store.landing.success : status === 'vbank_issued' ? store.landing.pending : status === 'pending' ? null : store.landing.failure;
+    status === 'paid'
+      ? store.landing.success
+      : status === 'vbank_issued'
+        ? store.landing.pending
+        : status === 'pending'
+          ? null
+          : store.landing.failure;
   const base = target ?? `/payments/${encodeURIComponent(store.slug)}/result`;
   if (status === 'pending') return null;
   const url = new URL(base, 'http://relative.invalid');
@@ -127,8 +141,14 @@ async function decideRedirect(
   args: { store: Store | null; parsed: ParsedRedirect; truncated: boolean; hitId: number },
 ): Promise<RedirectOutcome> {
   const { store, parsed } = args;
-  if (!store) return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
-  if (args.truncated) return { kind: 'bad_request', status: 414, message: `The query string is longer than ${MAX_QUERY_LENGTH} characters.` };
+  if (!store)
+    return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
+  if (args.truncated)
+    return {
+      kind: 'bad_request',
+      status: 414,
+      message: `The query string is longer than ${MAX_QUERY_LENGTH} characters.`,
+    };
   if (!parsed.impUid && !parsed.merchantUid) {
     return { kind: 'bad_request', status: 400, message: 'The redirect carried neither imp_uid nor merchant_uid.' };
   }
@@ -143,9 +163,12 @@ async function decideRedirect(
       redirectClaimsFailure: parsed.flag.value === false || parsed.errorCode !== null,
       timeoutMs: REDIRECT_GATEWAY_TIMEOUT_MS,
     });
-    if (!result.settled || !result.merchantUid || !result.status) return { kind: 'confirming', merchantUid: result.merchantUid };
+    if (!result.settled || !result.merchantUid || !result.status)
+      return { kind: 'confirming', merchantUid: result.merchantUid };
     const location = landingLocation(store, result.merchantUid, result.status);
-    return location ? { kind: 'landing', location, status: result.status } : { kind: 'confirming', merchantUid: result.merchantUid };
+    return location
+      ? { kind: 'landing', location, status: result.status }
+      : { kind: 'confirming', merchantUid: result.merchantUid };
   } catch (error) {
     // The buyer never sees an error page for our fault: the hit is stored, the job will settle it.
     deps.log.error({ err: error, hit: args.hitId }, 'redirect verification failed');

@@ -30,7 +30,16 @@ export const ATTENTION_REASONS = [
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
 /** What started a gateway check or a verification. */
-export const TRIGGERS = ['register', 'redirect', 'webhook', 'schedule', 'sweep', 'button', 'auto_cancel', 'manual_cancel'] as const;
+export const TRIGGERS = [
+  'register',
+  'redirect',
+  'webhook',
+  'schedule',
+  'sweep',
+  'button',
+  'auto_cancel',
+  'manual_cancel',
+] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 export const VERIFICATION_OUTCOMES = [
@@ -60,7 +69,14 @@ export const WEBHOOK_JOB_STATES = ['queued', 'running', 'done', 'failed'] as con
 export type WebhookJobState = (typeof WEBHOOK_JOB_STATES)[number];
 
 /** Statuses whose money is accounted for; a change away from one is a `late_change`. */
-export const SETTLED_STATUSES: ReadonlySet<OrderStatus> = new Set(['paid', 'failed', 'cancelled', 'partially_cancelled', 'vbank_issued', 'mismatch']);
+export const SETTLED_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'paid',
+  'failed',
+  'cancelled',
+  'partially_cancelled',
+  'vbank_issued',
+  'mismatch',
+]);
 
 /** Reasons the scheduled job keeps re-querying the gateway for; the others wait for a person. */
 export const REQUERY_REASONS: ReadonlySet<AttentionReason> = new Set([

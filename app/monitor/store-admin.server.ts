@@ -8,7 +8,16 @@ import type { GatewayErrorKind } from '../iamport/types';
 import { merchantUrls, type MerchantUrls } from './orders.server';
 import { encryptSecret } from './secrets.server';
 import type { MismatchPolicy, WebhookIpPolicy } from './status';
-import { createStore, getStore, listAllStores, requireStore, rotateStoreKey, storeInputSchema, storeSecret, type Store } from './stores.server';
+import {
+  createStore,
+  getStore,
+  listAllStores,
+  requireStore,
+  rotateStoreKey,
+  storeInputSchema,
+  storeSecret,
+  type Store,
+} from './stores.server';
 import { toDbTime } from './time';
 
 /**
@@ -105,15 +114,21 @@ export async function getStoreView(deps: Pick<AdminDeps, 'db'>, slug: string, ba
 // ---------------------------------------------------------------------------------------------
 // The form
 
-const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
+const blank = (v: unknown) =>
+  typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
 const httpUrl = <T extends z.ZodType>(schema: T) =>
-  z.preprocess(blank, schema).refine((v: z.output<T>) => v === undefined || v === null || /^https?:\/\//i.test(String(v)), 'must be http(s)');
+  z
+    .preprocess(blank, schema)
+    .refine((v: z.output<T>) => v === undefined || v === null || /^https?:\/\//i.test(String(v)), 'must be http(s)');
 const shape = storeInputSchema.shape;
 
 /** storeInputSchema's rules for a form of strings: blank means "not given", URLs must be http(s). */
 const createFormSchema = z.object({
   // `new` is the create form's own address (/stores/new).
-  slug: z.preprocess(blank, shape.slug.refine((v) => v !== 'new', 'is reserved')),
+  slug: z.preprocess(
+    blank,
+    shape.slug.refine((v) => v !== 'new', 'is reserved'),
+  ),
   name: shape.name,
   impCode: z.preprocess(blank, shape.impCode),
   impKey: shape.impKey,
@@ -149,11 +164,15 @@ function echo(entries: Record<string, string>): StoreFormValues {
   return rest;
 }
 
-function refusal(error: z.ZodError, entries: Record<string, string>): { ok: false; errors: FieldErrors; values: StoreFormValues } {
+function refusal(
+  error: z.ZodError,
+  entries: Record<string, string>,
+): { ok: false; errors: FieldErrors; values: StoreFormValues } {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const field = issue.path[0];
-    if (typeof field === 'string' && (STORE_FIELDS as readonly string[]).includes(field)) errors[field as StoreField] = 'invalid';
+    if (typeof field === 'string' && (STORE_FIELDS as readonly string[]).includes(field))
+      errors[field as StoreField] = 'invalid';
   }
   return { ok: false, errors, values: echo(entries) };
 }
@@ -184,19 +203,31 @@ export async function createStoreFromForm(
   const parsed = parseCreateForm(form);
   if (!parsed.ok) return parsed;
   const input = parsed.value;
-  if (await getStore(deps, input.slug)) return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
+  if (await getStore(deps, input.slug))
+    return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const created = await createStore({ db: trx, now: deps.now, appSecret: deps.config.appSecret }, input);
       await recordAudit(
         { db: trx, now: deps.now },
-        { actor: who.actor, action: 'store.create', target: { type: 'store', id: created.store.slug }, after: { slug: created.store.slug, ...auditSnapshot(created.store), apiKeyPrefix: created.store.apiKeyPrefix }, ip: who.ip },
+        {
+          actor: who.actor,
+          action: 'store.create',
+          target: { type: 'store', id: created.store.slug },
+          after: {
+            slug: created.store.slug,
+            ...auditSnapshot(created.store),
+            apiKeyPrefix: created.store.apiKeyPrefix,
+          },
+          ip: who.ip,
+        },
       );
       return { ok: true as const, ...created };
     });
   } catch (error) {
     // Two admins creating the same slug at once: the loser gets the field error too.
-    if (error instanceof AppError && error.code === 'conflict') return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
+    if (error instanceof AppError && error.code === 'conflict')
+      return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
     throw error;
   }
 }
@@ -207,7 +238,9 @@ export async function updateStoreFromForm(
   who: Who,
   slug: string,
   form: FormData,
-): Promise<{ ok: true; store: Store; changed: string[] } | { ok: false; errors: FieldErrors; values: StoreFormValues }> {
+): Promise<
+  { ok: true; store: Store; changed: string[] } | { ok: false; errors: FieldErrors; values: StoreFormValues }
+> {
   const parsed = parseEditForm(form);
   if (!parsed.ok) return parsed;
   const input = parsed.value;
@@ -228,7 +261,8 @@ export async function updateStoreFromForm(
       stalePendingSeconds: input.stalePendingSeconds,
     };
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
-    const secretChanged = input.impSecret !== undefined && input.impSecret !== storeSecret(store, deps.config.appSecret);
+    const secretChanged =
+      input.impSecret !== undefined && input.impSecret !== storeSecret(store, deps.config.appSecret);
     if (changed.length === 0 && !secretChanged) return { ok: true as const, store, changed: [] };
     const row = await updateStore(trx, store.id, {
       name: input.name,
@@ -266,13 +300,24 @@ export async function updateStoreFromForm(
  * Replaces the store API key: the old one stops working at once (only the new hash is kept).
  * The new key is in the answer only, to be shown once.
  */
-export async function rotateStoreApiKey(deps: AdminDeps, who: Who, slug: string): Promise<{ store: Store; apiKey: string }> {
+export async function rotateStoreApiKey(
+  deps: AdminDeps,
+  who: Who,
+  slug: string,
+): Promise<{ store: Store; apiKey: string }> {
   return deps.db.transaction().execute(async (trx) => {
     const before = await requireStore({ db: trx }, slug);
     const rotated = await rotateStoreKey({ db: trx, now: deps.now, appSecret: deps.config.appSecret }, slug);
     await recordAudit(
       { db: trx, now: deps.now },
-      { actor: who.actor, action: 'store.rotate_key', target: { type: 'store', id: slug }, before: { apiKeyPrefix: before.apiKeyPrefix }, after: { apiKeyPrefix: rotated.store.apiKeyPrefix }, ip: who.ip },
+      {
+        actor: who.actor,
+        action: 'store.rotate_key',
+        target: { type: 'store', id: slug },
+        before: { apiKeyPrefix: before.apiKeyPrefix },
+        after: { apiKeyPrefix: rotated.store.apiKeyPrefix },
+        ip: who.ip,
+      },
     );
     return rotated;
   });
@@ -280,7 +325,15 @@ export async function rotateStoreApiKey(deps: AdminDeps, who: Who, slug: string)
 
 export type ConnectionTest =
   | { ok: true; apiBaseUrl: string; expiresAt: string; httpStatus: number | null; latencyMs: number }
-  | { ok: false; apiBaseUrl: string; kind: GatewayErrorKind; httpStatus: number | null; code: number | null; message: string; latencyMs: number };
+  | {
+      ok: false;
+      apiBaseUrl: string;
+      kind: GatewayErrorKind;
+      httpStatus: number | null;
+      code: number | null;
+      message: string;
+      latencyMs: number;
+    };
 
 export const CONNECTION_TEST_TIMEOUT_MS = 10_000;
 
@@ -289,7 +342,11 @@ export const CONNECTION_TEST_TIMEOUT_MS = 10_000;
  * reports its answer: ok with the token's expiry, or the error's kind, HTTP status and message.
  * The token itself is never kept or shown. Audited as `store.test_connection`.
  */
-export async function testStoreConnection(deps: AdminDeps & { fetch?: typeof fetch }, who: Who, slug: string): Promise<ConnectionTest> {
+export async function testStoreConnection(
+  deps: AdminDeps & { fetch?: typeof fetch },
+  who: Who,
+  slug: string,
+): Promise<ConnectionTest> {
   const store = await requireStore(deps, slug);
   const client = createIamportClient({
     baseUrl: store.apiBaseUrl,
@@ -300,11 +357,21 @@ export async function testStoreConnection(deps: AdminDeps & { fetch?: typeof fet
     now: deps.now,
   });
   const result = await client.getToken();
-  const meta = { apiBaseUrl: store.apiBaseUrl, httpStatus: result.meta.httpStatus, latencyMs: Math.round(result.meta.latencyMs) };
+  const meta = {
+    apiBaseUrl: store.apiBaseUrl,
+    httpStatus: result.meta.httpStatus,
+    latencyMs: Math.round(result.meta.latencyMs),
+  };
   const answer: ConnectionTest = result.ok
     ? { ok: true, ...meta, expiresAt: toDbTime(result.value.expiresAt) }
     : { ok: false, ...meta, kind: result.error.kind, code: result.error.code, message: result.error.message };
-  await recordAudit(deps, { actor: who.actor, action: 'store.test_connection', target: { type: 'store', id: slug }, after: answer, ip: who.ip });
+  await recordAudit(deps, {
+    actor: who.actor,
+    action: 'store.test_connection',
+    target: { type: 'store', id: slug },
+    after: answer,
+    ip: who.ip,
+  });
   deps.log.info({ store: slug, ok: answer.ok, httpStatus: answer.httpStatus }, 'store connection tested');
   return answer;
 }

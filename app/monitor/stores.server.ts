@@ -34,9 +34,7 @@ const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an absolute 
 const optionalUrl = z.preprocess((v) => (v === '' ? null : v), httpUrl().nullable().default(null));
 
 export const storeInputSchema = z.object({
-  slug: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or dashes'),
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits or dashes'),
   name: z.string().trim().min(1, 'is required').max(80),
   impCode: z.string().regex(/^imp\d{8}$/, 'must look like imp12345678'),
   impKey: z.string().trim().min(1, 'is required').max(100),
@@ -124,7 +122,11 @@ export async function listAllStores(deps: Pick<StoreDeps, 'db'>): Promise<Store[
 }
 
 /** The merchant backend's credential: `Authorization: Bearer <store api key>`. */
-export async function authenticateStore(deps: Pick<StoreDeps, 'db'>, slug: string, authorization: string | null): Promise<Store> {
+export async function authenticateStore(
+  deps: Pick<StoreDeps, 'db'>,
+  slug: string,
+  authorization: string | null,
+): Promise<Store> {
   const row = await findStoreBySlug(deps.db, slug);
   if (!row) throw new AppError('not_found', `unknown store ${slug}`);
   const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];

@@ -5,7 +5,15 @@ import type { Payment, PaymentStatus, Sorting } from '../iamport/types';
 import { statusForPayment, type ObservedPayment, type OrderFacts } from './decide';
 import { describeFailure } from './gateway-manners';
 import { openTimedReason } from './reconcile-reasons.server';
-import { executeRun, FIRST_WINDOW_MS, WINDOW_OVERLAP_MS, type JobDeps, type RunOptions, type RunSummary, type StoreRun } from './reconcile-runs.server';
+import {
+  executeRun,
+  FIRST_WINDOW_MS,
+  WINDOW_OVERLAP_MS,
+  type JobDeps,
+  type RunOptions,
+  type RunSummary,
+  type StoreRun,
+} from './reconcile-runs.server';
 import type { OrderStatus } from './status';
 import { fromDbTime, toDbTime } from './time';
 import { verifyPayment } from './verify.server';
@@ -33,7 +41,13 @@ export type SweepOptions = RunOptions & {
 };
 
 /** Statuses in which money reached the merchant at some point. */
-const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set(['paid', 'vbank_issued', 'mismatch', 'partially_cancelled', 'cancelled']);
+const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set([
+  'paid',
+  'vbank_issued',
+  'mismatch',
+  'partially_cancelled',
+  'cancelled',
+]);
 const MONEY_HELD: ReadonlySet<OrderStatus> = new Set(['paid', 'vbank_issued', 'mismatch', 'partially_cancelled']);
 
 export type SweepVerdict =
@@ -51,11 +65,17 @@ export type SweepVerdict =
  * What one payment listed by the gateway means for us. Pure. `paid_at` matters for a cancelled
  * payment we never knew: it had been paid, so it is worth a person's look.
  */
-export function classifySweptPayment(payment: ObservedPayment & { paidAt: Date | null }, order: (OrderFacts & { impUid: string | null }) | null): SweepVerdict {
+export function classifySweptPayment(
+  payment: ObservedPayment & { paidAt: Date | null },
+  order: (OrderFacts & { impUid: string | null }) | null,
+): SweepVerdict {
   if (!order) {
     const judged = statusForPayment(payment, { expectedAmount: null, currency: payment.currency });
     if (MONEY_HELD.has(judged.status) || (judged.status === 'cancelled' && payment.paidAt !== null)) {
-      return { kind: 'unknown', detail: `the gateway has ${payment.impUid} (${payment.status}, ${payment.amount} ${payment.currency}) for a merchant_uid never registered here` };
+      return {
+        kind: 'unknown',
+        detail: `the gateway has ${payment.impUid} (${payment.status}, ${payment.amount} ${payment.currency}) for a merchant_uid never registered here`,
+      };
     }
     return { kind: 'ignored' };
   }
@@ -63,14 +83,20 @@ export function classifySweptPayment(payment: ObservedPayment & { paidAt: Date |
   const sameAttempt = order.impUid === null || order.impUid === payment.impUid;
   if (!sameAttempt) {
     if (MONEY_HELD.has(order.status) && MONEY_HELD.has(judged.status)) {
-      return { kind: 'second_payment', detail: `the gateway also has ${payment.impUid} (${payment.status}, ${payment.amount} ${payment.currency}) for this order, already settled with ${order.impUid}` };
+      return {
+        kind: 'second_payment',
+        detail: `the gateway also has ${payment.impUid} (${payment.status}, ${payment.amount} ${payment.currency}) for this order, already settled with ${order.impUid}`,
+      };
     }
     // An older attempt never undoes a newer one that moved money (decide's `stale_attempt`).
     if (MONEY_MOVED.has(order.status) || !MONEY_MOVED.has(judged.status)) return { kind: 'ignored' };
   }
   if (judged.status === order.status) return { kind: 'agrees' };
   if (!MONEY_MOVED.has(judged.status)) return { kind: 'ignored' };
-  return { kind: 'disagrees', detail: `the gateway says ${payment.status} (${judged.status} here) for ${payment.impUid}; we had ${order.status}` };
+  return {
+    kind: 'disagrees',
+    detail: `the gateway says ${payment.status} (${judged.status} here) for ${payment.impUid}; we had ${order.status}`,
+  };
 }
 
 /** Splits [from, to] into pieces the gateway accepts. */
@@ -94,15 +120,18 @@ export function splitWindow(from: Date, to: Date, maxMs = MAX_LIST_WINDOW_MS): {
  * the next sweep covers the gap. `dryRun` lists and reports without verifying or opening anything.
  */
 export async function runSweep(deps: JobDeps, options: SweepOptions): Promise<RunSummary> {
-  if (options.from && options.to && options.from.getTime() >= options.to.getTime()) throw new AppError('bad_request', '--from must be before --to');
-  if (options.to && options.to.getTime() > deps.now().getTime()) throw new AppError('bad_request', '--to cannot be in the future');
+  if (options.from && options.to && options.from.getTime() >= options.to.getTime())
+    throw new AppError('bad_request', '--from must be before --to');
+  if (options.to && options.to.getTime() > deps.now().getTime())
+    throw new AppError('bad_request', '--to cannot be in the future');
   const explicit = options.from || options.to;
   return executeRun(
     deps,
     {
       kind: 'sweep',
       options,
-      window: explicit && options.from ? { from: toDbTime(options.from), to: toDbTime(options.to ?? deps.now()) } : null,
+      window:
+        explicit && options.from ? { from: toDbTime(options.from), to: toDbTime(options.to ?? deps.now()) } : null,
     },
     (run) => sweepStore(run, options),
   );
@@ -115,7 +144,9 @@ async function sweepStore(run: StoreRun, options: SweepOptions): Promise<void> {
   if (options.from) from = options.from;
   else {
     const previous = await lastWindowEnd(deps.db, store.id, 'sweep');
-    from = previous ? new Date((fromDbTime(previous) as Date).getTime() - WINDOW_OVERLAP_MS) : new Date(now.getTime() - FIRST_WINDOW_MS);
+    from = previous
+      ? new Date((fromDbTime(previous) as Date).getTime() - WINDOW_OVERLAP_MS)
+      : new Date(now.getTime() - FIRST_WINDOW_MS);
   }
   const to = options.to ?? new Date(now.getTime() - store.webhookGraceSeconds * 1000);
   run.setWindow(toDbTime(from), toDbTime(to));
@@ -131,14 +162,18 @@ async function sweepStore(run: StoreRun, options: SweepOptions): Promise<void> {
         await run.checkpoint();
         const call = await run.call(
           { operation: 'listPaymentsByStatus', trigger: 'sweep', orderId: null, impUid: null, merchantUid: null },
-          (client) => client.listPaymentsByStatus(status, { from: piece.from, to: piece.to, limit: PAGE_SIZE, sorting, page }),
+          (client) =>
+            client.listPaymentsByStatus(status, { from: piece.from, to: piece.to, limit: PAGE_SIZE, sorting, page }),
         );
         if (!call) return; // the breaker is open: the store's one error says why
         const { result } = call;
         if (!result.ok) {
           // No payment in the window is a 404 at some gateways; an empty page is the end.
           if (result.error.notFound) break;
-          if (!run.breaker.unavailable) run.fail(`listing ${status} payments failed: ${describeFailure(result)}; the next sweep covers this window again`);
+          if (!run.breaker.unavailable)
+            run.fail(
+              `listing ${status} payments failed: ${describeFailure(result)}; the next sweep covers this window again`,
+            );
           return;
         }
         const payments = result.value.payments;
@@ -157,17 +192,40 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
   const orders = await findOrdersByMerchantUids(deps.db, store.id, [...new Set(payments.map((p) => p.merchantUid))]);
   for (const payment of payments) {
     const order: OrderRow | undefined = orders.get(payment.merchantUid);
-    const verdict = classifySweptPayment(payment, order ? { status: order.status as OrderStatus, impUid: order.imp_uid, expectedAmount: order.expected_amount, currency: order.currency } : null);
+    const verdict = classifySweptPayment(
+      payment,
+      order
+        ? {
+            status: order.status as OrderStatus,
+            impUid: order.imp_uid,
+            expectedAmount: order.expected_amount,
+            currency: order.currency,
+          }
+        : null,
+    );
     if (verdict.kind === 'agrees' || verdict.kind === 'ignored') {
       run.countExamined(1);
       if (verdict.kind === 'agrees') run.settled();
       continue;
     }
-    const base = { orderId: order?.id ?? null, merchantUid: payment.merchantUid, impUid: payment.impUid, statusBefore: (order?.status ?? null) as OrderStatus | null };
+    const base = {
+      orderId: order?.id ?? null,
+      merchantUid: payment.merchantUid,
+      impUid: payment.impUid,
+      statusBefore: (order?.status ?? null) as OrderStatus | null,
+    };
     try {
       if (run.dryRun) {
-        const judged = statusForPayment(payment, { expectedAmount: order?.expected_amount ?? null, currency: order?.currency ?? payment.currency });
-        await run.item({ ...base, statusAfter: verdict.kind === 'second_payment' ? base.statusBefore : judged.status, outcome: judged.outcome, reasonsOpened: ['orphan_payment'] });
+        const judged = statusForPayment(payment, {
+          expectedAmount: order?.expected_amount ?? null,
+          currency: order?.currency ?? payment.currency,
+        });
+        await run.item({
+          ...base,
+          statusAfter: verdict.kind === 'second_payment' ? base.statusBefore : judged.status,
+          outcome: judged.outcome,
+          reasonsOpened: ['orphan_payment'],
+        });
         continue;
       }
       let orderId = order?.id ?? null;
@@ -188,7 +246,8 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
         if (result.settled) run.settled();
         if (!order && result.openReasons.includes('unknown_order')) opened.push('unknown_order');
       }
-      if (orderId !== null && (await openTimedReason(deps, orderId, 'orphan_payment', verdict.detail))) opened.push('orphan_payment');
+      if (orderId !== null && (await openTimedReason(deps, orderId, 'orphan_payment', verdict.detail)))
+        opened.push('orphan_payment');
       await run.item({ ...base, orderId, statusAfter, outcome, reasonsOpened: opened });
     } catch (error) {
       await run.orderError({ ...base, statusAfter: null, reasonsOpened: [] }, error);

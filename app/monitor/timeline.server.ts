@@ -2,10 +2,59 @@ import type { Db } from '../../db/connection';
 import { loadTimelineRows } from '../../db/timeline';
 
 export type TimelineEntry =
-  | { kind: 'redirect_hit'; at: string; id: number; ip: string; userAgent: string | null; queryString: string; flagKind: string; flagValue: string | null; parseError: string | null; errorCode: string | null; errorMsg: string | null }
-  | { kind: 'webhook_delivery'; at: string; id: number; ip: string; ipListed: boolean; contentType: string | null; headers: [string, string][]; body: string; answerStatus: number; parseError: string | null; status: string | null; duplicateOf: number | null }
-  | { kind: 'gateway_check'; at: string; id: number; trigger: string; operation: string; ok: boolean; httpStatus: number | null; latencyMs: number; error: string | null; rawJson: string | null }
-  | { kind: 'verification'; at: string; id: number; trigger: string; outcome: string; statusBefore: string; statusAfter: string; expectedAmount: number | null; paidAmount: number | null; currency: string | null; opened: string[]; resolved: string[] }
+  | {
+      kind: 'redirect_hit';
+      at: string;
+      id: number;
+      ip: string;
+      userAgent: string | null;
+      queryString: string;
+      flagKind: string;
+      flagValue: string | null;
+      parseError: string | null;
+      errorCode: string | null;
+      errorMsg: string | null;
+    }
+  | {
+      kind: 'webhook_delivery';
+      at: string;
+      id: number;
+      ip: string;
+      ipListed: boolean;
+      contentType: string | null;
+      headers: [string, string][];
+      body: string;
+      answerStatus: number;
+      parseError: string | null;
+      status: string | null;
+      duplicateOf: number | null;
+    }
+  | {
+      kind: 'gateway_check';
+      at: string;
+      id: number;
+      trigger: string;
+      operation: string;
+      ok: boolean;
+      httpStatus: number | null;
+      latencyMs: number;
+      error: string | null;
+      rawJson: string | null;
+    }
+  | {
+      kind: 'verification';
+      at: string;
+      id: number;
+      trigger: string;
+      outcome: string;
+      statusBefore: string;
+      statusAfter: string;
+      expectedAmount: number | null;
+      paidAmount: number | null;
+      currency: string | null;
+      opened: string[];
+      resolved: string[];
+    }
   | { kind: 'reason_opened'; at: string; id: number; reason: string; detail: string | null }
   | { kind: 'reason_resolved'; at: string; id: number; reason: string; by: string | null; note: string | null };
 
@@ -75,10 +124,23 @@ export async function orderTimeline(deps: { db: Db }, orderId: number): Promise<
       opened: JSON.parse(v.reasons_opened) as string[],
       resolved: JSON.parse(v.reasons_resolved) as string[],
     })),
-    ...rows.reasons.map((r) => ({ kind: 'reason_opened' as const, at: r.opened_at, id: r.id, reason: r.reason, detail: r.detail })),
+    ...rows.reasons.map((r) => ({
+      kind: 'reason_opened' as const,
+      at: r.opened_at,
+      id: r.id,
+      reason: r.reason,
+      detail: r.detail,
+    })),
     ...rows.reasons
       .filter((r) => r.resolved_at !== null)
-      .map((r) => ({ kind: 'reason_resolved' as const, at: r.resolved_at!, id: r.id, reason: r.reason, by: r.resolved_by, note: r.resolution_note })),
+      .map((r) => ({
+        kind: 'reason_resolved' as const,
+        at: r.resolved_at!,
+        id: r.id,
+        reason: r.reason,
+        by: r.resolved_by,
+        note: r.resolution_note,
+      })),
   ];
   return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : ORDER[a.kind] - ORDER[b.kind] || a.id - b.id));
 }

@@ -1,7 +1,16 @@
 import { lockOrderRow } from '../../db/dialect';
 import { insertVerification } from '../../db/evidence';
 import type { OrderRow } from '../../db/monitor-schema';
-import { findOrder, findOrderById, insertOrderIfAbsent, newPendingOrder, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../db/orders';
+import {
+  findOrder,
+  findOrderById,
+  insertOrderIfAbsent,
+  newPendingOrder,
+  openReason,
+  openReasonsOf,
+  resolveReasons,
+  updateOrder,
+} from '../../db/orders';
 import type { AppContext } from '../context.server';
 import type { GatewayResult, Payment } from '../iamport/types';
 import { cancelAtGateway } from './cancel.server';
@@ -83,7 +92,10 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
   // The gateway's merchant_uid wins over the one the evidence claimed (reference §5.6 step 3).
   const merchantUid = fetched.payment?.merchantUid ?? input.merchantUid;
   let order: OrderRow | null = null;
-  if (merchantUid) order = (await findOrder(deps.db, store.id, merchantUid)) ?? (await createUnknownOrder(deps, input, merchantUid, fetched.payment));
+  if (merchantUid)
+    order =
+      (await findOrder(deps.db, store.id, merchantUid)) ??
+      (await createUnknownOrder(deps, input, merchantUid, fetched.payment));
 
   if (operationResult) {
     checkId = await recordGatewayCheck(deps, {
@@ -96,10 +108,19 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
       result: operationResult,
     });
   }
-  const outcomeWithoutOrder: VerificationOutcome = fetched.observation.kind === 'not_found' ? 'not_found' : 'unverified';
+  const outcomeWithoutOrder: VerificationOutcome =
+    fetched.observation.kind === 'not_found' ? 'not_found' : 'unverified';
   if (!order) {
     deps.metrics.inc('monitor_verifications_total', { trigger: input.trigger, outcome: outcomeWithoutOrder });
-    return { orderId: null, merchantUid, status: null, outcome: outcomeWithoutOrder, settled: false, changed: false, openReasons: [] };
+    return {
+      orderId: null,
+      merchantUid,
+      status: null,
+      outcome: outcomeWithoutOrder,
+      settled: false,
+      changed: false,
+      openReasons: [],
+    };
   }
 
   const applied = await applyObservation(deps, {
@@ -190,10 +211,17 @@ async function createUnknownOrder(
 async function applyObservation(
   deps: MonitorDeps,
   args: { orderId: number; observation: Observation; input: VerifyInput; checkId: number | null },
-): Promise<{ order: OrderRow; decision: Decision; changed: boolean; openedNow: AttentionReason[]; openReasons: AttentionReason[] }> {
+): Promise<{
+  order: OrderRow;
+  decision: Decision;
+  changed: boolean;
+  openedNow: AttentionReason[];
+  openReasons: AttentionReason[];
+}> {
   const { input } = args;
   // A caller that already holds a transaction (the job verifying a batch) is joined, not nested.
-  const inTransaction = <T>(work: (trx: MonitorDeps['db']) => Promise<T>) => (deps.db.isTransaction ? work(deps.db) : deps.db.transaction().execute(work));
+  const inTransaction = <T>(work: (trx: MonitorDeps['db']) => Promise<T>) =>
+    deps.db.isTransaction ? work(deps.db) : deps.db.transaction().execute(work);
   return inTransaction(async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, args.orderId);
     const order = await findOrderById(trx, args.orderId);
@@ -224,7 +252,14 @@ async function applyObservation(
       if (resolveSet.has(reason)) {
         // Opened and explained by the same answer: kept in the history, nothing left open.
         if (before.has(reason)) continue;
-        await openReason(trx, { order_id: order.id, reason, opened_at: at, detail, resolved_at: at, resolved_by: 'gateway' });
+        await openReason(trx, {
+          order_id: order.id,
+          reason,
+          opened_at: at,
+          detail,
+          resolved_at: at,
+          resolved_by: 'gateway',
+        });
         openedAndResolved.push(reason);
       } else if (await openReason(trx, { order_id: order.id, reason, opened_at: at, detail })) {
         openedNow.push(reason);
@@ -236,7 +271,13 @@ async function applyObservation(
     const openNow = new Set<AttentionReason>([...before, ...openedNow].filter((r) => !resolvedNow.includes(r)));
     const payment = decision.payment as Payment | null;
     const vbankDueAt = payment?.vbankDate ?? fromDbTime(order.vbank_due_at);
-    const schedule = nextCheck({ now, status: decision.status, openReasons: openNow, attempts: order.check_attempts, vbankDueAt });
+    const schedule = nextCheck({
+      now,
+      status: decision.status,
+      openReasons: openNow,
+      attempts: order.check_attempts,
+      vbankDueAt,
+    });
     const changed = decision.status !== order.status;
 
     const updated = await updateOrder(trx, order.id, {

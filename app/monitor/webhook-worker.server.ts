@@ -58,7 +58,9 @@ async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: Webhoo
     const delivery = await findWebhookDelivery(deps.db, job.delivery_id);
     if (delivery) deliveries.set(job.id, delivery);
   }
-  const prefetched = await prefetch(deps, store, [...new Set([...deliveries.values()].map((d) => d.imp_uid).filter((id): id is string => id !== null))]);
+  const prefetched = await prefetch(deps, store, [
+    ...new Set([...deliveries.values()].map((d) => d.imp_uid).filter((id): id is string => id !== null)),
+  ]);
 
   // Jobs whose payment is already fetched and whose order exists need no further gateway call:
   // they are verified in one transaction (a savepoint each), which writes far less than one
@@ -141,7 +143,12 @@ async function prefetch(deps: MonitorDeps, store: Store, impUids: string[]): Pro
     result,
   });
   if (!result.ok) {
-    for (const id of impUids) found.set(id, { observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message }, payment: null, checkId });
+    for (const id of impUids)
+      found.set(id, {
+        observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message },
+        payment: null,
+        checkId,
+      });
     return found;
   }
   for (const payment of result.value.payments as Payment[]) {
@@ -209,7 +216,8 @@ export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions & W
     while (!stopped) {
       if (!more) await waitForWork();
       const deferredSince = Date.now();
-      while (!stopped && Date.now() - lastWakeAt < gatherMs && Date.now() - deferredSince < maxDeferMs) await sleep(gatherMs);
+      while (!stopped && Date.now() - lastWakeAt < gatherMs && Date.now() - deferredSince < maxDeferMs)
+        await sleep(gatherMs);
       if (stopped) break;
       try {
         more = (await processWebhookBatch(deps, options)) > 0;

@@ -79,7 +79,10 @@ function decodeUtf8(bytes: Uint8Array): { text: string; valid: boolean } {
  * accepted, its verification job) is committed before this returns, so an answered 200 is never
  * lost; verification happens later from the queue. Refused deliveries are stored too.
  */
-export async function captureWebhook(deps: MonitorDeps & { notifyWebhookQueued: () => void }, request: WebhookRequest): Promise<WebhookAnswer> {
+export async function captureWebhook(
+  deps: MonitorDeps & { notifyWebhookQueued: () => void },
+  request: WebhookRequest,
+): Promise<WebhookAnswer> {
   const store = await getStore(deps, request.storeSlug);
   const { text, valid } = decodeUtf8(request.body);
   const listed = isIamportWebhookIp(request.ip);
@@ -87,10 +90,13 @@ export async function captureWebhook(deps: MonitorDeps & { notifyWebhookQueued: 
 
   let answer: WebhookAnswer;
   if (!store) answer = refuse(404, 'not_found', `unknown store ${request.storeSlug}`);
-  else if (request.tooLarge) answer = refuse(413, 'payload_too_large', `body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
-  else if (store.webhookIpPolicy === 'enforce' && !listed) answer = refuse(403, 'forbidden', `source ${request.ip} is not one of Iamport's webhook addresses`);
+  else if (request.tooLarge)
+    answer = refuse(413, 'payload_too_large', `body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  else if (store.webhookIpPolicy === 'enforce' && !listed)
+    answer = refuse(403, 'forbidden', `source ${request.ip} is not one of Iamport's webhook addresses`);
   else if (!valid) answer = refuse(400, 'bad_request', 'body is not valid UTF-8');
-  else if (parsed && !parsed.ok) answer = refuse(parsed.status, parsed.status === 415 ? 'unsupported_media_type' : 'bad_request', parsed.message);
+  else if (parsed && !parsed.ok)
+    answer = refuse(parsed.status, parsed.status === 415 ? 'unsupported_media_type' : 'bad_request', parsed.message);
   else answer = { status: 200, body: { ok: true } };
 
   const body = parsed?.ok ? parsed.body : null;
@@ -98,7 +104,12 @@ export async function captureWebhook(deps: MonitorDeps & { notifyWebhookQueued: 
   const accepted = answer.status === 200 && store !== null && body !== null;
   const { deliveryId, duplicateOf } = await deps.db.transaction().execute(async (trx) => {
     const duplicateOf = accepted
-      ? await findOriginalDelivery(trx, { storeId: store.id, impUid: body.imp_uid, status: body.status ?? null, cancellationId: body.cancellation_id ?? null })
+      ? await findOriginalDelivery(trx, {
+          storeId: store.id,
+          impUid: body.imp_uid,
+          status: body.status ?? null,
+          cancellationId: body.cancellation_id ?? null,
+        })
       : null;
     const order = store && body?.merchant_uid ? await findOrder(trx, store.id, body.merchant_uid) : undefined;
     const delivery = await insertWebhookDelivery(trx, {
@@ -122,13 +133,20 @@ export async function captureWebhook(deps: MonitorDeps & { notifyWebhookQueued: 
       duplicate_of: duplicateOf,
     });
     // A duplicate is evidence, not work: the original's verification already covers it.
-    if (accepted && duplicateOf === null) await enqueueWebhookJob(trx, { deliveryId: delivery.id, storeId: (store as Store).id, at });
+    if (accepted && duplicateOf === null)
+      await enqueueWebhookJob(trx, { deliveryId: delivery.id, storeId: (store as Store).id, at });
     return { deliveryId: delivery.id, duplicateOf };
   });
 
-  deps.metrics.inc('monitor_webhooks_total', { answer: String(answer.status), duplicate: String(duplicateOf !== null) });
+  deps.metrics.inc('monitor_webhooks_total', {
+    answer: String(answer.status),
+    duplicate: String(duplicateOf !== null),
+  });
   if (accepted && duplicateOf === null) deps.notifyWebhookQueued();
-  return { status: answer.status, body: { ...answer.body, delivery_id: deliveryId, ...(duplicateOf !== null ? { duplicate_of: duplicateOf } : {}) } };
+  return {
+    status: answer.status,
+    body: { ...answer.body, delivery_id: deliveryId, ...(duplicateOf !== null ? { duplicate_of: duplicateOf } : {}) },
+  };
 }
 
 function refuse(status: number, code: string, message: string): WebhookAnswer {

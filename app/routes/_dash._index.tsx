@@ -54,26 +54,48 @@ export default function OverviewPage() {
     return (
       <>
         <PageHeader title={t('overview.title')} description={t('overview.intro')} />
-        <EmptyState title={t('overview.emptyTitle')} action={canManageStores ? <Link to="/stores/new">{t('overview.noStoresAction')}</Link> : undefined}>
+        <EmptyState
+          title={t('overview.emptyTitle')}
+          action={canManageStores ? <Link to="/stores/new">{t('overview.noStoresAction')}</Link> : undefined}
+        >
           {t(canManageStores ? 'overview.noStoresBody' : 'overview.noStoresBodyViewer')}
         </EmptyState>
       </>
     );
   }
 
-  const statusSeries = o.totals.byStatus.map((s) => ({ key: s.status, label: t(`status.${s.status}` as MessageKey), color: STATUS_COLORS[s.status] ?? '#999' }));
+  const statusSeries = o.totals.byStatus.map((s) => ({
+    key: s.status,
+    label: t(`status.${s.status}` as MessageKey),
+    color: STATUS_COLORS[s.status] ?? '#999',
+  }));
   const openTotal = o.attention.open.reduce((n, r) => n + r.count, 0);
   const paid = o.totals.byStatus.find((s) => s.status === 'paid')?.orders ?? 0;
   const failed = o.totals.byStatus.find((s) => s.status === 'failed')?.orders ?? 0;
   const main = o.totals.amounts.find((a) => a.currency === o.currency);
-  const outcomes: TotalItem[] = o.verification.map((v) => ({ key: v.outcome, label: t(`outcome.${v.outcome}` as MessageKey), value: v.count, color: OUTCOME_COLORS[v.outcome] ?? '#999' }));
+  const outcomes: TotalItem[] = o.verification.map((v) => ({
+    key: v.outcome,
+    label: t(`outcome.${v.outcome}` as MessageKey),
+    value: v.count,
+    color: OUTCOME_COLORS[v.outcome] ?? '#999',
+  }));
   const delays: TotalItem[] = o.webhookDelay.map((d) => ({
     key: d.bucket,
     label: t(`overview.delay.${d.bucket}` as MessageKey),
     value: d.count,
-    color: d.bucket === 'early' ? SERIES_COLORS.early : ['h1', 'h24', 'later'].includes(d.bucket) ? SERIES_COLORS.late : SERIES_COLORS.primary,
+    color:
+      d.bucket === 'early'
+        ? SERIES_COLORS.early
+        : ['h1', 'h24', 'later'].includes(d.bucket)
+          ? SERIES_COLORS.late
+          : SERIES_COLORS.primary,
   }));
-  const flags: TotalItem[] = o.redirectFlags.map((f) => ({ key: f.kind, label: t(`overview.flag.${f.kind}` as MessageKey), value: f.count, color: FLAG_COLORS[f.kind] ?? '#999' }));
+  const flags: TotalItem[] = o.redirectFlags.map((f) => ({
+    key: f.kind,
+    label: t(`overview.flag.${f.kind}` as MessageKey),
+    value: f.count,
+    color: FLAG_COLORS[f.kind] ?? '#999',
+  }));
 
   return (
     <>
@@ -86,7 +108,12 @@ export default function OverviewPage() {
             const q = new URLSearchParams({ from: p.from, to: p.to });
             if (o.store) q.set('store', o.store);
             return (
-              <Link key={p.days} to={`?${q}`} aria-current={current ? 'true' : undefined} data-testid={`preset-${p.days}`}>
+              <Link
+                key={p.days}
+                to={`?${q}`}
+                aria-current={current ? 'true' : undefined}
+                data-testid={`preset-${p.days}`}
+              >
                 {p.days === 1 ? t('overview.presetToday') : t('overview.presetDays', { days: p.days })}
               </Link>
             );
@@ -94,11 +121,25 @@ export default function OverviewPage() {
         </nav>
         <div className="field">
           <label htmlFor="overview-from">{t('overview.from')}</label>
-          <input id="overview-from" type="date" name="from" defaultValue={o.range.from} max={o.range.today} key={`f${o.range.from}`} />
+          <input
+            id="overview-from"
+            type="date"
+            name="from"
+            defaultValue={o.range.from}
+            max={o.range.today}
+            key={`f${o.range.from}`}
+          />
         </div>
         <div className="field">
           <label htmlFor="overview-to">{t('overview.to')}</label>
-          <input id="overview-to" type="date" name="to" defaultValue={o.range.to} max={o.range.today} key={`t${o.range.to}`} />
+          <input
+            id="overview-to"
+            type="date"
+            name="to"
+            defaultValue={o.range.to}
+            max={o.range.today}
+            key={`t${o.range.to}`}
+          />
         </div>
         <div className="field">
           <label htmlFor="overview-store">{t('overview.store')}</label>
@@ -131,7 +172,10 @@ export default function OverviewPage() {
       ) : null}
 
       {o.empty === 'no_orders' ? (
-        <EmptyState title={t('overview.emptyTitle')} action={<Link to="/stores">{t('overview.emptyStoresAction')}</Link>}>
+        <EmptyState
+          title={t('overview.emptyTitle')}
+          action={<Link to="/stores">{t('overview.emptyStoresAction')}</Link>}
+        >
           {t('overview.emptyBody')}
         </EmptyState>
       ) : (
@@ -150,7 +194,9 @@ export default function OverviewPage() {
             <div className="stat" data-testid="stat-failed">
               <div className="stat-label">{t('status.failed')}</div>
               <div className="stat-value">{count(failed)}</div>
-              <div className="stat-sub">{o.totals.orders ? `${((failed / o.totals.orders) * 100).toFixed(1)}%` : '—'}</div>
+              <div className="stat-sub">
+                {o.totals.orders ? `${((failed / o.totals.orders) * 100).toFixed(1)}%` : '—'}
+              </div>
             </div>
             <div className="stat" data-testid="stat-attention">
               <Link to="/attention">
@@ -168,7 +214,12 @@ export default function OverviewPage() {
 
           <nav className="status-chips" aria-label={t('overview.byStatus')} data-testid="status-counts">
             {o.totals.byStatus.map((s) => (
-              <Link key={s.status} className="status-chip" to={`/orders${query(o, { status: s.status })}`} data-status={s.status}>
+              <Link
+                key={s.status}
+                className="status-chip"
+                to={`/orders${query(o, { status: s.status })}`}
+                data-status={s.status}
+              >
                 <span className="swatch" style={{ background: STATUS_COLORS[s.status] }} aria-hidden="true" />
                 {t(`status.${s.status}` as MessageKey)} <strong>{count(s.orders)}</strong>
               </Link>
@@ -188,7 +239,14 @@ export default function OverviewPage() {
               description={t('overview.chartOrdersHelp', { grain })}
               table={<SeriesTable data={o.orders} series={statusSeries} format={count} />}
             >
-              <StackedBars id="chart-orders" data={o.orders} series={statusSeries} formatX={formatBucket} formatValue={count} formatTick={tick} />
+              <StackedBars
+                id="chart-orders"
+                data={o.orders}
+                series={statusSeries}
+                formatX={formatBucket}
+                formatValue={count}
+                formatTick={tick}
+              />
             </ChartFrame>
 
             <ChartFrame
@@ -207,25 +265,67 @@ export default function OverviewPage() {
               }
               table={<SeriesTable data={o.amounts} series={statusSeries} format={count} />}
             >
-              <StackedBars id="chart-amounts" data={o.amounts} series={statusSeries} formatX={formatBucket} formatValue={(n) => `${count(n)} ${o.currency ?? ''}`} formatTick={tick} />
+              <StackedBars
+                id="chart-amounts"
+                data={o.amounts}
+                series={statusSeries}
+                formatX={formatBucket}
+                formatValue={(n) => `${count(n)} ${o.currency ?? ''}`}
+                formatTick={tick}
+              />
             </ChartFrame>
 
-            <ChartFrame id="verification" title={t('overview.chartVerification')} description={t('overview.chartVerificationHelp')} table={<TotalsTable items={outcomes} format={count} />}>
-              <TotalsBars id="chart-verification" items={outcomes} formatValue={count} formatTick={tick} height={300} categoryWidth={150} />
+            <ChartFrame
+              id="verification"
+              title={t('overview.chartVerification')}
+              description={t('overview.chartVerificationHelp')}
+              table={<TotalsTable items={outcomes} format={count} />}
+            >
+              <TotalsBars
+                id="chart-verification"
+                items={outcomes}
+                formatValue={count}
+                formatTick={tick}
+                height={300}
+                categoryWidth={150}
+              />
             </ChartFrame>
 
             <ChartFrame
               id="webhook-delay"
               title={t('overview.chartDelay')}
               description={t('overview.chartDelayHelp')}
-              footer={<span data-testid="paid-without-webhook">{t('overview.chartDelayMissing', { count: count(o.paidWithoutWebhook) })}</span>}
+              footer={
+                <span data-testid="paid-without-webhook">
+                  {t('overview.chartDelayMissing', { count: count(o.paidWithoutWebhook) })}
+                </span>
+              }
               table={<TotalsTable items={delays} format={count} />}
             >
-              <TotalsBars id="chart-delay" items={delays} formatValue={count} formatTick={tick} height={300} categoryWidth={110} />
+              <TotalsBars
+                id="chart-delay"
+                items={delays}
+                formatValue={count}
+                formatTick={tick}
+                height={300}
+                categoryWidth={110}
+              />
             </ChartFrame>
 
-            <ChartFrame id="flags" title={t('overview.chartFlags')} description={t('overview.chartFlagsHelp')} table={<TotalsTable items={flags} format={count} />}>
-              <TotalsBars id="chart-flags" items={flags} formatValue={count} formatTick={tick} height={180} categoryWidth={110} />
+            <ChartFrame
+              id="flags"
+              title={t('overview.chartFlags')}
+              description={t('overview.chartFlagsHelp')}
+              table={<TotalsTable items={flags} format={count} />}
+            >
+              <TotalsBars
+                id="chart-flags"
+                items={flags}
+                formatValue={count}
+                formatTick={tick}
+                height={180}
+                categoryWidth={110}
+              />
             </ChartFrame>
 
             <ChartFrame
@@ -247,7 +347,11 @@ export default function OverviewPage() {
               <BacklogChart
                 id="chart-backlog"
                 data={o.attention.backlog}
-                labels={{ open: t('overview.backlogOpen'), opened: t('overview.backlogOpened'), resolved: t('overview.backlogResolved') }}
+                labels={{
+                  open: t('overview.backlogOpen'),
+                  opened: t('overview.backlogOpened'),
+                  resolved: t('overview.backlogResolved'),
+                }}
                 formatX={formatBucket}
                 formatValue={count}
                 formatTick={tick}
@@ -274,7 +378,10 @@ export default function OverviewPage() {
               {o.attention.open.map((r) => (
                 <tr key={r.reason} data-reason={r.reason}>
                   <td>
-                    <Link to={`/attention?${new URLSearchParams({ reason: r.reason, ...(o.store ? { store: o.store } : {}) })}`} title={t(`reason.${r.reason}.help` as MessageKey)}>
+                    <Link
+                      to={`/attention?${new URLSearchParams({ reason: r.reason, ...(o.store ? { store: o.store } : {}) })}`}
+                      title={t(`reason.${r.reason}.help` as MessageKey)}
+                    >
                       {t(`reason.${r.reason}` as MessageKey)}
                     </Link>
                   </td>
@@ -309,7 +416,15 @@ function TotalsTable({ items, format }: { items: TotalItem[]; format: (n: number
   );
 }
 
-function SeriesTable({ data, series, format }: { data: readonly Record<string, string | number>[]; series: { key: string; label: string }[]; format: (n: number) => string }) {
+function SeriesTable({
+  data,
+  series,
+  format,
+}: {
+  data: readonly Record<string, string | number>[];
+  series: { key: string; label: string }[];
+  format: (n: number) => string;
+}) {
   const t = useT();
   const rows = data.filter((p) => series.some((s) => Number(p[s.key]) !== 0));
   return (

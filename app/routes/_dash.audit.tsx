@@ -27,7 +27,14 @@ const cursor = z
   });
 const filterSchema = z.object({
   actor: z.preprocess(blank, z.union([z.literal('system'), z.coerce.number().int().positive()]).optional()),
-  action: z.preprocess(blank, z.string().max(60).regex(/^[a-z0-9_]+\.[a-z0-9_]+$/).optional()),
+  action: z.preprocess(
+    blank,
+    z
+      .string()
+      .max(60)
+      .regex(/^[a-z0-9_]+\.[a-z0-9_]+$/)
+      .optional(),
+  ),
   before: z.preprocess(blank, cursor.optional()),
 });
 
@@ -71,7 +78,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     next: rows.length > AUDIT_PAGE_SIZE && last ? `${last.at}~${last.id}` : null,
     actions,
     actors: users.map((u) => ({ id: u.id, email: u.email })),
-    filter: { actor: filter.actor === undefined ? '' : String(filter.actor), action: filter.action ?? '', paged: filter.before !== undefined },
+    filter: {
+      actor: filter.actor === undefined ? '' : String(filter.actor),
+      action: filter.action ?? '',
+      paged: filter.before !== undefined,
+    },
     badFilter: !parsed.success,
   };
 }
@@ -153,7 +164,9 @@ export default function Audit() {
       ) : null}
 
       {data.events.length === 0 ? (
-        <EmptyState title={t(filtered ? 'audit.noMatchTitle' : 'audit.emptyTitle')}>{t(filtered ? 'audit.noMatchBody' : 'audit.emptyBody')}</EmptyState>
+        <EmptyState title={t(filtered ? 'audit.noMatchTitle' : 'audit.emptyTitle')}>
+          {t(filtered ? 'audit.noMatchBody' : 'audit.emptyBody')}
+        </EmptyState>
       ) : (
         <table className="data-table" data-testid="audit-table">
           <caption className="small muted" style={{ captionSide: 'bottom', textAlign: 'left' }}>
@@ -179,7 +192,11 @@ export default function Audit() {
                     {formatDateTime(locale, e.at)}
                   </td>
                   <td className="small">
-                    {e.actorUserId === null ? <span className="badge badge-muted">{t('audit.system')}</span> : e.actorLabel}
+                    {e.actorUserId === null ? (
+                      <span className="badge badge-muted">{t('audit.system')}</span>
+                    ) : (
+                      e.actorLabel
+                    )}
                     {e.ip ? <div className="muted mono">{e.ip}</div> : null}
                   </td>
                   <td>
@@ -194,13 +211,21 @@ export default function Audit() {
                         <div style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: '0.5rem' }}>
                           <div>
                             <div className="muted">{t('audit.before')}</div>
-                            <pre className="mono" style={{ whiteSpace: 'pre-wrap', margin: 0 }} data-testid="audit-before">
+                            <pre
+                              className="mono"
+                              style={{ whiteSpace: 'pre-wrap', margin: 0 }}
+                              data-testid="audit-before"
+                            >
                               {e.before ?? '—'}
                             </pre>
                           </div>
                           <div>
                             <div className="muted">{t('audit.after')}</div>
-                            <pre className="mono" style={{ whiteSpace: 'pre-wrap', margin: 0 }} data-testid="audit-after">
+                            <pre
+                              className="mono"
+                              style={{ whiteSpace: 'pre-wrap', margin: 0 }}
+                              data-testid="audit-after"
+                            >
                               {e.after ?? '—'}
                             </pre>
                           </div>

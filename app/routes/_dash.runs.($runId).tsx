@@ -23,7 +23,9 @@ import { listAllStores } from '~/monitor/stores.server';
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 
 export const meta: MetaFunction<typeof loader> = ({ matches, data: page }) =>
-  pageMeta(matches, 'runs.title').map((m) => (page?.mode === 'detail' ? { title: `#${page.run.runId} · ${m.title}` } : m));
+  pageMeta(matches, 'runs.title').map((m) =>
+    page?.mode === 'detail' ? { title: `#${page.run.runId} · ${m.title}` } : m,
+  );
 
 /**
  * `/runs`: runs of the re-query job and the reverse sweep, each job's schedule, next run and lease
@@ -61,7 +63,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const parsed = filterSchema.safeParse(search);
   const filter = parsed.success ? parsed.data : {};
   const [page, jobs, stores] = await Promise.all([
-    listRuns(context, { kind: filter.kind, status: filter.status, storeSlug: filter.store, beforeId: filter.before, limit: PAGE_SIZE }),
+    listRuns(context, {
+      kind: filter.kind,
+      status: filter.status,
+      storeSlug: filter.store,
+      beforeId: filter.before,
+      limit: PAGE_SIZE,
+    }),
     getJobStatuses(context),
     listAllStores(context),
   ]);
@@ -70,7 +78,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     ...page,
     jobs,
     stores: stores.map((s) => ({ slug: s.slug, name: s.name })),
-    filter: { kind: filter.kind ?? '', status: filter.status ?? '', store: filter.store ?? '', before: filter.before ?? null },
+    filter: {
+      kind: filter.kind ?? '',
+      status: filter.status ?? '',
+      store: filter.store ?? '',
+      before: filter.before ?? null,
+    },
     badFilter: !parsed.success,
     canRun: hasRole(user.role, 'operator'),
   };
@@ -95,8 +108,18 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     if (error instanceof AppError && error.code === 'not_found') throw errorResponse(error);
     throw error;
   }
-  await recordAudit(context, { actor: user, action: 'run.start', target: { type: 'run', id: runId }, after: { kind, store: store ?? null }, ip: context.clientIp });
-  return redirectWithFlash(`/runs/${runId}`, context, { kind: 'success', key: 'runs.started', params: { id: runId, kind } });
+  await recordAudit(context, {
+    actor: user,
+    action: 'run.start',
+    target: { type: 'run', id: runId },
+    after: { kind, store: store ?? null },
+    ip: context.clientIp,
+  });
+  return redirectWithFlash(`/runs/${runId}`, context, {
+    kind: 'success',
+    key: 'runs.started',
+    params: { id: runId, kind },
+  });
 }
 
 function durationText(ms: number | null): string {
@@ -123,7 +146,11 @@ function RunStatusBadge({ status }: { status: string }) {
 
 export default function RunsPage() {
   const data = useLoaderData<typeof loader>();
-  return data.mode === 'detail' ? <RunPage run={data.run} outcome={data.outcome} after={data.after} /> : <RunList data={data} />;
+  return data.mode === 'detail' ? (
+    <RunPage run={data.run} outcome={data.outcome} after={data.after} />
+  ) : (
+    <RunList data={data} />
+  );
 }
 
 type ListData = Extract<Awaited<ReturnType<typeof useLoaderData<typeof loader>>>, { mode: 'list' }>;
@@ -146,7 +173,10 @@ function RunList({ data }: { data: ListData }) {
     <>
       <PageHeader title={t('runs.title')} description={t('runs.intro')} />
 
-      <div className="job-cards" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(22rem, 1fr))', gap: '1rem' }}>
+      <div
+        className="job-cards"
+        style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(22rem, 1fr))', gap: '1rem' }}
+      >
         {data.jobs.map((job) => (
           <section key={job.kind} className="card" data-testid={`job-${job.kind}`}>
             <h2>{t(`runs.kind.${job.kind}` as MessageKey)}</h2>
@@ -156,12 +186,15 @@ function RunList({ data }: { data: ListData }) {
                 <tr>
                   <th scope="row">{t('runs.schedule')}</th>
                   <td>
-                    <code>{job.schedule}</code> {job.scheduledHere ? null : <span className="badge badge-muted">{t('runs.notScheduledHere')}</span>}
+                    <code>{job.schedule}</code>{' '}
+                    {job.scheduledHere ? null : <span className="badge badge-muted">{t('runs.notScheduledHere')}</span>}
                   </td>
                 </tr>
                 <tr>
                   <th scope="row">{t('runs.nextRun')}</th>
-                  <td data-testid={`next-${job.kind}`}>{job.nextRunAt ? formatDateTime(locale, job.nextRunAt) : '—'}</td>
+                  <td data-testid={`next-${job.kind}`}>
+                    {job.nextRunAt ? formatDateTime(locale, job.nextRunAt) : '—'}
+                  </td>
                 </tr>
                 <tr>
                   <th scope="row">{t('runs.lease')}</th>
@@ -170,7 +203,9 @@ function RunList({ data }: { data: ListData }) {
                       <>
                         <code className="small">{job.lease.holder}</code>{' '}
                         <span className={`badge ${job.lease.held ? 'badge-info' : 'badge-muted'}`}>
-                          {t(job.lease.held ? 'runs.leaseHeld' : 'runs.leaseFree', { until: formatDateTime(locale, job.lease.expiresAt) })}
+                          {t(job.lease.held ? 'runs.leaseHeld' : 'runs.leaseFree', {
+                            until: formatDateTime(locale, job.lease.expiresAt),
+                          })}
                         </span>
                       </>
                     ) : (
@@ -183,8 +218,8 @@ function RunList({ data }: { data: ListData }) {
                   <td>
                     {job.lastRun ? (
                       <>
-                        <Link to={`/runs/${job.lastRun.runId}`}>#{job.lastRun.runId}</Link> <RunStatusBadge status={job.lastRun.status} />{' '}
-                        {formatDateTime(locale, job.lastRun.startedAt)}
+                        <Link to={`/runs/${job.lastRun.runId}`}>#{job.lastRun.runId}</Link>{' '}
+                        <RunStatusBadge status={job.lastRun.status} /> {formatDateTime(locale, job.lastRun.startedAt)}
                       </>
                     ) : (
                       '—'
@@ -205,7 +240,11 @@ function RunList({ data }: { data: ListData }) {
                     </option>
                   ))}
                 </select>
-                <SubmitButton match={{ kind: job.kind }} pendingLabel={t('runs.starting')} data-testid={`run-now-${job.kind}`}>
+                <SubmitButton
+                  match={{ kind: job.kind }}
+                  pendingLabel={t('runs.starting')}
+                  data-testid={`run-now-${job.kind}`}
+                >
                   {t('runs.runNow')}
                 </SubmitButton>
               </Form>
@@ -260,7 +299,9 @@ function RunList({ data }: { data: ListData }) {
       ) : null}
 
       {data.runs.length === 0 ? (
-        <EmptyState title={t(filtered ? 'runs.noMatchTitle' : 'runs.emptyTitle')}>{t(filtered ? 'runs.noMatchBody' : 'runs.emptyBody')}</EmptyState>
+        <EmptyState title={t(filtered ? 'runs.noMatchTitle' : 'runs.emptyTitle')}>
+          {t(filtered ? 'runs.noMatchBody' : 'runs.emptyBody')}
+        </EmptyState>
       ) : (
         <>
           <RunsTable runs={data.runs} />
@@ -368,7 +409,12 @@ function RunPage({ run, outcome, after }: { run: RunDetail; outcome: string; aft
     ['runs.colStarted', formatDateTime(locale, run.startedAt)],
     ['runs.finished', formatDateTime(locale, run.finishedAt)],
     ['runs.colDuration', durationText(run.durationMs)],
-    ['runs.window', run.windowFrom || run.windowTo ? `${formatDateTime(locale, run.windowFrom)} → ${formatDateTime(locale, run.windowTo)}` : '—'],
+    [
+      'runs.window',
+      run.windowFrom || run.windowTo
+        ? `${formatDateTime(locale, run.windowFrom)} → ${formatDateTime(locale, run.windowTo)}`
+        : '—',
+    ],
     ['runs.store', run.storeSlug ?? t('runs.allStores')],
     ['runs.leaseHolder', run.leaseHolder ?? '—'],
     ['runs.colExamined', String(run.examined)],
@@ -436,7 +482,11 @@ function RunPage({ run, outcome, after }: { run: RunDetail; outcome: string; aft
                     </span>
                     {s.error ? <div className="small mono">{s.error}</div> : null}
                   </td>
-                  <td className="small">{s.windowFrom || s.windowTo ? `${formatDateTime(locale, s.windowFrom)} → ${formatDateTime(locale, s.windowTo)}` : '—'}</td>
+                  <td className="small">
+                    {s.windowFrom || s.windowTo
+                      ? `${formatDateTime(locale, s.windowFrom)} → ${formatDateTime(locale, s.windowTo)}`
+                      : '—'}
+                  </td>
                   <td className="num">{s.examined}</td>
                   <td className="num">{s.settled}</td>
                   <td className="num">{s.stillOpen}</td>
@@ -485,17 +535,24 @@ function RunPage({ run, outcome, after }: { run: RunDetail; outcome: string; aft
                   <td className="small">{formatDateTime(locale, item.at)}</td>
                   <td className="small">{item.storeSlug}</td>
                   <td className="mono small">
-                    {item.orderId !== null ? <Link to={`/orders/${item.orderId}`}>{item.merchantUid ?? `#${item.orderId}`}</Link> : (item.merchantUid ?? '—')}
+                    {item.orderId !== null ? (
+                      <Link to={`/orders/${item.orderId}`}>{item.merchantUid ?? `#${item.orderId}`}</Link>
+                    ) : (
+                      (item.merchantUid ?? '—')
+                    )}
                     {item.impUid ? <div className="muted">{item.impUid}</div> : null}
                   </td>
                   <td className="small">
-                    {item.statusBefore ? t(`status.${item.statusBefore}` as MessageKey) : '—'} → {item.statusAfter ? t(`status.${item.statusAfter}` as MessageKey) : '—'}
+                    {item.statusBefore ? t(`status.${item.statusBefore}` as MessageKey) : '—'} →{' '}
+                    {item.statusAfter ? t(`status.${item.statusAfter}` as MessageKey) : '—'}
                   </td>
                   <td>
                     {outcomeLabel(t, item.outcome)}
                     {item.error ? <div className="small mono field-error">{item.error}</div> : null}
                   </td>
-                  <td className="small">{item.reasonsOpened.map((r) => t(`reason.${r}` as MessageKey)).join(', ') || '—'}</td>
+                  <td className="small">
+                    {item.reasonsOpened.map((r) => t(`reason.${r}` as MessageKey)).join(', ') || '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -33,7 +33,9 @@ import { MISMATCH_POLICIES, WEBHOOK_IP_POLICIES } from '~/monitor/status';
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 
 export const meta: MetaFunction<typeof loader> = ({ matches, data: page }) =>
-  pageMeta(matches, page?.mode === 'create' ? 'stores.newTitle' : 'stores.title').map((m) => (page?.store ? { title: `${page.store.name} · ${m.title}` } : m));
+  pageMeta(matches, page?.mode === 'create' ? 'stores.newTitle' : 'stores.title').map((m) =>
+    page?.store ? { title: `${page.store.name} · ${m.title}` } : m,
+  );
 
 /** `/stores/new` is the create form (so `new` is not a usable slug); any other slug is that store's page. */
 const NEW = 'new';
@@ -48,7 +50,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     return { mode: 'create' as const, store: null, baseUrl, fromConfig, ...role };
   }
   try {
-    return { mode: 'view' as const, store: await getStoreView(context, params.slug ?? '', baseUrl), baseUrl, fromConfig, ...role };
+    return {
+      mode: 'view' as const,
+      store: await getStoreView(context, params.slug ?? '', baseUrl),
+      baseUrl,
+      fromConfig,
+      ...role,
+    };
   } catch (error) {
     if (error instanceof AppError && error.code === 'not_found') throw errorResponse(error);
     throw error;
@@ -80,20 +88,35 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const slug = params.slug ?? '';
   const isNew = slug === NEW;
   if (intent !== 'test' && !hasRole(user.role, 'admin')) adminOnly();
-  if (isNew !== (intent === 'create')) throw errorResponse(new AppError('bad_request', 'this form does not belong here'));
+  if (isNew !== (intent === 'create'))
+    throw errorResponse(new AppError('bad_request', 'this form does not belong here'));
 
   try {
     switch (intent) {
       case 'create': {
         const created = await createStoreFromForm(context, who, form);
-        if (!created.ok) return data<ActionResult>({ intent, ok: false, errors: created.errors, values: created.values }, { status: 400 });
+        if (!created.ok)
+          return data<ActionResult>(
+            { intent, ok: false, errors: created.errors, values: created.values },
+            { status: 400 },
+          );
         const baseUrl = publicBaseUrl(request, context.config.publicUrl);
         // The key is shown once, in this answer: never in a cookie, a redirect or a log.
-        return data<ActionResult>({ intent: 'created', slug: created.store.slug, name: created.store.name, apiKey: created.apiKey, urls: merchantUrls(baseUrl, created.store) });
+        return data<ActionResult>({
+          intent: 'created',
+          slug: created.store.slug,
+          name: created.store.name,
+          apiKey: created.apiKey,
+          urls: merchantUrls(baseUrl, created.store),
+        });
       }
       case 'update': {
         const updated = await updateStoreFromForm(context, who, slug, form);
-        if (!updated.ok) return data<ActionResult>({ intent, ok: false, errors: updated.errors, values: updated.values }, { status: 400 });
+        if (!updated.ok)
+          return data<ActionResult>(
+            { intent, ok: false, errors: updated.errors, values: updated.values },
+            { status: 400 },
+          );
         return redirectWithFlash(`/stores/${encodeURIComponent(slug)}`, context, {
           kind: 'success',
           key: updated.changed.length ? 'stores.saved' : 'stores.unchanged',
@@ -102,7 +125,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       }
       case 'rotate': {
         const rotated = await rotateStoreApiKey(context, who, slug);
-        return data<ActionResult>({ intent: 'rotated', apiKey: rotated.apiKey, apiKeyPrefix: rotated.store.apiKeyPrefix });
+        return data<ActionResult>({
+          intent: 'rotated',
+          apiKey: rotated.apiKey,
+          apiKeyPrefix: rotated.store.apiKeyPrefix,
+        });
       }
       case 'test':
         return data<ActionResult>({ intent: 'test', result: await testStoreConnection(context, who, slug) });
@@ -151,7 +178,8 @@ export default function StorePage() {
         title={store.name}
         description={
           <>
-            <span className="mono">{store.slug}</span> · {t('stores.updatedAt', { time: formatDateTime(locale, store.updatedAt) })}
+            <span className="mono">{store.slug}</span> ·{' '}
+            {t('stores.updatedAt', { time: formatDateTime(locale, store.updatedAt) })}
           </>
         }
         actions={
@@ -172,7 +200,12 @@ export default function StorePage() {
           <Form method="post" className="inline-form">
             <CsrfInput />
             <input type="hidden" name="intent" value="test" />
-            <SubmitButton variant="secondary" match={{ intent: 'test' }} pendingLabel={t('stores.testing')} data-testid="test-connection">
+            <SubmitButton
+              variant="secondary"
+              match={{ intent: 'test' }}
+              pendingLabel={t('stores.testing')}
+              data-testid="test-connection"
+            >
               {t('stores.test')}
             </SubmitButton>
           </Form>
@@ -199,7 +232,12 @@ export default function StorePage() {
             <label className="small">
               <input type="checkbox" name="confirm" value="yes" required /> {t('stores.rotateConfirm')}
             </label>
-            <SubmitButton variant="danger" match={{ intent: 'rotate' }} pendingLabel={t('form.saving')} data-testid="rotate-key">
+            <SubmitButton
+              variant="danger"
+              match={{ intent: 'rotate' }}
+              pendingLabel={t('form.saving')}
+              data-testid="rotate-key"
+            >
               {t('stores.rotate')}
             </SubmitButton>
           </Form>
@@ -241,13 +279,27 @@ function CopyButton({ value, testId }: { value: string; testId?: string }) {
     setTimeout(() => setCopied(false), 2000);
   };
   return (
-    <button type="button" className="btn btn-secondary" onClick={() => void copy()} data-testid={testId} aria-live="polite">
+    <button
+      type="button"
+      className="btn btn-secondary"
+      onClick={() => void copy()}
+      data-testid={testId}
+      aria-live="polite"
+    >
       {copied ? t('stores.copied') : t('stores.copy')}
     </button>
   );
 }
 
-function UrlsCard({ urls, fromConfig, impCode }: { urls: StoreView['urls']; fromConfig: boolean; impCode: string | null }) {
+function UrlsCard({
+  urls,
+  fromConfig,
+  impCode,
+}: {
+  urls: StoreView['urls'];
+  fromConfig: boolean;
+  impCode: string | null;
+}) {
   const t = useT();
   const snippet = `IMP.init('${impCode ?? 'imp00000000'}');
 IMP.request_pay({
@@ -260,7 +312,12 @@ IMP.request_pay({
       <h2>{t('stores.urlsTitle')}</h2>
       <p className="muted small">{t('stores.urlsIntro')}</p>
       {[
-        { key: 'm_redirect_url', label: t('stores.redirectUrl'), help: t('stores.redirectUrlHelp'), value: urls.m_redirect_url },
+        {
+          key: 'm_redirect_url',
+          label: t('stores.redirectUrl'),
+          help: t('stores.redirectUrlHelp'),
+          value: urls.m_redirect_url,
+        },
         { key: 'notice_url', label: t('stores.webhookUrl'), help: t('stores.webhookUrlHelp'), value: urls.notice_url },
       ].map((u) => (
         <div className="field url-field" key={u.key}>
@@ -268,7 +325,15 @@ IMP.request_pay({
             {u.label} <code className="small">{u.key}</code>
           </label>
           <div className="row-form">
-            <input id={`url-${u.key}`} readOnly value={u.value} size={Math.min(80, u.value.length + 2)} className="mono" data-testid={`url-${u.key}`} onFocus={(e) => e.currentTarget.select()} />
+            <input
+              id={`url-${u.key}`}
+              readOnly
+              value={u.value}
+              size={Math.min(80, u.value.length + 2)}
+              className="mono"
+              data-testid={`url-${u.key}`}
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <CopyButton value={u.value} testId={`copy-${u.key}`} />
           </div>
           <small className="muted">{u.help}</small>
@@ -291,12 +356,22 @@ function ConnectionResult({ result }: { result: ConnectionTest }) {
   if (result.ok) {
     return (
       <p className="flash flash-success" role="status" data-testid="connection-result" data-ok="true">
-        {t('stores.testOk', { expires: formatDateTime(locale, result.expiresAt), ms: result.latencyMs, status: result.httpStatus ?? '—' })}
+        {t('stores.testOk', {
+          expires: formatDateTime(locale, result.expiresAt),
+          ms: result.latencyMs,
+          status: result.httpStatus ?? '—',
+        })}
       </p>
     );
   }
   return (
-    <div className="flash flash-error" role="alert" data-testid="connection-result" data-ok="false" data-kind={result.kind}>
+    <div
+      className="flash flash-error"
+      role="alert"
+      data-testid="connection-result"
+      data-ok="false"
+      data-kind={result.kind}
+    >
       <div>
         <strong>{t(`stores.testKind.${result.kind}` as MessageKey)}</strong>
         <div className="small">
@@ -343,7 +418,17 @@ function SettingsList({ store }: { store: StoreView }) {
 }
 
 /** The settings form: every field with its rule as a hint, and the rule again as the error. */
-function StoreForm({ mode, store, errors, values }: { mode: 'create' | 'edit'; store: StoreView | null; errors: FieldErrors; values: StoreFormValues | null }) {
+function StoreForm({
+  mode,
+  store,
+  errors,
+  values,
+}: {
+  mode: 'create' | 'edit';
+  store: StoreView | null;
+  errors: FieldErrors;
+  values: StoreFormValues | null;
+}) {
   const t = useT();
   const initial: StoreFormValues = values ?? {
     name: store?.name ?? '',
@@ -358,8 +443,14 @@ function StoreForm({ mode, store, errors, values }: { mode: 'create' | 'edit'; s
     webhookGraceSeconds: String(store?.webhookGraceSeconds ?? 600),
     stalePendingSeconds: String(store?.stalePendingSeconds ?? 1800),
   };
-  const errorOf = (field: StoreField) => (errors[field] ? t(errors[field] === 'taken' ? 'stores.error.slugTaken' : (`stores.error.${field}` as MessageKey)) : undefined);
-  const text = (field: Exclude<StoreField, 'impSecret' | 'webhookIpPolicy' | 'mismatchPolicy'>, extra: { type?: string; required?: boolean; hint?: boolean } = {}) => (
+  const errorOf = (field: StoreField) =>
+    errors[field]
+      ? t(errors[field] === 'taken' ? 'stores.error.slugTaken' : (`stores.error.${field}` as MessageKey))
+      : undefined;
+  const text = (
+    field: Exclude<StoreField, 'impSecret' | 'webhookIpPolicy' | 'mismatchPolicy'>,
+    extra: { type?: string; required?: boolean; hint?: boolean } = {},
+  ) => (
     <Field
       label={t(`stores.field.${field}` as MessageKey)}
       name={field}
@@ -419,7 +510,11 @@ function StoreForm({ mode, store, errors, values }: { mode: 'create' | 'edit'; s
         {text('webhookGraceSeconds', { type: 'number' })}
         {text('stalePendingSeconds', { type: 'number' })}
         <div>
-          <SubmitButton match={{ intent: mode === 'create' ? 'create' : 'update' }} pendingLabel={t('form.saving')} data-testid="save-store">
+          <SubmitButton
+            match={{ intent: mode === 'create' ? 'create' : 'update' }}
+            pendingLabel={t('form.saving')}
+            data-testid="save-store"
+          >
             {t(mode === 'create' ? 'stores.create' : 'stores.save')}
           </SubmitButton>
         </div>

@@ -33,7 +33,11 @@ export default function Stores() {
   ) : undefined;
   return (
     <>
-      <PageHeader title={t('stores.title')} description={t('stores.intro')} actions={stores.length > 0 ? add : undefined} />
+      <PageHeader
+        title={t('stores.title')}
+        description={t('stores.intro')}
+        actions={stores.length > 0 ? add : undefined}
+      />
       {stores.length === 0 ? (
         <EmptyState title={t('stores.emptyTitle')} action={add}>
           {t(canManage ? 'stores.emptyBody' : 'stores.emptyBodyViewer')}
@@ -55,7 +59,8 @@ export default function Stores() {
             {stores.map((s) => (
               <tr key={s.slug} data-testid={`store-row-${s.slug}`}>
                 <td>
-                  <Link to={`/stores/${encodeURIComponent(s.slug)}`}>{s.name}</Link> <span className="muted mono small">{s.slug}</span>
+                  <Link to={`/stores/${encodeURIComponent(s.slug)}`}>{s.name}</Link>{' '}
+                  <span className="muted mono small">{s.slug}</span>
                 </td>
                 <td className="mono">{s.impCode}</td>
                 <td className="mono small">{s.apiBaseUrl}</td>

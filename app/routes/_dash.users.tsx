@@ -5,7 +5,14 @@ import { redirectWithFlash } from '~/auth/flash.server';
 import { authorizeAction, requireRole } from '~/auth/guard.server';
 import { PASSWORD_MIN_LENGTH } from '~/auth/password.server';
 import { ROLES } from '~/auth/roles';
-import { changeUserRole, createUser, listUsers, revokeSessionsOf, setUserDisabled, type UserErrorReason } from '~/auth/users.server';
+import {
+  changeUserRole,
+  createUser,
+  listUsers,
+  revokeSessionsOf,
+  setUserDisabled,
+  type UserErrorReason,
+} from '~/auth/users.server';
 import { CsrfInput } from '~/components/csrf-input';
 import { useDashUser } from '~/components/dash-shell';
 import { EmptyState } from '~/components/empty-state';
@@ -32,7 +39,10 @@ const intentSchema = z.discriminatedUnion('intent', [
     intent: z.literal('create'),
     email: z.string().max(320),
     role: z.enum(ROLES),
-    password: z.string().max(1024).transform((v) => (v === '' ? null : v)),
+    password: z
+      .string()
+      .max(1024)
+      .transform((v) => (v === '' ? null : v)),
   }),
   z.object({ intent: z.literal('role'), userId, role: z.enum(ROLES) }),
   z.object({ intent: z.literal('disable'), userId }),
@@ -44,7 +54,8 @@ type CreateFailure = { intent: 'create'; error: UserErrorReason | 'bad_input'; e
 type CreateSuccess = { intent: 'created'; email: string; generatedPassword: string | null };
 
 function reasonOf(error: unknown): UserErrorReason | null {
-  if (error instanceof AppError && typeof error.details?.reason === 'string') return error.details.reason as UserErrorReason;
+  if (error instanceof AppError && typeof error.details?.reason === 'string')
+    return error.details.reason as UserErrorReason;
   return null;
 }
 
@@ -60,16 +71,33 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     switch (input.intent) {
       case 'create': {
-        const created = await createUser(context, user, { email: input.email, role: input.role, password: input.password }, ip);
+        const created = await createUser(
+          context,
+          user,
+          { email: input.email, role: input.role, password: input.password },
+          ip,
+        );
         if (created.generatedPassword) {
           // Shown once in this response; never put in a cookie or a log.
-          return data<CreateSuccess>({ intent: 'created', email: created.user.email, generatedPassword: created.generatedPassword });
+          return data<CreateSuccess>({
+            intent: 'created',
+            email: created.user.email,
+            generatedPassword: created.generatedPassword,
+          });
         }
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.created', params: { email: created.user.email } });
+        return redirectWithFlash('/users', context, {
+          kind: 'success',
+          key: 'users.created',
+          params: { email: created.user.email },
+        });
       }
       case 'role': {
         const { email } = await changeUserRole(context, user, input.userId, input.role, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.roleChanged', params: { email, role: input.role } });
+        return redirectWithFlash('/users', context, {
+          kind: 'success',
+          key: 'users.roleChanged',
+          params: { email, role: input.role },
+        });
       }
       case 'disable': {
         const { email } = await setUserDisabled(context, user, input.userId, true, ip);
@@ -81,16 +109,27 @@ export async function action({ request, context }: ActionFunctionArgs) {
       }
       case 'revoke': {
         const { email, revoked } = await revokeSessionsOf(context, user, input.userId, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.revokedDone', params: { email, count: revoked } });
+        return redirectWithFlash('/users', context, {
+          kind: 'success',
+          key: 'users.revokedDone',
+          params: { email, count: revoked },
+        });
       }
     }
   } catch (error) {
     const reason = reasonOf(error);
     if (!reason || !(error instanceof AppError)) throw error;
     if (input.intent === 'create') {
-      return data<CreateFailure>({ intent: 'create', error: reason, email: input.email, role: input.role }, { status: error.status });
+      return data<CreateFailure>(
+        { intent: 'create', error: reason, email: input.email, role: input.role },
+        { status: error.status },
+      );
     }
-    return redirectWithFlash('/users', context, { kind: 'error', key: `users.error.${reason}`, params: { min: PASSWORD_MIN_LENGTH } });
+    return redirectWithFlash('/users', context, {
+      kind: 'error',
+      key: `users.error.${reason}`,
+      params: { min: PASSWORD_MIN_LENGTH },
+    });
   }
 }
 
@@ -130,9 +169,18 @@ export default function Users() {
             required
             autoComplete="off"
             defaultValue={failure?.email}
-            error={failure && (failure.error === 'invalid_email' || failure.error === 'email_taken') ? t(`users.error.${failure.error}`) : undefined}
+            error={
+              failure && (failure.error === 'invalid_email' || failure.error === 'email_taken')
+                ? t(`users.error.${failure.error}`)
+                : undefined
+            }
           />
-          <SelectField label={t('users.role')} name="role" defaultValue={failure?.role ?? 'viewer'} options={roleOptions} />
+          <SelectField
+            label={t('users.role')}
+            name="role"
+            defaultValue={failure?.role ?? 'viewer'}
+            options={roleOptions}
+          />
           <Field
             label={t('users.password')}
             name="password"
@@ -140,7 +188,9 @@ export default function Users() {
             autoComplete="new-password"
             minLength={passwordMin}
             hint={t('users.passwordHint', { min: passwordMin })}
-            error={failure?.error === 'weak_password' ? t('users.error.weak_password', { min: passwordMin }) : undefined}
+            error={
+              failure?.error === 'weak_password' ? t('users.error.weak_password', { min: passwordMin }) : undefined
+            }
           />
           <SubmitButton match={{ intent: 'create' }} pendingLabel={t('users.creating')}>
             {t('users.create')}
@@ -188,13 +238,19 @@ export default function Users() {
                           </option>
                         ))}
                       </select>
-                      <SubmitButton variant="secondary" match={{ intent: 'role', userId: id }} pendingLabel={t('form.saving')}>
+                      <SubmitButton
+                        variant="secondary"
+                        match={{ intent: 'role', userId: id }}
+                        pendingLabel={t('form.saving')}
+                      >
                         {t('users.changeRole')}
                       </SubmitButton>
                     </Form>
                   </td>
                   <td>
-                    <span className={`badge ${u.disabled ? 'badge-muted' : 'badge-ok'}`}>{u.disabled ? t('users.disabled') : t('users.active')}</span>
+                    <span className={`badge ${u.disabled ? 'badge-muted' : 'badge-ok'}`}>
+                      {u.disabled ? t('users.disabled') : t('users.active')}
+                    </span>
                   </td>
                   <td>{u.lastSignInAt ? formatDateTime(locale, u.lastSignInAt) : t('users.never')}</td>
                   <td className="num">{u.activeSessions}</td>
@@ -203,7 +259,12 @@ export default function Users() {
                       <CsrfInput />
                       <input type="hidden" name="intent" value="revoke" />
                       <input type="hidden" name="userId" value={id} />
-                      <SubmitButton variant="secondary" match={{ intent: 'revoke', userId: id }} pendingLabel={t('form.saving')} disabled={u.activeSessions === 0}>
+                      <SubmitButton
+                        variant="secondary"
+                        match={{ intent: 'revoke', userId: id }}
+                        pendingLabel={t('form.saving')}
+                        disabled={u.activeSessions === 0}
+                      >
                         {t('users.revoke')}
                       </SubmitButton>
                     </Form>

@@ -14,7 +14,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     });
     const { order, created, prepareError } = await registerOrder(context, store, body);
     return Response.json(
-      { order, ...merchantUrls(publicBaseUrl(request, context.config.publicUrl), store), ...(prepareError ? { prepare_error: prepareError } : {}) },
+      {
+        order,
+        ...merchantUrls(publicBaseUrl(request, context.config.publicUrl), store),
+        ...(prepareError ? { prepare_error: prepareError } : {}),
+      },
       { status: created ? 201 : 200 },
     );
   } catch (error) {

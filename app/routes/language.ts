@@ -11,5 +11,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readProtectedForm(request, context);
   const locale = form.get('locale');
   if (!isLocale(locale)) throw errorResponse(new AppError('bad_request', 'locale must be en or ko'));
-  return redirect(safeRedirectTo(form.get('redirectTo')), { status: 303, headers: { 'Set-Cookie': await localeCookie(context.config, locale) } });
+  return redirect(safeRedirectTo(form.get('redirectTo')), {
+    status: 303,
+    headers: { 'Set-Cookie': await localeCookie(context.config, locale) },
+  });
 }

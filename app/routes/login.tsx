@@ -69,13 +69,23 @@ export default function Login() {
         <FlashMessage />
         {failed ? (
           <p className="form-error" role="alert" data-testid="login-error">
-            {failed.error === 'throttled' ? t('login.throttled', { minutes: failed.minutes ?? 15 }) : t('login.invalid')}
+            {failed.error === 'throttled'
+              ? t('login.throttled', { minutes: failed.minutes ?? 15 })
+              : t('login.invalid')}
           </p>
         ) : null}
         <Form method="post" className="stack">
           <CsrfInput />
           <input type="hidden" name="redirectTo" value={redirectTo} />
-          <Field label={t('login.email')} name="email" type="email" autoComplete="username" required defaultValue={failed?.email} autoFocus />
+          <Field
+            label={t('login.email')}
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            defaultValue={failed?.email}
+            autoFocus
+          />
           <Field label={t('login.password')} name="password" type="password" autoComplete="current-password" required />
           <SubmitButton pendingLabel={t('login.submitting')}>{t('login.submit')}</SubmitButton>
         </Form>

@@ -11,5 +11,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await readProtectedForm(request, context);
   const user = await getOptionalUser(request, context);
   await signOut(context, user, await sessionIdOf(request, context.config), context.clientIp);
-  return redirectWithFlash('/login', context, { kind: 'info', key: 'login.signedOut' }, { headers: { 'Set-Cookie': await clearSessionCookie(context.config) } });
+  return redirectWithFlash(
+    '/login',
+    context,
+    { kind: 'info', key: 'login.signedOut' },
+    { headers: { 'Set-Cookie': await clearSessionCookie(context.config) } },
+  );
 }

@@ -19,7 +19,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     case 'landing':
       return redirect(outcome.location, { status: 303, headers: noStore });
     case 'confirming':
-      return data({ kind: 'confirming' as const, message: null }, { status: 202, headers: { ...noStore, Refresh: '5' } });
+      return data(
+        { kind: 'confirming' as const, message: null },
+        { status: 202, headers: { ...noStore, Refresh: '5' } },
+      );
     case 'bad_request':
       return data({ kind: 'error' as const, message: outcome.message }, { status: outcome.status, headers: noStore });
     case 'unknown_store':
@@ -49,7 +52,10 @@ export default function PaymentComplete() {
     <main className="page buyer" aria-busy="true">
       <h1>결제를 확인하고 있습니다</h1>
       <p>결제사에 결제 결과를 확인하는 중입니다. 이 페이지는 자동으로 새로고침됩니다.</p>
-      <p lang="en">We are confirming your payment with the payment gateway. This page refreshes by itself; you will not be charged twice.</p>
+      <p lang="en">
+        We are confirming your payment with the payment gateway. This page refreshes by itself; you will not be charged
+        twice.
+      </p>
     </main>
   );
 }

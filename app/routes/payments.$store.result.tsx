@@ -12,7 +12,10 @@ export const meta: MetaFunction = () => [{ title: '결제 결과 · Payment resu
 
 const TEXT = {
   paid: ['결제가 완료되었습니다', 'Your payment is complete.'],
-  vbank_issued: ['가상계좌가 발급되었습니다', 'A virtual account was issued; the order completes when the deposit arrives.'],
+  vbank_issued: [
+    '가상계좌가 발급되었습니다',
+    'A virtual account was issued; the order completes when the deposit arrives.',
+  ],
   pending: ['결제를 확인하고 있습니다', 'We are still confirming your payment.'],
   failed: ['결제가 완료되지 않았습니다', 'The payment did not go through. You have not been charged.'],
   cancelled: ['결제가 취소되었습니다', 'The payment was cancelled.'],

@@ -19,5 +19,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export function loader() {
-  return Response.json({ error: { code: 'method_not_allowed', message: 'webhooks are POSTed' } }, { status: 405, headers: { Allow: 'POST' } });
+  return Response.json(
+    { error: { code: 'method_not_allowed', message: 'webhooks are POSTed' } },
+    { status: 405, headers: { Allow: 'POST' } },
+  );
 }

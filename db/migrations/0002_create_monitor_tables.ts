@@ -81,7 +81,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where(sql.ref('resolved_at'), 'is', null)
     .execute();
-  await db.schema.createIndex('attention_reason_order_idx').on('attention_reason').columns(['order_id', 'opened_at']).execute();
+  await db.schema
+    .createIndex('attention_reason_order_idx')
+    .on('attention_reason')
+    .columns(['order_id', 'opened_at'])
+    .execute();
   await db.schema
     .createIndex('attention_reason_open_idx')
     .on('attention_reason')
@@ -109,7 +113,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error_msg', 'text')
     .execute();
   await db.schema.createIndex('redirect_hit_order_idx').on('redirect_hit').column('order_id').execute();
-  await db.schema.createIndex('redirect_hit_lookup_idx').on('redirect_hit').columns(['store_id', 'merchant_uid']).execute();
+  await db.schema
+    .createIndex('redirect_hit_lookup_idx')
+    .on('redirect_hit')
+    .columns(['store_id', 'merchant_uid'])
+    .execute();
 
   await db.schema
     .createTable('webhook_delivery')
@@ -195,12 +203,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reasons_opened', 'text', (col) => col.notNull())
     .addColumn('reasons_resolved', 'text', (col) => col.notNull())
     .execute();
-  await db.schema.createIndex('verification_order_idx').on('verification').columns(['order_id', 'decided_at']).execute();
+  await db.schema
+    .createIndex('verification_order_idx')
+    .on('verification')
+    .columns(['order_id', 'decided_at'])
+    .execute();
   await db.schema.createIndex('verification_decided_idx').on('verification').column('decided_at').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['verification', 'gateway_check', 'webhook_job', 'webhook_delivery', 'redirect_hit', 'attention_reason', 'order', 'store']) {
+  for (const table of [
+    'verification',
+    'gateway_check',
+    'webhook_job',
+    'webhook_delivery',
+    'redirect_hit',
+    'attention_reason',
+    'order',
+    'store',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -55,7 +55,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('ip', 'text')
     .execute();
   await db.schema.createIndex('audit_event_at_idx').on('audit_event').columns(['at', 'id']).execute();
-  await db.schema.createIndex('audit_event_target_idx').on('audit_event').columns(['target_type', 'target_id', 'at']).execute();
+  await db.schema
+    .createIndex('audit_event_target_idx')
+    .on('audit_event')
+    .columns(['target_type', 'target_id', 'at'])
+    .execute();
   await db.schema.createIndex('audit_event_actor_idx').on('audit_event').columns(['actor_user_id', 'at']).execute();
 }
 

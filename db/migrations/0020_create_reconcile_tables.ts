@@ -72,7 +72,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('error', 'text')
     .addColumn('at', 'text', (col) => col.notNull())
     .execute();
-  await db.schema.createIndex('reconcile_run_item_run_idx').on('reconcile_run_item').columns(['run_id', 'id']).execute();
+  await db.schema
+    .createIndex('reconcile_run_item_run_idx')
+    .on('reconcile_run_item')
+    .columns(['run_id', 'id'])
+    .execute();
   // The order timeline shows run items.
   await db.schema.createIndex('reconcile_run_item_order_idx').on('reconcile_run_item').column('order_id').execute();
 
@@ -95,7 +99,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // The reconcile job looks for redirects that crossed a store's webhook grace period since its last run.
-  await db.schema.createIndex('redirect_hit_store_received_idx').on('redirect_hit').columns(['store_id', 'received_at']).execute();
+  await db.schema
+    .createIndex('redirect_hit_store_received_idx')
+    .on('redirect_hit')
+    .columns(['store_id', 'received_at'])
+    .execute();
   // ...and for registered orders that went stale since then (pending, by creation time).
   await db.schema
     .createIndex('order_store_status_created_idx')

@@ -29,11 +29,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('redirect_hit_received_idx').on('redirect_hit').column('received_at').execute();
   // Deliveries of an order by its merchant_uid: also those of orders first known from evidence,
   // whose deliveries carry no order_id (raw evidence is never updated).
-  await db.schema.createIndex('webhook_delivery_merchant_uid_idx').on('webhook_delivery').columns(['store_id', 'merchant_uid']).execute();
+  await db.schema
+    .createIndex('webhook_delivery_merchant_uid_idx')
+    .on('webhook_delivery')
+    .columns(['store_id', 'merchant_uid'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const name of ['webhook_delivery_merchant_uid_idx', 'redirect_hit_received_idx', 'attention_reason_resolved_idx', 'attention_reason_opened_idx']) {
+  for (const name of [
+    'webhook_delivery_merchant_uid_idx',
+    'redirect_hit_received_idx',
+    'attention_reason_resolved_idx',
+    'attention_reason_opened_idx',
+  ]) {
     await db.schema.dropIndex(name).execute();
   }
   await db.schema.dropTable('overview_rollup').execute();

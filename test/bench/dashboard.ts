@@ -13,7 +13,16 @@ import { encodeCursor } from '~/monitor/order-log.server';
 import { DISPLAY_OFFSET_MINUTES, refreshOverview, resolveRange } from '~/monitor/overview.server';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';
-import { hasAnyOrder, hoursOfLocalDay, openReasonCounts, rebuildOverviewRollup, rollupBefore, rollupSeries, rollupTotals, type RollupRange } from '../../db/dashboard-overview';
+import {
+  hasAnyOrder,
+  hoursOfLocalDay,
+  openReasonCounts,
+  rebuildOverviewRollup,
+  rollupBefore,
+  rollupSeries,
+  rollupTotals,
+  type RollupRange,
+} from '../../db/dashboard-overview';
 import { listOrderPage, type OrderFilter, type OrderPageQuery } from '../../db/dashboard-orders';
 import { migrateToLatest } from '../../db/migrate';
 import { migrations } from '../../db/migrations/index';
@@ -88,8 +97,13 @@ async function seededDatabase(orders: number, fresh: boolean): Promise<string> {
     const rows = Object.values(result.rows).reduce((a, b) => a + b, 0);
     console.log(`seeded ${rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(1)} s`);
     const started = performance.now();
-    const rebuilt = await rebuildOverviewRollup({ db: handle.db, dialect: 'sqlite', offsetMinutes: DISPLAY_OFFSET_MINUTES, paidStatus: 'paid' }, SEED_NOW);
-    console.log(`overview rollup rebuilt (${rebuilt.hours.toLocaleString('en-US')} hours) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const rebuilt = await rebuildOverviewRollup(
+      { db: handle.db, dialect: 'sqlite', offsetMinutes: DISPLAY_OFFSET_MINUTES, paidStatus: 'paid' },
+      SEED_NOW,
+    );
+    console.log(
+      `overview rollup rebuilt (${rebuilt.hours.toLocaleString('en-US')} hours) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     await sql`pragma wal_checkpoint(truncate)`.execute(handle.db);
   } finally {
     await handle.close();
@@ -128,10 +142,17 @@ function stubStylesheets() {
 export async function main(args: string[] = []): Promise<void> {
   const orders = Number(process.env.BENCH_ORDERS ?? 1_000_000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
-  if (!Number.isInteger(orders) || orders < 100 || !Number.isInteger(rounds) || rounds < 5) throw new Error('BENCH_ORDERS must be an integer ≥ 100 and BENCH_ROUNDS ≥ 5');
+  if (!Number.isInteger(orders) || orders < 100 || !Number.isInteger(rounds) || rounds < 5)
+    throw new Error('BENCH_ORDERS must be an integer ≥ 100 and BENCH_ROUNDS ≥ 5');
   const file = await seededDatabase(orders, args.includes('--fresh'));
 
-  const config = loadConfig({ DATA_DIR: path.dirname(file), DATABASE_URL: `file:${file}`, APP_SECRET: SECRET, JOBS: 'off', SANDBOX: 'off' });
+  const config = loadConfig({
+    DATA_DIR: path.dirname(file),
+    DATABASE_URL: `file:${file}`,
+    APP_SECRET: SECRET,
+    JOBS: 'off',
+    SANDBOX: 'off',
+  });
   const handle = openDatabase(config.database);
   let clockMs = SEED_NOW.getTime();
   const now = () => new Date(clockMs);
@@ -143,7 +164,9 @@ export async function main(args: string[] = []): Promise<void> {
     // Bring the rollup up to date outside the timings (a rebuild when its definition changed since the seed).
     const refreshStarted = performance.now();
     const refreshed = await refreshOverview(ctx);
-    console.log(`overview rollup: ${refreshed.kind} refresh in ${(performance.now() - refreshStarted).toFixed(0)} ms before measuring`);
+    console.log(
+      `overview rollup: ${refreshed.kind} refresh in ${(performance.now() - refreshStarted).toFixed(0)} ms before measuring`,
+    );
     stubStylesheets();
     const overviewRoute = (await import('~/routes/_dash._index')) as RouteModule;
     const logRoute = (await import('~/routes/_dash.orders._index')) as RouteModule;
@@ -153,7 +176,11 @@ export async function main(args: string[] = []): Promise<void> {
       clockMs += 1000;
       const request = new Request(`http://bench.local${url}`, { headers: { Cookie: cookie } });
       const u = new URL(request.url);
-      const result = await route.loader({ request, params, context: { ...ctx, clientIp: '127.0.0.1', rawUrl: `${u.pathname}${u.search}` } });
+      const result = await route.loader({
+        request,
+        params,
+        context: { ...ctx, clientIp: '127.0.0.1', rawUrl: `${u.pathname}${u.search}` },
+      });
       if (result instanceof Response) throw new Error(`${url}: HTTP ${result.status}`);
       return result;
     };
@@ -169,7 +196,14 @@ export async function main(args: string[] = []): Promise<void> {
       const nextDay = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
       const dayRange: RollupRange = { grain: 'd', from: range.from, to: nextDay, storeId };
       const seriesRange: RollupRange =
-        range.grain === 'day' ? dayRange : { grain: 'h', from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from, to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to, storeId };
+        range.grain === 'day'
+          ? dayRange
+          : {
+              grain: 'h',
+              from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from,
+              to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to,
+              storeId,
+            };
       await Promise.all([
         listStores(db),
         hasAnyOrder(db),
@@ -179,7 +213,8 @@ export async function main(args: string[] = []): Promise<void> {
         openReasonCounts(db, storeId),
       ]);
     };
-    const day = (offset: number) => new Date(SEED_NOW.getTime() + 9 * 3_600_000 + offset * 86_400_000).toISOString().slice(0, 10);
+    const day = (offset: number) =>
+      new Date(SEED_NOW.getTime() + 9 * 3_600_000 + offset * 86_400_000).toISOString().slice(0, 10);
     const overviews: [string, { from?: string; to?: string; store?: string }][] = [
       ['overview · last 30 days (default)', {}],
       ['overview · today, per hour', { from: day(0), to: day(0) }],
@@ -188,14 +223,21 @@ export async function main(args: string[] = []): Promise<void> {
     ];
     for (const [name, q] of overviews) {
       const search = new URLSearchParams(Object.entries(q) as [string, string][]).toString();
-      cases.push({ name, target: TARGETS.overview, loader: () => call(overviewRoute, `/${search ? `?${search}` : ''}`), db: () => overviewDb(q) });
+      cases.push({
+        name,
+        target: TARGETS.overview,
+        loader: () => call(overviewRoute, `/${search ? `?${search}` : ''}`),
+        db: () => overviewDb(q),
+      });
     }
     cases.push({
       name: 'overview · no rollup: orders per day by status, 30 days, from "order"',
       target: null,
       db: () =>
         sql`select substr(created_at, 1, 10) as d, status, count(*) as n, sum(coalesce(paid_amount, expected_amount, 0)) as amount
-            from "order" where created_at >= ${new Date(SEED_NOW.getTime() - 30 * 86_400_000).toISOString()} group by d, status`.execute(db),
+            from "order" where created_at >= ${new Date(SEED_NOW.getTime() - 30 * 86_400_000).toISOString()} group by d, status`.execute(
+          db,
+        ),
     });
 
     // The payment log: default and three filtered views, first page and a page in the middle.
@@ -209,11 +251,21 @@ export async function main(args: string[] = []): Promise<void> {
       const base: OrderPageQuery = { filter, sort: 'created', direction: 'desc', limit: 50 };
       const middle = await middleKey(db, filter);
       const cursor = middle ? encodeCursor('created', 'desc', 'after', middle) : null;
-      cases.push({ name: `log · ${label} · first page`, target: TARGETS.log, loader: () => call(logRoute, `/orders${search ? `?${search}` : ''}`), db: () => listOrderPage(db, base) });
+      cases.push({
+        name: `log · ${label} · first page`,
+        target: TARGETS.log,
+        loader: () => call(logRoute, `/orders${search ? `?${search}` : ''}`),
+        db: () => listOrderPage(db, base),
+      });
       if (cursor && middle) {
         const q = new URLSearchParams(search);
         q.set('cursor', cursor);
-        cases.push({ name: `log · ${label} · deep page`, target: TARGETS.log, loader: () => call(logRoute, `/orders?${q}`), db: () => listOrderPage(db, { ...base, after: middle }) });
+        cases.push({
+          name: `log · ${label} · deep page`,
+          target: TARGETS.log,
+          loader: () => call(logRoute, `/orders?${q}`),
+          db: () => listOrderPage(db, { ...base, after: middle }),
+        });
       }
     }
 
@@ -241,8 +293,15 @@ export async function main(args: string[] = []): Promise<void> {
         ]),
     });
 
-    const total = (await db.selectFrom('order').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
-    console.log(`\n${Number(total).toLocaleString('en-US')} orders · ${rounds} rounds per view after 3 warm-ups · times in ms\n`);
+    const total = (
+      await db
+        .selectFrom('order')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
+    console.log(
+      `\n${Number(total).toLocaleString('en-US')} orders · ${rounds} rounds per view after 3 warm-ups · times in ms\n`,
+    );
     const header = ['view', 'loader p50', 'loader p95', 'db p50', 'db p95', 'target p95', ''];
     const rows: string[][] = [];
     let failures = 0;
@@ -252,7 +311,15 @@ export async function main(args: string[] = []): Promise<void> {
       const ok = c.target === null || loader === null ? '' : loader.p95 <= c.target ? 'ok' : 'SLOW';
       if (ok === 'SLOW') failures++;
       const f = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
-      rows.push([c.name, f(loader?.p50), f(loader?.p95), f(direct?.p50), f(direct?.p95), c.target === null ? '—' : `< ${c.target}`, ok]);
+      rows.push([
+        c.name,
+        f(loader?.p50),
+        f(loader?.p95),
+        f(direct?.p50),
+        f(direct?.p95),
+        c.target === null ? '—' : `< ${c.target}`,
+        ok,
+      ]);
     }
     printTable(header, rows);
     console.log(failures === 0 ? '\nevery view within its target' : `\n${failures} view(s) over target`);
@@ -265,8 +332,20 @@ type RouteModule = { loader: (args: LoaderFunctionArgs) => Promise<unknown> };
 
 async function signIn(ctx: AppContext): Promise<string> {
   const at = ctx.now().toISOString();
-  await insertUserIfAbsent(ctx.db, { email: 'bench@example.com', role: 'admin', password_hash: 'scrypt$bench$unusable', disabled_at: null, last_sign_in_at: null, created_at: at, updated_at: at });
-  const user = await ctx.db.selectFrom('user').select('id').where('email', '=', 'bench@example.com').executeTakeFirstOrThrow();
+  await insertUserIfAbsent(ctx.db, {
+    email: 'bench@example.com',
+    role: 'admin',
+    password_hash: 'scrypt$bench$unusable',
+    disabled_at: null,
+    last_sign_in_at: null,
+    created_at: at,
+    updated_at: at,
+  });
+  const user = await ctx.db
+    .selectFrom('user')
+    .select('id')
+    .where('email', '=', 'bench@example.com')
+    .executeTakeFirstOrThrow();
   const { setCookie } = await startSession(ctx, user.id, { ip: '127.0.0.1', userAgent: 'bench' });
   return cookieHeader([setCookie]);
 }
@@ -277,15 +356,28 @@ async function middleKey(db: Db, filter: OrderFilter): Promise<{ value: string; 
   if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.storeId !== undefined) q = q.where('store_id', '=', filter.storeId);
   if (filter.reason === 'any') q = q.where(sql<boolean>`open_reason_count > 0`);
-  const count = Number((await q.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const count = Number(
+    (
+      await q
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   if (count < 100) return null;
-  const row = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').offset(Math.floor(count / 2)).limit(1).executeTakeFirst();
+  const row = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .offset(Math.floor(count / 2))
+    .limit(1)
+    .executeTakeFirst();
   return row ? { value: row.created_at, id: row.id } : null;
 }
 
 function printTable(header: string[], rows: string[][]) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

@@ -23,7 +23,8 @@ export async function runLoad(options: {
   headers?: Record<string, string>;
 }): Promise<LoadResult> {
   const target = new URL(options.url);
-  if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost') throw new Error('load tests target loopback only');
+  if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost')
+    throw new Error('load tests target loopback only');
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
@@ -37,7 +38,11 @@ export async function runLoad(options: {
       const t0 = performance.now();
       const req = request(
         target,
-        { method: options.method ?? 'GET', agent, headers: { ...options.headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+        {
+          method: options.method ?? 'GET',
+          agent,
+          headers: { ...options.headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -63,7 +68,15 @@ export async function runLoad(options: {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, statuses, seconds, perSecond: latencies.length / seconds, p50: pick(0.5), p99: pick(0.99) };
+  return {
+    requests: latencies.length,
+    errors,
+    statuses,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: pick(0.5),
+    p99: pick(0.99),
+  };
 }
 
 export function formatLoad(label: string, r: LoadResult): string {

@@ -21,7 +21,13 @@ export async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-sandbox-'));
   const log = pino({ level: 'silent' });
   const sandbox = await startSandbox({
-    config: { enabled: true, host: '127.0.0.1', port: 0, publicUrl: null, merchant: { impKey: 'sandbox_imp_key', impSecret: 'sandbox_imp_secret', impCode: 'imp10000000' } },
+    config: {
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: null,
+      merchant: { impKey: 'sandbox_imp_key', impSecret: 'sandbox_imp_secret', impCode: 'imp10000000' },
+    },
     dataDir,
     log,
   });
@@ -38,16 +44,32 @@ export async function main() {
       return parsed.response;
     };
     const merchant = await control<{ imp_code: string; imp_key: string; imp_secret: string }>('POST', 'merchants', {});
-    const { store } = await h.addStore({ impCode: merchant.imp_code, impKey: merchant.imp_key, impSecret: merchant.imp_secret, apiBaseUrl: sandbox.url });
+    const { store } = await h.addStore({
+      impCode: merchant.imp_code,
+      impKey: merchant.imp_key,
+      impSecret: merchant.imp_secret,
+      apiBaseUrl: sandbox.url,
+    });
 
     let t = performance.now();
     const created = await control<{ payments: { imp_uid: string; merchant_uid: string; amount: number }[] }>(
       'POST',
       'payments',
-      Array.from({ length: n }, (_, i) => ({ merchant: merchant.imp_code, merchant_uid: `bench-${i}`, amount: 1000 + (i % 50), webhook: false })),
+      Array.from({ length: n }, (_, i) => ({
+        merchant: merchant.imp_code,
+        merchant_uid: `bench-${i}`,
+        amount: 1000 + (i % 50),
+        webhook: false,
+      })),
     );
-    await seedOrders(h, store, created.payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: p.amount })));
-    console.log(`setup: ${n.toLocaleString('en')} paid payments in the sandbox and ${n.toLocaleString('en')} ambiguous orders in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await seedOrders(
+      h,
+      store,
+      created.payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: p.amount })),
+    );
+    console.log(
+      `setup: ${n.toLocaleString('en')} paid payments in the sandbox and ${n.toLocaleString('en')} ambiguous orders in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
 
     // Reference: the sandbox answering one payment per request, as an unbatched job would ask.
     const token = await fetch(`${sandbox.url}/users/getToken`, {
@@ -66,10 +88,14 @@ export async function main() {
     const seconds = (performance.now() - t) / 1000;
     const perSecond = run.settled / seconds;
     const callsPerOrder = run.gatewayCalls / Math.max(1, run.examined);
-    console.log(`reconcile run #${run.runId}: ${run.status}, examined ${run.examined}, settled ${run.settled}, still open ${run.stillOpen}, errors ${run.errors}, gateway calls ${run.gatewayCalls}`);
+    console.log(
+      `reconcile run #${run.runId}: ${run.status}, examined ${run.examined}, settled ${run.settled}, still open ${run.stillOpen}, errors ${run.errors}, gateway calls ${run.gatewayCalls}`,
+    );
     console.log(`  ${perSecond.toFixed(0)} orders settled/s (${seconds.toFixed(2)} s)`);
     console.log(`  ${callsPerOrder.toFixed(4)} gateway calls per order (target < 0.02)`);
-    console.log(`  ${(perSecond / reference.perSecond).toFixed(2)}× the sandbox's single-payment look-up rate (${reference.perSecond.toFixed(0)}/s)`);
+    console.log(
+      `  ${(perSecond / reference.perSecond).toFixed(2)}× the sandbox's single-payment look-up rate (${reference.perSecond.toFixed(0)}/s)`,
+    );
     if (run.settled !== n || callsPerOrder >= 0.02) process.exitCode = 1;
   } finally {
     await h.close();

@@ -33,13 +33,19 @@ export async function main() {
   const app = express();
   app.disable('x-powered-by');
   app.use(async (req, res) => {
-    const response = await handle(toFetchRequest(req, res, `http://${req.headers.host}`), { ...context, clientIp: req.ip ?? '', rawUrl: req.url });
+    const response = await handle(toFetchRequest(req, res, `http://${req.headers.host}`), {
+      ...context,
+      clientIp: req.ip ?? '',
+      rawUrl: req.url,
+    });
     await writeFetchResponse(response, res);
   });
   const viaExpress = createServer(app);
 
   const listen = (server: Server) =>
-    new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
   const total = Number(process.env.BENCH_REQUESTS ?? 20000);
   const concurrency = 50;
   const rows: [string, Server][] = [
@@ -57,7 +63,9 @@ export async function main() {
     console.log(formatLoad(label, result));
     server.close();
   }
-  const [baseline, nodeHttp, viaExp] = results as [typeof results[0], typeof results[0], typeof results[0]];
-  console.log(`ratio ours/baseline ${(nodeHttp.perSecond / baseline.perSecond).toFixed(3)}  express/baseline ${(viaExp.perSecond / baseline.perSecond).toFixed(3)}  ours/express ${(nodeHttp.perSecond / viaExp.perSecond).toFixed(3)}`);
+  const [baseline, nodeHttp, viaExp] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+  console.log(
+    `ratio ours/baseline ${(nodeHttp.perSecond / baseline.perSecond).toFixed(3)}  express/baseline ${(viaExp.perSecond / baseline.perSecond).toFixed(3)}  ours/express ${(nodeHttp.perSecond / viaExp.perSecond).toFixed(3)}`,
+  );
   await t.close();
 }

@@ -105,14 +105,29 @@ export async function main() {
   const db = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') }).db;
   const at = new Date().toISOString();
   const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) =>
-    newPendingOrder({ store_id: 1, merchant_uid: p.merchant_uid, expected_amount: 1000, currency: 'KRW', name: null, source: 'api', at }),
+    newPendingOrder({
+      store_id: 1,
+      merchant_uid: p.merchant_uid,
+      expected_amount: 1000,
+      currency: 'KRW',
+      name: null,
+      source: 'api',
+      at,
+    }),
   );
   for (let i = 0; i < registered.length; i += 500)
     await db
       .insertInto('order')
       .values(registered.slice(i, i + 500))
       .execute();
-  const app = await startApp({ dataDir, env: { ...env, LOG_LEVEL: 'info', ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}) } });
+  const app = await startApp({
+    dataDir,
+    env: {
+      ...env,
+      LOG_LEVEL: 'info',
+      ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
+    },
+  });
   const url = `${app.url}/webhooks/iamport/bench`;
   const drain = async () => {
     const started = performance.now();

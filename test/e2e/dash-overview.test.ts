@@ -34,18 +34,31 @@ describe('overview and stores in Chromium', () => {
     try {
       await migrateToLatest(handle.db);
       const now = new Date();
-      await seedDatabase(handle.db, { orders: 6000, stores: 2, days: 30, seed: 7, now, apiBaseUrl: 'http://127.0.0.1:9', appSecret: APP_SECRET, dialect: 'sqlite' });
+      await seedDatabase(handle.db, {
+        orders: 6000,
+        stores: 2,
+        days: 30,
+        seed: 7,
+        now,
+        apiBaseUrl: 'http://127.0.0.1:9',
+        appSecret: APP_SECRET,
+        dialect: 'sqlite',
+      });
       await rebuildOverviewRollup({ db: handle.db, dialect: 'sqlite', offsetMinutes: 540, paidStatus: 'paid' }, now);
     } finally {
       await handle.close();
     }
-    [app, browser] = await Promise.all([startApp({ dataDir, env: { APP_SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } }), launchBrowser()]);
+    [app, browser] = await Promise.all([
+      startApp({ dataDir, env: { APP_SECRET, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } }),
+      launchBrowser(),
+    ]);
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/favicon|status of 404/.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
+      if (message.type() === 'error' && !/favicon|status of 404/.test(message.text()))
+        pageErrors.push(`${page.url()}: ${message.text()}`);
     });
     await page.goto(`${app.url}/login`);
     await page.waitForFunction(() => '__remixRouter' in window);
@@ -70,9 +83,18 @@ describe('overview and stores in Chromium', () => {
       expect(box!.width, id).toBeGreaterThan(200);
       expect(box!.height, id).toBeGreaterThan(100);
       // Bars or a line were drawn, not just axes.
-      expect(await page.locator(`[data-testid="chart-${id}"] .recharts-bar-rectangle, [data-testid="chart-${id}"] .recharts-line-curve`).count(), id).toBeGreaterThan(0);
+      expect(
+        await page
+          .locator(
+            `[data-testid="chart-${id}"] .recharts-bar-rectangle, [data-testid="chart-${id}"] .recharts-line-curve`,
+          )
+          .count(),
+        id,
+      ).toBeGreaterThan(0);
     }
-    const total = Number((await page.getByTestId('stat-orders').locator('.stat-value').textContent())!.replace(/,/g, ''));
+    const total = Number(
+      (await page.getByTestId('stat-orders').locator('.stat-value').textContent())!.replace(/,/g, ''),
+    );
     expect(total).toBeGreaterThan(5000);
     const chips = await page.getByTestId('status-counts').locator('strong').allTextContents();
     expect(chips.reduce((n, c) => n + Number(c.replace(/,/g, '')), 0)).toBe(total);
@@ -94,7 +116,9 @@ describe('overview and stores in Chromium', () => {
     await expect(page.locator('#overview-store').inputValue()).resolves.toBe('seed-2');
     // Per hour: the axis labels carry a time.
     await page.locator('[data-testid="chart-orders"] .recharts-wrapper > svg.recharts-surface').waitFor();
-    const ticks = await page.locator('[data-testid="chart-orders"] .recharts-xAxis .recharts-cartesian-axis-tick-value').allTextContents();
+    const ticks = await page
+      .locator('[data-testid="chart-orders"] .recharts-xAxis .recharts-cartesian-axis-tick-value')
+      .allTextContents();
     expect(ticks.some((tick) => /\d{2}:00$/.test(tick))).toBe(true);
     expect(pageErrors).toEqual([]);
   });
@@ -109,10 +133,14 @@ describe('overview and stores in Chromium', () => {
     await expect(page.getByTestId('url-notice_url').inputValue()).resolves.toBe(`${app.url}/webhooks/iamport/seed-1`);
     await page.getByTestId('copy-m_redirect_url').click();
     await page.getByTestId('copy-m_redirect_url').filter({ hasText: 'Copied' }).waitFor();
-    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(`${app.url}/payments/seed-1/complete`);
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
+      `${app.url}/payments/seed-1/complete`,
+    );
     await page.getByTestId('copy-notice_url').click();
     await page.getByTestId('copy-notice_url').filter({ hasText: 'Copied' }).waitFor();
-    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(`${app.url}/webhooks/iamport/seed-1`);
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
+      `${app.url}/webhooks/iamport/seed-1`,
+    );
     // The secret field is write-only: empty, whatever is stored.
     await expect(page.locator('input[name="impSecret"]').inputValue()).resolves.toBe('');
     expect(pageErrors).toEqual([]);

@@ -13,7 +13,10 @@ describe('dashboard shell in Chromium', () => {
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp({ env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } }), launchBrowser()]);
+    [app, browser] = await Promise.all([
+      startApp({ env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } }),
+      launchBrowser(),
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -25,7 +28,8 @@ describe('dashboard shell in Chromium', () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     page.on('console', (message) => {
-      if (/Content Security Policy|Refused to (execute|load|apply)/i.test(message.text())) cspViolations.push(message.text());
+      if (/Content Security Policy|Refused to (execute|load|apply)/i.test(message.text()))
+        cspViolations.push(message.text());
     });
     return { context, page };
   }
@@ -131,7 +135,9 @@ describe('dashboard shell in Chromium', () => {
 
       const direct = await page.goto(`${app.url}/users`);
       expect(direct?.status()).toBe(403);
-      await expect(page.getByTestId('error-message').textContent()).resolves.toBe('This needs the Admin role. Ask an admin if you need it.');
+      await expect(page.getByTestId('error-message').textContent()).resolves.toBe(
+        'This needs the Admin role. Ask an admin if you need it.',
+      );
       await expect(page.getByTestId('create-user-form').count()).resolves.toBe(0);
 
       // A hand-made POST with the viewer's own valid CSRF token: refused by the server.
@@ -141,7 +147,10 @@ describe('dashboard shell in Chromium', () => {
         maxRedirects: 0,
       });
       expect(forged.status()).toBe(403);
-      const promote = await context.request.post(`${app.url}/users`, { form: { _csrf: token, intent: 'role', userId: '2', role: 'admin' }, maxRedirects: 0 });
+      const promote = await context.request.post(`${app.url}/users`, {
+        form: { _csrf: token, intent: 'role', userId: '2', role: 'admin' },
+        maxRedirects: 0,
+      });
       expect(promote.status()).toBe(403);
       // Without the token it is refused as CSRF before anything else.
       const noToken = await context.request.post(`${app.url}/logout`, { form: {}, maxRedirects: 0 });

@@ -68,7 +68,10 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     createInterface({ input: child.stdout! }).on('line', onLine);
     createInterface({ input: child.stderr! }).on('line', onLine);
     void exited.then((code) => reject(new Error(`app exited with ${code} before listening:\n${lines.join('\n')}`)));
-    setTimeout(() => reject(new Error(`app did not listen in time:\n${lines.join('\n')}`)), options.timeoutMs ?? 20_000).unref();
+    setTimeout(
+      () => reject(new Error(`app did not listen in time:\n${lines.join('\n')}`)),
+      options.timeoutMs ?? 20_000,
+    ).unref();
   });
   const port = await ready;
   return {

@@ -41,7 +41,12 @@ export type AuthHarness = {
 export async function createAuthHarness(env: Record<string, string> = {}): Promise<AuthHarness> {
   const t = await createTestDb();
   const clock = createClock();
-  const config = loadConfig({ DATA_DIR: t.dir, DATABASE_URL: `file:${t.filename}`, APP_SECRET: 'auth-test-secret-'.padEnd(40, 'x'), ...env });
+  const config = loadConfig({
+    DATA_DIR: t.dir,
+    DATABASE_URL: `file:${t.filename}`,
+    APP_SECRET: 'auth-test-secret-'.padEnd(40, 'x'),
+    ...env,
+  });
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -85,7 +90,10 @@ export async function createAuthHarness(env: Record<string, string> = {}): Promi
     },
     preSession: async () => {
       const value = `pre-${Math.random().toString(36).slice(2)}`;
-      return { cookie: cookieHeader([await appCookies(config).preSession.serialize(value)]), csrf: csrfTokenFor(config.appSecret, `pre:${value}`) };
+      return {
+        cookie: cookieHeader([await appCookies(config).preSession.serialize(value)]),
+        csrf: csrfTokenFor(config.appSecret, `pre:${value}`),
+      };
     },
     close: () => t.close(),
   };
@@ -94,7 +102,10 @@ export async function createAuthHarness(env: Record<string, string> = {}): Promi
 /** Folds Set-Cookie values into a Cookie header (later values win; Max-Age=0 deletes). */
 export function cookieHeader(setCookies: string[], existing = ''): string {
   const jar = new Map<string, string>();
-  for (const pair of existing.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of existing
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const at = pair.indexOf('=');
     jar.set(pair.slice(0, at), pair.slice(at + 1));
   }
@@ -109,7 +120,10 @@ export function cookieHeader(setCookies: string[], existing = ''): string {
 }
 
 /** A GET (no body) or a urlencoded POST to `path`, with cookies. */
-export function makeRequest(path: string, options: { method?: string; cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Request {
+export function makeRequest(
+  path: string,
+  options: { method?: string; cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+): Request {
   const headers = new Headers(options.headers);
   if (options.cookie) headers.set('Cookie', options.cookie);
   const method = options.method ?? (options.form ? 'POST' : 'GET');
@@ -119,6 +133,8 @@ export function makeRequest(path: string, options: { method?: string; cookie?: s
 }
 
 /** The JSON error body the app answers with (`{ error: { code, message, reason? } }`). */
-export async function errorOf(response: Response): Promise<{ code: string; message: string; reason?: string; required?: string }> {
+export async function errorOf(
+  response: Response,
+): Promise<{ code: string; message: string; reason?: string; required?: string }> {
   return ((await response.json()) as { error: { code: string; message: string; reason?: string } }).error;
 }

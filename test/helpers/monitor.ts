@@ -40,7 +40,9 @@ export async function closedPort(): Promise<number> {
 }
 
 /** A real monitor context on a fresh SQLite file: what server/main.ts builds, with a test clock. */
-export async function createMonitorHarness(options: { clock?: Clock; publicUrl?: string } = {}): Promise<MonitorHarness> {
+export async function createMonitorHarness(
+  options: { clock?: Clock; publicUrl?: string } = {},
+): Promise<MonitorHarness> {
   const t = await createTestDb();
   const clock = options.clock ?? createClock();
   const config = loadConfig({
@@ -102,13 +104,19 @@ export async function callRoute(
 }
 
 /** Calls a sandbox control (`/__sandbox/...`) and returns its `response`, failing loudly otherwise. */
-export async function sandboxControl<T = unknown>(sandboxUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function sandboxControl<T = unknown>(
+  sandboxUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${sandboxUrl}/__sandbox/${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await response.json()) as { code: number; message: string | null; response: T };
-  if (!response.ok || json.code !== 0) throw new Error(`sandbox ${method} ${path}: HTTP ${response.status} ${json.message}`);
+  if (!response.ok || json.code !== 0)
+    throw new Error(`sandbox ${method} ${path}: HTTP ${response.status} ${json.message}`);
   return json.response;
 }

@@ -84,11 +84,20 @@ export async function seedOrders(h: MonitorHarness, store: Store, orders: SeedOr
       .values(
         slice.map((o) =>
           newPendingOrder(
-            { store_id: store.id, merchant_uid: o.merchantUid, expected_amount: o.amount, currency: 'KRW', name: null, source: o.source ?? 'api', at },
+            {
+              store_id: store.id,
+              merchant_uid: o.merchantUid,
+              expected_amount: o.amount,
+              currency: 'KRW',
+              name: null,
+              source: o.source ?? 'api',
+              at,
+            },
             {
               status: o.status ?? 'pending',
               imp_uid: o.impUid,
-              next_check_at: o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
+              next_check_at:
+                o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
               open_reason_count: (o.reasons ?? ['unverified']).length,
             },
           ),
@@ -97,20 +106,43 @@ export async function seedOrders(h: MonitorHarness, store: Store, orders: SeedOr
       .returningAll()
       .execute();
     const reasons = inserted.flatMap((row, j) =>
-      (slice[j]!.reasons ?? ['unverified']).map((reason) => ({ order_id: row.id, reason, opened_at: at, detail: 'seeded', resolved_at: null, resolved_by: null, resolution_note: null })),
+      (slice[j]!.reasons ?? ['unverified']).map((reason) => ({
+        order_id: row.id,
+        reason,
+        opened_at: at,
+        detail: 'seeded',
+        resolved_at: null,
+        resolved_by: null,
+        resolution_note: null,
+      })),
     );
-    for (let k = 0; k < reasons.length; k += 500) await h.t.db.insertInto('attention_reason').values(reasons.slice(k, k + 500)).execute();
+    for (let k = 0; k < reasons.length; k += 500)
+      await h.t.db
+        .insertInto('attention_reason')
+        .values(reasons.slice(k, k + 500))
+        .execute();
     rows.push(...inserted);
   }
   return rows;
 }
 
 export async function orderOf(h: MonitorHarness, storeId: number, merchantUid: string): Promise<OrderRow> {
-  return h.t.db.selectFrom('order').selectAll().where('store_id', '=', storeId).where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+  return h.t.db
+    .selectFrom('order')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .where('merchant_uid', '=', merchantUid)
+    .executeTakeFirstOrThrow();
 }
 
 export async function openReasonsOf(h: MonitorHarness, orderId: number): Promise<string[]> {
-  const rows = await h.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', orderId).where('resolved_at', 'is', null).orderBy('reason').execute();
+  const rows = await h.t.db
+    .selectFrom('attention_reason')
+    .select('reason')
+    .where('order_id', '=', orderId)
+    .where('resolved_at', 'is', null)
+    .orderBy('reason')
+    .execute();
   return rows.map((r) => r.reason);
 }
 

@@ -30,7 +30,9 @@ export type MonitorStack = MonitorHarness & {
  * node:http front, the Iamport sandbox on its own port, one SQLite file, one injected clock.
  * The sandbox's demo merchant sends its webhooks to the store's notification URL.
  */
-export async function startMonitorStack(options: { clock?: Clock; store?: Partial<StoreInput> } = {}): Promise<MonitorStack> {
+export async function startMonitorStack(
+  options: { clock?: Clock; store?: Partial<StoreInput> } = {},
+): Promise<MonitorStack> {
   const h = await createMonitorHarness({ clock: options.clock });
   const log = pino({ level: 'silent' });
   const sandbox = await startSandbox({
@@ -44,8 +46,12 @@ export async function startMonitorStack(options: { clock?: Clock; store?: Partia
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   const appUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const { store, apiKey } = await h.addStore({ slug: 'shop', apiBaseUrl: sandbox.url, ...options.store });
-  const control = <T = unknown>(method: string, p: string, body?: unknown) => sandboxControl<T>(sandbox.url, method, p, body);
-  await control('PATCH', `merchants/${SANDBOX_MERCHANT.impCode}`, { webhook_url: `${appUrl}/webhooks/iamport/${store.slug}`, webhook_format: 'json' });
+  const control = <T = unknown>(method: string, p: string, body?: unknown) =>
+    sandboxControl<T>(sandbox.url, method, p, body);
+  await control('PATCH', `merchants/${SANDBOX_MERCHANT.impCode}`, {
+    webhook_url: `${appUrl}/webhooks/iamport/${store.slug}`,
+    webhook_format: 'json',
+  });
 
   return {
     ...h,

@@ -82,36 +82,47 @@ describe('route walk', () => {
     for (const id of ['_dash', '_dash._index', '_dash.users', 'login', 'logout', 'language']) expect(ids).toContain(id);
   });
 
-  describe.each(routes.filter((r) => isDashboard(r.id)).map((r) => [r.id, r] as const))('dashboard route %s, signed out', (_id, route) => {
-    it('loader and action redirect to /login', async () => {
-      const mod = await load(route);
-      const { url, params } = sampleUrl(route.id);
-      if (mod.loader) {
-        const request = makeRequest(url);
-        const response = await callRoute(mod.loader, request, params, h.context(request));
-        expect(response.status, `${route.id} loader`).toBe(302);
-        expect(response.headers.get('location'), `${route.id} loader`).toMatch(/^\/login(\?redirectTo=|$)/);
-      }
-      if (mod.action) {
-        const request = makeRequest(url, { form: { intent: 'anything' } });
-        const response = await callRoute(mod.action, request, params, h.context(request));
-        expect(response.status, `${route.id} action`).toBe(302);
-        expect(response.headers.get('location'), `${route.id} action`).toMatch(/^\/login/);
-      }
-    });
-  });
+  describe.each(routes.filter((r) => isDashboard(r.id)).map((r) => [r.id, r] as const))(
+    'dashboard route %s, signed out',
+    (_id, route) => {
+      it('loader and action redirect to /login', async () => {
+        const mod = await load(route);
+        const { url, params } = sampleUrl(route.id);
+        if (mod.loader) {
+          const request = makeRequest(url);
+          const response = await callRoute(mod.loader, request, params, h.context(request));
+          expect(response.status, `${route.id} loader`).toBe(302);
+          expect(response.headers.get('location'), `${route.id} loader`).toMatch(/^\/login(\?redirectTo=|$)/);
+        }
+        if (mod.action) {
+          const request = makeRequest(url, { form: { intent: 'anything' } });
+          const response = await callRoute(mod.action, request, params, h.context(request));
+          expect(response.status, `${route.id} action`).toBe(302);
+          expect(response.headers.get('location'), `${route.id} action`).toMatch(/^\/login/);
+        }
+      });
+    },
+  );
 
   const withActions = routes.filter((r) => !isMachineEndpoint(r.id));
   describe.each(withActions.map((r) => [r.id, r] as const))('route %s, signed in as admin', (_id, route) => {
     it('refuses a form without a CSRF token, or with a forged one, with 403 and the reason', async () => {
       const mod = await load(route);
       if (!mod.action) return;
-      const admin = (await h.t.db.selectFrom('user').select(['id', 'email']).where('email', '=', 'walker@example.com').executeTakeFirst()) ?? (await h.addUser('walker@example.com', 'admin'));
+      const admin =
+        (await h.t.db
+          .selectFrom('user')
+          .select(['id', 'email'])
+          .where('email', '=', 'walker@example.com')
+          .executeTakeFirst()) ?? (await h.addUser('walker@example.com', 'admin'));
       const { cookie } = await h.sessionFor({ id: admin.id, email: admin.email, role: 'admin' });
       const { url, params } = sampleUrl(route.id);
       for (const [form, reason] of [
         [{ intent: 'create', email: 'x@example.com', role: 'admin', locale: 'ko' }, 'csrf_missing'],
-        [{ _csrf: 'forged-token', intent: 'create', email: 'x@example.com', role: 'admin', locale: 'ko' }, 'csrf_invalid'],
+        [
+          { _csrf: 'forged-token', intent: 'create', email: 'x@example.com', role: 'admin', locale: 'ko' },
+          'csrf_invalid',
+        ],
       ] as const) {
         const request = makeRequest(url, { cookie, form });
         const response = await callRoute(mod.action, request, params, h.context(request));

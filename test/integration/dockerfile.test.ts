@@ -33,7 +33,10 @@ describe('Dockerfile commands on a clean copy', () => {
 
     // Asynchronous on purpose: a minute-long synchronous install would starve vitest's worker RPC.
     await promisify(exec)(`${prodInstall} --prefer-offline`, { cwd: copy });
-    const installed = execFileSync('npm', ['ls', '--omit=dev', '--depth=0', '--parseable'], { cwd: copy, encoding: 'utf8' });
+    const installed = execFileSync('npm', ['ls', '--omit=dev', '--depth=0', '--parseable'], {
+      cwd: copy,
+      encoding: 'utf8',
+    });
     expect(installed).not.toMatch(/@remix-run\/dev|vitest|typescript|esbuild$/m);
 
     expect(runtimeCmd.slice(0, 2)).toEqual(['sh', '-c']);

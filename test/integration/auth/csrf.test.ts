@@ -3,7 +3,16 @@ import * as root from '~/root';
 import * as language from '~/routes/language';
 import * as login from '~/routes/login';
 import * as users from '~/routes/_dash.users';
-import { createAuthHarness, callRoute, cookieHeader, errorOf, makeRequest, TEST_PASSWORD, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  createAuthHarness,
+  callRoute,
+  cookieHeader,
+  errorOf,
+  makeRequest,
+  TEST_PASSWORD,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 
 describe('CSRF protection', () => {
   let h: AuthHarness;
@@ -15,7 +24,12 @@ describe('CSRF protection', () => {
   afterAll(() => h.close());
 
   async function createUserWith(cookie: string, csrf: string | undefined) {
-    const form: Record<string, string> = { intent: 'create', email: `u${Math.random()}@example.com`, role: 'viewer', password: '' };
+    const form: Record<string, string> = {
+      intent: 'create',
+      email: `u${Math.random()}@example.com`,
+      role: 'viewer',
+      password: '',
+    };
     if (csrf !== undefined) form._csrf = csrf;
     const request = makeRequest('/users', { cookie, form });
     return callRoute(users.action, request, {}, h.context(request));
@@ -53,7 +67,10 @@ describe('CSRF protection', () => {
     const shell = (await (await callRoute(root.loader, page, {}, h.context(page))).json()) as { csrfToken: string };
     const response = await createUserWith(cookie, shell.csrfToken);
     expect(response.status).toBe(200);
-    const count = await h.t.db.selectFrom('user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await h.t.db
+      .selectFrom('user')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBeGreaterThan(1);
   });
 
@@ -70,10 +87,16 @@ describe('CSRF protection', () => {
     expect(cookie).toMatch(/^monitor_csrf=/);
     const { csrfToken } = (await shellResponse.json()) as { csrfToken: string };
 
-    const wrongCookie = makeRequest('/login', { cookie: 'monitor_csrf=ImFub3RoZXIi', form: { _csrf: csrfToken, email: 'admin@example.com', password: TEST_PASSWORD } });
+    const wrongCookie = makeRequest('/login', {
+      cookie: 'monitor_csrf=ImFub3RoZXIi',
+      form: { _csrf: csrfToken, email: 'admin@example.com', password: TEST_PASSWORD },
+    });
     expect((await callRoute(login.action, wrongCookie, {}, h.context(wrongCookie))).status).toBe(403);
 
-    const ok = makeRequest('/login', { cookie, form: { _csrf: csrfToken, email: 'admin@example.com', password: TEST_PASSWORD } });
+    const ok = makeRequest('/login', {
+      cookie,
+      form: { _csrf: csrfToken, email: 'admin@example.com', password: TEST_PASSWORD },
+    });
     expect((await callRoute(login.action, ok, {}, h.context(ok))).status).toBe(303);
   });
 
@@ -81,10 +104,15 @@ describe('CSRF protection', () => {
     const pre = await h.preSession();
     const refused = makeRequest('/language', { cookie: pre.cookie, form: { locale: 'ko', redirectTo: '/login' } });
     expect((await callRoute(language.action, refused, {}, h.context(refused))).status).toBe(403);
-    const ok = makeRequest('/language', { cookie: pre.cookie, form: { _csrf: pre.csrf, locale: 'ko', redirectTo: '/login' } });
+    const ok = makeRequest('/language', {
+      cookie: pre.cookie,
+      form: { _csrf: pre.csrf, locale: 'ko', redirectTo: '/login' },
+    });
     const response = await callRoute(language.action, ok, {}, h.context(ok));
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/login');
-    expect(response.headers.get('set-cookie')).toMatch(/^monitor_lang=[^;]+; Max-Age=31536000; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(response.headers.get('set-cookie')).toMatch(
+      /^monitor_lang=[^;]+; Max-Age=31536000; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
   });
 });

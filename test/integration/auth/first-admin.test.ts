@@ -11,13 +11,24 @@ describe('ensureFirstAdmin', () => {
 
   it('creates the admin from ADMIN_EMAIL/ADMIN_PASSWORD, logs no password, and runs once', async () => {
     h = await createAuthHarness({ ADMIN_EMAIL: 'Boss@Example.com', ADMIN_PASSWORD: 'a long admin password' });
-    expect(await ensureFirstAdmin(h.ctx)).toEqual({ created: true, email: 'boss@example.com', source: 'env', generatedPassword: null });
+    expect(await ensureFirstAdmin(h.ctx)).toEqual({
+      created: true,
+      email: 'boss@example.com',
+      source: 'env',
+      generatedPassword: null,
+    });
     expect(await signInWith('boss@example.com', 'a long admin password')).toBe('signed_in');
     expect(h.logLines.join('\n')).not.toContain('a long admin password');
     expect(h.logLines.some((l) => l.includes('first admin created from ADMIN_EMAIL/ADMIN_PASSWORD'))).toBe(true);
 
     const audit = await h.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'user.create').execute();
-    expect(audit).toMatchObject([{ actor_user_id: null, actor_label: 'system', after_json: JSON.stringify({ email: 'boss@example.com', role: 'admin', disabled: false, source: 'env' }) }]);
+    expect(audit).toMatchObject([
+      {
+        actor_user_id: null,
+        actor_label: 'system',
+        after_json: JSON.stringify({ email: 'boss@example.com', role: 'admin', disabled: false, source: 'env' }),
+      },
+    ]);
 
     expect(await ensureFirstAdmin(h.ctx)).toEqual({ created: false });
     expect(await h.t.db.selectFrom('user').selectAll().execute()).toHaveLength(1);
@@ -31,7 +42,12 @@ describe('ensureFirstAdmin', () => {
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
     const lines = h.logLines.filter((l) => l.includes(password));
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, email: 'admin@localhost', initialPassword: password, msg: expect.stringContaining('first admin created') });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 40,
+      email: 'admin@localhost',
+      initialPassword: password,
+      msg: expect.stringContaining('first admin created'),
+    });
     expect(await signInWith('admin@localhost', password)).toBe('signed_in');
     expect(await ensureFirstAdmin(h.ctx)).toEqual({ created: false });
   });
@@ -40,7 +56,9 @@ describe('ensureFirstAdmin', () => {
     h = await createAuthHarness({ ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'a long admin password' });
     await h.addUser('someone@example.com', 'viewer');
     expect(await ensureFirstAdmin(h.ctx)).toEqual({ created: false });
-    expect((await h.t.db.selectFrom('user').select('email').execute()).map((u) => u.email)).toEqual(['someone@example.com']);
+    expect((await h.t.db.selectFrom('user').select('email').execute()).map((u) => u.email)).toEqual([
+      'someone@example.com',
+    ]);
   });
 
   it('creates exactly one admin when two instances start together', async () => {

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as users from '~/routes/_dash.users';
-import { createAuthHarness, callRoute, errorOf, makeRequest, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  createAuthHarness,
+  callRoute,
+  errorOf,
+  makeRequest,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 
 describe('role enforcement on the server (/users is admin only)', () => {
   let h: AuthHarness;
@@ -21,22 +28,25 @@ describe('role enforcement on the server (/users is admin only)', () => {
     expect(await errorOf(response)).toMatchObject({ code: 'forbidden', reason: 'role', required: 'admin' });
   });
 
-  it.each(['viewer', 'operator'] as const)('a %s posting a valid form (right CSRF token) still gets 403, and nothing changes', async (role) => {
-    const { cookie, csrf } = await h.sessionFor(people[role]);
-    const before = await h.t.db.selectFrom('user').selectAll().orderBy('id').execute();
-    const forms: Record<string, string>[] = [
-      { intent: 'create', email: `made-by-${role}@example.com`, role: 'admin', password: '' },
-      { intent: 'role', userId: String(people[role].id), role: 'admin' },
-      { intent: 'disable', userId: String(people.admin.id) },
-    ];
-    for (const form of forms) {
-      const request = makeRequest('/users', { cookie, form: { _csrf: csrf, ...form } });
-      const response = await callRoute(users.action, request, {}, h.context(request));
-      expect(response.status).toBe(403);
-    }
-    expect(await h.t.db.selectFrom('user').selectAll().orderBy('id').execute()).toEqual(before);
-    expect(await h.t.db.selectFrom('audit_event').selectAll().execute()).toEqual([]);
-  });
+  it.each(['viewer', 'operator'] as const)(
+    'a %s posting a valid form (right CSRF token) still gets 403, and nothing changes',
+    async (role) => {
+      const { cookie, csrf } = await h.sessionFor(people[role]);
+      const before = await h.t.db.selectFrom('user').selectAll().orderBy('id').execute();
+      const forms: Record<string, string>[] = [
+        { intent: 'create', email: `made-by-${role}@example.com`, role: 'admin', password: '' },
+        { intent: 'role', userId: String(people[role].id), role: 'admin' },
+        { intent: 'disable', userId: String(people.admin.id) },
+      ];
+      for (const form of forms) {
+        const request = makeRequest('/users', { cookie, form: { _csrf: csrf, ...form } });
+        const response = await callRoute(users.action, request, {}, h.context(request));
+        expect(response.status).toBe(403);
+      }
+      expect(await h.t.db.selectFrom('user').selectAll().orderBy('id').execute()).toEqual(before);
+      expect(await h.t.db.selectFrom('audit_event').selectAll().execute()).toEqual([]);
+    },
+  );
 
   it('an admin gets the list', async () => {
     const { cookie } = await h.sessionFor(people.admin);

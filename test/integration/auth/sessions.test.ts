@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as dash from '~/routes/_dash';
 import * as logout from '~/routes/logout';
 import * as users from '~/routes/_dash.users';
-import { createAuthHarness, callRoute, cookieHeader, makeRequest, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  createAuthHarness,
+  callRoute,
+  cookieHeader,
+  makeRequest,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 
 describe('sessions', () => {
   let h: AuthHarness;
@@ -51,7 +58,12 @@ describe('sessions', () => {
 
   it('GET /logout signs nobody out', async () => {
     const { cookie } = await h.sessionFor(viewer);
-    const response = await callRoute(logout.loader, makeRequest('/logout', { cookie }), {}, h.context(makeRequest('/logout')));
+    const response = await callRoute(
+      logout.loader,
+      makeRequest('/logout', { cookie }),
+      {},
+      h.context(makeRequest('/logout')),
+    );
     expect(response.status).toBe(302);
     expect((await dashboard(cookie)).status).toBe(200);
   });
@@ -60,21 +72,33 @@ describe('sessions', () => {
     const phone = await h.sessionFor(viewer);
     const laptop = await h.sessionFor(viewer);
     const adminSession = await h.sessionFor(admin);
-    const request = makeRequest('/users', { cookie: adminSession.cookie, form: { _csrf: adminSession.csrf, intent: 'revoke', userId: String(viewer.id) } });
+    const request = makeRequest('/users', {
+      cookie: adminSession.cookie,
+      form: { _csrf: adminSession.csrf, intent: 'revoke', userId: String(viewer.id) },
+    });
     const response = await callRoute(users.action, request, {}, h.context(request));
     expect(response.status).toBe(303);
 
     expect((await dashboard(phone.cookie)).status).toBe(302);
     expect((await dashboard(laptop.cookie)).status).toBe(302);
     expect((await dashboard(adminSession.cookie)).status).toBe(200);
-    const audit = await h.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'user.sessions_revoke').execute();
-    expect(audit).toMatchObject([{ actor_user_id: admin.id, target_id: String(viewer.id), after_json: JSON.stringify({ revokedSessions: 2 }) }]);
+    const audit = await h.t.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('action', '=', 'user.sessions_revoke')
+      .execute();
+    expect(audit).toMatchObject([
+      { actor_user_id: admin.id, target_id: String(viewer.id), after_json: JSON.stringify({ revokedSessions: 2 }) },
+    ]);
   });
 
   it('disabling a user ends their sessions at once', async () => {
     const victim = await h.sessionFor(viewer);
     const adminSession = await h.sessionFor(admin);
-    const request = makeRequest('/users', { cookie: adminSession.cookie, form: { _csrf: adminSession.csrf, intent: 'disable', userId: String(viewer.id) } });
+    const request = makeRequest('/users', {
+      cookie: adminSession.cookie,
+      form: { _csrf: adminSession.csrf, intent: 'disable', userId: String(viewer.id) },
+    });
     expect((await callRoute(users.action, request, {}, h.context(request))).status).toBe(303);
     expect((await dashboard(victim.cookie)).status).toBe(302);
   });

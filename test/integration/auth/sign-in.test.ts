@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as login from '~/routes/login';
-import { createAuthHarness, callRoute, cookieHeader, makeRequest, TEST_PASSWORD, type AuthHarness } from '../../helpers/auth';
+import {
+  createAuthHarness,
+  callRoute,
+  cookieHeader,
+  makeRequest,
+  TEST_PASSWORD,
+  type AuthHarness,
+} from '../../helpers/auth';
 
 describe('sign-in (/login action)', () => {
   let h: AuthHarness;
@@ -11,7 +18,10 @@ describe('sign-in (/login action)', () => {
 
   async function attempt(email: string, password: string, options: { ip?: string; redirectTo?: string } = {}) {
     const pre = await h.preSession();
-    const request = makeRequest('/login', { cookie: pre.cookie, form: { _csrf: pre.csrf, email, password, redirectTo: options.redirectTo ?? '/' } });
+    const request = makeRequest('/login', {
+      cookie: pre.cookie,
+      form: { _csrf: pre.csrf, email, password, redirectTo: options.redirectTo ?? '/' },
+    });
     return callRoute(login.action, request, {}, h.context(request, options.ip));
   }
 
@@ -29,11 +39,28 @@ describe('sign-in (/login action)', () => {
     const token = JSON.parse(Buffer.from(decodeURIComponent(cookieValue), 'base64').toString()) as string;
     expect(sessions[0]!.id).toMatch(/^[0-9a-f]{64}$/);
     expect(sessions[0]!.id).not.toContain(token);
-    expect(sessions[0]).toMatchObject({ user_id: admin.id, revoked_at: null, ip: '198.51.100.7', expires_at: '2026-11-24T21:00:00.000Z' });
+    expect(sessions[0]).toMatchObject({
+      user_id: admin.id,
+      revoked_at: null,
+      ip: '198.51.100.7',
+      expires_at: '2026-11-24T21:00:00.000Z',
+    });
 
     const audit = await h.t.db.selectFrom('audit_event').selectAll().execute();
-    expect(audit).toMatchObject([{ action: 'auth.sign_in', actor_user_id: admin.id, actor_label: 'ops@example.com', target_type: 'user', target_id: String(admin.id) }]);
-    const user = await h.t.db.selectFrom('user').select('last_sign_in_at').where('id', '=', admin.id).executeTakeFirstOrThrow();
+    expect(audit).toMatchObject([
+      {
+        action: 'auth.sign_in',
+        actor_user_id: admin.id,
+        actor_label: 'ops@example.com',
+        target_type: 'user',
+        target_id: String(admin.id),
+      },
+    ]);
+    const user = await h.t.db
+      .selectFrom('user')
+      .select('last_sign_in_at')
+      .where('id', '=', admin.id)
+      .executeTakeFirstOrThrow();
     expect(user.last_sign_in_at).toBe('2026-11-24T09:00:00.000Z');
   });
 
@@ -63,7 +90,10 @@ describe('sign-in (/login action)', () => {
   it('replaces a session planted before sign-in with a fresh one', async () => {
     const admin = await h.addUser('ops@example.com', 'admin');
     const planted = await h.sessionFor(admin);
-    const request = makeRequest('/login', { cookie: planted.cookie, form: { _csrf: planted.csrf, email: 'ops@example.com', password: TEST_PASSWORD } });
+    const request = makeRequest('/login', {
+      cookie: planted.cookie,
+      form: { _csrf: planted.csrf, email: 'ops@example.com', password: TEST_PASSWORD },
+    });
     const response = await callRoute(login.action, request, {}, h.context(request));
     expect(response.status).toBe(303);
     expect(cookieHeader(response.headers.getSetCookie(), planted.cookie)).not.toBe(planted.cookie);
@@ -111,7 +141,14 @@ describe('sign-in (/login action)', () => {
       const at = (i: number) => new Date(h.clock.now().getTime() - (19 - i) * 30_000).toISOString();
       await h.t.db
         .insertInto('login_attempt')
-        .values(Array.from({ length: 19 }, (_, i) => ({ at: at(i), email: `guess${i}@example.com`, ip: '203.0.113.66', outcome: 'failure' })))
+        .values(
+          Array.from({ length: 19 }, (_, i) => ({
+            at: at(i),
+            email: `guess${i}@example.com`,
+            ip: '203.0.113.66',
+            outcome: 'failure',
+          })),
+        )
         .execute();
       h.clock.advance(1_000);
       expect((await attempt('ops@example.com', 'wrong password!', { ip: '203.0.113.66' })).status).toBe(401);
@@ -126,8 +163,16 @@ describe('sign-in (/login action)', () => {
       const { createAppContext } = await import('~/context.server');
       const restarted = createAppContext({ config: h.config, db: h.t.db, log: h.ctx.log, now: h.clock.now });
       const pre = await h.preSession();
-      const request = makeRequest('/login', { cookie: pre.cookie, form: { _csrf: pre.csrf, email: 'ops@example.com', password: TEST_PASSWORD } });
-      const response = await callRoute(login.action, request, {}, { ...restarted, clientIp: '198.51.100.7', rawUrl: '/login' });
+      const request = makeRequest('/login', {
+        cookie: pre.cookie,
+        form: { _csrf: pre.csrf, email: 'ops@example.com', password: TEST_PASSWORD },
+      });
+      const response = await callRoute(
+        login.action,
+        request,
+        {},
+        { ...restarted, clientIp: '198.51.100.7', rawUrl: '/login' },
+      );
       expect(response.status).toBe(429);
     });
   });
@@ -144,7 +189,10 @@ describe('session cookie attributes', () => {
     try {
       await h.addUser('ops@example.com', 'admin');
       const pre = await h.preSession();
-      const request = makeRequest('/login', { cookie: pre.cookie, form: { _csrf: pre.csrf, email: 'ops@example.com', password: TEST_PASSWORD } });
+      const request = makeRequest('/login', {
+        cookie: pre.cookie,
+        form: { _csrf: pre.csrf, email: 'ops@example.com', password: TEST_PASSWORD },
+      });
       const response = await callRoute(login.action, request, {}, h.context(request));
       expect(response.status).toBe(303);
       expect(/; Secure(;|$)/.test(response.headers.get('set-cookie') ?? '')).toBe(secure);

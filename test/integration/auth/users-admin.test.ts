@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signIn } from '~/auth/users.server';
 import * as users from '~/routes/_dash.users';
 import { consumeFlash } from '~/auth/flash.server';
-import { createAuthHarness, callRoute, cookieHeader, makeRequest, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  createAuthHarness,
+  callRoute,
+  cookieHeader,
+  makeRequest,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 
 describe('user administration (/users actions)', () => {
   let h: AuthHarness;
@@ -33,21 +40,51 @@ describe('user administration (/users actions)', () => {
     expect(body.generatedPassword).toMatch(/^[A-Za-z0-9]{20}$/);
     expect(response.headers.get('set-cookie')).toBeNull();
 
-    const signedIn = await signIn(h.ctx, { email: 'new@example.com', password: body.generatedPassword, ip: '1.1.1.1', userAgent: null, previousSessionId: null });
+    const signedIn = await signIn(h.ctx, {
+      email: 'new@example.com',
+      password: body.generatedPassword,
+      ip: '1.1.1.1',
+      userAgent: null,
+      previousSessionId: null,
+    });
     expect(signedIn.kind).toBe('signed_in');
 
     const [event] = await audit();
-    expect(event).toMatchObject({ action: 'user.create', actor_user_id: admin.id, actor_label: 'admin@example.com', target_type: 'user', ip: '203.0.113.20' });
-    expect(JSON.parse(event!.after_json!)).toEqual({ email: 'new@example.com', role: 'operator', disabled: false, password: 'generated' });
+    expect(event).toMatchObject({
+      action: 'user.create',
+      actor_user_id: admin.id,
+      actor_label: 'admin@example.com',
+      target_type: 'user',
+      ip: '203.0.113.20',
+    });
+    expect(JSON.parse(event!.after_json!)).toEqual({
+      email: 'new@example.com',
+      role: 'operator',
+      disabled: false,
+      password: 'generated',
+    });
     expect(JSON.stringify(await audit())).not.toContain(body.generatedPassword);
-    const row = await h.t.db.selectFrom('user').selectAll().where('email', '=', 'new@example.com').executeTakeFirstOrThrow();
+    const row = await h.t.db
+      .selectFrom('user')
+      .selectAll()
+      .where('email', '=', 'new@example.com')
+      .executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$3\$/);
   });
 
   it('creates a user with a chosen password and says so in a flash', async () => {
-    const response = await post({ intent: 'create', email: 'chosen@example.com', role: 'viewer', password: 'a chosen password' });
+    const response = await post({
+      intent: 'create',
+      email: 'chosen@example.com',
+      role: 'viewer',
+      password: 'a chosen password',
+    });
     expect(response.status).toBe(303);
-    expect(await flashOf(response)).toEqual({ kind: 'success', key: 'users.created', params: { email: 'chosen@example.com' } });
+    expect(await flashOf(response)).toEqual({
+      kind: 'success',
+      key: 'users.created',
+      params: { email: 'chosen@example.com' },
+    });
   });
 
   it.each([
@@ -66,7 +103,11 @@ describe('user administration (/users actions)', () => {
     const viewer = await h.addUser('v@example.com', 'viewer');
     const response = await post({ intent: 'role', userId: String(viewer.id), role: 'operator' });
     expect(response.status).toBe(303);
-    expect(await flashOf(response)).toEqual({ kind: 'success', key: 'users.roleChanged', params: { email: 'v@example.com', role: 'operator' } });
+    expect(await flashOf(response)).toEqual({
+      kind: 'success',
+      key: 'users.roleChanged',
+      params: { email: 'v@example.com', role: 'operator' },
+    });
     const [event] = await audit();
     expect(event).toMatchObject({ action: 'user.role_change', target_id: String(viewer.id) });
     expect(JSON.parse(event!.before_json!)).toEqual({ email: 'v@example.com', role: 'viewer', disabled: false });
@@ -82,9 +123,13 @@ describe('user administration (/users actions)', () => {
     expect(await audit()).toEqual([]);
 
     const second = await h.addUser('second@example.com', 'admin');
-    expect(await flashOf(await post({ intent: 'disable', userId: String(second.id) }))).toMatchObject({ kind: 'success' });
+    expect(await flashOf(await post({ intent: 'disable', userId: String(second.id) }))).toMatchObject({
+      kind: 'success',
+    });
     // With the second admin disabled, the first is again the last one.
-    expect(await flashOf(await post({ intent: 'role', userId: String(admin.id), role: 'operator' }))).toMatchObject({ key: 'users.error.last_admin' });
+    expect(await flashOf(await post({ intent: 'role', userId: String(admin.id), role: 'operator' }))).toMatchObject({
+      key: 'users.error.last_admin',
+    });
   });
 
   it('refuses to disable yourself', async () => {
@@ -99,8 +144,19 @@ describe('user administration (/users actions)', () => {
     await post({ intent: 'enable', userId: String(op.id) });
     const events = await audit();
     expect(events.map((e) => e.action)).toEqual(['user.disable', 'user.enable']);
-    expect(JSON.parse(events[0]!.after_json!)).toEqual({ email: 'op@example.com', role: 'operator', disabled: true, revokedSessions: 1 });
-    const signedIn = await signIn(h.ctx, { email: 'op@example.com', password: 'correct horse battery staple', ip: '1.1.1.1', userAgent: null, previousSessionId: null });
+    expect(JSON.parse(events[0]!.after_json!)).toEqual({
+      email: 'op@example.com',
+      role: 'operator',
+      disabled: true,
+      revokedSessions: 1,
+    });
+    const signedIn = await signIn(h.ctx, {
+      email: 'op@example.com',
+      password: 'correct horse battery staple',
+      ip: '1.1.1.1',
+      userAgent: null,
+      previousSessionId: null,
+    });
     expect(signedIn.kind).toBe('signed_in');
   });
 

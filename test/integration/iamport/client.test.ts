@@ -11,7 +11,14 @@ describe('Iamport client ↔ sandbox', () => {
 
   function client(options: Partial<IamportClientOptions> = {}, who: SandboxMerchant = merchant) {
     const counter = countingFetch();
-    const c = createIamportClient({ baseUrl: sb.url, impKey: who.impKey, impSecret: who.impSecret, now: sb.clock.now, fetch: counter.fetch, ...options });
+    const c = createIamportClient({
+      baseUrl: sb.url,
+      impKey: who.impKey,
+      impSecret: who.impSecret,
+      now: sb.clock.now,
+      fetch: counter.fetch,
+      ...options,
+    });
     return { c, counter };
   }
 
@@ -30,7 +37,16 @@ describe('Iamport client ↔ sandbox', () => {
       const result = await c.getPayment(created.imp_uid);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      expect(result.value).toMatchObject({ impUid: created.imp_uid, merchantUid: 'i-one', status: 'paid', amount: 15000, cancelAmount: 0, currency: 'KRW', failedAt: null, vbankDate: null });
+      expect(result.value).toMatchObject({
+        impUid: created.imp_uid,
+        merchantUid: 'i-one',
+        status: 'paid',
+        amount: 15000,
+        cancelAmount: 0,
+        currency: 'KRW',
+        failedAt: null,
+        vbankDate: null,
+      });
       expect(result.value.paidAt).toBeInstanceOf(Date);
       expect(result.meta).toMatchObject({ method: 'GET', httpStatus: 200 });
     });
@@ -44,7 +60,11 @@ describe('Iamport client ↔ sandbox', () => {
     it('getPayments splits 230 ids into batches of 100 and lists the 207 misses', async () => {
       const created = await sb.createPayments(
         merchant,
-        Array.from({ length: 210 }, (_, i) => ({ merchant_uid: `i-batch-${i}`, amount: 1000 + i, status: 'paid' as const })),
+        Array.from({ length: 210 }, (_, i) => ({
+          merchant_uid: `i-batch-${i}`,
+          amount: 1000 + i,
+          status: 'paid' as const,
+        })),
       );
       const unknown = Array.from({ length: 20 }, (_, i) => `imp_9${String(i).padStart(11, '0')}`);
       const ids = [...created.map((p) => p.imp_uid), ...unknown];
@@ -56,7 +76,9 @@ describe('Iamport client ↔ sandbox', () => {
       expect(result.value.missing).toEqual(unknown);
       expect(result.meta.calls?.map((call) => call.httpStatus)).toEqual([200, 200, 207]);
       expect(counter.count('/payments')).toBe(3);
-      expect(counter.paths.find((p) => p.startsWith('/payments?'))).toMatch(/^\/payments\?imp_uid\[\]=imp_\d{12}&imp_uid\[\]=/);
+      expect(counter.paths.find((p) => p.startsWith('/payments?'))).toMatch(
+        /^\/payments\?imp_uid\[\]=imp_\d{12}&imp_uid\[\]=/,
+      );
     });
 
     it('getPayments of ids that do not exist is ok with all of them missing (404)', async () => {
@@ -81,7 +103,10 @@ describe('Iamport client ↔ sandbox', () => {
     });
 
     it('findAllPayments pages to the end', async () => {
-      await sb.createPayments(merchant, Array.from({ length: 7 }, () => ({ merchant_uid: 'i-many', amount: 700, status: 'failed' as const })));
+      await sb.createPayments(
+        merchant,
+        Array.from({ length: 7 }, () => ({ merchant_uid: 'i-many', amount: 700, status: 'failed' as const })),
+      );
       const { c } = client({ pageSize: 3 });
       const result = await c.findAllPayments('i-many');
       expect(result.ok && result.value).toHaveLength(7);
@@ -92,14 +117,20 @@ describe('Iamport client ↔ sandbox', () => {
       const other = await sb.newMerchant();
       sb.clock.advance(60_000);
       const from = sb.clock.now();
-      await sb.createPayments(other, Array.from({ length: 45 }, (_, i) => ({ merchant_uid: `i-status-${i}`, amount: 100, status: 'paid' as const })));
+      await sb.createPayments(
+        other,
+        Array.from({ length: 45 }, (_, i) => ({ merchant_uid: `i-status-${i}`, amount: 100, status: 'paid' as const })),
+      );
       await sb.createPayments(other, [{ merchant_uid: 'i-status-failed', amount: 100, status: 'failed' }]);
       const { c, counter } = client({}, other);
       const all = await c.listPaymentsByStatus('paid', { from, to: sb.clock.now(), limit: 20 });
       expect(all.ok && { total: all.value.total, count: all.value.payments.length }).toEqual({ total: 45, count: 45 });
       expect(counter.count('/payments/status/paid')).toBe(3);
       const page = await c.listPaymentsByStatus('all', { limit: 20, page: 3 });
-      expect(page.ok && { total: page.value.total, count: page.value.payments.length }).toEqual({ total: 46, count: 6 });
+      expect(page.ok && { total: page.value.total, count: page.value.payments.length }).toEqual({
+        total: 46,
+        count: 6,
+      });
       const past = await c.listPaymentsByStatus('paid', { limit: 20, page: 9 });
       expect(!past.ok && past.error).toMatchObject({ kind: 'rejected', httpStatus: 400 });
     });
@@ -177,7 +208,11 @@ describe('Iamport client ↔ sandbox', () => {
       await sb.setFaults(merchant, { hang: true });
       const started = performance.now();
       const result = await c.getPayment(created.imp_uid);
-      expect(!result.ok && result.error).toMatchObject({ kind: 'indeterminate', httpStatus: null, message: 'no answer within 200 ms' });
+      expect(!result.ok && result.error).toMatchObject({
+        kind: 'indeterminate',
+        httpStatus: null,
+        message: 'no answer within 200 ms',
+      });
       expect(performance.now() - started).toBeLessThan(2_000);
     });
 
@@ -187,7 +222,10 @@ describe('Iamport client ↔ sandbox', () => {
       expect((await fast.c.getToken()).ok && (await patient.c.getToken()).ok).toBe(true);
       await sb.setFaults(merchant, { latency_ms: 400 });
       const timedOut = await fast.c.getPayment(created.imp_uid);
-      expect(!timedOut.ok && timedOut.error).toMatchObject({ kind: 'indeterminate', message: 'no answer within 150 ms' });
+      expect(!timedOut.ok && timedOut.error).toMatchObject({
+        kind: 'indeterminate',
+        message: 'no answer within 150 ms',
+      });
       const slow = await patient.c.getPayment(created.imp_uid);
       expect(slow.ok).toBe(true);
       expect(slow.meta.latencyMs).toBeGreaterThanOrEqual(400);
@@ -214,7 +252,12 @@ describe('Iamport client ↔ sandbox', () => {
       await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
       const { port } = probe.address() as AddressInfo;
       await new Promise((resolve) => probe.close(resolve));
-      const c = createIamportClient({ baseUrl: `http://127.0.0.1:${port}`, impKey: 'k', impSecret: 's', timeoutMs: 2_000 });
+      const c = createIamportClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        impKey: 'k',
+        impSecret: 's',
+        timeoutMs: 2_000,
+      });
       const result = await c.getPayment('imp_000000000001');
       expect(!result.ok && result.error).toMatchObject({ kind: 'retryable', httpStatus: null });
     });
@@ -258,7 +301,11 @@ describe('Iamport client ↔ sandbox', () => {
       const stale = await c.cancel({ impUid: created.imp_uid, checksum: 10000, reason: '전액' });
       expect(!stale.ok && stale.error).toMatchObject({ kind: 'rejected', httpStatus: 200, code: 1 });
 
-      const rest = await c.cancel({ impUid: created.imp_uid, checksum: refundableBalance(partial.value), reason: '전액' });
+      const rest = await c.cancel({
+        impUid: created.imp_uid,
+        checksum: refundableBalance(partial.value),
+        reason: '전액',
+      });
       expect(rest.ok && rest.value).toMatchObject({ status: 'cancelled', cancelAmount: 10000 });
       expect(rest.ok && rest.value.cancelHistory.map((h) => h.amount)).toEqual([3000, 7000]);
     });
@@ -266,7 +313,13 @@ describe('Iamport client ↔ sandbox', () => {
     it('a cancel of an unknown payment is rejected with code 1 and not notFound', async () => {
       const { c } = client();
       const result = await c.cancel({ merchantUid: 'i-cancel-none', checksum: null, reason: 'x' });
-      expect(!result.ok && result.error).toMatchObject({ kind: 'rejected', httpStatus: 200, code: 1, notFound: false, message: '취소할 결제건이 존재하지 않습니다.' });
+      expect(!result.ok && result.error).toMatchObject({
+        kind: 'rejected',
+        httpStatus: 200,
+        code: 1,
+        notFound: false,
+        message: '취소할 결제건이 존재하지 않습니다.',
+      });
     });
   });
 });

@@ -29,7 +29,10 @@ type Answer = { status: number; json: unknown; text: string; contentType: string
 
 function conforms<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`does not match the wire schema: ${describeIssues(parsed.error)}\n${JSON.stringify(value).slice(0, 2000)}`);
+  if (!parsed.success)
+    throw new Error(
+      `does not match the wire schema: ${describeIssues(parsed.error)}\n${JSON.stringify(value).slice(0, 2000)}`,
+    );
   return parsed.data;
 }
 
@@ -50,14 +53,20 @@ describe('sandbox ↔ wire schemas (contract)', () => {
   let failed: CreatedPayment;
   let cancelled: CreatedPayment;
 
-  async function call(method: string, target: string, options: { body?: Record<string, unknown>; form?: boolean; auth?: string | null } = {}): Promise<Answer> {
+  async function call(
+    method: string,
+    target: string,
+    options: { body?: Record<string, unknown>; form?: boolean; auth?: string | null } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     const auth = options.auth === undefined ? `Bearer ${token}` : options.auth;
     if (auth !== null) headers.Authorization = auth;
     let body: string | undefined;
     if (options.body) {
       headers['Content-Type'] = options.form ? 'application/x-www-form-urlencoded' : 'application/json';
-      body = options.form ? new URLSearchParams(options.body as Record<string, string>).toString() : JSON.stringify(options.body);
+      body = options.form
+        ? new URLSearchParams(options.body as Record<string, string>).toString()
+        : JSON.stringify(options.body);
     }
     const response = await fetch(sb.url + target, { method, headers, body });
     const text = await response.text();
@@ -73,14 +82,17 @@ describe('sandbox ↔ wire schemas (contract)', () => {
   beforeAll(async () => {
     sb = await startTestSandbox();
     merchant = await sb.newMerchant();
-    const answer = await call('POST', '/users/getToken', { body: { imp_key: merchant.impKey, imp_secret: merchant.impSecret }, auth: null });
+    const answer = await call('POST', '/users/getToken', {
+      body: { imp_key: merchant.impKey, imp_secret: merchant.impSecret },
+      auth: null,
+    });
     token = conforms(tokenAnswer, answer.json).response.access_token;
-    [paid, vbank, failed, cancelled] = await sb.createPayments(merchant, [
+    [paid, vbank, failed, cancelled] = (await sb.createPayments(merchant, [
       { merchant_uid: 'c-paid', amount: 1000, status: 'paid', name: '계약 테스트' },
       { merchant_uid: 'c-vbank', amount: 25000, status: 'ready', pay_method: 'vbank' },
       { merchant_uid: 'c-failed', amount: 3000, status: 'failed' },
       { merchant_uid: 'c-cancelled', amount: 4000, status: 'cancelled' },
-    ]) as [CreatedPayment, CreatedPayment, CreatedPayment, CreatedPayment];
+    ])) as [CreatedPayment, CreatedPayment, CreatedPayment, CreatedPayment];
   });
   afterAll(async () => {
     await sb?.close();
@@ -89,7 +101,11 @@ describe('sandbox ↔ wire schemas (contract)', () => {
   describe('POST /users/getToken', () => {
     it('answers the token envelope with message null and a 30-minute lifetime, JSON or form', async () => {
       for (const form of [false, true]) {
-        const answer = await call('POST', '/users/getToken', { body: { imp_key: merchant.impKey, imp_secret: merchant.impSecret }, form, auth: null });
+        const answer = await call('POST', '/users/getToken', {
+          body: { imp_key: merchant.impKey, imp_secret: merchant.impSecret },
+          form,
+          auth: null,
+        });
         expect(answer.status).toBe(200);
         expect(answer.contentType).toMatch(/^application\/json/);
         const body = conforms(tokenAnswer, answer.json);
@@ -100,7 +116,10 @@ describe('sandbox ↔ wire schemas (contract)', () => {
     });
 
     it('refuses a wrong secret with 401 and missing keys with 400, both enveloped', async () => {
-      refused(await call('POST', '/users/getToken', { body: { imp_key: merchant.impKey, imp_secret: 'wrong' }, auth: null }), 401);
+      refused(
+        await call('POST', '/users/getToken', { body: { imp_key: merchant.impKey, imp_secret: 'wrong' }, auth: null }),
+        401,
+      );
       const message = refused(await call('POST', '/users/getToken', { body: {}, auth: null }), 400);
       expect(message).toContain('누락');
     });
@@ -121,10 +140,26 @@ describe('sandbox ↔ wire schemas (contract)', () => {
 
     it('refuses a revoked token with 401, then issues a new one', async () => {
       const other = await sb.newMerchant();
-      const first = conforms(tokenAnswer, (await call('POST', '/users/getToken', { body: { imp_key: other.impKey, imp_secret: other.impSecret }, auth: null })).json);
+      const first = conforms(
+        tokenAnswer,
+        (
+          await call('POST', '/users/getToken', {
+            body: { imp_key: other.impKey, imp_secret: other.impSecret },
+            auth: null,
+          })
+        ).json,
+      );
       await sb.revokeTokens(other);
       refused(await call('GET', '/payments/status/paid', { auth: `Bearer ${first.response.access_token}` }), 401);
-      const second = conforms(tokenAnswer, (await call('POST', '/users/getToken', { body: { imp_key: other.impKey, imp_secret: other.impSecret }, auth: null })).json);
+      const second = conforms(
+        tokenAnswer,
+        (
+          await call('POST', '/users/getToken', {
+            body: { imp_key: other.impKey, imp_secret: other.impSecret },
+            auth: null,
+          })
+        ).json,
+      );
       expect(second.response.access_token).not.toBe(first.response.access_token);
     });
   });
@@ -136,7 +171,11 @@ describe('sandbox ↔ wire schemas (contract)', () => {
         expect(answer.status).toBe(200);
         const body = conforms(paymentAnswer, answer.json);
         expect(body.message).toBeNull();
-        expect(body.response).toMatchObject({ imp_uid: created.imp_uid, merchant_uid: created.merchant_uid, status: created.status });
+        expect(body.response).toMatchObject({
+          imp_uid: created.imp_uid,
+          merchant_uid: created.merchant_uid,
+          status: created.status,
+        });
         expect(body.response.imp_uid).toMatch(/^imp_\d{12}$/);
         expect(() => toPayment(body.response)).not.toThrow();
       }
@@ -144,7 +183,17 @@ describe('sandbox ↔ wire schemas (contract)', () => {
 
     it('keeps the null/0 conventions: a card payment has vbank_* null and 0 dates', async () => {
       const body = conforms(paymentAnswer, (await call('GET', `/payments/${paid.imp_uid}`)).json).response;
-      expect(body).toMatchObject({ vbank_code: null, vbank_num: null, vbank_date: 0, vbank_issued_at: 0, failed_at: 0, cancelled_at: 0, cancel_history: [], cancel_receipt_urls: [], sandbox: false });
+      expect(body).toMatchObject({
+        vbank_code: null,
+        vbank_num: null,
+        vbank_date: 0,
+        vbank_issued_at: 0,
+        failed_at: 0,
+        cancelled_at: 0,
+        cancel_history: [],
+        cancel_receipt_urls: [],
+        sandbox: false,
+      });
       expect(body.paid_at).toBeGreaterThan(0);
       const ready = conforms(paymentAnswer, (await call('GET', `/payments/${vbank.imp_uid}`)).json).response;
       expect(ready).toMatchObject({ status: 'ready', pay_method: 'vbank', paid_at: 0 });
@@ -163,7 +212,11 @@ describe('sandbox ↔ wire schemas (contract)', () => {
     it('200 when all are found', async () => {
       const answer = await call('GET', `/payments?${ids(paid.imp_uid, vbank.imp_uid)}`);
       expect(answer.status).toBe(200);
-      expect(conforms(paymentsAnswer, answer.json).response.map((p) => p.imp_uid).sort()).toEqual([paid.imp_uid, vbank.imp_uid].sort());
+      expect(
+        conforms(paymentsAnswer, answer.json)
+          .response.map((p) => p.imp_uid)
+          .sort(),
+      ).toEqual([paid.imp_uid, vbank.imp_uid].sort());
     });
 
     it('207 with only the found ones when some are missing', async () => {
@@ -210,7 +263,11 @@ describe('sandbox ↔ wire schemas (contract)', () => {
         { merchant_uid: 'c-dup', amount: 500, status: 'failed' },
         { merchant_uid: 'c-dup', amount: 500, status: 'failed' },
         { merchant_uid: 'c-dup', amount: 500, status: 'paid' },
-        ...Array.from({ length: 41 }, (_, i) => ({ merchant_uid: `c-list-${i}`, amount: 100 + i, status: 'paid' as const })),
+        ...Array.from({ length: 41 }, (_, i) => ({
+          merchant_uid: `c-list-${i}`,
+          amount: 100 + i,
+          status: 'paid' as const,
+        })),
       ]);
     });
 
@@ -230,7 +287,10 @@ describe('sandbox ↔ wire schemas (contract)', () => {
       let page = 1;
       const seen: string[] = [];
       for (;;) {
-        const body = conforms(pagedAnswer, (await call('GET', `/payments/status/paid?limit=20&page=${page}`)).json).response;
+        const body = conforms(
+          pagedAnswer,
+          (await call('GET', `/payments/status/paid?limit=20&page=${page}`)).json,
+        ).response;
         seen.push(...body.list.map((p) => p.imp_uid));
         expect(body.list.every((p) => p.status === 'paid')).toBe(true);
         if (body.next === 0) {
@@ -248,7 +308,10 @@ describe('sandbox ↔ wire schemas (contract)', () => {
 
     it('honours the from/to window (unix seconds) and refuses a bad status', async () => {
       const nowS = Math.floor(sb.clock.now().getTime() / 1000);
-      const empty = conforms(pagedAnswer, (await call('GET', `/payments/status/paid?from=${nowS - 7200}&to=${nowS - 3600}`)).json).response;
+      const empty = conforms(
+        pagedAnswer,
+        (await call('GET', `/payments/status/paid?from=${nowS - 7200}&to=${nowS - 3600}`)).json,
+      ).response;
       expect(empty).toMatchObject({ total: 0, previous: 0, next: 0, list: [] });
       expect(refused(await call('GET', '/payments/status/refunded'), 400)).toBe('지원되지 않는 상태값입니다.');
     });
@@ -256,11 +319,18 @@ describe('sandbox ↔ wire schemas (contract)', () => {
 
   describe('/payments/prepare', () => {
     it('POST, GET and PUT answer {merchant_uid, amount, currency}', async () => {
-      const posted = conforms(prepareAnswer, (await call('POST', '/payments/prepare', { body: { merchant_uid: 'c-prep', amount: 42000 } })).json).response;
+      const posted = conforms(
+        prepareAnswer,
+        (await call('POST', '/payments/prepare', { body: { merchant_uid: 'c-prep', amount: 42000 } })).json,
+      ).response;
       expect(toPrepared(posted)).toEqual({ merchantUid: 'c-prep', amount: 42000, currency: null });
       const got = conforms(prepareAnswer, (await call('GET', '/payments/prepare/c-prep')).json).response;
       expect(got).toMatchObject({ merchant_uid: 'c-prep', amount: 42000 });
-      const put = conforms(prepareAnswer, (await call('PUT', '/payments/prepare', { body: { merchant_uid: 'c-prep', amount: 43000, currency: 'KRW' } })).json).response;
+      const put = conforms(
+        prepareAnswer,
+        (await call('PUT', '/payments/prepare', { body: { merchant_uid: 'c-prep', amount: 43000, currency: 'KRW' } }))
+          .json,
+      ).response;
       expect(toPrepared(put)).toEqual({ merchantUid: 'c-prep', amount: 43000, currency: 'KRW' });
     });
 
@@ -286,7 +356,9 @@ describe('sandbox ↔ wire schemas (contract)', () => {
     });
 
     it('a partial cancel answers the updated payment with a complete cancel_history item', async () => {
-      const answer = await call('POST', '/payments/cancel', { body: { imp_uid: target.imp_uid, amount: 3000, checksum: 10000, reason: '부분 환불' } });
+      const answer = await call('POST', '/payments/cancel', {
+        body: { imp_uid: target.imp_uid, amount: 3000, checksum: 10000, reason: '부분 환불' },
+      });
       expect(answer.status).toBe(200);
       const payment = conforms(paymentAnswer, answer.json).response;
       expect(payment).toMatchObject({ amount: 10000, cancel_amount: 3000 });
@@ -297,7 +369,10 @@ describe('sandbox ↔ wire schemas (contract)', () => {
     });
 
     it('a full cancel by merchant_uid (no amount) refunds the balance', async () => {
-      const answer = await call('POST', '/payments/cancel', { body: { merchant_uid: 'c-cancel', checksum: 7000, reason: '전액 환불' }, form: true });
+      const answer = await call('POST', '/payments/cancel', {
+        body: { merchant_uid: 'c-cancel', checksum: 7000, reason: '전액 환불' },
+        form: true,
+      });
       const payment = conforms(paymentAnswer, answer.json).response;
       expect(payment).toMatchObject({ status: 'cancelled', cancel_amount: 10000, cancel_reason: '전액 환불' });
       expect(payment.cancelled_at).toBeGreaterThan(0);
@@ -316,7 +391,12 @@ describe('sandbox ↔ wire schemas (contract)', () => {
     });
 
     it('a vbank refund without the refund account is refused', async () => {
-      const v = await sb.createPayment(merchant, { merchant_uid: 'c-vbank-paid', amount: 5000, status: 'paid', pay_method: 'vbank' });
+      const v = await sb.createPayment(merchant, {
+        merchant_uid: 'c-vbank-paid',
+        amount: 5000,
+        status: 'paid',
+        pay_method: 'vbank',
+      });
       refused(await call('POST', '/payments/cancel', { body: { imp_uid: v.imp_uid, reason: 'x' } }), 200, 1);
     });
   });

@@ -40,7 +40,14 @@ export type PaymentInput = {
   webhook?: false;
 };
 
-export type Faults = { status?: number; error_rate?: number; latency_ms?: number; hang?: boolean; remaining?: number | null; body?: 'envelope' | 'html' };
+export type Faults = {
+  status?: number;
+  error_rate?: number;
+  latency_ms?: number;
+  hang?: boolean;
+  remaining?: number | null;
+  body?: 'envelope' | 'html';
+};
 
 export type TestSandbox = {
   url: string;
@@ -79,7 +86,8 @@ export async function startTestSandbox(clock: TestClock = createTestClock()): Pr
     });
     const text = await response.text();
     const parsed = JSON.parse(text) as { code: number; response: T };
-    if (!response.ok || parsed.code !== 0) throw new Error(`sandbox control ${method} ${controlPath}: HTTP ${response.status} ${text}`);
+    if (!response.ok || parsed.code !== 0)
+      throw new Error(`sandbox control ${method} ${controlPath}: HTTP ${response.status} ${text}`);
     return parsed.response;
   }
 
@@ -94,7 +102,11 @@ export async function startTestSandbox(clock: TestClock = createTestClock()): Pr
     clock,
     control,
     async newMerchant(settings = {}) {
-      const created = await control<{ imp_code: string; imp_key: string; imp_secret: string }>('POST', 'merchants', settings);
+      const created = await control<{ imp_code: string; imp_key: string; imp_secret: string }>(
+        'POST',
+        'merchants',
+        settings,
+      );
       return { impCode: created.imp_code, impKey: created.imp_key, impSecret: created.imp_secret };
     },
     async createPayment(merchant, input) {

@@ -25,14 +25,23 @@ describe('reconcile and sweep commands (in-process)', () => {
   let h: ReconcileHarness;
   beforeAll(async () => {
     h = await createReconcileHarness();
-    const payments = await h.sb.createPayments(h.merchant, Array.from({ length: 150 }, (_, i) => ({ merchant_uid: `o-cli-${i}`, amount: 1000 })));
-    await seedOrders(h, h.store, payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })));
+    const payments = await h.sb.createPayments(
+      h.merchant,
+      Array.from({ length: 150 }, (_, i) => ({ merchant_uid: `o-cli-${i}`, amount: 1000 })),
+    );
+    await seedOrders(
+      h,
+      h.store,
+      payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })),
+    );
   });
   afterAll(() => h.closeAll());
 
   it('--dry-run lists what would change and exits 0, writing nothing', async () => {
     const io = captureIo();
-    expect(await runJobCli('reconcile', ['--dry-run', '--store', h.store.slug], h.deps(), io, 'cli:tester')).toBe(EXIT.ok);
+    expect(await runJobCli('reconcile', ['--dry-run', '--store', h.store.slug], h.deps(), io, 'cli:tester')).toBe(
+      EXIT.ok,
+    );
     expect(io.stdout[0]).toMatch(/^reconcile run #\d+ \(dry run\): ok in \d+\.\d s$/);
     expect(io.stdout).toContain('would change (nothing was written):');
     expect(io.stdout.some((l) => /o-cli-0\s+imp_\d{12}\s+pending → paid\s+paid$/.test(l))).toBe(true);
@@ -48,8 +57,12 @@ describe('reconcile and sweep commands (in-process)', () => {
     expect(io.bars.some((b) => /\[#{30}\] 150\/150$/.test(b))).toBe(true);
     expect(io.bars.at(-1)).toBe('');
     const header = io.stdout.find((l) => l.startsWith('store'));
-    expect(header).toMatch(/^store\s+status\s+examined\s+settled\s+still open\s+not reached\s+reasons opened\s+errors\s+gateway calls$/);
-    expect(io.stdout.find((l) => l.startsWith(h.store.slug))).toMatch(new RegExp(`^${h.store.slug}\\s+ok\\s+150\\s+150\\s+0\\s+0\\s+0\\s+0\\s+[1-3]$`));
+    expect(header).toMatch(
+      /^store\s+status\s+examined\s+settled\s+still open\s+not reached\s+reasons opened\s+errors\s+gateway calls$/,
+    );
+    expect(io.stdout.find((l) => l.startsWith(h.store.slug))).toMatch(
+      new RegExp(`^${h.store.slug}\\s+ok\\s+150\\s+150\\s+0\\s+0\\s+0\\s+0\\s+[1-3]$`),
+    );
     expect((await orderOf(h, h.store.id, 'o-cli-0')).status).toBe('paid');
   });
 
@@ -59,7 +72,9 @@ describe('reconcile and sweep commands (in-process)', () => {
     const io = captureIo();
     expect(await runJobCli('reconcile', [], h.deps(), io)).toBe(EXIT.failed);
     expect(io.stdout[0]).toMatch(/: failed in/);
-    expect(io.stdout).toContainEqual(expect.stringMatching(new RegExp(`^${h.store.slug}: gateway unavailable: retryable \\(HTTP 500\\)`)));
+    expect(io.stdout).toContainEqual(
+      expect.stringMatching(new RegExp(`^${h.store.slug}: gateway unavailable: retryable \\(HTTP 500\\)`)),
+    );
     await h.sb.clearFaults(h.merchant);
   });
 
@@ -97,8 +112,15 @@ describe('reconcile command (built, separate process)', () => {
   beforeAll(async () => {
     // The child reads the real clock: start the shared clock at the real now.
     h = await createReconcileHarness({ clock: createClock(new Date().toISOString()) });
-    const payments = await h.sb.createPayments(h.merchant, Array.from({ length: 3 }, (_, i) => ({ merchant_uid: `o-proc-${i}`, amount: 1000 })));
-    await seedOrders(h, h.store, payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })));
+    const payments = await h.sb.createPayments(
+      h.merchant,
+      Array.from({ length: 3 }, (_, i) => ({ merchant_uid: `o-proc-${i}`, amount: 1000 })),
+    );
+    await seedOrders(
+      h,
+      h.store,
+      payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })),
+    );
   });
   afterAll(() => h.closeAll());
 
@@ -144,7 +166,11 @@ describe('reconcile command (built, separate process)', () => {
       const { code, stdout } = await run(['reconcile']);
       expect(code).toBe(75);
       expect(stdout).toContain('another process is running reconcile: the-server:1:bbbbbb');
-      const last = await h.t.db.selectFrom('reconcile_run').select(['status', 'lease_holder']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      const last = await h.t.db
+        .selectFrom('reconcile_run')
+        .select(['status', 'lease_holder'])
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
       expect(last).toEqual({ status: 'skipped', lease_holder: 'the-server:1:bbbbbb' });
     } finally {
       await held.lease.release();

@@ -25,14 +25,38 @@ describe('capture and verify through the sandbox', () => {
     });
     expect(response.status).toBe(201);
   };
-  const pay = (body: Record<string, unknown>) => s.control<WirePayment>('POST', 'payments', { webhook: false, ...body });
-  const orderOf = (merchantUid: string) => s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+  const pay = (body: Record<string, unknown>) =>
+    s.control<WirePayment>('POST', 'payments', { webhook: false, ...body });
+  const orderOf = (merchantUid: string) =>
+    s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
   const openReasons = async (orderId: number) =>
-    (await s.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', orderId).where('resolved_at', 'is', null).orderBy('reason').execute()).map((r) => r.reason);
+    (
+      await s.t.db
+        .selectFrom('attention_reason')
+        .select('reason')
+        .where('order_id', '=', orderId)
+        .where('resolved_at', 'is', null)
+        .orderBy('reason')
+        .execute()
+    ).map((r) => r.reason);
   const allReasons = async (orderId: number) =>
-    (await s.t.db.selectFrom('attention_reason').select(['reason', 'resolved_at']).where('order_id', '=', orderId).orderBy('id').execute()).map((r) => `${r.reason}:${r.resolved_at ? 'resolved' : 'open'}`);
+    (
+      await s.t.db
+        .selectFrom('attention_reason')
+        .select(['reason', 'resolved_at'])
+        .where('order_id', '=', orderId)
+        .orderBy('id')
+        .execute()
+    ).map((r) => `${r.reason}:${r.resolved_at ? 'resolved' : 'open'}`);
   const transitions = async (orderId: number) =>
-    (await s.t.db.selectFrom('verification').select(['status_before', 'status_after']).where('order_id', '=', orderId).orderBy('id').execute())
+    (
+      await s.t.db
+        .selectFrom('verification')
+        .select(['status_before', 'status_after'])
+        .where('order_id', '=', orderId)
+        .orderBy('id')
+        .execute()
+    )
       .filter((v) => v.status_before !== v.status_after)
       .map((v) => `${v.status_before}→${v.status_after}`);
   const landing = (response: Response) => new URL(response.headers.get('location') ?? '', 'http://x');
@@ -40,10 +64,30 @@ describe('capture and verify through the sandbox', () => {
   describe('the six ways a payment window ends', () => {
     it.each([
       ['paid', { status: 'paid' }, 'imp_success=true', 'paid'],
-      ['failed at the PG', { status: 'failed', fail_reason: 'PG 승인 실패' }, 'imp_success=false&error_code=F400&error_msg=PG%20%EC%8A%B9%EC%9D%B8%20%EC%8B%A4%ED%8C%A8', 'failed'],
-      ['buyer pressed cancel', { status: 'ready', pay_method: 'card' }, 'imp_success=false&error_msg=%EC%82%AC%EC%9A%A9%EC%9E%90%EA%B0%80%20%EA%B2%B0%EC%A0%9C%EB%A5%BC%20%EC%B7%A8%EC%86%8C', 'failed'],
-      ['window never opened', null, 'imp_success=false&error_code=F1001&error_msg=PG%20%EC%84%A4%EC%A0%95%20%EC%98%A4%EB%A5%98', 'failed'],
-      ['card refused', { status: 'failed', fail_reason: '한도초과' }, 'success=false&error_code=F0004&error_msg=%ED%95%9C%EB%8F%84%EC%B4%88%EA%B3%BC', 'failed'],
+      [
+        'failed at the PG',
+        { status: 'failed', fail_reason: 'PG 승인 실패' },
+        'imp_success=false&error_code=F400&error_msg=PG%20%EC%8A%B9%EC%9D%B8%20%EC%8B%A4%ED%8C%A8',
+        'failed',
+      ],
+      [
+        'buyer pressed cancel',
+        { status: 'ready', pay_method: 'card' },
+        'imp_success=false&error_msg=%EC%82%AC%EC%9A%A9%EC%9E%90%EA%B0%80%20%EA%B2%B0%EC%A0%9C%EB%A5%BC%20%EC%B7%A8%EC%86%8C',
+        'failed',
+      ],
+      [
+        'window never opened',
+        null,
+        'imp_success=false&error_code=F1001&error_msg=PG%20%EC%84%A4%EC%A0%95%20%EC%98%A4%EB%A5%98',
+        'failed',
+      ],
+      [
+        'card refused',
+        { status: 'failed', fail_reason: '한도초과' },
+        'success=false&error_code=F0004&error_msg=%ED%95%9C%EB%8F%84%EC%B4%88%EA%B3%BC',
+        'failed',
+      ],
       ['vbank issued', { status: 'ready', pay_method: 'vbank' }, 'imp_success=true', 'vbank_issued'],
     ] as const)('%s → the buyer lands on the verified %s', async (_label, payment, flagQuery, expected) => {
       const merchantUid = uid('end');
@@ -70,9 +114,15 @@ describe('capture and verify through the sandbox', () => {
       const merchantUid = uid('style');
       await register(merchantUid, 5000);
       const created = await pay({ merchant_uid: merchantUid, amount: 5000, status: 'paid' });
-      const response = await s.redirect(`imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}${flag ? `&${flag}` : ''}`);
+      const response = await s.redirect(
+        `imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}${flag ? `&${flag}` : ''}`,
+      );
       expect(response.status).toBe(303);
-      const hit = await s.t.db.selectFrom('redirect_hit').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
+      const hit = await s.t.db
+        .selectFrom('redirect_hit')
+        .selectAll()
+        .where('merchant_uid', '=', merchantUid)
+        .executeTakeFirstOrThrow();
       expect({ kind: hit.flag_kind, value: hit.flag_value }).toEqual({ kind, value });
       const order = await orderOf(merchantUid);
       expect(order.status).toBe('paid');
@@ -115,12 +165,21 @@ describe('capture and verify through the sandbox', () => {
     it('redirect first, then a late webhook: one status change', async () => {
       const merchantUid = uid('rd-first');
       await register(merchantUid, 9000);
-      const created = await pay({ merchant_uid: merchantUid, amount: 9000, status: 'paid', webhook: { delay_seconds: 30 } });
+      const created = await pay({
+        merchant_uid: merchantUid,
+        amount: 9000,
+        status: 'paid',
+        webhook: { delay_seconds: 30 },
+      });
       await s.redirect(`imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`);
       await s.control('POST', 'advance', { seconds: 31 });
       expect(await s.flushWebhooks()).toBeGreaterThan(0);
       const order = await orderOf(merchantUid);
-      const deliveries = await s.t.db.selectFrom('webhook_delivery').selectAll().where('merchant_uid', '=', merchantUid).execute();
+      const deliveries = await s.t.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('merchant_uid', '=', merchantUid)
+        .execute();
       expect(deliveries).toHaveLength(1);
       expect(await transitions(order.id)).toEqual(['pending→paid']);
     });
@@ -130,7 +189,12 @@ describe('capture and verify through the sandbox', () => {
       await register(merchantUid, 3000);
       await pay({ merchant_uid: merchantUid, amount: 3000, status: 'paid', webhook: { copies: 3 } });
       await s.flushWebhooks();
-      const deliveries = await s.t.db.selectFrom('webhook_delivery').selectAll().where('merchant_uid', '=', merchantUid).orderBy('id').execute();
+      const deliveries = await s.t.db
+        .selectFrom('webhook_delivery')
+        .selectAll()
+        .where('merchant_uid', '=', merchantUid)
+        .orderBy('id')
+        .execute();
       expect(deliveries).toHaveLength(3);
       expect(deliveries.map((d) => d.duplicate_of)).toEqual([null, deliveries[0]!.id, deliveries[0]!.id]);
       const order = await orderOf(merchantUid);
@@ -154,18 +218,33 @@ describe('capture and verify through the sandbox', () => {
     });
 
     it('auto-cancel policy refunds a tampered payment with checksum and records everything', async () => {
-      const { store, apiKey } = await s.addStore({ slug: 'strict', apiBaseUrl: s.sandbox.url, mismatchPolicy: 'auto_cancel' });
+      const { store, apiKey } = await s.addStore({
+        slug: 'strict',
+        apiBaseUrl: s.sandbox.url,
+        mismatchPolicy: 'auto_cancel',
+      });
       const merchantUid = uid('auto');
       await register(merchantUid, 50000, store.slug, apiKey);
       const created = await pay({ merchant_uid: merchantUid, amount: 50000, paid_amount: 500, status: 'paid' });
-      const response = await fetch(`${s.appUrl}/payments/strict/complete?imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`, { redirect: 'manual' });
+      const response = await fetch(
+        `${s.appUrl}/payments/strict/complete?imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`,
+        { redirect: 'manual' },
+      );
       expect(landing(response).searchParams.get('status')).toBe('cancelled');
       const order = await orderOf(merchantUid);
       expect(order).toMatchObject({ status: 'cancelled', paid_amount: 500, cancel_amount: 500 });
       expect(await allReasons(order.id)).toEqual(['amount_mismatch:resolved']);
-      const cancel = await s.t.db.selectFrom('gateway_check').selectAll().where('order_id', '=', order.id).where('operation', '=', 'cancel').executeTakeFirstOrThrow();
+      const cancel = await s.t.db
+        .selectFrom('gateway_check')
+        .selectAll()
+        .where('order_id', '=', order.id)
+        .where('operation', '=', 'cancel')
+        .executeTakeFirstOrThrow();
       expect(cancel).toMatchObject({ ok: 1, trigger: 'auto_cancel', http_status: 200 });
-      expect(JSON.parse(cancel.raw_json!)).toMatchObject({ code: 0, response: { status: 'cancelled', cancel_amount: 500 } });
+      expect(JSON.parse(cancel.raw_json!)).toMatchObject({
+        code: 0,
+        response: { status: 'cancelled', cancel_amount: 500 },
+      });
       const atGateway = await s.control<WirePayment>('GET', `payments/${created.imp_uid}`);
       expect(atGateway).toMatchObject({ status: 'cancelled', cancel_amount: 500 });
       expect(await transitions(order.id)).toEqual(['pending→mismatch', 'mismatch→cancelled']);
@@ -175,7 +254,13 @@ describe('capture and verify through the sandbox', () => {
   it('a vbank is issued, then deposited: two webhooks, two settled states', async () => {
     const merchantUid = uid('vbank');
     await register(merchantUid, 33000);
-    const created = await pay({ merchant_uid: merchantUid, amount: 33000, status: 'ready', pay_method: 'vbank', webhook: {} });
+    const created = await pay({
+      merchant_uid: merchantUid,
+      amount: 33000,
+      status: 'ready',
+      pay_method: 'vbank',
+      webhook: {},
+    });
     await s.flushWebhooks();
     let order = await orderOf(merchantUid);
     expect(order.status).toBe('vbank_issued');
@@ -184,7 +269,12 @@ describe('capture and verify through the sandbox', () => {
     await s.flushWebhooks();
     order = await orderOf(merchantUid);
     expect(order.status).toBe('paid');
-    const statuses = await s.t.db.selectFrom('webhook_delivery').select('status').where('merchant_uid', '=', merchantUid).orderBy('id').execute();
+    const statuses = await s.t.db
+      .selectFrom('webhook_delivery')
+      .select('status')
+      .where('merchant_uid', '=', merchantUid)
+      .orderBy('id')
+      .execute();
     expect(statuses.map((d) => d.status)).toEqual(['ready', 'paid']);
     expect(await transitions(order.id)).toEqual(['pending→vbank_issued', 'vbank_issued→paid']);
     expect(await openReasons(order.id)).toEqual([]);
@@ -226,7 +316,9 @@ describe('capture and verify through the sandbox', () => {
     expect(landing(again).searchParams.get('status')).toBe('paid');
     const order = await orderOf(merchantUid);
     expect(await allReasons(order.id)).toEqual(['unverified:resolved']);
-    expect(await s.t.db.selectFrom('redirect_hit').select('id').where('merchant_uid', '=', merchantUid).execute()).toHaveLength(2);
+    expect(
+      await s.t.db.selectFrom('redirect_hit').select('id').where('merchant_uid', '=', merchantUid).execute(),
+    ).toHaveLength(2);
   });
 
   describe('unknown merchant_uid', () => {
@@ -247,7 +339,11 @@ describe('capture and verify through the sandbox', () => {
       await s.flushWebhooks();
       const order = await orderOf(merchantUid);
       expect(order).toMatchObject({ source: 'evidence', expected_amount: null, paid_amount: 1234, status: 'paid' });
-      const reason = await s.t.db.selectFrom('attention_reason').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow();
+      const reason = await s.t.db
+        .selectFrom('attention_reason')
+        .selectAll()
+        .where('order_id', '=', order.id)
+        .executeTakeFirstOrThrow();
       expect(reason).toMatchObject({ reason: 'unknown_order', resolved_at: null });
       expect(reason.detail).toContain('expected amount unknown');
     });

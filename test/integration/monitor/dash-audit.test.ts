@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit } from '~/auth/audit.server';
 import * as auditPage from '~/routes/_dash.audit';
-import { callRoute, createAuthHarness, errorOf, makeRequest, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  callRoute,
+  createAuthHarness,
+  errorOf,
+  makeRequest,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 
 /** The audit log page: newest first, filters by actor (system included) and action, keyset pages, JSON shown as text. */
 
@@ -20,10 +27,24 @@ describe('audit log page', () => {
     viewer = await h.addUser('viewer@example.com', 'viewer');
     // 60 order resolutions by ops, then a store change by admin and two system events, one a second apart.
     for (let i = 0; i < 60; i++) {
-      await recordAudit(h.ctx, { actor: ops, action: 'order.resolve', target: { type: 'order', id: 100 + i }, reason: `checked with the buyer #${i}`, before: { open: ['unverified'] }, after: { open: [] }, ip: '198.51.100.7' });
+      await recordAudit(h.ctx, {
+        actor: ops,
+        action: 'order.resolve',
+        target: { type: 'order', id: 100 + i },
+        reason: `checked with the buyer #${i}`,
+        before: { open: ['unverified'] },
+        after: { open: [] },
+        ip: '198.51.100.7',
+      });
       h.clock.advance(1000);
     }
-    await recordAudit(h.ctx, { actor: admin, action: 'store.update', target: { type: 'store', id: 'shop' }, before: { name: '<b>Old</b>' }, after: { name: '</pre><script>alert(1)</script>' } });
+    await recordAudit(h.ctx, {
+      actor: admin,
+      action: 'store.update',
+      target: { type: 'store', id: 'shop' },
+      before: { name: '<b>Old</b>' },
+      after: { name: '</pre><script>alert(1)</script>' },
+    });
     h.clock.advance(1000);
     await recordAudit(h.ctx, { actor: 'system', action: 'user.create', target: { type: 'user', id: admin.id } });
     // Two events in the same millisecond: the id breaks the tie.
@@ -42,9 +63,18 @@ describe('audit log page', () => {
     const first = await page();
     expect(first.events).toHaveLength(50);
     expect(first.events.slice(0, 3).map((e) => e.action)).toEqual(['run.start', 'user.create', 'store.update']);
-    expect(first.events[0]).toMatchObject({ actorUserId: null, actorLabel: 'system', targetType: 'run', targetId: '7' });
+    expect(first.events[0]).toMatchObject({
+      actorUserId: null,
+      actorLabel: 'system',
+      targetType: 'run',
+      targetId: '7',
+    });
     expect(first.actions).toEqual(['order.resolve', 'run.start', 'store.update', 'user.create']);
-    expect(first.actors.map((a) => a.email).sort()).toEqual(['admin@example.com', 'ops@example.com', 'viewer@example.com']);
+    expect(first.actors.map((a) => a.email).sort()).toEqual([
+      'admin@example.com',
+      'ops@example.com',
+      'viewer@example.com',
+    ]);
     expect(first.next).toMatch(/^2026-11-24T09:00:\d\d\.000Z~\d+$/);
   });
 
@@ -59,7 +89,12 @@ describe('audit log page', () => {
     }
     expect(seen).toHaveLength(63);
     expect(new Set(seen).size).toBe(63);
-    const all = await h.t.db.selectFrom('audit_event').select('id').orderBy('at', 'desc').orderBy('id', 'desc').execute();
+    const all = await h.t.db
+      .selectFrom('audit_event')
+      .select('id')
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     expect(seen).toEqual(all.map((r) => r.id));
   });
 
@@ -74,7 +109,11 @@ describe('audit log page', () => {
     const rest = await page(`?action=order.resolve&before=${encodeURIComponent(resolves.next!)}`);
     expect(rest.events).toHaveLength(10);
     expect(rest.next).toBeNull();
-    expect(rest.events.at(-1)).toMatchObject({ targetType: 'order', targetId: '100', reason: 'checked with the buyer #0' });
+    expect(rest.events.at(-1)).toMatchObject({
+      targetType: 'order',
+      targetId: '100',
+      reason: 'checked with the buyer #0',
+    });
     expect((await page(`?actor=${viewer.id}`)).events).toEqual([]);
   });
 

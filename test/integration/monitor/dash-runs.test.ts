@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore } from '~/monitor/stores.server';
 import * as runsPage from '~/routes/_dash.runs.($runId)';
-import { callRoute, createAuthHarness, errorOf, makeRequest, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  callRoute,
+  createAuthHarness,
+  errorOf,
+  makeRequest,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 import { closedPort } from '../../helpers/monitor';
 
 /** The runs page's data: runs list with filters and paging, job schedule and lease, a run's detail, "Run now". */
@@ -15,7 +22,13 @@ describe('runs page', () => {
   let operator: TestUser;
   let storeId: number;
 
-  async function addRun(values: { kind: string; status: string; startedAt: string; trigger?: string; examined?: number }) {
+  async function addRun(values: {
+    kind: string;
+    status: string;
+    startedAt: string;
+    trigger?: string;
+    examined?: number;
+  }) {
     const run = await h.t.db
       .insertInto('reconcile_run')
       .values({
@@ -50,7 +63,14 @@ describe('runs page', () => {
     operator = await h.addUser('op@example.com', 'operator');
     const { store } = await createStore(
       { db: h.t.db, now: h.clock.now, appSecret: h.config.appSecret },
-      { slug: 'shop', name: 'Shop', impCode: 'imp12345678', impKey: 'k', impSecret: 's', apiBaseUrl: `http://127.0.0.1:${await closedPort()}` },
+      {
+        slug: 'shop',
+        name: 'Shop',
+        impCode: 'imp12345678',
+        impKey: 'k',
+        impSecret: 's',
+        apiBaseUrl: `http://127.0.0.1:${await closedPort()}`,
+      },
     );
     storeId = store.id;
   });
@@ -63,8 +83,22 @@ describe('runs page', () => {
   }
 
   it('lists runs newest first with filters and paging, and each job with its schedule, next run and lease holder', async () => {
-    for (let i = 0; i < 52; i++) await addRun({ kind: i % 2 ? 'sweep' : 'reconcile', status: i === 51 ? 'failed' : 'ok', startedAt: `2026-11-24T0${Math.floor(i / 10)}:${String(i % 10).padStart(2, '0')}:00.000Z` });
-    await h.t.db.insertInto('job_lease').values({ name: 'reconcile', holder: 'host-b:42:def', acquired_at: '2026-11-24T08:59:00.000Z', expires_at: '2026-11-24T09:04:00.000Z', heartbeat_at: '2026-11-24T08:59:30.000Z' }).execute();
+    for (let i = 0; i < 52; i++)
+      await addRun({
+        kind: i % 2 ? 'sweep' : 'reconcile',
+        status: i === 51 ? 'failed' : 'ok',
+        startedAt: `2026-11-24T0${Math.floor(i / 10)}:${String(i % 10).padStart(2, '0')}:00.000Z`,
+      });
+    await h.t.db
+      .insertInto('job_lease')
+      .values({
+        name: 'reconcile',
+        holder: 'host-b:42:def',
+        acquired_at: '2026-11-24T08:59:00.000Z',
+        expires_at: '2026-11-24T09:04:00.000Z',
+        heartbeat_at: '2026-11-24T08:59:30.000Z',
+      })
+      .execute();
 
     const list = (await (await load(viewer, '/runs')).json()) as ListData;
     expect(list.mode).toBe('list');
@@ -72,7 +106,11 @@ describe('runs page', () => {
     expect(list.runs[0]).toMatchObject({ runId: 52, status: 'failed', kind: 'sweep' });
     expect(list.canRun).toBe(false);
     const reconcile = list.jobs.find((j) => j.kind === 'reconcile')!;
-    expect(reconcile).toMatchObject({ schedule: '* * * * *', nextRunAt: '2026-11-24T09:01:00.000Z', lease: { holder: 'host-b:42:def', held: true } });
+    expect(reconcile).toMatchObject({
+      schedule: '* * * * *',
+      nextRunAt: '2026-11-24T09:01:00.000Z',
+      lease: { holder: 'host-b:42:def', held: true },
+    });
     expect(list.jobs.find((j) => j.kind === 'sweep')).toMatchObject({ lease: null, lastRun: { runId: 52 } });
 
     const older = (await (await load(viewer, `/runs?before=${list.nextBeforeId}`)).json()) as ListData;
@@ -84,30 +122,99 @@ describe('runs page', () => {
     expect(bad.runs).toHaveLength(50);
   });
 
-  it("shows one run: its stores, item counts, items by outcome; unknown runs are 404", async () => {
-    const runId = await addRun({ kind: 'reconcile', status: 'failed', startedAt: '2026-11-24T08:00:00.000Z', examined: 3 });
+  it('shows one run: its stores, item counts, items by outcome; unknown runs are 404', async () => {
+    const runId = await addRun({
+      kind: 'reconcile',
+      status: 'failed',
+      startedAt: '2026-11-24T08:00:00.000Z',
+      examined: 3,
+    });
     await h.t.db
       .insertInto('reconcile_run_store')
-      .values({ run_id: runId, store_id: storeId, store_slug: 'shop', status: 'failed', window_from: null, window_to: null, window_done: 0, examined: 3, settled: 1, still_open: 2, not_reached: 4, reasons_opened: 1, errors: 1, gateway_calls: 5, error: 'gateway unavailable', started_at: '2026-11-24T08:00:00.000Z', finished_at: '2026-11-24T08:00:01.000Z' })
+      .values({
+        run_id: runId,
+        store_id: storeId,
+        store_slug: 'shop',
+        status: 'failed',
+        window_from: null,
+        window_to: null,
+        window_done: 0,
+        examined: 3,
+        settled: 1,
+        still_open: 2,
+        not_reached: 4,
+        reasons_opened: 1,
+        errors: 1,
+        gateway_calls: 5,
+        error: 'gateway unavailable',
+        started_at: '2026-11-24T08:00:00.000Z',
+        finished_at: '2026-11-24T08:00:01.000Z',
+      })
       .execute();
     const order = await h.t.db
       .insertInto('order')
-      .values({ store_id: storeId, merchant_uid: 'o-1', expected_amount: 1000, currency: 'KRW', name: null, source: 'api', status: 'paid', imp_uid: 'imp_1', gateway_status: 'paid', paid_amount: 1000, cancel_amount: 0, pay_method: null, pg_provider: null, buyer_name: null, vbank_due_at: null, prepared_at: null, created_at: '2026-11-24T07:00:00.000Z', updated_at: '2026-11-24T08:00:00.000Z', paid_at: null, last_checked_at: null, next_check_at: null })
+      .values({
+        store_id: storeId,
+        merchant_uid: 'o-1',
+        expected_amount: 1000,
+        currency: 'KRW',
+        name: null,
+        source: 'api',
+        status: 'paid',
+        imp_uid: 'imp_1',
+        gateway_status: 'paid',
+        paid_amount: 1000,
+        cancel_amount: 0,
+        pay_method: null,
+        pg_provider: null,
+        buyer_name: null,
+        vbank_due_at: null,
+        prepared_at: null,
+        created_at: '2026-11-24T07:00:00.000Z',
+        updated_at: '2026-11-24T08:00:00.000Z',
+        paid_at: null,
+        last_checked_at: null,
+        next_check_at: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const item = (outcome: string, error: string | null = null) => ({ run_id: runId, store_id: storeId, order_id: order.id, merchant_uid: 'o-1', imp_uid: 'imp_1', status_before: 'pending', status_after: 'paid', outcome, reasons_opened: outcome === 'reason_opened' ? '["unverified"]' : '[]', error, at: '2026-11-24T08:00:00.500Z' });
-    await h.t.db.insertInto('reconcile_run_item').values([item('paid'), item('reason_opened'), item('error', 'timeout')]).execute();
+    const item = (outcome: string, error: string | null = null) => ({
+      run_id: runId,
+      store_id: storeId,
+      order_id: order.id,
+      merchant_uid: 'o-1',
+      imp_uid: 'imp_1',
+      status_before: 'pending',
+      status_after: 'paid',
+      outcome,
+      reasons_opened: outcome === 'reason_opened' ? '["unverified"]' : '[]',
+      error,
+      at: '2026-11-24T08:00:00.500Z',
+    });
+    await h.t.db
+      .insertInto('reconcile_run_item')
+      .values([item('paid'), item('reason_opened'), item('error', 'timeout')])
+      .execute();
 
     const detail = (await (await load(viewer, `/runs/${runId}`, { runId: String(runId) })).json()) as DetailData;
     expect(detail.mode).toBe('detail');
-    expect(detail.run).toMatchObject({ runId, status: 'failed', error: '<script>alert(1)</script> gateway unavailable', itemCounts: { paid: 1, reason_opened: 1, error: 1 } });
-    expect(detail.run.stores).toMatchObject([{ storeSlug: 'shop', status: 'failed', notReached: 4, error: 'gateway unavailable' }]);
+    expect(detail.run).toMatchObject({
+      runId,
+      status: 'failed',
+      error: '<script>alert(1)</script> gateway unavailable',
+      itemCounts: { paid: 1, reason_opened: 1, error: 1 },
+    });
+    expect(detail.run.stores).toMatchObject([
+      { storeSlug: 'shop', status: 'failed', notReached: 4, error: 'gateway unavailable' },
+    ]);
     expect(detail.run.items.map((i) => [i.outcome, i.orderId, i.reasonsOpened])).toEqual([
       ['paid', order.id, []],
       ['reason_opened', order.id, ['unverified']],
       ['error', order.id, []],
     ]);
-    const errors = (await (await load(viewer, `/runs/${runId}?outcome=error`, { runId: String(runId) })).json()) as DetailData;
+    const errors = (await (
+      await load(viewer, `/runs/${runId}?outcome=error`, { runId: String(runId) })
+    ).json()) as DetailData;
     expect(errors.run.items).toMatchObject([{ outcome: 'error', error: 'timeout' }]);
 
     expect((await load(viewer, '/runs/999', { runId: '999' })).status).toBe(404);
@@ -117,13 +224,20 @@ describe('runs page', () => {
   describe('Run now', () => {
     async function runNow(user: TestUser, form: Record<string, string>, csrfOverride?: string) {
       const session = await h.sessionFor(user);
-      const request = makeRequest('/runs', { cookie: session.cookie, form: { _csrf: csrfOverride ?? session.csrf, ...form } });
+      const request = makeRequest('/runs', {
+        cookie: session.cookie,
+        form: { _csrf: csrfOverride ?? session.csrf, ...form },
+      });
       return callRoute(runsPage.action, request, {}, h.context(request));
     }
     async function finished(runId: number) {
       // The run works in the background of the server; it has nothing to do here, so it ends at once.
       for (let i = 0; i < 250; i++) {
-        const row = await h.t.db.selectFrom('reconcile_run').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+        const row = await h.t.db
+          .selectFrom('reconcile_run')
+          .selectAll()
+          .where('id', '=', runId)
+          .executeTakeFirstOrThrow();
         if (row.status !== 'running') return row;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -135,7 +249,13 @@ describe('runs page', () => {
       expect(response.status).toBe(303);
       const runId = Number(/^\/runs\/(\d+)$/.exec(response.headers.get('location') ?? '')?.[1]);
       expect(runId).toBeGreaterThan(0);
-      expect(await finished(runId)).toMatchObject({ kind: 'reconcile', trigger: 'button', store_slug: 'shop', started_by: 'op@example.com', status: 'ok' });
+      expect(await finished(runId)).toMatchObject({
+        kind: 'reconcile',
+        trigger: 'button',
+        store_slug: 'shop',
+        started_by: 'op@example.com',
+        status: 'ok',
+      });
       const audit = await h.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'run.start').execute();
       expect(audit).toMatchObject([{ actor_user_id: operator.id, target_type: 'run', target_id: String(runId) }]);
       expect(JSON.parse(audit[0]!.after_json!)).toEqual({ kind: 'reconcile', store: 'shop' });
@@ -150,7 +270,9 @@ describe('runs page', () => {
       expect((await runNow(operator, { kind: 'reconcile', store: 'nope' })).status).toBe(404);
       expect((await runNow(operator, { kind: 'everything' })).status).toBe(400);
       expect(await h.t.db.selectFrom('reconcile_run').selectAll().execute()).toHaveLength(0);
-      expect(await h.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'run.start').execute()).toHaveLength(0);
+      expect(
+        await h.t.db.selectFrom('audit_event').selectAll().where('action', '=', 'run.start').execute(),
+      ).toHaveLength(0);
     });
   });
 });

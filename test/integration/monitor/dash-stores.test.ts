@@ -3,7 +3,15 @@ import * as ordersApi from '~/routes/api.v1.stores.$store.orders';
 import * as storePage from '~/routes/_dash.stores.$slug';
 import * as storesList from '~/routes/_dash.stores._index';
 import { createStore } from '~/monitor/stores.server';
-import { callRoute, createAuthHarness, errorOf, makeRequest, ORIGIN, type AuthHarness, type TestUser } from '../../helpers/auth';
+import {
+  callRoute,
+  createAuthHarness,
+  errorOf,
+  makeRequest,
+  ORIGIN,
+  type AuthHarness,
+  type TestUser,
+} from '../../helpers/auth';
 import { closedPort } from '../../helpers/monitor';
 import { startTestSandbox, type SandboxMerchant, type TestSandbox } from '../iamport/sandbox-harness';
 
@@ -45,7 +53,11 @@ describe('stores pages', () => {
     admin = await h.addUser('admin@example.com', 'admin');
     operator = await h.addUser('op@example.com', 'operator');
     viewer = await h.addUser('viewer@example.com', 'viewer');
-    sessions = { admin: await h.sessionFor(admin), operator: await h.sessionFor(operator), viewer: await h.sessionFor(viewer) };
+    sessions = {
+      admin: await h.sessionFor(admin),
+      operator: await h.sessionFor(operator),
+      viewer: await h.sessionFor(viewer),
+    };
   });
   afterEach(() => h.close());
 
@@ -54,20 +66,38 @@ describe('stores pages', () => {
     const request = makeRequest(`/stores/${slug}`, { cookie: s.cookie, form: { _csrf: csrf ?? s.csrf, ...form } });
     return callRoute(storePage.action, request, { slug }, h.context(request));
   }
-  function get(who: 'admin' | 'operator' | 'viewer', path: string, params: Record<string, string>, module: { loader: typeof storePage.loader | typeof storesList.loader }) {
+  function get(
+    who: 'admin' | 'operator' | 'viewer',
+    path: string,
+    params: Record<string, string>,
+    module: { loader: typeof storePage.loader | typeof storesList.loader },
+  ) {
     const request = makeRequest(path, { cookie: sessions[who]!.cookie });
     return callRoute(module.loader, request, params, h.context(request));
   }
-  const audit = () => h.t.db.selectFrom('audit_event').selectAll().where('action', 'like', 'store.%').orderBy('id').execute();
+  const audit = () =>
+    h.t.db.selectFrom('audit_event').selectAll().where('action', 'like', 'store.%').orderBy('id').execute();
 
   it('refuses a bad form field by field (400), echoes it without the secret, and writes nothing', async () => {
     const response = await post(
       'admin',
       'new',
-      validForm({ slug: 'Bad Slug', impCode: 'imp123', apiBaseUrl: 'javascript:alert(1)', landingFailureUrl: 'ftp://x.example/', webhookGraceSeconds: '-5', stalePendingSeconds: 'soon', mismatchPolicy: 'refund' }),
+      validForm({
+        slug: 'Bad Slug',
+        impCode: 'imp123',
+        apiBaseUrl: 'javascript:alert(1)',
+        landingFailureUrl: 'ftp://x.example/',
+        webhookGraceSeconds: '-5',
+        stalePendingSeconds: 'soon',
+        mismatchPolicy: 'refund',
+      }),
     );
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { intent: string; errors: Record<string, string>; values: Record<string, string> };
+    const body = (await response.json()) as {
+      intent: string;
+      errors: Record<string, string>;
+      values: Record<string, string>;
+    };
     expect(body.errors).toEqual({
       slug: 'invalid',
       impCode: 'invalid',
@@ -89,17 +119,34 @@ describe('stores pages', () => {
   it('creates a store: the API key once in the answer, the URLs to paste, an audit event without secrets; a second one with the slug is refused', async () => {
     const response = await post('admin', 'new', validForm());
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { intent: string; slug: string; apiKey: string; urls: { m_redirect_url: string; notice_url: string } };
+    const body = (await response.json()) as {
+      intent: string;
+      slug: string;
+      apiKey: string;
+      urls: { m_redirect_url: string; notice_url: string };
+    };
     expect(body.intent).toBe('created');
     expect(body.apiKey).toMatch(/^sk_[0-9a-f]{40}$/);
-    expect(body.urls).toEqual({ m_redirect_url: `${ORIGIN}/payments/shop/complete`, notice_url: `${ORIGIN}/webhooks/iamport/shop` });
+    expect(body.urls).toEqual({
+      m_redirect_url: `${ORIGIN}/payments/shop/complete`,
+      notice_url: `${ORIGIN}/webhooks/iamport/shop`,
+    });
 
     const row = await h.t.db.selectFrom('store').selectAll().executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ slug: 'shop', imp_code: 'imp12345678', landing_success_url: 'https://shop.example/done', landing_failure_url: null, webhook_grace_seconds: 600 });
+    expect(row).toMatchObject({
+      slug: 'shop',
+      imp_code: 'imp12345678',
+      landing_success_url: 'https://shop.example/done',
+      landing_failure_url: null,
+      webhook_grace_seconds: 600,
+    });
     expect(row.imp_secret_enc).not.toContain(SECRET);
     const events = await audit();
-    expect(events).toMatchObject([{ action: 'store.create', actor_user_id: admin.id, target_type: 'store', target_id: 'shop', ip: '198.51.100.7' }]);
-    for (const e of events) expect(`${e.before_json}${e.after_json}`).not.toMatch(new RegExp(`${SECRET}|${body.apiKey}|${row.api_key_hash}`));
+    expect(events).toMatchObject([
+      { action: 'store.create', actor_user_id: admin.id, target_type: 'store', target_id: 'shop', ip: '198.51.100.7' },
+    ]);
+    for (const e of events)
+      expect(`${e.before_json}${e.after_json}`).not.toMatch(new RegExp(`${SECRET}|${body.apiKey}|${row.api_key_hash}`));
 
     const again = await post('admin', 'new', validForm({ name: 'Other' }));
     expect(again.status).toBe(400);
@@ -107,15 +154,30 @@ describe('stores pages', () => {
   });
 
   it('shows every setting but never the secret, with PUBLIC_URL in the URLs when set', async () => {
-    await createStore({ db: h.t.db, now: h.clock.now, appSecret: h.config.appSecret }, { ...validForm(), landingSuccessUrl: null, landingFailureUrl: null, landingPendingUrl: null, webhookGraceSeconds: 600, stalePendingSeconds: 1800 } as never);
+    await createStore({ db: h.t.db, now: h.clock.now, appSecret: h.config.appSecret }, {
+      ...validForm(),
+      landingSuccessUrl: null,
+      landingFailureUrl: null,
+      landingPendingUrl: null,
+      webhookGraceSeconds: 600,
+      stalePendingSeconds: 1800,
+    } as never);
     const page = await get('viewer', '/stores/shop', { slug: 'shop' }, storePage);
     expect(page.status).toBe(200);
     const text = await page.text();
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('imp_secret_enc');
     expect(text).not.toContain('secretSealed');
-    const view = JSON.parse(text) as { store: { impKey: string; urls: { m_redirect_url: string } }; canManage: boolean; canTest: boolean };
-    expect(view).toMatchObject({ store: { impKey: 'key-123', urls: { m_redirect_url: `${ORIGIN}/payments/shop/complete` } }, canManage: false, canTest: false });
+    const view = JSON.parse(text) as {
+      store: { impKey: string; urls: { m_redirect_url: string } };
+      canManage: boolean;
+      canTest: boolean;
+    };
+    expect(view).toMatchObject({
+      store: { impKey: 'key-123', urls: { m_redirect_url: `${ORIGIN}/payments/shop/complete` } },
+      canManage: false,
+      canTest: false,
+    });
 
     const list = await get('viewer', '/stores', {}, storesList);
     expect(JSON.stringify(await list.json())).not.toContain(SECRET);
@@ -123,12 +185,24 @@ describe('stores pages', () => {
 
     const withPublic = await createAuthHarness({ PUBLIC_URL: 'https://pay.example.com/' });
     try {
-      await createStore({ db: withPublic.t.db, now: withPublic.clock.now, appSecret: withPublic.config.appSecret }, { ...validForm() } as never);
+      await createStore({ db: withPublic.t.db, now: withPublic.clock.now, appSecret: withPublic.config.appSecret }, {
+        ...validForm(),
+      } as never);
       const u = await withPublic.addUser('a@example.com', 'admin');
       const s = await withPublic.sessionFor(u);
       const request = makeRequest('/stores/shop', { cookie: s.cookie });
-      const answer = (await (await callRoute(storePage.loader, request, { slug: 'shop' }, withPublic.context(request))).json()) as { store: { urls: object }; fromConfig: boolean };
-      expect(answer).toMatchObject({ fromConfig: true, store: { urls: { m_redirect_url: 'https://pay.example.com/payments/shop/complete', notice_url: 'https://pay.example.com/webhooks/iamport/shop' } } });
+      const answer = (await (
+        await callRoute(storePage.loader, request, { slug: 'shop' }, withPublic.context(request))
+      ).json()) as { store: { urls: object }; fromConfig: boolean };
+      expect(answer).toMatchObject({
+        fromConfig: true,
+        store: {
+          urls: {
+            m_redirect_url: 'https://pay.example.com/payments/shop/complete',
+            notice_url: 'https://pay.example.com/webhooks/iamport/shop',
+          },
+        },
+      });
     } finally {
       await withPublic.close();
     }
@@ -137,24 +211,39 @@ describe('stores pages', () => {
   it('edits settings: a blank secret keeps it, the audit holds only what changed, a bad field is refused', async () => {
     await post('admin', 'new', validForm());
     h.clock.advance(60_000);
-    const saved = await post('admin', 'shop', { ...validForm({ intent: 'update', impSecret: '', webhookGraceSeconds: '900', landingSuccessUrl: '' }) });
+    const saved = await post('admin', 'shop', {
+      ...validForm({ intent: 'update', impSecret: '', webhookGraceSeconds: '900', landingSuccessUrl: '' }),
+    });
     expect(saved.status).toBe(303);
     expect(saved.headers.get('location')).toBe('/stores/shop');
     const row = await h.t.db.selectFrom('store').selectAll().executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ webhook_grace_seconds: 900, landing_success_url: null, updated_at: '2026-11-24T09:01:00.000Z' });
+    expect(row).toMatchObject({
+      webhook_grace_seconds: 900,
+      landing_success_url: null,
+      updated_at: '2026-11-24T09:01:00.000Z',
+    });
     const { decryptSecret } = await import('~/monitor/secrets.server');
     expect(decryptSecret(row.imp_secret_enc, h.config.appSecret)).toBe(SECRET);
     const update = (await audit()).at(-1)!;
     expect(update.action).toBe('store.update');
-    expect(JSON.parse(update.before_json!)).toEqual({ landingSuccessUrl: 'https://shop.example/done', webhookGraceSeconds: 600 });
+    expect(JSON.parse(update.before_json!)).toEqual({
+      landingSuccessUrl: 'https://shop.example/done',
+      webhookGraceSeconds: 600,
+    });
     expect(JSON.parse(update.after_json!)).toEqual({ landingSuccessUrl: null, webhookGraceSeconds: 900 });
 
     await post('admin', 'shop', { ...validForm({ intent: 'update', impSecret: 'a-new-secret' }) });
     const secretChange = (await audit()).at(-1)!;
-    expect(JSON.parse(secretChange.after_json!)).toEqual({ landingSuccessUrl: 'https://shop.example/done', webhookGraceSeconds: 600, impSecret: '(new secret)' });
+    expect(JSON.parse(secretChange.after_json!)).toEqual({
+      landingSuccessUrl: 'https://shop.example/done',
+      webhookGraceSeconds: 600,
+      impSecret: '(new secret)',
+    });
     expect(`${secretChange.before_json}${secretChange.after_json}`).not.toMatch(/a-new-secret|super-secret/);
 
-    const bad = await post('admin', 'shop', { ...validForm({ intent: 'update', landingPendingUrl: 'javascript:alert(1)' }) });
+    const bad = await post('admin', 'shop', {
+      ...validForm({ intent: 'update', landingPendingUrl: 'javascript:alert(1)' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: object }).errors).toEqual({ landingPendingUrl: 'invalid' });
   });
@@ -216,7 +305,11 @@ describe('stores pages', () => {
     afterAll(() => sandbox?.close());
 
     async function storeAt(apiBaseUrl: string, impSecret = merchant.impSecret) {
-      await post('admin', 'new', validForm({ impCode: merchant.impCode, impKey: merchant.impKey, impSecret, apiBaseUrl }));
+      await post(
+        'admin',
+        'new',
+        validForm({ impCode: merchant.impCode, impKey: merchant.impKey, impSecret, apiBaseUrl }),
+      );
     }
 
     it('gets a token from the sandbox and shows its expiry (operator may test), audited', async () => {
@@ -234,14 +327,18 @@ describe('stores pages', () => {
 
     it('shows the gateway refusing wrong credentials: rejected, HTTP 401 and its message', async () => {
       await storeAt(sandbox.url, 'wrong-secret');
-      const { result } = (await (await post('admin', 'shop', { intent: 'test' })).json()) as { result: Record<string, unknown> };
+      const { result } = (await (await post('admin', 'shop', { intent: 'test' })).json()) as {
+        result: Record<string, unknown>;
+      };
       expect(result).toMatchObject({ ok: false, kind: 'rejected', httpStatus: 401 });
       expect(String(result.message)).not.toBe('');
     });
 
     it('says clearly when nothing listens at the API base URL', async () => {
       await storeAt(`http://127.0.0.1:${await closedPort()}`);
-      const { result } = (await (await post('admin', 'shop', { intent: 'test' })).json()) as { result: Record<string, unknown> };
+      const { result } = (await (await post('admin', 'shop', { intent: 'test' })).json()) as {
+        result: Record<string, unknown>;
+      };
       expect(result).toMatchObject({ ok: false, kind: 'retryable', httpStatus: null, code: null });
       expect(String(result.message)).toMatch(/connect|ECONNREFUSED|refused|reach/i);
     });

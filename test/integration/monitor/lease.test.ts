@@ -21,12 +21,19 @@ describe('job lease', () => {
   const b = () => ({ db: other.db, now: clock.now });
 
   it('one of two racing processes gets it; the other learns who holds it', async () => {
-    const [first, second] = await Promise.all([acquireLease(a(), 'race', 'process-a'), acquireLease(b(), 'race', 'process-b')]);
+    const [first, second] = await Promise.all([
+      acquireLease(a(), 'race', 'process-a'),
+      acquireLease(b(), 'race', 'process-b'),
+    ]);
     expect([first.ok, second.ok].sort()).toEqual([false, true]);
     const loser = first.ok ? second : first;
     const winner = first.ok ? first : second;
     if (loser.ok || !winner.ok) throw new Error('unreachable');
-    expect(loser.heldBy).toMatchObject({ holder: winner.lease.holder, held: true, expiresAt: new Date(clock.now().getTime() + LEASE_TTL_MS).toISOString() });
+    expect(loser.heldBy).toMatchObject({
+      holder: winner.lease.holder,
+      held: true,
+      expiresAt: new Date(clock.now().getTime() + LEASE_TTL_MS).toISOString(),
+    });
     await winner.lease.release();
   });
 
@@ -64,7 +71,10 @@ describe('job lease', () => {
     expect(await held.lease.beat()).toBe(true);
     clock.advance(2000);
     expect((await acquireLease(b(), 'beat', 'process-b')).ok).toBe(false);
-    expect(await getLeaseStatus(a(), 'beat')).toMatchObject({ holder: 'process-a', heartbeatAt: new Date(clock.now().getTime() - 2000).toISOString() });
+    expect(await getLeaseStatus(a(), 'beat')).toMatchObject({
+      holder: 'process-a',
+      heartbeatAt: new Date(clock.now().getTime() - 2000).toISOString(),
+    });
     await held.lease.release();
   });
 });

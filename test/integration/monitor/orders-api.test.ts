@@ -28,7 +28,14 @@ describe('orders API', () => {
     const response = await post({ merchant_uid: 'order-1', amount: 15000, name: '커피 2잔' });
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({
-      order: expect.objectContaining({ merchant_uid: 'order-1', status: 'pending', expected_amount: 15000, currency: 'KRW', name: '커피 2잔', attention: [] }),
+      order: expect.objectContaining({
+        merchant_uid: 'order-1',
+        status: 'pending',
+        expected_amount: 15000,
+        currency: 'KRW',
+        name: '커피 2잔',
+        attention: [],
+      }),
       m_redirect_url: `https://monitor.example.com/payments/${slug}/complete`,
       notice_url: `https://monitor.example.com/webhooks/iamport/${slug}`,
     });
@@ -73,12 +80,24 @@ describe('orders API', () => {
   });
 
   it('reads the verified status back', async () => {
-    const request = new Request(`http://localhost/api/v1/stores/${slug}/orders/order-1`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const response = await callRoute(orderLoader, request, { store: slug, merchantUid: 'order-1' }, requestContext(h.ctx, request));
+    const request = new Request(`http://localhost/api/v1/stores/${slug}/orders/order-1`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    const response = await callRoute(
+      orderLoader,
+      request,
+      { store: slug, merchantUid: 'order-1' },
+      requestContext(h.ctx, request),
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ order: { merchant_uid: 'order-1', status: 'pending' } });
-    const missing = new Request(`http://localhost/api/v1/stores/${slug}/orders/none`, { headers: { authorization: `Bearer ${apiKey}` } });
-    expect((await callRoute(orderLoader, missing, { store: slug, merchantUid: 'none' }, requestContext(h.ctx, missing))).status).toBe(404);
+    const missing = new Request(`http://localhost/api/v1/stores/${slug}/orders/none`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(
+      (await callRoute(orderLoader, missing, { store: slug, merchantUid: 'none' }, requestContext(h.ctx, missing)))
+        .status,
+    ).toBe(404);
   });
 
   it('reports a failed pre-registration without losing the order', async () => {
@@ -94,12 +113,17 @@ describe('orders API', () => {
 });
 
 describe('store settings', () => {
-  it.each(['javascript:alert(1)', 'data:text/html,x', 'ftp://example.com/'])('refuses a landing URL %s', async (url) => {
-    const h = await createMonitorHarness();
-    try {
-      await expect(h.addStore({ landingSuccessUrl: url })).rejects.toThrow('landingSuccessUrl must be an absolute http(s) URL');
-    } finally {
-      await h.close();
-    }
-  });
+  it.each(['javascript:alert(1)', 'data:text/html,x', 'ftp://example.com/'])(
+    'refuses a landing URL %s',
+    async (url) => {
+      const h = await createMonitorHarness();
+      try {
+        await expect(h.addStore({ landingSuccessUrl: url })).rejects.toThrow(
+          'landingSuccessUrl must be an absolute http(s) URL',
+        );
+      } finally {
+        await h.close();
+      }
+    },
+  );
 });

@@ -9,7 +9,14 @@ import { DEFAULT_BACKOFF_SECONDS } from '~/monitor/schedule';
 import { captureWebhook } from '~/monitor/webhook.server';
 import { processWebhookBatch } from '~/monitor/webhook-worker.server';
 import { openDatabase } from '../../../db/connection';
-import { createReconcileHarness, openReasonsOf, orderOf, seedOrders, webhookRequest, type ReconcileHarness } from '../../helpers/reconcile';
+import {
+  createReconcileHarness,
+  openReasonsOf,
+  orderOf,
+  seedOrders,
+  webhookRequest,
+  type ReconcileHarness,
+} from '../../helpers/reconcile';
 
 /**
  * The re-query job against the sandbox over HTTP with the real client, on one hand-moved clock:
@@ -41,7 +48,11 @@ describe('reconcile: a redirect left unverified while the gateway was down', () 
     await h.sb.setFaults(h.merchant, { status: 503 });
     expect((await redirect(h, `imp_uid=${p.imp_uid}&merchant_uid=o-noflag`)).kind).toBe('confirming');
     let order = await orderOf(h, h.store.id, 'o-noflag');
-    expect(order).toMatchObject({ status: 'pending', imp_uid: null, next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString() });
+    expect(order).toMatchObject({
+      status: 'pending',
+      imp_uid: null,
+      next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString(),
+    });
     expect(await openReasonsOf(h, order.id)).toEqual(['missing_flag', 'unverified']);
     await h.sb.clearFaults(h.merchant);
 
@@ -52,13 +63,32 @@ describe('reconcile: a redirect left unverified while the gateway was down', () 
     const run = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect(run).toMatchObject({ status: 'ok', examined: 1, settled: 1, stillOpen: 0, errors: 0 });
     order = await orderOf(h, h.store.id, 'o-noflag');
-    expect(order).toMatchObject({ status: 'paid', imp_uid: p.imp_uid, next_check_at: null, check_attempts: 0, open_reason_count: 0 });
+    expect(order).toMatchObject({
+      status: 'paid',
+      imp_uid: p.imp_uid,
+      next_check_at: null,
+      check_attempts: 0,
+      open_reason_count: 0,
+    });
     expect(await openReasonsOf(h, order.id)).toEqual([]);
     // No imp_uid was known: one look-up by merchant_uid (plus this client's token).
     expect(run.gatewayCalls).toBeLessThanOrEqual(2);
     const detail = await getRun(h.ctx, run.runId);
-    expect(detail?.items).toEqual([expect.objectContaining({ merchantUid: 'o-noflag', statusBefore: 'pending', statusAfter: 'paid', outcome: 'paid', reasonsOpened: [] })]);
-    const verification = await h.t.db.selectFrom('verification').selectAll().where('order_id', '=', order.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(detail?.items).toEqual([
+      expect.objectContaining({
+        merchantUid: 'o-noflag',
+        statusBefore: 'pending',
+        statusAfter: 'paid',
+        outcome: 'paid',
+        reasonsOpened: [],
+      }),
+    ]);
+    const verification = await h.t.db
+      .selectFrom('verification')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     expect(verification).toMatchObject({ trigger: 'schedule', status_before: 'pending', status_after: 'paid' });
   });
 });
@@ -90,12 +120,21 @@ describe('reconcile: a dropped webhook', () => {
     const run = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect(run).toMatchObject({ status: 'ok', examined: 1, gatewayCalls: 0 });
     expect((await getRun(h.ctx, run.runId))?.items).toEqual([
-      expect.objectContaining({ merchantUid: 'o-silent', outcome: 'reason_opened', reasonsOpened: ['redirect_without_webhook'], statusAfter: 'paid' }),
+      expect.objectContaining({
+        merchantUid: 'o-silent',
+        outcome: 'reason_opened',
+        reasonsOpened: ['redirect_without_webhook'],
+        statusAfter: 'paid',
+      }),
     ]);
     const flagged = await orderOf(h, h.store.id, 'o-silent');
     expect(await openReasonsOf(h, flagged.id)).toEqual(['redirect_without_webhook']);
     // Opening it planned the next check like verification would: the first backoff step.
-    expect(flagged).toMatchObject({ open_reason_count: 1, check_attempts: 1, next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString() });
+    expect(flagged).toMatchObject({
+      open_reason_count: 1,
+      check_attempts: 1,
+      next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString(),
+    });
     // A failed payment sends no webhook anyone should wait for.
     expect(await openReasonsOf(h, (await orderOf(h, h.store.id, 'o-refused')).id)).toEqual([]);
 
@@ -119,11 +158,21 @@ describe('reconcile: a dropped webhook', () => {
 
     await webhook(h, { imp_uid: p.imp_uid, merchant_uid: 'o-queued', status: 'paid' }, false);
     const run = await runReconcile(h.deps(), { trigger: 'schedule' });
-    expect((await getRun(h.ctx, run.runId))?.items).toEqual([expect.objectContaining({ merchantUid: 'o-queued', outcome: 'reason_resolved' })]);
+    expect((await getRun(h.ctx, run.runId))?.items).toEqual([
+      expect.objectContaining({ merchantUid: 'o-queued', outcome: 'reason_resolved' }),
+    ]);
     expect(await openReasonsOf(h, order.id)).toEqual([]);
-    const reason = await h.t.db.selectFrom('attention_reason').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow();
+    const reason = await h.t.db
+      .selectFrom('attention_reason')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .executeTakeFirstOrThrow();
     expect(reason).toMatchObject({ reason: 'redirect_without_webhook', resolved_by: 'webhook' });
-    expect(await orderOf(h, h.store.id, 'o-queued')).toMatchObject({ next_check_at: null, open_reason_count: 0, check_attempts: 0 });
+    expect(await orderOf(h, h.store.id, 'o-queued')).toMatchObject({
+      next_check_at: null,
+      open_reason_count: 0,
+      check_attempts: 0,
+    });
   });
 });
 
@@ -150,7 +199,11 @@ describe('reconcile: stale pending orders', () => {
     h.clock.advance(MINUTE);
     const run = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect(run).toMatchObject({ examined: 2, settled: 1, stillOpen: 1 });
-    expect(await orderOf(h, h.store.id, 'o-stale')).toMatchObject({ status: 'paid', open_reason_count: 0, next_check_at: null });
+    expect(await orderOf(h, h.store.id, 'o-stale')).toMatchObject({
+      status: 'paid',
+      open_reason_count: 0,
+      next_check_at: null,
+    });
     const nobody = await orderOf(h, h.store.id, 'o-nobody');
     expect(nobody.status).toBe('pending');
     expect(await openReasonsOf(h, nobody.id)).toEqual(['not_found_at_gateway', 'stale_pending']);
@@ -170,8 +223,16 @@ describe('reconcile: the gateway down for a while, then back', () => {
       Array.from({ length: 250 }, (_, i) => ({ merchant_uid: `o-down-${i}`, amount: 1000 + i })),
     );
     firstDue = dueAt().toISOString();
-    await seedOrders(h, h.store, payments.map((p, i) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 + i })));
-    await seedOrders(h, broken.store, Array.from({ length: 5 }, (_, i) => ({ merchantUid: `b-${i}`, impUid: `imp_90000000000${i}`, amount: 500 })));
+    await seedOrders(
+      h,
+      h.store,
+      payments.map((p, i) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 + i })),
+    );
+    await seedOrders(
+      h,
+      broken.store,
+      Array.from({ length: 5 }, (_, i) => ({ merchantUid: `b-${i}`, impUid: `imp_90000000000${i}`, amount: 500 })),
+    );
   });
   afterAll(() => h.closeAll());
 
@@ -193,7 +254,11 @@ describe('reconcile: the gateway down for a while, then back', () => {
     expect(new Set(orders.map((o) => o.status))).toEqual(new Set(['pending']));
     expect(new Set(orders.map((o) => o.next_check_at))).toEqual(new Set([firstDue]));
     expect(new Set(orders.map((o) => o.check_attempts))).toEqual(new Set([0]));
-    const checks = await h.t.db.selectFrom('gateway_check').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', h.store.id).executeTakeFirstOrThrow();
+    const checks = await h.t.db
+      .selectFrom('gateway_check')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('store_id', '=', h.store.id)
+      .executeTakeFirstOrThrow();
     expect(Number(checks.n)).toBeLessThanOrEqual(9);
   });
 
@@ -215,9 +280,16 @@ describe('reconcile: the gateway down for a while, then back', () => {
     expect(back!.gatewayCalls).toBeLessThanOrEqual(4);
     expect(broke).toMatchObject({ status: 'failed', errors: 1 });
     expect(run).toMatchObject({ status: 'failed', errors: 1, settled: 250 });
-    const statuses = await h.t.db.selectFrom('order').select('status').distinct().where('store_id', '=', h.store.id).execute();
+    const statuses = await h.t.db
+      .selectFrom('order')
+      .select('status')
+      .distinct()
+      .where('store_id', '=', h.store.id)
+      .execute();
     expect(statuses).toEqual([{ status: 'paid' }]);
-    expect(await h.t.db.selectFrom('gateway_cooldown').select('store_id').execute()).toEqual([{ store_id: broken.store.id }]);
+    expect(await h.t.db.selectFrom('gateway_cooldown').select('store_id').execute()).toEqual([
+      { store_id: broken.store.id },
+    ]);
   });
 
   it('a person running it (CLI, button) is not held back by the cooldown', async () => {
@@ -239,14 +311,25 @@ describe('reconcile: virtual accounts', () => {
     const created = await h.sb.control<{ payments: { imp_uid: string; merchant_uid: string }[] }>(
       'POST',
       'payments',
-      ['vb-funded', 'vb-never'].map((uid) => ({ merchant: h.merchant.impCode, merchant_uid: uid, amount: 50_000, status: 'ready', pay_method: 'vbank', vbank_due: Math.floor(due), webhook: false })),
+      ['vb-funded', 'vb-never'].map((uid) => ({
+        merchant: h.merchant.impCode,
+        merchant_uid: uid,
+        amount: 50_000,
+        status: 'ready',
+        pay_method: 'vbank',
+        vbank_due: Math.floor(due),
+        webhook: false,
+      })),
     );
     for (const p of created.payments) {
       await registerOrder(h.ctx, h.store, { merchant_uid: p.merchant_uid, amount: 50_000 });
       await webhook(h, { imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, status: 'ready' });
     }
     const issued = await orderOf(h, h.store.id, 'vb-funded');
-    expect(issued).toMatchObject({ status: 'vbank_issued', vbank_due_at: new Date(Math.floor(due) * 1000).toISOString() });
+    expect(issued).toMatchObject({
+      status: 'vbank_issued',
+      vbank_due_at: new Date(Math.floor(due) * 1000).toISOString(),
+    });
     expect(issued.next_check_at).toBe(new Date(Math.floor(due) * 1000 + 300_000).toISOString());
     expect((await runReconcile(h.deps(), { trigger: 'schedule' })).examined).toBe(0);
 
@@ -259,7 +342,10 @@ describe('reconcile: virtual accounts', () => {
     expect(never).toMatchObject({ status: 'vbank_issued', next_check_at: null, open_reason_count: 1 });
     expect(await openReasonsOf(h, never.id)).toEqual(['vbank_overdue']);
     const items = (await getRun(h.ctx, run.runId))!.items;
-    expect(items.find((i) => i.merchantUid === 'vb-never')).toMatchObject({ outcome: 'vbank_issued', reasonsOpened: ['vbank_overdue'] });
+    expect(items.find((i) => i.merchantUid === 'vb-never')).toMatchObject({
+      outcome: 'vbank_issued',
+      reasonsOpened: ['vbank_overdue'],
+    });
     // Both were funded-or-not in one batch call.
     expect(run.gatewayCalls).toBeLessThanOrEqual(2);
 
@@ -276,7 +362,9 @@ describe('reconcile: backoff', () => {
   afterAll(() => h.closeAll());
 
   it('re-queries on 1m, 5m, 15m, 1h, 6h, 24h and then leaves the order to a person', async () => {
-    const [order] = await seedOrders(h, h.store, [{ merchantUid: 'o-ghost', impUid: 'imp_999999999999', amount: 1000 }]);
+    const [order] = await seedOrders(h, h.store, [
+      { merchantUid: 'o-ghost', impUid: 'imp_999999999999', amount: 1000 },
+    ]);
     const waits = [0, ...DEFAULT_BACKOFF_SECONDS];
     for (const [i, seconds] of waits.entries()) {
       h.clock.advance(seconds * 1000);
@@ -285,7 +373,9 @@ describe('reconcile: backoff', () => {
       const after = await orderOf(h, h.store.id, 'o-ghost');
       const next = DEFAULT_BACKOFF_SECONDS[i];
       expect(after.check_attempts).toBe(Math.min(i + 1, DEFAULT_BACKOFF_SECONDS.length));
-      expect(after.next_check_at).toBe(next === undefined ? null : new Date(h.clock.now().getTime() + next * 1000).toISOString());
+      expect(after.next_check_at).toBe(
+        next === undefined ? null : new Date(h.clock.now().getTime() + next * 1000).toISOString(),
+      );
     }
     expect(await openReasonsOf(h, order!.id)).toEqual(['not_found_at_gateway']);
     h.clock.advance(365 * 86_400_000);
@@ -309,11 +399,16 @@ describe('reconcile: dry run', () => {
     const run = await runReconcile(h.deps(), { trigger: 'cli', dryRun: true });
     expect(run).toMatchObject({ status: 'ok', dryRun: true, examined: 1, settled: 1 });
     expect(run.gatewayCalls).toBeGreaterThan(0);
-    expect((await getRun(h.ctx, run.runId))?.items).toEqual([expect.objectContaining({ statusBefore: 'pending', statusAfter: 'paid', outcome: 'paid' })]);
+    expect((await getRun(h.ctx, run.runId))?.items).toEqual([
+      expect.objectContaining({ statusBefore: 'pending', statusAfter: 'paid', outcome: 'paid' }),
+    ]);
     expect(await orderOf(h, h.store.id, 'o-dry')).toEqual(order);
     expect(await openReasonsOf(h, order!.id)).toEqual(['unverified']);
     for (const table of ['gateway_check', 'verification', 'job_lease'] as const) {
-      const n = await h.t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const n = await h.t.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       expect([table, Number(n.n)]).toEqual([table, 0]);
     }
   });
@@ -327,12 +422,24 @@ describe('reconcile: two processes start a run at once', () => {
   afterAll(() => h.closeAll());
 
   it('exactly one runs; the other records a skipped run naming the holder', async () => {
-    const payments = await h.sb.createPayments(h.merchant, Array.from({ length: 20 }, (_, i) => ({ merchant_uid: `o-race-${i}`, amount: 1000 })));
-    await seedOrders(h, h.store, payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })));
+    const payments = await h.sb.createPayments(
+      h.merchant,
+      Array.from({ length: 20 }, (_, i) => ({ merchant_uid: `o-race-${i}`, amount: 1000 })),
+    );
+    await seedOrders(
+      h,
+      h.store,
+      payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })),
+    );
     // A second process: its own connection to the same SQLite file, its own context and clients.
     const second = openDatabase({ dialect: 'sqlite', filename: h.t.filename });
     try {
-      const other = createAppContext({ config: h.ctx.config, db: second.db, log: pino({ level: 'silent' }), now: h.clock.now });
+      const other = createAppContext({
+        config: h.ctx.config,
+        db: second.db,
+        log: pino({ level: 'silent' }),
+        now: h.clock.now,
+      });
       const [a, b] = await Promise.all([
         runReconcile(h.deps('process-a'), { trigger: 'schedule' }),
         runReconcile({ ...other, holder: 'process-b', sleep: async () => {} }, { trigger: 'schedule' }),
@@ -342,7 +449,11 @@ describe('reconcile: two processes start a run at once', () => {
       expect(ran.settled).toBe(20);
       expect(skipped).toMatchObject({ examined: 0, gatewayCalls: 0, leaseHolder: ran.leaseHolder });
       expect(skipped.error).toContain(`another process is running reconcile: ${ran.leaseHolder}`);
-      const verifications = await h.t.db.selectFrom('verification').select((eb) => eb.fn.countAll<number>().as('n')).where('trigger', '=', 'schedule').executeTakeFirstOrThrow();
+      const verifications = await h.t.db
+        .selectFrom('verification')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('trigger', '=', 'schedule')
+        .executeTakeFirstOrThrow();
       expect(Number(verifications.n)).toBe(20);
       const runs = await h.t.db.selectFrom('reconcile_run').select(['status', 'lease_holder']).orderBy('id').execute();
       expect(runs.map((r) => r.status).sort()).toEqual(['ok', 'skipped']);
@@ -355,11 +466,37 @@ describe('reconcile: two processes start a run at once', () => {
     const at = h.clock.now().toISOString();
     const dead = await h.t.db
       .insertInto('reconcile_run')
-      .values({ kind: 'reconcile', trigger: 'schedule', store_slug: null, dry_run: 0, all_orders: 0, window_from: null, window_to: null, started_at: at, finished_at: null, status: 'running', examined: 0, settled: 0, still_open: 0, errors: 0, gateway_calls: 0, duration_ms: null, started_by: 'scheduler', lease_holder: 'dead-host:1:abc', error: null })
+      .values({
+        kind: 'reconcile',
+        trigger: 'schedule',
+        store_slug: null,
+        dry_run: 0,
+        all_orders: 0,
+        window_from: null,
+        window_to: null,
+        started_at: at,
+        finished_at: null,
+        status: 'running',
+        examined: 0,
+        settled: 0,
+        still_open: 0,
+        errors: 0,
+        gateway_calls: 0,
+        duration_ms: null,
+        started_by: 'scheduler',
+        lease_holder: 'dead-host:1:abc',
+        error: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await runReconcile(h.deps('process-a'), { trigger: 'schedule' });
-    expect(await h.t.db.selectFrom('reconcile_run').select(['status', 'error']).where('id', '=', dead.id).executeTakeFirstOrThrow()).toEqual({
+    expect(
+      await h.t.db
+        .selectFrom('reconcile_run')
+        .select(['status', 'error'])
+        .where('id', '=', dead.id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({
       status: 'failed',
       error: 'the process running it stopped before it finished (its lease expired)',
     });

@@ -13,10 +13,20 @@ describe('redirect route: bad input and gateway down', () => {
   afterAll(() => h.close());
 
   const hit = async (query: string, store = slug) => {
-    const request = new Request(`http://localhost/payments/${store}/complete${query ? `?${query}` : ''}`, { headers: { 'user-agent': 'test-agent' } });
-    const context = { ...requestContext(h.ctx, request), rawUrl: `/payments/${store}/complete${query ? `?${query}` : ''}` };
+    const request = new Request(`http://localhost/payments/${store}/complete${query ? `?${query}` : ''}`, {
+      headers: { 'user-agent': 'test-agent' },
+    });
+    const context = {
+      ...requestContext(h.ctx, request),
+      rawUrl: `/payments/${store}/complete${query ? `?${query}` : ''}`,
+    };
     const response = await callRoute(completeLoader, request, { store }, context);
-    const row = await h.t.db.selectFrom('redirect_hit').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const row = await h.t.db
+      .selectFrom('redirect_hit')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     return { response, row };
   };
 
@@ -52,14 +62,29 @@ describe('redirect route: bad input and gateway down', () => {
     expect(response.headers.get('refresh')).toBe('5');
     expect(row).toMatchObject({ flag_kind: 'none', user_agent: 'test-agent' });
     // Never registered and the gateway is down: the order is kept from the evidence, amount unknown.
-    const checks = await h.t.db.selectFrom('gateway_check').selectAll().where('merchant_uid', '=', 'order-down').orderBy('id').execute();
+    const checks = await h.t.db
+      .selectFrom('gateway_check')
+      .selectAll()
+      .where('merchant_uid', '=', 'order-down')
+      .orderBy('id')
+      .execute();
     expect(checks.map((c) => [c.operation, c.ok, c.error_kind])).toEqual([
       ['getPrepared', 0, 'retryable'],
       ['getPayment', 0, 'retryable'],
     ]);
-    const order = await h.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', 'order-down').executeTakeFirstOrThrow();
+    const order = await h.t.db
+      .selectFrom('order')
+      .selectAll()
+      .where('merchant_uid', '=', 'order-down')
+      .executeTakeFirstOrThrow();
     expect(order).toMatchObject({ source: 'evidence', expected_amount: null, status: 'pending' });
-    const reasons = await h.t.db.selectFrom('attention_reason').select('reason').where('order_id', '=', order.id).where('resolved_at', 'is', null).orderBy('reason').execute();
+    const reasons = await h.t.db
+      .selectFrom('attention_reason')
+      .select('reason')
+      .where('order_id', '=', order.id)
+      .where('resolved_at', 'is', null)
+      .orderBy('reason')
+      .execute();
     expect(reasons.map((r) => r.reason)).toEqual(['missing_flag', 'unknown_order', 'unverified']);
   });
 
@@ -68,17 +93,49 @@ describe('redirect route: bad input and gateway down', () => {
     const at = h.clock.now().toISOString();
     const order = await h.t.db
       .insertInto('order')
-      .values({ store_id: store.id, merchant_uid: 'order-reg', expected_amount: 1000, currency: 'KRW', name: null, source: 'api', status: 'pending', imp_uid: null, gateway_status: null, paid_amount: null, cancel_amount: null, pay_method: null, pg_provider: null, buyer_name: null, vbank_due_at: null, prepared_at: null, created_at: at, updated_at: at, paid_at: null, last_checked_at: null, next_check_at: null })
+      .values({
+        store_id: store.id,
+        merchant_uid: 'order-reg',
+        expected_amount: 1000,
+        currency: 'KRW',
+        name: null,
+        source: 'api',
+        status: 'pending',
+        imp_uid: null,
+        gateway_status: null,
+        paid_amount: null,
+        cancel_amount: null,
+        pay_method: null,
+        pg_provider: null,
+        buyer_name: null,
+        vbank_due_at: null,
+        prepared_at: null,
+        created_at: at,
+        updated_at: at,
+        paid_at: null,
+        last_checked_at: null,
+        next_check_at: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const { response } = await hit('imp_uid=imp_200000000002&merchant_uid=order-reg');
     expect(response.status).toBe(202);
-    const reasons = await h.t.db.selectFrom('attention_reason').select(['reason', 'resolved_at']).where('order_id', '=', order.id).orderBy('reason').execute();
+    const reasons = await h.t.db
+      .selectFrom('attention_reason')
+      .select(['reason', 'resolved_at'])
+      .where('order_id', '=', order.id)
+      .orderBy('reason')
+      .execute();
     expect(reasons).toEqual([
       { reason: 'missing_flag', resolved_at: null },
       { reason: 'unverified', resolved_at: null },
     ]);
     const updated = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
-    expect(updated).toMatchObject({ status: 'pending', open_reason_count: 2, check_attempts: 1, next_check_at: new Date(h.clock.now().getTime() + 60_000).toISOString() });
+    expect(updated).toMatchObject({
+      status: 'pending',
+      open_reason_count: 2,
+      check_attempts: 1,
+      next_check_at: new Date(h.clock.now().getTime() + 60_000).toISOString(),
+    });
   });
 });

@@ -5,7 +5,13 @@ import { runSweep } from '~/monitor/sweep.server';
 import { captureWebhook } from '~/monitor/webhook.server';
 import { processWebhookBatch } from '~/monitor/webhook-worker.server';
 import { listRunItemsForOrder } from '../../../db/runs';
-import { createReconcileHarness, openReasonsOf, orderOf, webhookRequest, type ReconcileHarness } from '../../helpers/reconcile';
+import {
+  createReconcileHarness,
+  openReasonsOf,
+  orderOf,
+  webhookRequest,
+  type ReconcileHarness,
+} from '../../helpers/reconcile';
 
 /** The reverse sweep against the sandbox's status lists, over HTTP with the real client. */
 describe('sweep: payments the store never registered or never saw', () => {
@@ -22,9 +28,13 @@ describe('sweep: payments the store never registered or never saw', () => {
       { merchant_uid: 'o-known', amount: 1000, paid_at: hourAgo, started_at: hourAgo },
       { merchant_uid: 'o-abandoned', amount: 1000, status: 'ready', pay_method: 'card', started_at: hourAgo },
     ]);
-    for (const uid of ['o-lost', 'o-known', 'o-abandoned']) await registerOrder(h.ctx, h.store, { merchant_uid: uid, amount: 1000 });
+    for (const uid of ['o-lost', 'o-known', 'o-abandoned'])
+      await registerOrder(h.ctx, h.store, { merchant_uid: uid, amount: 1000 });
     const known = made.find((p) => p.merchant_uid === 'o-known')!;
-    await captureWebhook(h.ctx, webhookRequest(h.store.slug, { imp_uid: known.imp_uid, merchant_uid: 'o-known', status: 'paid' }));
+    await captureWebhook(
+      h.ctx,
+      webhookRequest(h.store.slug, { imp_uid: known.imp_uid, merchant_uid: 'o-known', status: 'paid' }),
+    );
     await processWebhookBatch(h.ctx);
   });
   afterAll(() => h.closeAll());
@@ -47,27 +57,48 @@ describe('sweep: payments the store never registered or never saw', () => {
     expect(await openReasonsOf(h, lost.id)).toEqual(['orphan_payment']);
     // A person looks at these: the job does not re-query them.
     expect(lost.next_check_at).toBeNull();
-    for (const uid of ['o-known', 'o-abandoned']) expect(await openReasonsOf(h, (await orderOf(h, h.store.id, uid)).id)).toEqual([]);
+    for (const uid of ['o-known', 'o-abandoned'])
+      expect(await openReasonsOf(h, (await orderOf(h, h.store.id, uid)).id)).toEqual([]);
 
     const items = (await getRun(h.ctx, run.runId))!.items;
     expect(items.map((i) => [i.merchantUid, i.statusBefore, i.statusAfter, i.reasonsOpened]).sort()).toEqual([
       ['never-registered', null, 'paid', ['unknown_order', 'orphan_payment']],
       ['o-lost', 'pending', 'paid', ['orphan_payment']],
     ]);
-    const verification = await h.t.db.selectFrom('verification').selectAll().where('order_id', '=', lost.id).executeTakeFirstOrThrow();
+    const verification = await h.t.db
+      .selectFrom('verification')
+      .selectAll()
+      .where('order_id', '=', lost.id)
+      .executeTakeFirstOrThrow();
     expect(verification.trigger).toBe('sweep');
   });
 
   it('starts the next window where the last one ended (with an overlap) and flags nothing twice', async () => {
     h.clock.advance(HOUR);
     const run = await runSweep(h.deps(), { trigger: 'schedule' });
-    expect(run.stores[0]).toMatchObject({ windowFrom: new Date(t0.getTime() - 600_000 - 600_000).toISOString(), reasonsOpened: 0, examined: 0 });
+    expect(run.stores[0]).toMatchObject({
+      windowFrom: new Date(t0.getTime() - 600_000 - 600_000).toISOString(),
+      reasonsOpened: 0,
+      examined: 0,
+    });
 
     // An explicit window over the old payments: they agree now, nothing new is opened.
-    const again = await runSweep(h.deps(), { trigger: 'cli', from: new Date(t0.getTime() - 2 * HOUR), to: new Date(t0.getTime()) });
-    expect(again).toMatchObject({ status: 'ok', windowFrom: new Date(t0.getTime() - 2 * HOUR).toISOString(), windowTo: t0.toISOString() });
+    const again = await runSweep(h.deps(), {
+      trigger: 'cli',
+      from: new Date(t0.getTime() - 2 * HOUR),
+      to: new Date(t0.getTime()),
+    });
+    expect(again).toMatchObject({
+      status: 'ok',
+      windowFrom: new Date(t0.getTime() - 2 * HOUR).toISOString(),
+      windowTo: t0.toISOString(),
+    });
     expect(again.stores[0]).toMatchObject({ reasonsOpened: 0, examined: 4 });
-    expect((await listRuns(h.ctx, { kind: 'sweep' })).runs.map((r) => r.runId)).toEqual([again.runId, run.runId, run.runId - 1]);
+    expect((await listRuns(h.ctx, { kind: 'sweep' })).runs.map((r) => r.runId)).toEqual([
+      again.runId,
+      run.runId,
+      run.runId - 1,
+    ]);
   });
 
   it('keeps the old window start when the listing fails, so the next sweep covers the gap', async () => {
@@ -80,29 +111,50 @@ describe('sweep: payments the store never registered or never saw', () => {
     await h.sb.clearFaults(h.merchant);
     h.clock.advance(HOUR);
     const next = await runSweep(h.deps(), { trigger: 'cli' });
-    expect(next.stores[0]!.windowFrom).toBe(new Date(new Date(before.stores[0]!.windowTo!).getTime() - 600_000).toISOString());
+    expect(next.stores[0]!.windowFrom).toBe(
+      new Date(new Date(before.stores[0]!.windowTo!).getTime() - 600_000).toISOString(),
+    );
     expect(next.status).toBe('ok');
   });
 
   it('a dry run reports an orphan without creating its order or opening anything', async () => {
     h.clock.advance(HOUR);
     const paidAt = Math.floor(h.clock.now().getTime() / 1000) - 1800;
-    await h.sb.createPayment(h.merchant, { merchant_uid: 'dry-orphan', amount: 3000, paid_at: paidAt, started_at: paidAt });
+    await h.sb.createPayment(h.merchant, {
+      merchant_uid: 'dry-orphan',
+      amount: 3000,
+      paid_at: paidAt,
+      started_at: paidAt,
+    });
     const run = await runSweep(h.deps(), { trigger: 'cli', dryRun: true });
     expect(run).toMatchObject({ status: 'ok', dryRun: true });
     expect((await getRun(h.ctx, run.runId))!.items).toEqual([
-      expect.objectContaining({ merchantUid: 'dry-orphan', orderId: null, statusBefore: null, statusAfter: 'paid', reasonsOpened: ['orphan_payment'] }),
+      expect.objectContaining({
+        merchantUid: 'dry-orphan',
+        orderId: null,
+        statusBefore: null,
+        statusAfter: 'paid',
+        reasonsOpened: ['orphan_payment'],
+      }),
     ]);
-    expect(await h.t.db.selectFrom('order').select('id').where('merchant_uid', '=', 'dry-orphan').executeTakeFirst()).toBeUndefined();
+    expect(
+      await h.t.db.selectFrom('order').select('id').where('merchant_uid', '=', 'dry-orphan').executeTakeFirst(),
+    ).toBeUndefined();
     // The real sweep after it still finds it: a dry run does not move the window.
     const real = await runSweep(h.deps(), { trigger: 'cli' });
     expect(real.stores[0]!.reasonsOpened).toBe(2);
     const order = await orderOf(h, h.store.id, 'dry-orphan');
-    expect((await listRunItemsForOrder(h.t.db, order.id)).map((i) => [i.kind, i.dry_run, i.outcome])).toEqual([['sweep', 0, 'paid']]);
+    expect((await listRunItemsForOrder(h.t.db, order.id)).map((i) => [i.kind, i.dry_run, i.outcome])).toEqual([
+      ['sweep', 0, 'paid'],
+    ]);
   });
 
   it('refuses a window that ends in the future or before it starts', async () => {
-    await expect(runSweep(h.deps(), { trigger: 'cli', from: h.clock.now(), to: new Date(h.clock.now().getTime() - 1) })).rejects.toThrow('--from must be before --to');
-    await expect(runSweep(h.deps(), { trigger: 'cli', to: new Date(h.clock.now().getTime() + HOUR) })).rejects.toThrow('--to cannot be in the future');
+    await expect(
+      runSweep(h.deps(), { trigger: 'cli', from: h.clock.now(), to: new Date(h.clock.now().getTime() - 1) }),
+    ).rejects.toThrow('--from must be before --to');
+    await expect(runSweep(h.deps(), { trigger: 'cli', to: new Date(h.clock.now().getTime() + HOUR) })).rejects.toThrow(
+      '--to cannot be in the future',
+    );
   });
 });

@@ -32,11 +32,32 @@ describe('webhook durability across SIGKILL', () => {
       sandbox.url,
       'POST',
       'payments',
-      Array.from({ length: DELIVERIES }, (_, i) => ({ merchant_uid: `durable-${i}`, amount: 1000, status: 'paid', webhook: false })),
+      Array.from({ length: DELIVERIES }, (_, i) => ({
+        merchant_uid: `durable-${i}`,
+        amount: 1000,
+        status: 'paid',
+        webhook: false,
+      })),
     );
     payments = created.payments;
     const added = await runNode(
-      ['build/node/jobs/cli.js', 'store', 'add', '--slug', 'durable', '--name', 'Durable', '--imp-code', SANDBOX_MERCHANT.impCode, '--imp-key', SANDBOX_MERCHANT.impKey, '--imp-secret', SANDBOX_MERCHANT.impSecret, '--api-base-url', sandbox.url],
+      [
+        'build/node/jobs/cli.js',
+        'store',
+        'add',
+        '--slug',
+        'durable',
+        '--name',
+        'Durable',
+        '--imp-code',
+        SANDBOX_MERCHANT.impCode,
+        '--imp-key',
+        SANDBOX_MERCHANT.impKey,
+        '--imp-secret',
+        SANDBOX_MERCHANT.impSecret,
+        '--api-base-url',
+        sandbox.url,
+      ],
       { DATA_DIR: dataDir, ...env },
     );
     expect(added.code, added.stderr).toBe(0);
@@ -54,7 +75,7 @@ describe('webhook durability across SIGKILL', () => {
     let killed = false;
     let restarted: Promise<void> = Promise.resolve();
 
-  const sendOne = async (i: number) => {
+    const sendOne = async (i: number) => {
       const payment = payments[i]!;
       await restarted;
       try {
@@ -97,17 +118,27 @@ describe('webhook durability across SIGKILL', () => {
         if (Number(row.n) === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const stored = await handle.db.selectFrom('webhook_delivery').select(['id', 'imp_uid', 'answer_status']).execute();
+      const stored = await handle.db
+        .selectFrom('webhook_delivery')
+        .select(['id', 'imp_uid', 'answer_status'])
+        .execute();
       const storedIds = new Set(stored.map((d) => d.id));
       const lost = [...answered.keys()].filter((id) => !storedIds.has(id));
       expect(lost).toEqual([]);
 
       const answeredUids = [...new Set(answered.values())];
-      const paid = await handle.db.selectFrom('order').select(['imp_uid', 'status']).where('imp_uid', 'in', answeredUids).where('status', '=', 'paid').execute();
+      const paid = await handle.db
+        .selectFrom('order')
+        .select(['imp_uid', 'status'])
+        .where('imp_uid', 'in', answeredUids)
+        .where('status', '=', 'paid')
+        .execute();
       expect(paid).toHaveLength(answeredUids.length);
       const jobs = await handle.db.selectFrom('webhook_job').select('state').distinct().execute();
       expect(jobs.map((j) => j.state)).toEqual(['done']);
-      console.log(`durability: ${answered.size} answered 200, ${failures} network failures during the kill, 0 lost, ${paid.length} orders verified paid`);
+      console.log(
+        `durability: ${answered.size} answered 200, ${failures} network failures during the kill, 0 lost, ${paid.length} orders verified paid`,
+      );
       expect(answered.size + failures).toBe(DELIVERIES);
     } finally {
       await handle.close();

@@ -22,21 +22,36 @@ describe('webhook action: bad input', () => {
     });
     const response = await callRoute(webhookAction, request, { store }, requestContext(h.ctx, request, ip));
     const json = (await response.json()) as { delivery_id: number; error?: { message: string } };
-    const row = await h.t.db.selectFrom('webhook_delivery').selectAll().where('id', '=', json.delivery_id).executeTakeFirstOrThrow();
+    const row = await h.t.db
+      .selectFrom('webhook_delivery')
+      .selectAll()
+      .where('id', '=', json.delivery_id)
+      .executeTakeFirstOrThrow();
     return { status: response.status, json, row };
   };
-  const jobs = async (deliveryId: number) => h.t.db.selectFrom('webhook_job').selectAll().where('delivery_id', '=', deliveryId).execute();
+  const jobs = async (deliveryId: number) =>
+    h.t.db.selectFrom('webhook_job').selectAll().where('delivery_id', '=', deliveryId).execute();
 
   it('accepts JSON, stores it raw and queues its verification', async () => {
     const body = '{"imp_uid":"imp_100000000001","merchant_uid":"o-1","status":"paid"}';
     const { status, row } = await send(body, 'application/json');
     expect(status).toBe(200);
-    expect(row).toMatchObject({ body_text: body, answer_status: 200, imp_uid: 'imp_100000000001', status: 'paid', ip_listed: 0, parse_error: null });
+    expect(row).toMatchObject({
+      body_text: body,
+      answer_status: 200,
+      imp_uid: 'imp_100000000001',
+      status: 'paid',
+      ip_listed: 0,
+      parse_error: null,
+    });
     expect(await jobs(row.id)).toHaveLength(1);
   });
 
   it('accepts form-urlencoded with cancellation_id', async () => {
-    const { status, row } = await send('imp_uid=imp_100000000002&merchant_uid=o-2&status=cancelled&cancellation_id=c-9', 'application/x-www-form-urlencoded; charset=UTF-8');
+    const { status, row } = await send(
+      'imp_uid=imp_100000000002&merchant_uid=o-2&status=cancelled&cancellation_id=c-9',
+      'application/x-www-form-urlencoded; charset=UTF-8',
+    );
     expect(status).toBe(200);
     expect(row).toMatchObject({ cancellation_id: 'c-9', status: 'cancelled' });
   });
@@ -62,7 +77,11 @@ describe('webhook action: bad input', () => {
     const { status, json, row } = await send(body, type);
     expect(status).toBe(expected);
     expect(json.error?.message).toContain(message);
-    expect(row).toMatchObject({ body_text: body, answer_status: expected, parse_error: expect.stringContaining(message) });
+    expect(row).toMatchObject({
+      body_text: body,
+      answer_status: expected,
+      parse_error: expect.stringContaining(message),
+    });
     expect(await jobs(row.id)).toHaveLength(0);
   });
 
@@ -101,7 +120,11 @@ describe('webhook action: bad input', () => {
     });
     const response = await callRoute(webhookAction, request, { store: slug }, requestContext(h.ctx, request));
     const { delivery_id } = (await response.json()) as { delivery_id: number };
-    const row = await h.t.db.selectFrom('webhook_delivery').select('headers_json').where('id', '=', delivery_id).executeTakeFirstOrThrow();
+    const row = await h.t.db
+      .selectFrom('webhook_delivery')
+      .select('headers_json')
+      .where('id', '=', delivery_id)
+      .executeTakeFirstOrThrow();
     expect(row.headers_json).toContain('x-trace');
     expect(row.headers_json).not.toMatch(/authorization|cookie|secret/);
   });

@@ -18,7 +18,10 @@ describe('production server', () => {
     const response = await fetch(`${app.url}/healthz`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/application\/json/);
-    const body = (await response.json()) as { status: string; checks: { database: { status: string; dialect: string } } };
+    const body = (await response.json()) as {
+      status: string;
+      checks: { database: { status: string; dialect: string } };
+    };
     expect(body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok', dialect: 'sqlite' } } });
   });
 
@@ -64,7 +67,13 @@ describe('start-up configuration errors', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
-    const result = await runNode([entry], { DATA_DIR: '/tmp/monitor-bad-config', SANDBOX: 'off', JOBS: 'off', HOST: '127.0.0.1', PORT: String(port) });
+    const result = await runNode([entry], {
+      DATA_DIR: '/tmp/monitor-bad-config',
+      SANDBOX: 'off',
+      JOBS: 'off',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    });
     blocker.close();
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`Cannot listen on 127.0.0.1:${port}: EADDRINUSE`);

@@ -7,7 +7,14 @@ import { ConfigError, databaseTarget, loadConfig, parseEnv } from '~/config.serv
 describe('parseEnv', () => {
   it('applies the documented defaults', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 3000, DATA_DIR: './data', SANDBOX: 'on', SANDBOX_PORT: 3001, JOBS: 'on', LOG_LEVEL: 'info' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      DATA_DIR: './data',
+      SANDBOX: 'on',
+      SANDBOX_PORT: 3001,
+      JOBS: 'on',
+      LOG_LEVEL: 'info',
+    });
   });
 
   it.each([

@@ -19,10 +19,30 @@ describe('CSRF tokens', () => {
     ['no token', 'session:abc', () => null, { ok: false, reason: 'csrf_missing' }],
     ['an empty token', 'session:abc', () => '', { ok: false, reason: 'csrf_missing' }],
     ['a File instead of a string', 'session:abc', () => new File(['x'], 'x'), { ok: false, reason: 'csrf_missing' }],
-    ['another session’s token', 'session:abc', () => csrfTokenFor(SECRET, 'session:xyz'), { ok: false, reason: 'csrf_invalid' }],
-    ['a token signed with another secret', 'session:abc', () => csrfTokenFor('c'.repeat(40), 'session:abc'), { ok: false, reason: 'csrf_invalid' }],
-    ['a truncated token', 'session:abc', () => csrfTokenFor(SECRET, 'session:abc').slice(0, 20), { ok: false, reason: 'csrf_invalid' }],
-    ['a token but no binding (no cookie)', null, () => csrfTokenFor(SECRET, 'session:abc'), { ok: false, reason: 'csrf_invalid' }],
+    [
+      'another session’s token',
+      'session:abc',
+      () => csrfTokenFor(SECRET, 'session:xyz'),
+      { ok: false, reason: 'csrf_invalid' },
+    ],
+    [
+      'a token signed with another secret',
+      'session:abc',
+      () => csrfTokenFor('c'.repeat(40), 'session:abc'),
+      { ok: false, reason: 'csrf_invalid' },
+    ],
+    [
+      'a truncated token',
+      'session:abc',
+      () => csrfTokenFor(SECRET, 'session:abc').slice(0, 20),
+      { ok: false, reason: 'csrf_invalid' },
+    ],
+    [
+      'a token but no binding (no cookie)',
+      null,
+      () => csrfTokenFor(SECRET, 'session:abc'),
+      { ok: false, reason: 'csrf_invalid' },
+    ],
   ])('check: %s', (_name, binding, submitted, expected) => {
     expect(checkCsrfToken(SECRET, binding, submitted())).toEqual(expected);
   });

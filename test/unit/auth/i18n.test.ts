@@ -33,7 +33,9 @@ describe('message catalog', () => {
 
   it('fills parameters and leaves unknown ones visible', () => {
     expect(translate('en', 'login.throttled', { minutes: 7 })).toBe('Too many failed sign-ins. Try again in 7 min.');
-    expect(translate('ko', 'login.throttled', { minutes: 7 })).toBe('로그인 실패가 너무 많습니다. 7분 후에 다시 시도하세요.');
+    expect(translate('ko', 'login.throttled', { minutes: 7 })).toBe(
+      '로그인 실패가 너무 많습니다. 7분 후에 다시 시도하세요.',
+    );
     expect(translate('en', 'login.throttled')).toContain('{minutes}');
     expect(translate('en', 'users.created', { email: '<b>x</b>' })).toBe('User <b>x</b> added.');
   });

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAnswer, classifyTransportError, kindForStatus } from '~/iamport/classify';
-import { isAwaitingDeposit, isFullyCancelled, isPartiallyCancelled, isPaymentStatus, isSettledStatus, refundableBalance } from '~/iamport/payment';
+import {
+  isAwaitingDeposit,
+  isFullyCancelled,
+  isPartiallyCancelled,
+  isPaymentStatus,
+  isSettledStatus,
+  refundableBalance,
+} from '~/iamport/payment';
 import { connectionRefused, socketClosed } from './fake-fetch';
 
-const body = (code: number, message: string | null = null, response: unknown = null) => JSON.stringify({ code, message, response });
+const body = (code: number, message: string | null = null, response: unknown = null) =>
+  JSON.stringify({ code, message, response });
 
 describe('classifyAnswer: success only for a 2xx with code 0', () => {
   it.each([
@@ -34,7 +42,13 @@ describe('classifyAnswer: success only for a 2xx with code 0', () => {
 
   it('carries the gateway message and code', () => {
     const answer = classifyAnswer(404, body(-1, '존재하지 않는 결제정보입니다.'));
-    expect(!answer.ok && answer.error).toEqual({ kind: 'rejected', httpStatus: 404, code: -1, message: '존재하지 않는 결제정보입니다.', notFound: true });
+    expect(!answer.ok && answer.error).toEqual({
+      kind: 'rejected',
+      httpStatus: 404,
+      code: -1,
+      message: '존재하지 않는 결제정보입니다.',
+      notFound: true,
+    });
   });
 
   it.each([
@@ -54,9 +68,14 @@ describe('classifyAnswer: success only for a 2xx with code 0', () => {
 describe('classifyTransportError', () => {
   const aggregate = () => {
     const members = [Object.assign(new Error('connect ECONNREFUSED ::1:9'), { code: 'ECONNREFUSED' })];
-    return new TypeError('fetch failed', { cause: Object.assign(new AggregateError(members, ''), { code: 'ECONNREFUSED' }) });
+    return new TypeError('fetch failed', {
+      cause: Object.assign(new AggregateError(members, ''), { code: 'ECONNREFUSED' }),
+    });
   };
-  const dns = () => new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.example.test'), { code: 'ENOTFOUND' }) });
+  const dns = () =>
+    new TypeError('fetch failed', {
+      cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.example.test'), { code: 'ENOTFOUND' }),
+    });
   it.each([
     ['our timeout fired', new DOMException('aborted', 'AbortError'), true, 'indeterminate'],
     ['connection refused', connectionRefused(), false, 'retryable'],
@@ -66,7 +85,12 @@ describe('classifyTransportError', () => {
     ['socket closed after sending', socketClosed(), false, 'indeterminate'],
     ['something else', 'weird', false, 'indeterminate'],
   ])('%s → %s', (_name, error, timedOut, kind) => {
-    expect(classifyTransportError(error, { timedOut, timeoutMs: 100 })).toMatchObject({ kind, httpStatus: null, code: null, notFound: false });
+    expect(classifyTransportError(error, { timedOut, timeoutMs: 100 })).toMatchObject({
+      kind,
+      httpStatus: null,
+      code: null,
+      notFound: false,
+    });
   });
 });
 

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createIamportClient, type IamportClientOptions } from '~/iamport/client';
 import type { GatewayError } from '~/iamport/types';
 import { connectionRefused, fakeFetch, socketClosed, tokenReply, type Reply, type SeenRequest } from './fake-fetch';
-import { cancelRefused200, envelope, liveCardPayment, notFound404, partiallyCancelled, usdPayment, vbankReady } from './fixtures';
+import {
+  cancelRefused200,
+  envelope,
+  liveCardPayment,
+  notFound404,
+  partiallyCancelled,
+  usdPayment,
+  vbankReady,
+} from './fixtures';
 
 const SERVER_NOW = 1_700_000_000; // 2023-11-14T22:13:20Z by the gateway's clock
 
@@ -12,11 +20,23 @@ function clock(start = '2026-11-24T09:00:00.000Z') {
 }
 
 /** A client whose token requests get `tok-1`, `tok-2`…, and whose other requests go to `handler`. */
-function setup(handler: (request: SeenRequest, index: number) => Reply | Promise<Reply>, options: Partial<IamportClientOptions> = {}) {
+function setup(
+  handler: (request: SeenRequest, index: number) => Reply | Promise<Reply>,
+  options: Partial<IamportClientOptions> = {},
+) {
   const c = clock();
   let tokens = 0;
-  const fake = fakeFetch((request, index) => (request.url.pathname === '/users/getToken' ? tokenReply(`tok-${++tokens}`, SERVER_NOW) : handler(request, index)));
-  const client = createIamportClient({ baseUrl: 'https://api.example.test/', impKey: 'key', impSecret: 'secret-value', fetch: fake.fetch, now: c.now, ...options });
+  const fake = fakeFetch((request, index) =>
+    request.url.pathname === '/users/getToken' ? tokenReply(`tok-${++tokens}`, SERVER_NOW) : handler(request, index),
+  );
+  const client = createIamportClient({
+    baseUrl: 'https://api.example.test/',
+    impKey: 'key',
+    impSecret: 'secret-value',
+    fetch: fake.fetch,
+    now: c.now,
+    ...options,
+  });
   const dataRequests = () => fake.requests.filter((r) => r.url.pathname !== '/users/getToken');
   const tokenRequests = () => fake.requests.filter((r) => r.url.pathname === '/users/getToken');
   return { client, fake, clock: c, dataRequests, tokenRequests };
@@ -29,36 +49,109 @@ describe('classification of every answer (getPayment)', () => {
   type Row = [string, Reply | Reply[], Partial<GatewayError> | 'ok', { rawText?: boolean; dataCalls?: number }?];
   const table: Row[] = [
     ['200 code 0', ok(liveCardPayment), 'ok'],
-    ['connection refused', { error: connectionRefused() }, { kind: 'retryable', httpStatus: null, code: null, notFound: false }],
+    [
+      'connection refused',
+      { error: connectionRefused() },
+      { kind: 'retryable', httpStatus: null, code: null, notFound: false },
+    ],
     ['connection closed mid-way', { error: socketClosed() }, { kind: 'indeterminate', httpStatus: null }],
     ['an unknown fetch failure', { error: new Error('boom') }, { kind: 'indeterminate', httpStatus: null }],
     ['timeout', { hang: true }, { kind: 'indeterminate', httpStatus: null, message: 'no answer within 50 ms' }],
-    ['401 twice', [json(401, { code: -1, message: 'Unauthorized', response: null }), json(401, { code: -1, message: 'Unauthorized', response: null })], { kind: 'rejected', httpStatus: 401, code: -1 }, { dataCalls: 2 }],
-    ['401 without a JSON body, twice', { status: 401, text: '' }, { kind: 'rejected', httpStatus: 401, code: null }, { rawText: true, dataCalls: 2 }],
-    ['404 code -1', json(404, notFound404), { kind: 'rejected', httpStatus: 404, code: -1, message: '존재하지 않는 결제정보입니다.', notFound: true }],
-    ['404 from a proxy (HTML)', { status: 404, text: '<html>Not Found</html>' }, { kind: 'rejected', httpStatus: 404, code: null, notFound: false }, { rawText: true }],
-    ['200 code 1', json(200, cancelRefused200), { kind: 'rejected', httpStatus: 200, code: 1, message: '취소할 결제건이 존재하지 않습니다.', notFound: false }],
-    ['200 code -1', json(200, { code: -1, message: '카드정보 인증에 실패하였습니다.', response: null }), { kind: 'rejected', httpStatus: 200, code: -1 }],
-    ['400 enveloped', json(400, { code: -1, message: '지원되지 않는 상태값입니다.', response: null }), { kind: 'rejected', httpStatus: 400, code: -1 }],
-    ['500 enveloped', json(500, { code: -1, message: 'internal', response: null }), { kind: 'retryable', httpStatus: 500, code: -1 }],
-    ['502 HTML', { status: 502, text: '<html>Bad Gateway</html>' }, { kind: 'retryable', httpStatus: 502, code: null }, { rawText: true }],
-    ['429', json(429, { code: -1, message: 'Too Many Requests', response: null }), { kind: 'retryable', httpStatus: 429 }],
+    [
+      '401 twice',
+      [
+        json(401, { code: -1, message: 'Unauthorized', response: null }),
+        json(401, { code: -1, message: 'Unauthorized', response: null }),
+      ],
+      { kind: 'rejected', httpStatus: 401, code: -1 },
+      { dataCalls: 2 },
+    ],
+    [
+      '401 without a JSON body, twice',
+      { status: 401, text: '' },
+      { kind: 'rejected', httpStatus: 401, code: null },
+      { rawText: true, dataCalls: 2 },
+    ],
+    [
+      '404 code -1',
+      json(404, notFound404),
+      { kind: 'rejected', httpStatus: 404, code: -1, message: '존재하지 않는 결제정보입니다.', notFound: true },
+    ],
+    [
+      '404 from a proxy (HTML)',
+      { status: 404, text: '<html>Not Found</html>' },
+      { kind: 'rejected', httpStatus: 404, code: null, notFound: false },
+      { rawText: true },
+    ],
+    [
+      '200 code 1',
+      json(200, cancelRefused200),
+      { kind: 'rejected', httpStatus: 200, code: 1, message: '취소할 결제건이 존재하지 않습니다.', notFound: false },
+    ],
+    [
+      '200 code -1',
+      json(200, { code: -1, message: '카드정보 인증에 실패하였습니다.', response: null }),
+      { kind: 'rejected', httpStatus: 200, code: -1 },
+    ],
+    [
+      '400 enveloped',
+      json(400, { code: -1, message: '지원되지 않는 상태값입니다.', response: null }),
+      { kind: 'rejected', httpStatus: 400, code: -1 },
+    ],
+    [
+      '500 enveloped',
+      json(500, { code: -1, message: 'internal', response: null }),
+      { kind: 'retryable', httpStatus: 500, code: -1 },
+    ],
+    [
+      '502 HTML',
+      { status: 502, text: '<html>Bad Gateway</html>' },
+      { kind: 'retryable', httpStatus: 502, code: null },
+      { rawText: true },
+    ],
+    [
+      '429',
+      json(429, { code: -1, message: 'Too Many Requests', response: null }),
+      { kind: 'retryable', httpStatus: 429 },
+    ],
     ['302 redirect', { status: 302, text: '' }, { kind: 'rejected', httpStatus: 302 }, { rawText: true }],
-    ['200 non-JSON', { status: 200, text: '<html>maintenance</html>' }, { kind: 'indeterminate', httpStatus: 200, code: null }, { rawText: true }],
-    ['200 schema mismatch', ok({ ...liveCardPayment, imp_uid: undefined }), { kind: 'indeterminate', httpStatus: 200 }, { rawText: true }],
+    [
+      '200 non-JSON',
+      { status: 200, text: '<html>maintenance</html>' },
+      { kind: 'indeterminate', httpStatus: 200, code: null },
+      { rawText: true },
+    ],
+    [
+      '200 schema mismatch',
+      ok({ ...liveCardPayment, imp_uid: undefined }),
+      { kind: 'indeterminate', httpStatus: 200 },
+      { rawText: true },
+    ],
     ['200 code 0 but response null', ok(null), { kind: 'indeterminate', httpStatus: 200 }, { rawText: true }],
-    ['200 with fractional KRW', ok({ ...liveCardPayment, amount: 1000.5 }), { kind: 'indeterminate', httpStatus: 200 }, { rawText: true }],
+    [
+      '200 with fractional KRW',
+      ok({ ...liveCardPayment, amount: 1000.5 }),
+      { kind: 'indeterminate', httpStatus: 200 },
+      { rawText: true },
+    ],
     ['500 non-JSON', { status: 500, text: 'oops' }, { kind: 'retryable', httpStatus: 500 }, { rawText: true }],
   ];
 
   it.each(table)('%s', async (_name, reply, expected, extra = {}) => {
     const replies = Array.isArray(reply) ? reply : [reply];
-    const { client, dataRequests } = setup((_r, i) => replies[Math.min(i - 1, replies.length - 1)] ?? replies[0]!, { timeoutMs: 50 });
+    const { client, dataRequests } = setup((_r, i) => replies[Math.min(i - 1, replies.length - 1)] ?? replies[0]!, {
+      timeoutMs: 50,
+    });
     const result = await client.getPayment('imp_448280090638');
     expect(dataRequests()).toHaveLength(extra.dataCalls ?? 1);
     if (expected === 'ok') {
       expect(result.ok).toBe(true);
-      expect(result.meta).toMatchObject({ method: 'GET', path: '/payments/imp_448280090638', httpStatus: 200, rawText: null });
+      expect(result.meta).toMatchObject({
+        method: 'GET',
+        path: '/payments/imp_448280090638',
+        httpStatus: 200,
+        rawText: null,
+      });
       expect(result.meta.raw).toEqual(envelope(liveCardPayment));
       return;
     }
@@ -93,7 +186,13 @@ describe('classification of every answer (getPayment)', () => {
       });
       return new Response(stream, { status: 200 });
     };
-    const client = createIamportClient({ baseUrl: 'https://api.example.test', impKey: 'k', impSecret: 's', fetch: slowBody, timeoutMs: 50 });
+    const client = createIamportClient({
+      baseUrl: 'https://api.example.test',
+      impKey: 'k',
+      impSecret: 's',
+      fetch: slowBody,
+      timeoutMs: 50,
+    });
     const result = await client.getPayment('imp_1');
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatchObject({ kind: 'indeterminate', httpStatus: 200 });
@@ -105,7 +204,11 @@ describe('access token', () => {
     const { client, fake } = setup(() => ok(liveCardPayment));
     await client.getPayment('imp_1');
     const [tokenRequest, apiRequest] = fake.requests;
-    expect(tokenRequest).toMatchObject({ method: 'POST', path: '/users/getToken', body: { imp_key: 'key', imp_secret: 'secret-value' } });
+    expect(tokenRequest).toMatchObject({
+      method: 'POST',
+      path: '/users/getToken',
+      body: { imp_key: 'key', imp_secret: 'secret-value' },
+    });
     expect(tokenRequest?.headers['content-type']).toBe('application/json');
     expect(tokenRequest?.headers.authorization).toBeUndefined();
     expect(apiRequest?.headers.authorization).toBe('Bearer tok-1');
@@ -144,19 +247,35 @@ describe('access token', () => {
       }
       return ok(liveCardPayment);
     });
-    const client = createIamportClient({ baseUrl: 'https://api.example.test', impKey: 'k', impSecret: 's', fetch: fake.fetch });
-    const pending = Promise.all([client.getPayment('imp_1'), client.getPayment('imp_2'), client.getToken(), client.findPayment('m1')]);
+    const client = createIamportClient({
+      baseUrl: 'https://api.example.test',
+      impKey: 'k',
+      impSecret: 's',
+      fetch: fake.fetch,
+    });
+    const pending = Promise.all([
+      client.getPayment('imp_1'),
+      client.getPayment('imp_2'),
+      client.getToken(),
+      client.findPayment('m1'),
+    ]);
     await new Promise((resolve) => setImmediate(resolve));
     release();
     const results = await pending;
     expect(results.every((r) => r.ok)).toBe(true);
     expect(fake.requests.filter((r) => r.path === '/users/getToken')).toHaveLength(1);
-    expect(fake.requests.filter((r) => r.path !== '/users/getToken').every((r) => r.headers.authorization === 'Bearer shared')).toBe(true);
+    expect(
+      fake.requests
+        .filter((r) => r.path !== '/users/getToken')
+        .every((r) => r.headers.authorization === 'Bearer shared'),
+    ).toBe(true);
   });
 
   it('retries once with a fresh token after a 401, and records both answers', async () => {
     const { client, dataRequests, tokenRequests } = setup((request) =>
-      request.headers.authorization === 'Bearer tok-1' ? json(401, { code: -1, message: 'Unauthorized', response: null }) : ok(liveCardPayment),
+      request.headers.authorization === 'Bearer tok-1'
+        ? json(401, { code: -1, message: 'Unauthorized', response: null })
+        : ok(liveCardPayment),
     );
     const result = await client.getPayment('imp_1');
     expect(result.ok).toBe(true);
@@ -171,11 +290,18 @@ describe('access token', () => {
     let fail = true;
     const fake = fakeFetch((request) => {
       if (request.url.pathname === '/users/getToken') {
-        return fail ? json(401, { code: -1, message: 'imp_key, imp_secret 인증에 실패하였습니다.', response: null }) : tokenReply('good');
+        return fail
+          ? json(401, { code: -1, message: 'imp_key, imp_secret 인증에 실패하였습니다.', response: null })
+          : tokenReply('good');
       }
       return ok(liveCardPayment);
     });
-    const client = createIamportClient({ baseUrl: 'https://api.example.test', impKey: 'k', impSecret: 's', fetch: fake.fetch });
+    const client = createIamportClient({
+      baseUrl: 'https://api.example.test',
+      impKey: 'k',
+      impSecret: 's',
+      fetch: fake.fetch,
+    });
     const result = await client.getPayment('imp_1');
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -189,7 +315,12 @@ describe('access token', () => {
 
   it('reports an unreachable gateway as retryable from the token request', async () => {
     const fake = fakeFetch(() => ({ error: connectionRefused() }));
-    const client = createIamportClient({ baseUrl: 'http://127.0.0.1:9', impKey: 'k', impSecret: 's', fetch: fake.fetch });
+    const client = createIamportClient({
+      baseUrl: 'http://127.0.0.1:9',
+      impKey: 'k',
+      impSecret: 's',
+      fetch: fake.fetch,
+    });
     const result = await client.getPayment('imp_1');
     expect(!result.ok && result.error).toMatchObject({ kind: 'retryable', httpStatus: null });
   });
@@ -204,7 +335,10 @@ describe('access token', () => {
       expect(serialised).not.toContain('secret-value');
     }
     expect(token.meta.raw).toMatchObject({ response: { access_token: '[redacted]', now: SERVER_NOW } });
-    const bad = fakeFetch(() => ({ status: 200, text: '{"code":0,"message":null,"response":{"access_token":"leak-me","now":"x"}}' }));
+    const bad = fakeFetch(() => ({
+      status: 200,
+      text: '{"code":0,"message":null,"response":{"access_token":"leak-me","now":"x"}}',
+    }));
     const badClient = createIamportClient({ baseUrl: 'https://x.test', impKey: 'k', impSecret: 's', fetch: bad.fetch });
     const unreadable = await badClient.getToken();
     expect(unreadable.ok).toBe(false);
@@ -219,14 +353,20 @@ describe('look-ups and their wire formats', () => {
     await plain.client.getPayment('imp_1');
     const withSandbox = setup(() => ok(liveCardPayment), { includeSandbox: true });
     await withSandbox.client.getPayment('imp_1');
-    expect([plain.dataRequests()[0]?.path, withSandbox.dataRequests()[0]?.path]).toEqual(['/payments/imp_1', '/payments/imp_1?include_sandbox=true']);
+    expect([plain.dataRequests()[0]?.path, withSandbox.dataRequests()[0]?.path]).toEqual([
+      '/payments/imp_1',
+      '/payments/imp_1?include_sandbox=true',
+    ]);
   });
 
   it('finds by merchant_uid with and without a status, escaping the id', async () => {
     const { client, dataRequests } = setup(() => ok(liveCardPayment));
     await client.findPayment('order 1/2');
     await client.findPayment('m1', { status: 'paid', sorting: '-paid' });
-    expect(dataRequests().map((r) => r.path)).toEqual(['/payments/find/order%201%2F2', '/payments/find/m1/paid?sorting=-paid']);
+    expect(dataRequests().map((r) => r.path)).toEqual([
+      '/payments/find/order%201%2F2',
+      '/payments/find/m1/paid?sorting=-paid',
+    ]);
   });
 
   it('getPayments: imp_uid[] brackets, batches of 100, 207 and 404 answers become missing ids', async () => {
@@ -239,7 +379,9 @@ describe('look-ups and their wire formats', () => {
     });
     const result = await client.getPayments([...ids, ids[0]!]);
     expect(dataRequests().map((r) => r.url.searchParams.getAll('imp_uid[]').length)).toEqual([100, 100, 50]);
-    expect(dataRequests()[0]?.url.search.startsWith('?imp_uid[]=imp_000000000000&imp_uid[]=imp_000000000001&')).toBe(true);
+    expect(dataRequests()[0]?.url.search.startsWith('?imp_uid[]=imp_000000000000&imp_uid[]=imp_000000000001&')).toBe(
+      true,
+    );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.payments).toHaveLength(180);
@@ -266,7 +408,12 @@ describe('look-ups and their wire formats', () => {
   it('findAllPayments pages until next is 0 and filters by status', async () => {
     const pages: Record<string, unknown> = {
       '1': { total: 5, previous: 0, next: 2, list: [liveCardPayment, vbankReady] },
-      '2': { total: 5, previous: 1, next: 3, list: [partiallyCancelled, { ...vbankReady, imp_uid: 'imp_900000000001' }] },
+      '2': {
+        total: 5,
+        previous: 1,
+        next: 3,
+        list: [partiallyCancelled, { ...vbankReady, imp_uid: 'imp_900000000001' }],
+      },
       '3': { total: 5, previous: 2, next: 0, list: [{ ...liveCardPayment, imp_uid: 'imp_900000000002' }] },
     };
     const { client, dataRequests } = setup((request) => ok(pages[request.url.searchParams.get('page') ?? '']));
@@ -276,7 +423,13 @@ describe('look-ups and their wire formats', () => {
       '/payments/findAll/merchant_1512446906?limit=100&sorting=started&page=2',
       '/payments/findAll/merchant_1512446906?limit=100&sorting=started&page=3',
     ]);
-    expect(all.ok && all.value.map((p) => p.impUid)).toEqual(['imp_448280090638', 'imp_100000000002', 'imp_100000000003', 'imp_900000000001', 'imp_900000000002']);
+    expect(all.ok && all.value.map((p) => p.impUid)).toEqual([
+      'imp_448280090638',
+      'imp_100000000002',
+      'imp_100000000003',
+      'imp_900000000001',
+      'imp_900000000002',
+    ]);
     expect(all.meta.calls).toHaveLength(3);
     const ready = await client.findAllPayments('merchant_1512446906', { status: 'ready' });
     expect(dataRequests().at(-1)?.path).toBe('/payments/findAll/merchant_1512446906/ready?limit=100&page=3');
@@ -295,8 +448,15 @@ describe('look-ups and their wire formats', () => {
         ? ok({ total: 3, previous: 0, next: 2, list: [liveCardPayment, usdPayment] })
         : ok({ total: 3, previous: 1, next: 0, list: [usdPayment, vbankReady] }),
     );
-    const result = await client.listPaymentsByStatus('all', { from: new Date('2026-11-01T00:00:00.500Z'), to: new Date('2026-11-24T00:00:00Z'), limit: 2, sorting: '-updated' });
-    expect(dataRequests()[0]?.path).toBe('/payments/status/all?limit=2&from=1793491200&to=1795478400&sorting=-updated&page=1');
+    const result = await client.listPaymentsByStatus('all', {
+      from: new Date('2026-11-01T00:00:00.500Z'),
+      to: new Date('2026-11-24T00:00:00Z'),
+      limit: 2,
+      sorting: '-updated',
+    });
+    expect(dataRequests()[0]?.path).toBe(
+      '/payments/status/all?limit=2&from=1793491200&to=1795478400&sorting=-updated&page=1',
+    );
     expect(result.ok && { total: result.value.total, ids: result.value.payments.map((p) => p.impUid) }).toEqual({
       total: 3,
       ids: ['imp_448280090638', 'imp_100000000005', 'imp_100000000002'],
@@ -331,7 +491,13 @@ describe('look-ups and their wire formats', () => {
 
 describe('prepare and cancel bodies', () => {
   it('prepare converts minor units and omits an absent currency', async () => {
-    const { client, dataRequests } = setup((request) => ok({ merchant_uid: 'o', amount: (request.body as { amount: number }).amount, currency: (request.body as { currency?: string }).currency ?? null }));
+    const { client, dataRequests } = setup((request) =>
+      ok({
+        merchant_uid: 'o',
+        amount: (request.body as { amount: number }).amount,
+        currency: (request.body as { currency?: string }).currency ?? null,
+      }),
+    );
     const usd = await client.prepare({ merchantUid: 'o', amount: 1250, currency: 'USD' });
     const krw = await client.updatePrepared({ merchantUid: 'o', amount: 5000 });
     expect(dataRequests().map((r) => [r.method, r.path, r.body])).toEqual([
@@ -343,7 +509,9 @@ describe('prepare and cancel bodies', () => {
   });
 
   it('getPrepared of nothing registered is not found', async () => {
-    const { client, dataRequests } = setup(() => json(404, { code: -1, message: '사전등록된 결제정보가 존재하지 않습니다.', response: null }));
+    const { client, dataRequests } = setup(() =>
+      json(404, { code: -1, message: '사전등록된 결제정보가 존재하지 않습니다.', response: null }),
+    );
     const result = await client.getPrepared('order-x');
     expect(dataRequests()[0]?.path).toBe('/payments/prepare/order-x');
     expect(!result.ok && result.error).toMatchObject({ notFound: true, kind: 'rejected' });
@@ -358,8 +526,22 @@ describe('prepare and cancel bodies', () => {
     ['full, no checksum', { merchantUid: 'm1', checksum: null, reason: 'r' }, { merchant_uid: 'm1', reason: 'r' }],
     [
       'vbank refund with webhook',
-      { impUid: 'imp_1', checksum: 1000, reason: 'r', enableWebhook: true, refund: { holder: '홍길동', bank: '004', account: '123' } },
-      { imp_uid: 'imp_1', checksum: 1000, reason: 'r', enable_webhook: true, refund_holder: '홍길동', refund_bank: '004', refund_account: '123' },
+      {
+        impUid: 'imp_1',
+        checksum: 1000,
+        reason: 'r',
+        enableWebhook: true,
+        refund: { holder: '홍길동', bank: '004', account: '123' },
+      },
+      {
+        imp_uid: 'imp_1',
+        checksum: 1000,
+        reason: 'r',
+        enable_webhook: true,
+        refund_holder: '홍길동',
+        refund_bank: '004',
+        refund_account: '123',
+      },
     ],
   ])('cancel: %s', async (_name, input, body) => {
     const { client, dataRequests } = setup(() => ok(partiallyCancelled));

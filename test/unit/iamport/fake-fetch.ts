@@ -22,7 +22,9 @@ export function fakeFetch(handler: (request: SeenRequest, index: number) => Repl
     const reply = await handler(request, requests.length - 1);
     if ('hang' in reply) {
       return new Promise<Response>((_resolve, reject) => {
-        init?.signal?.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')));
+        init?.signal?.addEventListener('abort', () =>
+          reject(new DOMException('This operation was aborted', 'AbortError')),
+        );
       });
     }
     if ('error' in reply) throw reply.error;

@@ -133,7 +133,9 @@ export const cancelled2022 = {
   cancel_amount: 1000,
   cancelled_at: 1650000000,
   cancel_reason: '고객 요청',
-  cancel_history: [{ pg_tid: 'kcp-cancel-1', amount: 1000, cancelled_at: 1650000000, reason: '고객 요청', receipt_url: null }],
+  cancel_history: [
+    { pg_tid: 'kcp-cancel-1', amount: 1000, cancelled_at: 1650000000, reason: '고객 요청', receipt_url: null },
+  ],
 };
 
 /** A USD payment: the gateway's amounts are major units. */
@@ -145,7 +147,16 @@ export const usdPayment = {
   currency: 'USD',
   amount: 19.99,
   cancel_amount: 0.1,
-  cancel_history: [{ pg_tid: 'pp-1', amount: 0.1, cancelled_at: 1512450000, reason: 'partial', cancellation_id: 'c-1', receipt_url: null }],
+  cancel_history: [
+    {
+      pg_tid: 'pp-1',
+      amount: 0.1,
+      cancelled_at: 1512450000,
+      reason: 'partial',
+      cancellation_id: 'c-1',
+      receipt_url: null,
+    },
+  ],
 };
 
 export const envelope = (response: unknown, code = 0, message: string | null = null) => ({ code, message, response });
@@ -161,4 +172,8 @@ export const multi207Sample = { code: 0, message: null, response: [liveCardPayme
 
 export const notFound404 = { code: -1, message: '존재하지 않는 결제정보입니다.', response: null };
 export const cancelRefused200 = { code: 1, message: '취소할 결제건이 존재하지 않습니다.', response: null };
-export const prepareSample = { code: 0, message: null, response: { merchant_uid: 'order-prep', amount: 42000, currency: 'KRW' } };
+export const prepareSample = {
+  code: 0,
+  message: null,
+  response: { merchant_uid: 'order-prep', amount: 42000, currency: 'KRW' },
+};

@@ -115,7 +115,10 @@ describe('toPayment', () => {
         receiptUrl: 'https://example.com/cancel-receipt/1',
       },
     ]);
-    expect(toPayment(paymentWire.parse(cancelled2022)).cancelHistory[0]).toMatchObject({ cancellationId: null, receiptUrl: null });
+    expect(toPayment(paymentWire.parse(cancelled2022)).cancelHistory[0]).toMatchObject({
+      cancellationId: null,
+      receiptUrl: null,
+    });
   });
 
   it('converts every amount of a USD payment to cents', () => {
@@ -124,15 +127,34 @@ describe('toPayment', () => {
   });
 
   it('fills the fields an answer left out with their empty values', () => {
-    const payment = toPayment(paymentWire.parse({ imp_uid: 'imp_1', merchant_uid: 'm', amount: 1, cancel_amount: 0, currency: 'KRW', status: 'failed' }));
-    expect(payment).toMatchObject({ sandbox: false, escrow: false, cardQuota: 0, payMethod: null, startedAt: null, cancelHistory: [] });
+    const payment = toPayment(
+      paymentWire.parse({
+        imp_uid: 'imp_1',
+        merchant_uid: 'm',
+        amount: 1,
+        cancel_amount: 0,
+        currency: 'KRW',
+        status: 'failed',
+      }),
+    );
+    expect(payment).toMatchObject({
+      sandbox: false,
+      escrow: false,
+      cardQuota: 0,
+      payMethod: null,
+      startedAt: null,
+      cancelHistory: [],
+    });
   });
 
   it.each([
     ['fractional KRW', { ...liveCardPayment, amount: 1000.5 }],
     ['fractional KRW cancel amount', { ...liveCardPayment, cancel_amount: 0.5 }],
     ['sub-cent USD', { ...usdPayment, amount: 19.995 }],
-    ['a fractional cancel history amount', { ...partiallyCancelled, cancel_history: [{ ...partiallyCancelled.cancel_history[0], amount: 2999.9 }] }],
+    [
+      'a fractional cancel history amount',
+      { ...partiallyCancelled, cancel_history: [{ ...partiallyCancelled.cancel_history[0], amount: 2999.9 }] },
+    ],
     ['a currency that is not ISO 4217', { ...liveCardPayment, currency: 'won' }],
   ])('refuses %s instead of rounding', (_name, sample) => {
     expect(() => toPayment(paymentWire.parse(sample))).toThrow(AmountError);
@@ -141,10 +163,22 @@ describe('toPayment', () => {
 
 describe('toPrepared', () => {
   it.each([
-    [{ merchant_uid: 'o1', amount: 42000, currency: 'KRW' }, { merchantUid: 'o1', amount: 42000, currency: 'KRW' }],
-    [{ merchant_uid: 'o2', amount: 12.5, currency: 'USD' }, { merchantUid: 'o2', amount: 1250, currency: 'USD' }],
-    [{ merchant_uid: 'o3', amount: 5000, currency: null }, { merchantUid: 'o3', amount: 5000, currency: null }],
-    [{ merchant_uid: 'o4', amount: 5000 }, { merchantUid: 'o4', amount: 5000, currency: null }],
+    [
+      { merchant_uid: 'o1', amount: 42000, currency: 'KRW' },
+      { merchantUid: 'o1', amount: 42000, currency: 'KRW' },
+    ],
+    [
+      { merchant_uid: 'o2', amount: 12.5, currency: 'USD' },
+      { merchantUid: 'o2', amount: 1250, currency: 'USD' },
+    ],
+    [
+      { merchant_uid: 'o3', amount: 5000, currency: null },
+      { merchantUid: 'o3', amount: 5000, currency: null },
+    ],
+    [
+      { merchant_uid: 'o4', amount: 5000 },
+      { merchantUid: 'o4', amount: 5000, currency: null },
+    ],
   ])('%j → %j', (wire, expected) => {
     expect(toPrepared(prepareWire.parse(wire))).toEqual(expected);
   });

@@ -57,7 +57,15 @@ describe('wire schemas accept the documented samples', () => {
   });
 
   it('accepts a payment with only the fields the spec requires', () => {
-    const minimal = { imp_uid: 'imp_1', merchant_uid: 'm', amount: 1, cancel_amount: 0, currency: 'KRW', status: 'paid', sandbox: false };
+    const minimal = {
+      imp_uid: 'imp_1',
+      merchant_uid: 'm',
+      amount: 1,
+      cancel_amount: 0,
+      currency: 'KRW',
+      status: 'paid',
+      sandbox: false,
+    };
     expect(paymentWire.safeParse(minimal).success).toBe(true);
     expect(paymentWireComplete.safeParse(minimal).success).toBe(false);
   });

@@ -5,7 +5,9 @@ import { jobDefinitions } from '../../../jobs/index';
 describe('scheduled reconciliation jobs', () => {
   it('runs the re-query job every minute and the sweep hourly by default', () => {
     const env = parseEnv({});
-    expect(jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => [j.name, j.schedule])).toEqual([
+    expect(
+      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => [j.name, j.schedule]),
+    ).toEqual([
       ['reconcile', '* * * * *'],
       ['sweep', '0 * * * *'],
     ]);
@@ -13,7 +15,9 @@ describe('scheduled reconciliation jobs', () => {
 
   it('takes its schedules from the configuration', () => {
     const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *' });
-    expect(jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => j.schedule)).toEqual(['*/5 * * * *', '15 */2 * * *']);
+    expect(
+      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => j.schedule),
+    ).toEqual(['*/5 * * * *', '15 */2 * * *']);
   });
 
   it.each([

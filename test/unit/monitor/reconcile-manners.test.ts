@@ -12,7 +12,10 @@ import {
 } from '~/monitor/gateway-manners';
 
 const ok: CallOutcome = { ok: true };
-const fail = (kind: string, notFound = false): CallOutcome => ({ ok: false, error: { kind, message: `${kind} failure`, notFound, httpStatus: notFound ? 404 : 503 } });
+const fail = (kind: string, notFound = false): CallOutcome => ({
+  ok: false,
+  error: { kind, message: `${kind} failure`, notFound, httpStatus: notFound ? 404 : 503 },
+});
 
 describe('failure classification', () => {
   it.each([
@@ -58,7 +61,12 @@ describe('withRetry', () => {
   };
 
   it('retries a transient failure until an answer, waiting the given delays', async () => {
-    expect(await run([fail('retryable'), fail('indeterminate'), ok])).toEqual({ result: ok, attempts: 3, slept: [10, 20], seen: [1, 2, 3] });
+    expect(await run([fail('retryable'), fail('indeterminate'), ok])).toEqual({
+      result: ok,
+      attempts: 3,
+      slept: [10, 20],
+      seen: [1, 2, 3],
+    });
   });
 
   it('gives up after the last delay', async () => {

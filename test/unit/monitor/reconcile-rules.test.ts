@@ -22,7 +22,9 @@ describe('reasons the job opens are resolved by a settled answer (decide)', () =
   it('a found payment resolves stale_pending; not found keeps it', () => {
     expect(decide({ order, observation: { kind: 'found', payment: payment() } }).resolve).toContain('stale_pending');
     expect(decide({ order, observation: { kind: 'not_found' } }).resolve).not.toContain('stale_pending');
-    expect(decide({ order, observation: { kind: 'error', errorKind: 'retryable', message: 'x' } }).resolve).not.toContain('stale_pending');
+    expect(
+      decide({ order, observation: { kind: 'error', errorKind: 'retryable', message: 'x' } }).resolve,
+    ).not.toContain('stale_pending');
   });
 
   it.each([
@@ -30,7 +32,10 @@ describe('reasons the job opens are resolved by a settled answer (decide)', () =
     ['still ready', { status: 'ready', payMethod: 'vbank', vbankNum: '123' }, false],
     ['cancelled', { status: 'cancelled', cancelAmount: 1000 }, true],
   ] as const)('a vbank that is now %s: vbank_overdue resolved %s', (_label, over, resolved) => {
-    const d = decide({ order: { ...order, status: 'vbank_issued', impUid: 'imp_100000000001' }, observation: { kind: 'found', payment: payment(over) } });
+    const d = decide({
+      order: { ...order, status: 'vbank_issued', impUid: 'imp_100000000001' },
+      observation: { kind: 'found', payment: payment(over) },
+    });
     expect(d.resolve.includes('vbank_overdue')).toBe(resolved);
   });
 });
@@ -51,7 +56,12 @@ describe('isVbankOverdue', () => {
 describe('crossedWindow', () => {
   it('is what crossed the lag line since the previous run, with the overlap', () => {
     expect(
-      crossedWindow({ previousEnd: new Date('2026-11-24T11:59:00.000Z'), now: new Date('2026-11-24T12:00:00.000Z'), lagSeconds: 600, overlapMs: 60_000 }),
+      crossedWindow({
+        previousEnd: new Date('2026-11-24T11:59:00.000Z'),
+        now: new Date('2026-11-24T12:00:00.000Z'),
+        lagSeconds: 600,
+        overlapMs: 60_000,
+      }),
     ).toEqual({ from: '2026-11-24T11:48:00.000Z', to: '2026-11-24T11:50:00.000Z' });
   });
 });
@@ -76,7 +86,12 @@ describe('nextCronRun', () => {
 
 describe('CLI arguments', () => {
   it('parses reconcile and sweep options', () => {
-    expect(parseJobArgs('reconcile', ['--store', 'demo', '--dry-run', '--all'])).toEqual({ kind: 'reconcile', store: 'demo', dryRun: true, all: true });
+    expect(parseJobArgs('reconcile', ['--store', 'demo', '--dry-run', '--all'])).toEqual({
+      kind: 'reconcile',
+      store: 'demo',
+      dryRun: true,
+      all: true,
+    });
     expect(parseJobArgs('sweep', ['--from', '2026-11-01', '--to', '2026-11-02T00:00:00Z'])).toEqual({
       kind: 'sweep',
       store: undefined,
@@ -96,6 +111,11 @@ describe('CLI arguments', () => {
   });
 
   it('pads a table to its widest cells', () => {
-    expect(table([['a', 'bbb', 'c'], ['dddd', 'e', 'f']])).toEqual(['a     bbb  c', 'dddd  e    f']);
+    expect(
+      table([
+        ['a', 'bbb', 'c'],
+        ['dddd', 'e', 'f'],
+      ]),
+    ).toEqual(['a     bbb  c', 'dddd  e    f']);
   });
 });

@@ -16,12 +16,22 @@ const payment = (over: Partial<ObservedPayment & { paidAt: Date | null }> = {}) 
   paidAt,
   ...over,
 });
-const order = (status: OrderStatus, impUid: string | null = 'imp_100000000001') => ({ status, impUid, expectedAmount: 1000, currency: 'KRW' });
+const order = (status: OrderStatus, impUid: string | null = 'imp_100000000001') => ({
+  status,
+  impUid,
+  expectedAmount: 1000,
+  currency: 'KRW',
+});
 
 describe('classifySweptPayment', () => {
   it.each([
     ['paid, no order', payment(), null, 'unknown'],
-    ['issued vbank, no order', payment({ status: 'ready', payMethod: 'vbank', vbankNum: '1', paidAt: null }), null, 'unknown'],
+    [
+      'issued vbank, no order',
+      payment({ status: 'ready', payMethod: 'vbank', vbankNum: '1', paidAt: null }),
+      null,
+      'unknown',
+    ],
     ['refunded after payment, no order', payment({ status: 'cancelled', cancelAmount: 1000 }), null, 'unknown'],
     ['abandoned window, no order', payment({ status: 'ready', paidAt: null }), null, 'ignored'],
     ['cancelled before any payment, no order', payment({ status: 'cancelled', paidAt: null }), null, 'ignored'],
@@ -31,12 +41,32 @@ describe('classifySweptPayment', () => {
     ['paid, failed here', payment(), order('failed'), 'disagrees'],
     ['paid with another amount, pending here', payment({ amount: 10 }), order('pending', null), 'disagrees'],
     ['paid with another amount, mismatch here', payment({ amount: 10 }), order('mismatch'), 'agrees'],
-    ['cancelled, paid here (refund outside the monitor)', payment({ status: 'cancelled', cancelAmount: 1000 }), order('paid'), 'disagrees'],
+    [
+      'cancelled, paid here (refund outside the monitor)',
+      payment({ status: 'cancelled', cancelAmount: 1000 }),
+      order('paid'),
+      'disagrees',
+    ],
     ['abandoned window, pending here', payment({ status: 'ready', paidAt: null }), order('pending', null), 'ignored'],
-    ['an old abandoned attempt, paid here by another', payment({ impUid: 'imp_100000000002', status: 'ready', paidAt: null }), order('paid'), 'ignored'],
-    ['a second paid attempt, paid here by another', payment({ impUid: 'imp_100000000002' }), order('paid'), 'second_payment'],
+    [
+      'an old abandoned attempt, paid here by another',
+      payment({ impUid: 'imp_100000000002', status: 'ready', paidAt: null }),
+      order('paid'),
+      'ignored',
+    ],
+    [
+      'a second paid attempt, paid here by another',
+      payment({ impUid: 'imp_100000000002' }),
+      order('paid'),
+      'second_payment',
+    ],
     ['a paid attempt after a failed one', payment({ impUid: 'imp_100000000002' }), order('failed'), 'disagrees'],
-    ['a refunded second attempt, paid here by another', payment({ impUid: 'imp_100000000002', status: 'cancelled', cancelAmount: 1000 }), order('paid'), 'ignored'],
+    [
+      'a refunded second attempt, paid here by another',
+      payment({ impUid: 'imp_100000000002', status: 'cancelled', cancelAmount: 1000 }),
+      order('paid'),
+      'ignored',
+    ],
   ] as const)('%s → %s', (_label, p, o, kind) => {
     expect(classifySweptPayment(p, o).kind).toBe(kind);
   });
