@@ -1,6 +1,5 @@
 import type { MessageKey } from '../i18n/messages';
-import { DISPLAY_TIME_ZONE, formatDateTime, formatNumber } from '../i18n/format';
-import type { Locale } from '../i18n/locale';
+import { formatDateTime, formatNumber } from '../i18n/format';
 import { useLocale, useT } from '../i18n/use-t';
 
 /** Small pieces shared by the payment log, the order page and the attention queue. */
@@ -48,30 +47,6 @@ export function Money({ amount, currency }: { amount: number | null; currency: s
   );
 }
 
-const secondsFormats = new Map<Locale, Intl.DateTimeFormat>();
-
-/** `2026-11-24 18:30:05` in the display zone: the timeline needs seconds (a webhook 2 s after a redirect). */
-export function formatDateTimeSeconds(locale: Locale, iso: string | null): string {
-  if (!iso) return '—';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '—';
-  let format = secondsFormats.get(locale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-CA', {
-      timeZone: DISPLAY_TIME_ZONE,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    secondsFormats.set(locale, format);
-  }
-  return format.format(date);
-}
-
 /** A time in the display zone, with the stored UTC value as a machine-readable attribute (`zone`: say "KST"; tables say it once). */
 export function Time({ iso, seconds = false, zone = true }: { iso: string | null; seconds?: boolean; zone?: boolean }) {
   const locale = useLocale();
@@ -79,7 +54,7 @@ export function Time({ iso, seconds = false, zone = true }: { iso: string | null
   if (!iso) return <span className="muted">—</span>;
   return (
     <time dateTime={iso} title={`${iso} (UTC)`}>
-      {seconds ? formatDateTimeSeconds(locale, iso) : formatDateTime(locale, iso)}
+      {formatDateTime(locale, iso, { seconds })}
       {zone ? <span className="muted small"> {t('time.zone')}</span> : null}
     </time>
   );

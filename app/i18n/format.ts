@@ -6,14 +6,18 @@ import type { Locale } from './locale';
  */
 export const DISPLAY_TIME_ZONE = 'Asia/Seoul';
 
-const dateTimeFormats = new Map<Locale, Intl.DateTimeFormat>();
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** `2026-11-24 16:30` style, in DISPLAY_TIME_ZONE; `—` for null. */
-export function formatDateTime(locale: Locale, iso: string | null): string {
+/**
+ * `2026-11-24 16:30` style in DISPLAY_TIME_ZONE (`2026-11-24 16:30:05` with `seconds`: the timeline
+ * needs them, a webhook 2 s after a redirect); `—` for null.
+ */
+export function formatDateTime(locale: Locale, iso: string | null, options: { seconds?: boolean } = {}): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '—';
-  let format = dateTimeFormats.get(locale);
+  const key = `${locale}|${options.seconds === true}`;
+  let format = dateTimeFormats.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat(locale === 'ko' ? 'ko-KR' : 'en-CA', {
       timeZone: DISPLAY_TIME_ZONE,
@@ -22,9 +26,10 @@ export function formatDateTime(locale: Locale, iso: string | null): string {
       day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
+      ...(options.seconds ? { second: '2-digit' as const } : {}),
       hourCycle: 'h23',
     });
-    dateTimeFormats.set(locale, format);
+    dateTimeFormats.set(key, format);
   }
   return format.format(date).replace(', ', ' ');
 }

@@ -7,7 +7,6 @@ import { createIamportClient } from '../iamport/client';
 import type { GatewayErrorKind } from '../iamport/types';
 import { merchantUrls, type MerchantUrls } from './orders.server';
 import { encryptSecret } from './secrets.server';
-import type { MismatchPolicy, WebhookIpPolicy } from './status';
 import {
   createStore,
   getStore,
@@ -52,21 +51,7 @@ export type FieldErrors = Partial<Record<StoreField, 'invalid' | 'taken'>>;
 export type StoreFormValues = Partial<Record<Exclude<StoreField, 'impSecret'>, string>>;
 
 /** A store as the dashboard shows it: every setting but the secret, and the URLs to paste. */
-export type StoreView = {
-  slug: string;
-  name: string;
-  impCode: string;
-  impKey: string;
-  apiBaseUrl: string;
-  landing: { success: string | null; failure: string | null; pending: string | null };
-  webhookIpPolicy: WebhookIpPolicy;
-  mismatchPolicy: MismatchPolicy;
-  webhookGraceSeconds: number;
-  stalePendingSeconds: number;
-  apiKeyPrefix: string;
-  updatedAt: string;
-  urls: MerchantUrls;
-};
+export type StoreView = Omit<Store, 'id' | 'secretSealed'> & { urls: MerchantUrls };
 
 function toView(store: Store, baseUrl: string): StoreView {
   return {

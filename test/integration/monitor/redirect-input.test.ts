@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newPendingOrder } from '../../../db/orders';
 import { loader as completeLoader } from '~/routes/payments.$store.complete';
 import { callRoute, createMonitorHarness, requestContext, type MonitorHarness } from '../../helpers/monitor';
 
@@ -93,29 +94,17 @@ describe('redirect route: bad input and gateway down', () => {
     const at = h.clock.now().toISOString();
     const order = await h.t.db
       .insertInto('order')
-      .values({
-        store_id: store.id,
-        merchant_uid: 'order-reg',
-        expected_amount: 1000,
-        currency: 'KRW',
-        name: null,
-        source: 'api',
-        status: 'pending',
-        imp_uid: null,
-        gateway_status: null,
-        paid_amount: null,
-        cancel_amount: null,
-        pay_method: null,
-        pg_provider: null,
-        buyer_name: null,
-        vbank_due_at: null,
-        prepared_at: null,
-        created_at: at,
-        updated_at: at,
-        paid_at: null,
-        last_checked_at: null,
-        next_check_at: null,
-      })
+      .values(
+        newPendingOrder({
+          store_id: store.id,
+          merchant_uid: 'order-reg',
+          expected_amount: 1000,
+          currency: 'KRW',
+          name: null,
+          source: 'api',
+          at,
+        }),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     const { response } = await hit('imp_uid=imp_200000000002&merchant_uid=order-reg');
