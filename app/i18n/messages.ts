@@ -649,6 +649,21 @@ const en = {
   'audit.older': 'Older events →',
   'audit.newest': '← Newest',
   // end: overview, stores, runs, audit
+  // Buyer-facing pages (the redirect route and the built-in landing page).
+  'buyer.confirming.title': 'We are confirming your payment',
+  'buyer.confirming.body':
+    'We are asking the payment gateway for the result. This page refreshes by itself; you will not be charged twice.',
+  'buyer.error.title': 'We could not process this payment result',
+  'buyer.result.paid': 'Your payment is complete.',
+  'buyer.result.vbank_issued': 'A virtual account was issued; the order completes when the deposit arrives.',
+  'buyer.result.pending': 'We are still confirming your payment.',
+  'buyer.result.failed': 'The payment did not go through. You have not been charged.',
+  'buyer.result.cancelled': 'The payment was cancelled.',
+  'buyer.result.partially_cancelled': 'Part of the payment was refunded.',
+  'buyer.result.mismatch': 'The paid amount differs from the order; the store will contact you.',
+  'buyer.result.unknown': 'We could not find this order.',
+  'buyer.result.order': 'Order',
+  'buyer.result.title': 'Payment result',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1283,6 +1298,21 @@ const ko: Record<MessageKey, string> = {
   'audit.older': '이전 기록 →',
   'audit.newest': '← 최신',
   // end: overview, stores, runs, audit
+  // Buyer-facing pages (the redirect route and the built-in landing page).
+  'buyer.confirming.title': '결제를 확인하고 있습니다',
+  'buyer.confirming.body':
+    '결제사에 결제 결과를 확인하는 중입니다. 이 페이지는 자동으로 새로고침되며, 두 번 결제되지 않습니다.',
+  'buyer.error.title': '결제 결과를 처리할 수 없습니다',
+  'buyer.result.paid': '결제가 완료되었습니다.',
+  'buyer.result.vbank_issued': '가상계좌가 발급되었습니다. 입금이 확인되면 주문이 완료됩니다.',
+  'buyer.result.pending': '결제를 확인하고 있습니다.',
+  'buyer.result.failed': '결제가 완료되지 않았습니다. 결제된 금액은 없습니다.',
+  'buyer.result.cancelled': '결제가 취소되었습니다.',
+  'buyer.result.partially_cancelled': '결제가 부분 취소되었습니다.',
+  'buyer.result.mismatch': '결제 금액이 주문 금액과 다릅니다. 상점에서 연락드리겠습니다.',
+  'buyer.result.unknown': '주문을 찾을 수 없습니다.',
+  'buyer.result.order': '주문번호',
+  'buyer.result.title': '결제 결과',
 };
 
 export const messages: Record<Locale, Record<MessageKey, string>> = { en, ko };

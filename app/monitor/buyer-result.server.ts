@@ -3,11 +3,7 @@ import type { OrderStatus } from './status';
 import { getStore } from './stores.server';
 import type { MonitorDeps } from './verify.server';
 
-export type BuyerResult = {
-  status: OrderStatus | 'unknown';
-  merchantUid: string | null;
-  vbank: { name: string; num: string; dueAt: string } | null;
-};
+export type BuyerResult = { status: OrderStatus | 'unknown'; merchantUid: string | null };
 
 /** What the buyer may see about their own order: our verified status, never the query's claim. */
 export async function buyerResult(
@@ -17,6 +13,6 @@ export async function buyerResult(
 ): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
-  if (!order) return { status: 'unknown', merchantUid: null, vbank: null };
-  return { status: order.status as OrderStatus, merchantUid: order.merchant_uid, vbank: null };
+  if (!order) return { status: 'unknown', merchantUid: null };
+  return { status: order.status as OrderStatus, merchantUid: order.merchant_uid };
 }

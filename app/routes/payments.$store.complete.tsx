@@ -1,6 +1,7 @@
 import { data, redirect, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
 import { rawQueryOf } from '~/http.server';
+import { useT } from '~/i18n/use-t';
 import { captureRedirect } from '~/monitor/redirect.server';
 
 /**
@@ -39,23 +40,19 @@ type PageData = { kind: 'confirming'; message: null } | { kind: 'error'; message
 
 export default function PaymentComplete() {
   const result = useLoaderData<PageData>();
+  const t = useT();
   if (result.kind === 'error') {
     return (
       <main className="page buyer">
-        <h1>결제 결과를 처리할 수 없습니다</h1>
-        <p lang="en">We could not process this payment result.</p>
+        <h1>{t('buyer.error.title')}</h1>
         <p className="muted">{result.message}</p>
       </main>
     );
   }
   return (
     <main className="page buyer" aria-busy="true">
-      <h1>결제를 확인하고 있습니다</h1>
-      <p>결제사에 결제 결과를 확인하는 중입니다. 이 페이지는 자동으로 새로고침됩니다.</p>
-      <p lang="en">
-        We are confirming your payment with the payment gateway. This page refreshes by itself; you will not be charged
-        twice.
-      </p>
+      <h1>{t('buyer.confirming.title')}</h1>
+      <p>{t('buyer.confirming.body')}</p>
     </main>
   );
 }

@@ -304,7 +304,15 @@ describe('capture and verify through the sandbox', () => {
       const response = await s.redirect(`imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`);
       expect(response.status).toBe(202);
       expect(response.headers.get('refresh')).toBe('5');
-      expect(await response.text()).toContain('결제를 확인하고 있습니다');
+      expect(await response.text()).toContain('We are confirming your payment');
+      // A Korean browser reads it in Korean (the refresh is one more recorded hit).
+      const korean = await fetch(
+        `${s.appUrl}/payments/${s.store.slug}/complete?imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`,
+        {
+          headers: { 'accept-language': 'ko-KR,ko;q=0.9' },
+        },
+      );
+      expect(await korean.text()).toContain('결제를 확인하고 있습니다');
       const order = await orderOf(merchantUid);
       expect(order.status).toBe('pending');
       expect(await openReasons(order.id)).toEqual(['unverified']);
@@ -318,7 +326,7 @@ describe('capture and verify through the sandbox', () => {
     expect(await allReasons(order.id)).toEqual(['unverified:resolved']);
     expect(
       await s.t.db.selectFrom('redirect_hit').select('id').where('merchant_uid', '=', merchantUid).execute(),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
   });
 
   describe('unknown merchant_uid', () => {
