@@ -7,8 +7,8 @@ import pino from 'pino';
 import { openDatabase } from '../../db/connection';
 import { newPendingOrder } from '../../db/orders';
 import { startSandbox } from '../../sandbox/server';
-import { repoRoot, runNode, startApp } from '../helpers/app-server';
-import { sandboxControl } from '../helpers/monitor';
+import { repoRoot, startApp } from '../helpers/app-server';
+import { addStoreWithCli, sandboxControl } from '../helpers/monitor';
 import { SANDBOX_MERCHANT } from '../helpers/stack';
 import { formatLoad, runLoad, type LoadResult } from './load';
 
@@ -79,26 +79,7 @@ export async function main() {
   // The monitor: production build, its own process, a store whose gateway is the sandbox.
   const dataDir = path.join(work, 'app');
   const env = { APP_SECRET: 'bench-secret-0123456789abcdef0123456789', LOG_LEVEL: 'warn' };
-  await runNode(
-    [
-      'build/node/jobs/cli.js',
-      'store',
-      'add',
-      '--slug',
-      'bench',
-      '--name',
-      'Bench',
-      '--imp-code',
-      SANDBOX_MERCHANT.impCode,
-      '--imp-key',
-      SANDBOX_MERCHANT.impKey,
-      '--imp-secret',
-      SANDBOX_MERCHANT.impSecret,
-      '--api-base-url',
-      sandbox.url,
-    ],
-    { DATA_DIR: dataDir, ...env },
-  );
+  await addStoreWithCli({ dataDir, env, slug: 'bench', sandboxUrl: sandbox.url, merchant: SANDBOX_MERCHANT });
   // The merchant registered its orders before the buyers paid, as the orders API would record them.
   const fastPayments = await makePayments('fast');
   const slowPayments = await makePayments('slow');

@@ -1,6 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { createServer } from 'node:net';
 import pino from 'pino';
+import type { Db } from '../../db/connection';
+import { openReasonsOf } from '../../db/orders';
+import { runNode } from './app-server';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
 import { createStore, type Store, type StoreInput } from '~/monitor/stores.server';
@@ -119,4 +122,40 @@ export async function sandboxControl<T = unknown>(
   if (!response.ok || json.code !== 0)
     throw new Error(`sandbox ${method} ${path}: HTTP ${response.status} ${json.message}`);
   return json.response;
+}
+
+/** The names of an order's open attention reasons, sorted (what most assertions compare). */
+export async function openReasonNames(db: Db, orderId: number): Promise<string[]> {
+  return (await openReasonsOf(db, orderId)).map((r) => r.reason).sort();
+}
+
+/** Adds a store through the built CLI (`npm run store -- add`) whose gateway is the given sandbox. */
+export function addStoreWithCli(options: {
+  dataDir: string;
+  env: Record<string, string>;
+  slug: string;
+  sandboxUrl: string;
+  merchant: { impCode: string; impKey: string; impSecret: string };
+}) {
+  const { merchant } = options;
+  return runNode(
+    [
+      'build/node/jobs/cli.js',
+      'store',
+      'add',
+      '--slug',
+      options.slug,
+      '--name',
+      options.slug,
+      '--imp-code',
+      merchant.impCode,
+      '--imp-key',
+      merchant.impKey,
+      '--imp-secret',
+      merchant.impSecret,
+      '--api-base-url',
+      options.sandboxUrl,
+    ],
+    { DATA_DIR: options.dataDir, ...options.env },
+  );
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action as attentionAction, loader as attentionLoader } from '~/routes/_dash.attention';
 import type { AttentionQueue } from '~/monitor/order-log.server';
 import { registerOrder } from '~/monitor/orders.server';
-import { callRoute } from '../helpers/monitor';
+import { callRoute, openReasonNames } from '../helpers/monitor';
 import { startMonitorStack, SANDBOX_MERCHANT, type MonitorStack } from '../helpers/stack';
 import { contextFor, dashUser, flashOf, getAs, postForm, type DashUser } from '../helpers/dash-orders';
 
@@ -27,16 +27,7 @@ describe('attention queue', () => {
   });
   afterAll(() => s?.stop());
 
-  const openReasons = async (orderId: number) =>
-    (
-      await s.t.db
-        .selectFrom('attention_reason')
-        .select('reason')
-        .where('order_id', '=', orderId)
-        .where('resolved_at', 'is', null)
-        .orderBy('reason')
-        .execute()
-    ).map((r) => r.reason);
+  const openReasons = (orderId: number) => openReasonNames(s.t.db, orderId);
 
   /** A paid payment whose verification failed (gateway 500): `unverified` open, next check scheduled. */
   async function unverified(pay = true): Promise<number> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action as orderAction, loader as orderLoader } from '~/routes/_dash.orders.$orderId';
 import { registerOrder } from '~/monitor/orders.server';
-import { callRoute } from '../helpers/monitor';
+import { callRoute, openReasonNames } from '../helpers/monitor';
 import { startMonitorStack, SANDBOX_MERCHANT, type MonitorStack } from '../helpers/stack';
 import { contextFor, dashUser, flashOf, getAs, postForm, type DashUser } from '../helpers/dash-orders';
 
@@ -31,16 +31,7 @@ describe('order page actions', () => {
 
   const orderOf = (merchantUid: string) =>
     s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
-  const openReasons = async (orderId: number) =>
-    (
-      await s.t.db
-        .selectFrom('attention_reason')
-        .select('reason')
-        .where('order_id', '=', orderId)
-        .where('resolved_at', 'is', null)
-        .orderBy('reason')
-        .execute()
-    ).map((r) => r.reason);
+  const openReasons = (orderId: number) => openReasonNames(s.t.db, orderId);
   const auditOf = (orderId: number) =>
     s.t.db
       .selectFrom('audit_event')

@@ -1,3 +1,4 @@
+import { openReasonNames } from '../../helpers/monitor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderTimeline } from '~/monitor/timeline.server';
 import { startMonitorStack, type MonitorStack } from '../../helpers/stack';
@@ -29,16 +30,7 @@ describe('capture and verify through the sandbox', () => {
     s.control<WirePayment>('POST', 'payments', { webhook: false, ...body });
   const orderOf = (merchantUid: string) =>
     s.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow();
-  const openReasons = async (orderId: number) =>
-    (
-      await s.t.db
-        .selectFrom('attention_reason')
-        .select('reason')
-        .where('order_id', '=', orderId)
-        .where('resolved_at', 'is', null)
-        .orderBy('reason')
-        .execute()
-    ).map((r) => r.reason);
+  const openReasons = (orderId: number) => openReasonNames(s.t.db, orderId);
   const allReasons = async (orderId: number) =>
     (
       await s.t.db

@@ -5,8 +5,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../db/connection';
 import { startSandbox, type RunningSandbox } from '../../../sandbox/server';
-import { runNode, startApp, type RunningApp } from '../../helpers/app-server';
-import { sandboxControl } from '../../helpers/monitor';
+import { startApp, type RunningApp } from '../../helpers/app-server';
+import { addStoreWithCli, sandboxControl } from '../../helpers/monitor';
 import { SANDBOX_MERCHANT } from '../../helpers/stack';
 
 const DELIVERIES = 600;
@@ -40,26 +40,13 @@ describe('webhook durability across SIGKILL', () => {
       })),
     );
     payments = created.payments;
-    const added = await runNode(
-      [
-        'build/node/jobs/cli.js',
-        'store',
-        'add',
-        '--slug',
-        'durable',
-        '--name',
-        'Durable',
-        '--imp-code',
-        SANDBOX_MERCHANT.impCode,
-        '--imp-key',
-        SANDBOX_MERCHANT.impKey,
-        '--imp-secret',
-        SANDBOX_MERCHANT.impSecret,
-        '--api-base-url',
-        sandbox.url,
-      ],
-      { DATA_DIR: dataDir, ...env },
-    );
+    const added = await addStoreWithCli({
+      dataDir,
+      env,
+      slug: 'durable',
+      sandboxUrl: sandbox.url,
+      merchant: SANDBOX_MERCHANT,
+    });
     expect(added.code, added.stderr).toBe(0);
   });
   afterAll(async () => {
