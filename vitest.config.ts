@@ -12,5 +12,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     restoreMocks: true,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
