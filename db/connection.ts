@@ -36,6 +36,11 @@ export function openDatabase(target: DatabaseTarget): DbHandle {
   return { db, dialect: 'postgres', close: once(() => db.destroy()) };
 }
 
+/** Runs `work` in the caller's transaction when it holds one (a batch), else in a new one. */
+export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
 function once(fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | null = null;
   return () => (done ??= fn());

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../db/connection';
 import { lockOrderRow } from '../../db/dialect';
 import type { OrderRow } from '../../db/monitor-schema';
 import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../db/orders';
@@ -40,9 +41,24 @@ async function replan(deps: ReasonDeps, trx: ReasonDeps['db'], order: OrderRow, 
   });
 }
 
-/** Runs `work` in the caller's transaction when it holds one, else in a new one. */
-export function inTransaction<T>(db: ReasonDeps['db'], work: (trx: ReasonDeps['db']) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+/**
+ * Runs `change` on the order under its row lock, and re-plans its next check when `change` says
+ * it changed a reason. Resolves false when the order is gone.
+ */
+function changeReasonsLocked(
+  deps: ReasonDeps,
+  orderId: number,
+  change: (trx: ReasonDeps['db'], at: string) => Promise<boolean>,
+): Promise<boolean> {
+  return inTransaction(deps.db, async (trx) => {
+    await lockOrderRow(trx, deps.config.database.dialect, orderId);
+    const order = await findOrderById(trx, orderId);
+    if (!order) return false;
+    const at = toDbTime(deps.now());
+    const changed = await change(trx, at);
+    if (changed) await replan(deps, trx, order, at);
+    return changed;
+  });
 }
 
 /** Opens `reason` on the order unless it is already open; returns whether it opened now. */
@@ -52,15 +68,9 @@ export async function openTimedReason(
   reason: AttentionReason,
   detail: string,
 ): Promise<boolean> {
-  return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, deps.config.database.dialect, orderId);
-    const order = await findOrderById(trx, orderId);
-    if (!order) return false;
-    const at = toDbTime(deps.now());
-    const opened = await openReason(trx, { order_id: orderId, reason, opened_at: at, detail });
-    if (opened) await replan(deps, trx, order, at);
-    return opened;
-  });
+  return changeReasonsLocked(deps, orderId, (trx, at) =>
+    openReason(trx, { order_id: orderId, reason, opened_at: at, detail }),
+  );
 }
 
 /** Resolves an open reason that time or new evidence explained; returns whether one was open. */
@@ -71,15 +81,11 @@ export async function resolveTimedReason(
   by: string,
   note: string,
 ): Promise<boolean> {
-  return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, deps.config.database.dialect, orderId);
-    const order = await findOrderById(trx, orderId);
-    if (!order) return false;
-    const at = toDbTime(deps.now());
-    const resolved = await resolveReasons(trx, orderId, [reason], at, by, note);
-    if (resolved.length) await replan(deps, trx, order, at);
-    return resolved.length > 0;
-  });
+  return changeReasonsLocked(
+    deps,
+    orderId,
+    async (trx, at) => (await resolveReasons(trx, orderId, [reason], at, by, note)).length > 0,
+  );
 }
 
 /** A vbank still waiting for its deposit after its due date (pure, for the job's decision). */

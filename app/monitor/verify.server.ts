@@ -1,3 +1,4 @@
+import { inTransaction } from '../../db/connection';
 import { lockOrderRow } from '../../db/dialect';
 import { insertVerification } from '../../db/evidence';
 import type { OrderRow } from '../../db/monitor-schema';
@@ -220,9 +221,7 @@ async function applyObservation(
 }> {
   const { input } = args;
   // A caller that already holds a transaction (the job verifying a batch) is joined, not nested.
-  const inTransaction = <T>(work: (trx: MonitorDeps['db']) => Promise<T>) =>
-    deps.db.isTransaction ? work(deps.db) : deps.db.transaction().execute(work);
-  return inTransaction(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, args.orderId);
     const order = await findOrderById(trx, args.orderId);
     if (!order) throw new Error(`order ${args.orderId} disappeared`);
