@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
-import { seedDatabase } from '../../db/seed';
+import { seedDatabase } from '../../scripts/seed';
 import { rebuildOverviewRollup } from '../../db/dashboard-overview';
 import { repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';
