@@ -50,7 +50,7 @@ export async function createMonitorHarness(
   const clock = options.clock ?? createClock();
   const config = loadConfig({
     DATA_DIR: t.dir,
-    DATABASE_URL: `file:${t.filename}`,
+    DATABASE_URL: t.url,
     APP_SECRET: 'test-secret-'.padEnd(40, 'x'),
     ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : {}),
   });
