@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { openDatabase, type DbHandle } from '../../db/connection';
 import { createEmptyDatabase, onPostgres, type EmptyDatabase } from './db';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -52,6 +53,13 @@ export async function databaseEnvFor(dataDir: string): Promise<Record<string, st
     appDatabases.set(dataDir, database);
   }
   return { DATABASE_URL: database.url, APP_SECRET: TEST_APP_SECRET };
+}
+
+/** Opens the database the app with `dataDir` uses (DATA_DIR/monitor.db, or its PostgreSQL database). */
+export async function openAppDatabase(dataDir: string): Promise<DbHandle> {
+  if (!onPostgres) return openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
+  const { DATABASE_URL } = await databaseEnvFor(dataDir);
+  return openDatabase({ dialect: 'postgres', connectionString: DATABASE_URL! });
 }
 
 /** Drops the PostgreSQL database made for `dataDir` (no-op on SQLite). */
