@@ -1,8 +1,9 @@
 import type { Config } from './config.server';
 import type { Db } from '../db/connection';
 import type { Log } from './logger.server';
-import { createGatewayRegistry, type GatewayRegistry } from './monitor/gateway.server';
-import { createMetrics, type Metrics } from './monitor/metrics.server';
+import { createGatewayRegistry, type GatewayRegistry } from './monitor/verify/gateway.server';
+import { createMetrics, type Metrics } from './metrics.server';
+import type { LedgerListener } from './monitor/verify/ledger-events';
 
 /**
  * Every stateful dependency of a request, created once by the server entry and handed to
@@ -19,6 +20,8 @@ export type AppContext = {
   metrics: Metrics;
   /** Wakes the webhook verification worker when a delivery is queued (no-op when none runs). */
   notifyWebhookQueued: () => void;
+  /** Called by the order ledger, inside its transaction, with what each change did (alerts subscribe). */
+  ledgerListeners: LedgerListener[];
 };
 
 export function createAppContext(deps: {
@@ -37,6 +40,7 @@ export function createAppContext(deps: {
     gateways: createGatewayRegistry({ appSecret: deps.config.appSecret, fetch: deps.fetch, now: deps.now }),
     metrics: createMetrics(),
     notifyWebhookQueued: () => {},
+    ledgerListeners: [],
   };
 }
 

@@ -8,7 +8,7 @@ export interface StoreTable {
   name: string;
   imp_code: string;
   imp_key: string;
-  /** AES-256-GCM with a key derived from APP_SECRET (app/monitor/secrets.server.ts). */
+  /** AES-256-GCM with a key derived from APP_SECRET (app/monitor/stores/secrets.server.ts). */
   imp_secret_enc: string;
   api_base_url: string;
   landing_success_url: string | null;

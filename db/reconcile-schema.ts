@@ -81,7 +81,7 @@ export interface ReconcileRunItemTable {
 export type ReconcileRunItemRow = Selectable<ReconcileRunItemTable>;
 export type NewReconcileRunItemRow = Insertable<ReconcileRunItemTable>;
 
-/** One row per job name: who may run it until when (app/monitor/lease.server.ts). */
+/** One row per job name: who may run it until when (app/monitor/jobs/lease.server.ts). */
 export interface JobLeaseTable {
   name: string;
   holder: string;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../app/config.server';
 import { AppError } from '../app/errors';
-import { createStore, listAllStores, rotateStoreKey } from '../app/monitor/stores.server';
+import { createStore, listAllStores, rotateStoreKey } from '../app/monitor/stores/stores.server';
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { jobDefinitions } from './index';

@@ -1,6 +1,6 @@
 import type { Config } from '../app/config.server';
-import { runReconcile } from '../app/monitor/reconcile.server';
-import { runSweep } from '../app/monitor/sweep.server';
+import { runReconcile } from '../app/monitor/jobs/reconcile.server';
+import { runSweep } from '../app/monitor/jobs/sweep.server';
 import type { JobDefinition } from './scheduler';
 
 /**

@@ -5,9 +5,9 @@ import { loadConfig } from '../app/config.server';
 import { createAppContext } from '../app/context.server';
 import { AppError } from '../app/errors';
 import { createLogger } from '../app/logger.server';
-import { runReconcile } from '../app/monitor/reconcile.server';
-import { getRun, type JobDeps, type RunProgress, type RunSummary } from '../app/monitor/reconcile-runs.server';
-import { runSweep } from '../app/monitor/sweep.server';
+import { runReconcile } from '../app/monitor/jobs/reconcile.server';
+import { getRun, type JobDeps, type RunProgress, type RunSummary } from '../app/monitor/jobs/run-frame.server';
+import { runSweep } from '../app/monitor/jobs/sweep.server';
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 

@@ -10,9 +10,9 @@ import { jobDefinitions } from '../jobs/index';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { ensureFirstAdmin } from '../app/auth/users.server';
-import { ensureDemoStore } from '../app/monitor/demo.server';
-import { merchantUrls } from '../app/monitor/orders.server';
-import { startWebhookWorker } from '../app/monitor/webhook-worker.server';
+import { ensureDemoStore } from '../app/monitor/stores/demo.server';
+import { merchantUrls } from '../app/monitor/capture/orders.server';
+import { startWebhookWorker } from '../app/monitor/capture/webhook-worker.server';
 import { createAppServer } from './app-server';
 
 // Bundled to build/node/server/main.js; the Remix build sits at build/index.js.

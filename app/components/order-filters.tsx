@@ -2,7 +2,7 @@ import { Form, Link, useNavigate } from '@remix-run/react';
 import type { FormEvent } from 'react';
 import type { MessageKey } from '../i18n/messages';
 import { useT } from '../i18n/use-t';
-import type { OrderLogForm, StoreRef } from '../monitor/order-log.server';
+import type { OrderLogForm, StoreRef } from '../monitor/dashboard/order-log.server';
 import { ATTENTION_REASONS, ORDER_STATUSES } from '../monitor/status';
 
 /**

@@ -88,7 +88,7 @@ export const REQUERY_REASONS: ReadonlySet<AttentionReason> = new Set([
   'stale_pending',
 ]);
 
-/** Reconciliation runs (app/monitor/reconcile.server.ts, sweep.server.ts). */
+/** Reconciliation runs (app/monitor/jobs/reconcile.server.ts, sweep.server.ts). */
 export const RUN_KINDS = ['reconcile', 'sweep'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 

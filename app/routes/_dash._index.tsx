@@ -15,7 +15,7 @@ import { formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
-import { getOverview, REFRESH_EVERY_MS, type Overview } from '~/monitor/overview.server';
+import { getOverview, REFRESH_EVERY_MS, type Overview } from '~/monitor/dashboard/overview.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

@@ -30,8 +30,8 @@ import {
   recheckOrders,
   resolveMany,
   selectionSchema,
-} from '~/monitor/manual-actions.server';
-import { attentionQueue, type AttentionQueue } from '~/monitor/order-log.server';
+} from '~/monitor/verify/manual-actions.server';
+import { attentionQueue, type AttentionQueue } from '~/monitor/dashboard/order-log.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

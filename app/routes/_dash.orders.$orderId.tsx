@@ -29,8 +29,8 @@ import {
   recheckOrder,
   resolveOrderReasons,
   type CancelPreview,
-} from '~/monitor/manual-actions.server';
-import { orderDetail, type OrderDetail } from '~/monitor/order-log.server';
+} from '~/monitor/verify/manual-actions.server';
+import { orderDetail, type OrderDetail } from '~/monitor/dashboard/order-log.server';
 import { ATTENTION_REASONS } from '~/monitor/status';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';

@@ -15,10 +15,10 @@ import { formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
-import { startRun } from '~/monitor/reconcile.server';
-import { getJobStatuses, getRun, listRuns, type RunDetail, type RunSummary } from '~/monitor/reconcile-runs.server';
+import { startRun } from '~/monitor/jobs/reconcile.server';
+import { getJobStatuses, getRun, listRuns, type RunDetail, type RunSummary } from '~/monitor/jobs/run-frame.server';
 import { RUN_ITEM_OUTCOMES, RUN_KINDS, RUN_STATUSES, VERIFICATION_OUTCOMES } from '~/monitor/status';
-import { listAllStores } from '~/monitor/stores.server';
+import { listAllStores } from '~/monitor/stores/stores.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

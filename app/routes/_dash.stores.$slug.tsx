@@ -26,8 +26,8 @@ import {
   type StoreField,
   type StoreFormValues,
   type StoreView,
-} from '~/monitor/store-admin.server';
-import { merchantUrls } from '~/monitor/orders.server';
+} from '~/monitor/stores/store-admin.server';
+import { merchantUrls } from '~/monitor/capture/orders.server';
 import { MISMATCH_POLICIES, WEBHOOK_IP_POLICIES } from '~/monitor/status';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';

@@ -9,7 +9,7 @@ import { formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
-import { listStoreViews } from '~/monitor/store-admin.server';
+import { listStoreViews } from '~/monitor/stores/store-admin.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { errorResponse } from '~/errors';
-import { getOrderView } from '~/monitor/orders.server';
-import { authenticateStore } from '~/monitor/stores.server';
+import { getOrderView } from '~/monitor/capture/orders.server';
+import { authenticateStore } from '~/monitor/stores/stores.server';
 
 /** The verified status of one order, for the merchant backend. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

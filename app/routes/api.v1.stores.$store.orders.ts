@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { AppError, errorResponse } from '~/errors';
 import { publicBaseUrl } from '~/http.server';
-import { merchantUrls, registerOrder } from '~/monitor/orders.server';
-import { authenticateStore } from '~/monitor/stores.server';
+import { merchantUrls, registerOrder } from '~/monitor/capture/orders.server';
+import { authenticateStore } from '~/monitor/stores/stores.server';
 
 /** The merchant backend registers the amount it expects before opening the payment window. */
 export async function action({ request, params, context }: ActionFunctionArgs) {

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
-import { renderMetrics } from '~/monitor/metrics-report.server';
+import { renderMetrics } from '~/monitor/dashboard/metrics-report.server';
 
 export async function loader({ context }: LoaderFunctionArgs) {
   return new Response(await renderMetrics(context), {

@@ -2,7 +2,7 @@ import { data, redirect, type HeadersFunction, type LoaderFunctionArgs, type Met
 import { useLoaderData } from '@remix-run/react';
 import { rawQueryOf } from '~/http.server';
 import { useT } from '~/i18n/use-t';
-import { captureRedirect } from '~/monitor/redirect.server';
+import { captureRedirect } from '~/monitor/capture/redirect.server';
 
 /**
  * The store's `m_redirect_url`. Iamport's query string is evidence, not truth: the hit is stored

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
 import { useT } from '~/i18n/use-t';
-import { buyerResult } from '~/monitor/buyer-result.server';
+import { buyerResult } from '~/monitor/capture/buyer-result.server';
 
 /** The built-in landing page, for stores that have not set their own landing URLs. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { readBodyLimited } from '~/http.server';
-import { captureWebhook, MAX_WEBHOOK_BYTES } from '~/monitor/webhook.server';
+import { captureWebhook, MAX_WEBHOOK_BYTES } from '~/monitor/capture/webhook.server';
 
 /** Iamport's notification URL. Stores the raw delivery, answers at once, verifies from a queue. */
 export async function action({ request, params, context }: ActionFunctionArgs) {

@@ -9,8 +9,8 @@ import pino from 'pino';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext } from '~/context.server';
 import { startSession } from '~/auth/session.server';
-import { encodeCursor } from '~/monitor/order-log.server';
-import { DISPLAY_OFFSET_MINUTES, refreshOverview, resolveRange } from '~/monitor/overview.server';
+import { encodeCursor } from '~/monitor/dashboard/order-log.server';
+import { DISPLAY_OFFSET_MINUTES, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';
 import {
@@ -28,7 +28,7 @@ import { migrateToLatest } from '../../db/migrate';
 import { migrations } from '../../db/migrations/index';
 import { findOrderById, reasonsOf } from '../../db/orders';
 import { listRunItemsForOrder } from '../../db/runs';
-import { openSeedDatabase, seedDatabase } from '../../db/seed';
+import { openSeedDatabase, seedDatabase } from '../../scripts/seed';
 import { listStores } from '../../db/stores';
 import { loadTimelineRows } from '../../db/timeline';
 import { insertUserIfAbsent } from '../../db/users';
@@ -57,7 +57,7 @@ type Stats = { p50: number; p95: number; max: number };
 function cacheFile(orders: number): string {
   const hash = createHash('sha256');
   for (const [name, m] of Object.entries(migrations)) hash.update(`${name}\n${String(m.up)}\n`);
-  hash.update(readFileSync(path.join(import.meta.dirname, '../../db/seed.ts')));
+  hash.update(readFileSync(path.join(import.meta.dirname, '../../scripts/seed.ts')));
   hash.update(`${orders}|${SEED_NOW.toISOString()}|3|365|1`);
   return path.join(tmpdir(), `monitor-bench-dashboard-${orders}-${hash.digest('hex').slice(0, 12)}.db`);
 }

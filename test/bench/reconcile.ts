@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { runReconcile } from '../../app/monitor/reconcile.server';
+import { runReconcile } from '../../app/monitor/jobs/reconcile.server';
 import { startSandbox } from '../../sandbox/server';
 import { createMonitorHarness } from '../helpers/monitor';
 import { seedOrders } from '../helpers/reconcile';

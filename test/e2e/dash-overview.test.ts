@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialect } from '../helpers/db';
 import { migrateToLatest } from '../../db/migrate';
-import { seedDatabase } from '../../db/seed';
+import { seedDatabase } from '../../scripts/seed';
 import { rebuildOverviewRollup } from '../../db/dashboard-overview';
 import { openAppDatabase, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';

@@ -6,7 +6,7 @@ import { openReasonsOf } from '../../db/orders';
 import { databaseEnvFor, runNode } from './app-server';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
-import { createStore, type Store, type StoreInput } from '~/monitor/stores.server';
+import { createStore, type Store, type StoreInput } from '~/monitor/stores/stores.server';
 import { createTestDb, type TestDb } from './db';
 
 export type Clock = { now: () => Date; set: (iso: string) => void; advance: (ms: number) => void };

@@ -1,8 +1,8 @@
 import type { OrderRow } from '../../db/monitor-schema';
 import { newPendingOrder } from '../../db/orders';
-import type { JobDeps } from '~/monitor/reconcile-runs.server';
+import type { JobDeps } from '~/monitor/jobs/run-frame.server';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
-import type { Store } from '~/monitor/stores.server';
+import type { Store } from '~/monitor/stores/stores.server';
 import { startTestSandbox, type SandboxMerchant, type TestSandbox } from '../integration/iamport/sandbox-harness';
 import { createMonitorHarness, type Clock, type MonitorHarness } from './monitor';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireLease } from '~/monitor/lease.server';
+import { acquireLease } from '~/monitor/jobs/lease.server';
 import { EXIT, runJobCli, type CliIo } from '../../../jobs/reconcile-cli';
 import { createClock } from '../../helpers/monitor';
 import { createReconcileHarness, orderOf, seedOrders, type ReconcileHarness } from '../../helpers/reconcile';

@@ -1,0 +1,177 @@
+import { findOrder } from '../../../db/orders';
+import { insertRedirectHit } from '../../../db/evidence';
+import type { RedirectFlag } from '../verify/decide';
+import { REDIRECT_GATEWAY_TIMEOUT_MS } from '../verify/gateway.server';
+import type { OrderStatus } from '../status';
+import { getStore, type Store } from '../stores/stores.server';
+import { toDbTime } from '../time';
+import { verifyPayment, type MonitorDeps } from '../verify/verify.server';
+
+/** Longer query strings are stored truncated and refused with 414. */
+export const MAX_QUERY_LENGTH = 4096;
+const MAX_ERROR_TEXT = 500;
+
+export type ParsedRedirect = {
+  impUid: string | null;
+  merchantUid: string | null;
+  flag: RedirectFlag;
+  errorCode: string | null;
+  errorMsg: string | null;
+  /** Why part of the query was ignored; the raw query string is kept regardless. */
+  parseError: string | null;
+};
+
+const IMP_UID = /^[A-Za-z0-9_-]{1,64}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Reads what Iamport put on the redirect. Pure and total: it never throws, whatever the query
+ * string holds; the flag is recorded as evidence and never decides anything.
+ */
+export function parseRedirectQuery(query: string): ParsedRedirect {
+  const params = new URLSearchParams(query);
+  const problems: string[] = [];
+  const single = (name: string): string | null => {
+    const values = params.getAll(name);
+    if (values.length > 1 && new Set(values).size > 1)
+      problems.push(`${name} given ${values.length} times with different values; the first was used`);
+    return values[0] ?? null;
+  };
+
+  let impUid = single('imp_uid');
+  if (impUid === '') impUid = null;
+  if (impUid !== null && !IMP_UID.test(impUid)) {
+    problems.push('imp_uid is malformed');
+    impUid = null;
+  }
+  let merchantUid = single('merchant_uid');
+  if (merchantUid === '') merchantUid = null;
+  if (merchantUid !== null && (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid))) {
+    problems.push('merchant_uid is malformed');
+    merchantUid = null;
+  }
+
+  let flag: RedirectFlag = { kind: 'none', value: null };
+  for (const kind of ['imp_success', 'success'] as const) {
+    const raw = single(kind);
+    if (raw === null) continue;
+    const value = raw === 'true' ? true : raw === 'false' ? false : null;
+    if (value === null) problems.push(`${kind} is neither true nor false`);
+    flag = { kind, value };
+    break;
+  }
+  const text = (name: string) => {
+    const value = single(name);
+    return value === null || value === '' ? null : value.slice(0, MAX_ERROR_TEXT);
+  };
+  return {
+    impUid,
+    merchantUid,
+    flag,
+    errorCode: text('error_code'),
+    errorMsg: text('error_msg'),
+    parseError: problems.length ? problems.join('; ') : null,
+  };
+}
+
+export type RedirectOutcome =
+  | { kind: 'unknown_store'; message: string }
+  | { kind: 'bad_request'; status: 400 | 414; message: string }
+  | { kind: 'landing'; location: string; status: OrderStatus }
+  | { kind: 'confirming'; merchantUid: string | null };
+
+/** Where the buyer goes for a verified status: the store's landing URL or our result page. */
+export function landingLocation(store: Store, merchantUid: string, status: OrderStatus): string | null {
+  const target =
+    status === 'paid'
+      ? store.landing.success
+      : status === 'vbank_issued'
+        ? store.landing.pending
+        : status === 'pending'
+          ? null
+          : store.landing.failure;
+  const base = target ?? `/payments/${encodeURIComponent(store.slug)}/result`;
+  if (status === 'pending') return null;
+  const url = new URL(base, 'http://relative.invalid');
+  url.searchParams.set('merchant_uid', merchantUid);
+  url.searchParams.set('status', status);
+  return target ? url.toString() : `${url.pathname}${url.search}`;
+}
+
+/**
+ * The redirect-result flow: store the raw hit, verify synchronously with a short timeout, and
+ * say where the buyer goes. A slow or failing gateway leaves the order `unverified` for the job
+ * and the buyer on a "confirming" page; a repeated hit is recorded and changes nothing twice.
+ */
+export async function captureRedirect(
+  deps: MonitorDeps,
+  input: { storeSlug: string; rawQuery: string; ip: string; userAgent: string | null },
+): Promise<RedirectOutcome> {
+  const store = await getStore(deps, input.storeSlug);
+  const truncated = input.rawQuery.length > MAX_QUERY_LENGTH;
+  const rawQuery = truncated ? input.rawQuery.slice(0, MAX_QUERY_LENGTH) : input.rawQuery;
+  const parsed = parseRedirectQuery(rawQuery);
+  const order = store && parsed.merchantUid ? await findOrder(deps.db, store.id, parsed.merchantUid) : undefined;
+  const hit = await insertRedirectHit(deps.db, {
+    store_slug: input.storeSlug.slice(0, 100),
+    store_id: store?.id ?? null,
+    order_id: order?.id ?? null,
+    received_at: toDbTime(deps.now()),
+    query_string: rawQuery,
+    query_truncated: truncated ? 1 : 0,
+    ip: input.ip,
+    user_agent: input.userAgent?.slice(0, 1000) ?? null,
+    parse_error: truncated ? `query string longer than ${MAX_QUERY_LENGTH} characters` : parsed.parseError,
+    imp_uid: parsed.impUid,
+    merchant_uid: parsed.merchantUid,
+    flag_kind: parsed.flag.kind,
+    flag_value: parsed.flag.value === null ? null : String(parsed.flag.value),
+    error_code: parsed.errorCode,
+    error_msg: parsed.errorMsg,
+  });
+
+  const outcome = await decideRedirect(deps, { store, parsed, truncated, hitId: hit.id });
+  deps.metrics.inc('monitor_redirects_total', { outcome: outcome.kind === 'landing' ? outcome.status : outcome.kind });
+  return outcome;
+}
+
+async function decideRedirect(
+  deps: MonitorDeps,
+  args: { store: Store | null; parsed: ParsedRedirect; truncated: boolean; hitId: number },
+): Promise<RedirectOutcome> {
+  const { store, parsed } = args;
+  if (!store)
+    return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
+  if (args.truncated)
+    return {
+      kind: 'bad_request',
+      status: 414,
+      message: `The query string is longer than ${MAX_QUERY_LENGTH} characters.`,
+    };
+  if (!parsed.impUid && !parsed.merchantUid) {
+    return { kind: 'bad_request', status: 400, message: 'The redirect carried neither imp_uid nor merchant_uid.' };
+  }
+  try {
+    const result = await verifyPayment(deps, {
+      store,
+      trigger: 'redirect',
+      impUid: parsed.impUid,
+      merchantUid: parsed.merchantUid,
+      redirectHitId: args.hitId,
+      redirectFlag: parsed.flag,
+      redirectClaimsFailure: parsed.flag.value === false || parsed.errorCode !== null,
+      timeoutMs: REDIRECT_GATEWAY_TIMEOUT_MS,
+    });
+    if (!result.settled || !result.merchantUid || !result.status)
+      return { kind: 'confirming', merchantUid: result.merchantUid };
+    const location = landingLocation(store, result.merchantUid, result.status);
+    return location
+      ? { kind: 'landing', location, status: result.status }
+      : { kind: 'confirming', merchantUid: result.merchantUid };
+  } catch (error) {
+    // The buyer never sees an error page for our fault: the hit is stored, the job will settle it.
+    deps.log.error({ err: error, hit: args.hitId }, 'redirect verification failed');
+    return { kind: 'confirming', merchantUid: parsed.merchantUid };
+  }
+}

@@ -1,0 +1,239 @@
+import { findWebhookDelivery } from '../../../db/evidence';
+import type { WebhookDeliveryRow, WebhookJobRow } from '../../../db/monitor-schema';
+import { findOrder } from '../../../db/orders';
+import { findStoreById } from '../../../db/stores';
+import { claimWebhookJobs, completeWebhookJob, retryWebhookJob } from '../../../db/webhook-jobs';
+import type { Payment } from '../../iamport/types';
+import { inChunkTransaction } from '../jobs/chunk.server';
+import { recordGatewayCheck } from '../verify/gateway.server';
+import { toStore, type Store } from '../stores/stores.server';
+import { toDbTime } from '../time';
+import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
+
+// Short, so jobs held by a process that died are picked up again soon; a job run twice is harmless.
+export const WEBHOOK_JOB_LEASE_MS = 15_000;
+const RETRY_DELAYS_S = [5, 30, 120, 600, 1800];
+
+export type WorkerOptions = { batchSize?: number; storeConcurrency?: number; pollMs?: number };
+
+/**
+ * Verifies queued webhook deliveries: claims a batch, groups it by store, fetches the payments
+ * of each store in one `GET /payments?imp_uid[]=` call when there are several, and runs the one
+ * verification for each. Returns how many jobs it finished.
+ */
+export async function processWebhookBatch(deps: MonitorDeps, options: WorkerOptions = {}): Promise<number> {
+  const now = deps.now();
+  const jobs = await claimWebhookJobs(deps.db, {
+    now: toDbTime(now),
+    leaseUntil: toDbTime(new Date(now.getTime() + WEBHOOK_JOB_LEASE_MS)),
+    limit: options.batchSize ?? 100,
+  });
+  if (jobs.length === 0) return 0;
+
+  const byStore = new Map<number, WebhookJobRow[]>();
+  for (const job of jobs) byStore.set(job.store_id, [...(byStore.get(job.store_id) ?? []), job]);
+  const groups = [...byStore.entries()];
+  const concurrency = options.storeConcurrency ?? 4;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
+      while (next < groups.length) {
+        const [storeId, storeJobs] = groups[next++]!;
+        await processStoreJobs(deps, storeId, storeJobs);
+      }
+    }),
+  );
+  return jobs.length;
+}
+
+async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: WebhookJobRow[]): Promise<void> {
+  const storeRow = await findStoreById(deps.db, storeId);
+  if (!storeRow) {
+    for (const job of jobs) await fail(deps, job, 'store no longer exists', true);
+    return;
+  }
+  const store = toStore(storeRow);
+  const deliveries = new Map<number, WebhookDeliveryRow>();
+  for (const job of jobs) {
+    const delivery = await findWebhookDelivery(deps.db, job.delivery_id);
+    if (delivery) deliveries.set(job.id, delivery);
+  }
+  const prefetched = await prefetch(deps, store, [
+    ...new Set([...deliveries.values()].map((d) => d.imp_uid).filter((id): id is string => id !== null)),
+  ]);
+
+  // Jobs whose payment is already fetched and whose order exists need no further gateway call:
+  // they are verified in one transaction (a savepoint each), which writes far less than one
+  // commit per job. The rest (unknown orders, auto-cancel stores) go one by one, never holding
+  // a transaction across an HTTP call.
+  const batched: WebhookJobRow[] = [];
+  const single: WebhookJobRow[] = [];
+  let firstOrderId: number | null = null;
+  for (const job of jobs) {
+    const delivery = deliveries.get(job.id);
+    if (!delivery?.imp_uid) {
+      await fail(deps, job, 'delivery has no imp_uid', true);
+      continue;
+    }
+    const known = prefetched.get(delivery.imp_uid);
+    const merchantUid = known?.payment?.merchantUid ?? delivery.merchant_uid;
+    const order = merchantUid === null ? undefined : await findOrder(deps.db, store.id, merchantUid);
+    if (known && order && store.mismatchPolicy !== 'auto_cancel') {
+      firstOrderId ??= order.id;
+      batched.push(job);
+    } else {
+      single.push(job);
+    }
+  }
+
+  const retry: WebhookJobRow[] = [];
+  if (batched.length) {
+    const outcomes = await inChunkTransaction(deps, batched, firstOrderId, (db, job) =>
+      verifyJob({ ...deps, db }, store, job, deliveries.get(job.id)!, prefetched),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) return;
+      deps.log.error({ err: outcome.error, job: batched[i]!.id }, 'webhook verification failed');
+      retry.push(batched[i]!);
+    });
+  }
+  for (const job of retry) await fail(deps, job, 'verification failed inside a batch', false);
+  for (const job of single) {
+    try {
+      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched);
+    } catch (error) {
+      deps.log.error({ err: error, job: job.id }, 'webhook verification failed');
+      await fail(deps, job, error instanceof Error ? error.message : String(error), false);
+    }
+  }
+}
+
+async function verifyJob(
+  deps: MonitorDeps,
+  store: Store,
+  job: WebhookJobRow,
+  delivery: WebhookDeliveryRow,
+  prefetched: Map<string, Prefetched>,
+): Promise<void> {
+  const result = await verifyPayment(deps, {
+    store,
+    trigger: 'webhook',
+    impUid: delivery.imp_uid,
+    merchantUid: delivery.merchant_uid,
+    webhookDeliveryId: delivery.id,
+    prefetched: prefetched.get(delivery.imp_uid!),
+  });
+  // Without an order to hang `unverified` on, the job itself must try again later.
+  if (result.orderId === null && !result.settled) await fail(deps, job, `gateway answer: ${result.outcome}`, false);
+  else await completeWebhookJob(deps.db, job.id, toDbTime(deps.now()));
+}
+
+/** One batched look-up for several imp_uids; a single one is left to verifyPayment itself. */
+async function prefetch(deps: MonitorDeps, store: Store, impUids: string[]): Promise<Map<string, Prefetched>> {
+  const found = new Map<string, Prefetched>();
+  if (impUids.length < 2) return found;
+  const result = await deps.gateways.forStore(store).getPayments(impUids);
+  const checkId = await recordGatewayCheck(deps, {
+    store,
+    orderId: null,
+    trigger: 'webhook',
+    operation: 'getPayments',
+    impUid: null,
+    merchantUid: null,
+    result,
+  });
+  if (!result.ok) {
+    for (const id of impUids)
+      found.set(id, {
+        observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message },
+        payment: null,
+        checkId,
+      });
+    return found;
+  }
+  for (const payment of result.value.payments as Payment[]) {
+    found.set(payment.impUid, { ...observe({ ok: true, value: payment, meta: result.meta }), checkId });
+  }
+  for (const id of result.value.missing) found.set(id, { observation: { kind: 'not_found' }, payment: null, checkId });
+  return found;
+}
+
+async function fail(deps: MonitorDeps, job: WebhookJobRow, error: string, permanent: boolean): Promise<void> {
+  const delay = RETRY_DELAYS_S[job.attempts - 1];
+  const giveUp = permanent || delay === undefined;
+  await retryWebhookJob(deps.db, job.id, {
+    availableAt: toDbTime(new Date(deps.now().getTime() + (delay ?? 0) * 1000)),
+    error,
+    give_up: giveUp,
+    at: toDbTime(deps.now()),
+  });
+}
+
+export type WebhookWorker = { wake: () => void; stop: () => Promise<void> };
+
+export type WorkerTiming = {
+  /** Wait this long after the last new delivery before verifying, so a burst forms one batch. */
+  gatherMs?: number;
+  /** But never hold a queued delivery longer than this while deliveries keep coming. */
+  maxDeferMs?: number;
+  /** Look at the queue at least this often (retries, jobs left by a process that died). */
+  pollMs?: number;
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Runs `processWebhookBatch` in the background. Answering Iamport comes first: while deliveries
+ * keep arriving, verification waits for a quiet moment (at most `maxDeferMs`) and then takes one
+ * batch at a time, so a burst is answered at full speed and verified in batched gateway calls
+ * right behind it. Wall-clock pacing only; business time comes from `deps.now`.
+ */
+export function startWebhookWorker(deps: MonitorDeps, options: WorkerOptions & WorkerTiming = {}): WebhookWorker {
+  const gatherMs = options.gatherMs ?? 50;
+  const maxDeferMs = options.maxDeferMs ?? 1000;
+  const pollMs = options.pollMs ?? 1000;
+  let stopped = false;
+  let lastWakeAt = 0;
+  let signal: (() => void) | null = null;
+  const wake = () => {
+    lastWakeAt = Date.now();
+    signal?.();
+  };
+  const waitForWork = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        signal = null;
+        resolve();
+      }
+      signal = done;
+    });
+
+  const loop = (async () => {
+    let more = true;
+    while (!stopped) {
+      if (!more) await waitForWork();
+      const deferredSince = Date.now();
+      while (!stopped && Date.now() - lastWakeAt < gatherMs && Date.now() - deferredSince < maxDeferMs)
+        await sleep(gatherMs);
+      if (stopped) break;
+      try {
+        more = (await processWebhookBatch(deps, options)) > 0;
+      } catch (error) {
+        more = false;
+        deps.log.error({ err: error }, 'webhook worker batch failed');
+      }
+    }
+  })();
+
+  return {
+    wake,
+    stop: async () => {
+      stopped = true;
+      signal?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,419 @@
+import type { OrderRow } from '../../../db/monitor-schema';
+import { findOrderById } from '../../../db/orders';
+import {
+  lastWindowEnd,
+  listDueOrders,
+  listRedirectReasonsAnswered,
+  listRedirectsWithoutWebhook,
+  listStalePending,
+  openReasonsByOrder,
+} from '../../../db/runs';
+import type { Payment } from '../../iamport/types';
+import { inChunkTransaction } from './chunk.server';
+import { decide } from '../verify/decide';
+import { forEachLimited } from './gateway-manners';
+import {
+  crossedWindow,
+  isVbankOverdue,
+  openTimedReason,
+  resolveTimedReason,
+  WEBHOOK_EXPECTED_STATUSES,
+} from '../verify/timed-reasons.server';
+import {
+  executeRun,
+  FIRST_WINDOW_MS,
+  WINDOW_OVERLAP_MS,
+  type JobDeps,
+  type RunItemInput,
+  type RunOptions,
+  type RunSummary,
+  type StoreRun,
+} from './run-frame.server';
+import type { AttentionReason, OrderStatus, RunKind } from '../status';
+import { runSweep } from './sweep.server';
+import { fromDbTime, toDbTime } from '../time';
+import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
+
+/** `GET /payments?imp_uid[]=` takes at most 100 identifiers (reference §3.2). */
+export const BATCH_SIZE = 100;
+/** At most this many due orders per store in one run; the rest wait for the next run. */
+export const DEFAULT_LIMIT_PER_STORE = 20_000;
+
+export type ReconcileOptions = RunOptions & {
+  /** Every ambiguous order (an open reason or a planned check), whatever its next_check_at. */
+  all?: boolean;
+  limitPerStore?: number;
+};
+
+/**
+ * The re-query job. For each store (one run at a time across processes, under the `reconcile`
+ * lease):
+ * 1. opens the reasons time alone reveals, from the database only: `redirect_without_webhook`
+ *    (a redirect older than the store's webhook grace, a status Iamport sends a webhook for, and
+ *    no accepted webhook) and `stale_pending` (registered, still pending, no evidence at all after
+ *    the store's stale window); it resolves `redirect_without_webhook` whose webhook has come since;
+ * 2. re-queries the orders whose `next_check_at` is due (every ambiguous order with `all`): 100
+ *    imp_uids per `GET /payments`, `find` by merchant_uid when no imp_uid is known, and hands each
+ *    answer to `verifyPayment` (trigger `schedule`), which applies the state machine and plans the
+ *    next check on the backoff; a vbank still unpaid after its due date gets `vbank_overdue`.
+ *
+ * Guarantees: a dead gateway or bad credentials cost a few calls per store and give one error per
+ * store (the circuit breaker); orders it did not reach keep their next_check_at; nothing is marked
+ * failed because the gateway was down. With `dryRun` it asks the gateway and reports, per order,
+ * what verification would decide, writing nothing but the run record (no lease, no gateway check,
+ * no order or reason change). Never sleeps for scheduling: "due" is `next_check_at <= now()`.
+ */
+export async function runReconcile(deps: JobDeps, options: ReconcileOptions): Promise<RunSummary> {
+  return executeRun(deps, { kind: 'reconcile', options, allOrders: options.all === true }, (run) =>
+    reconcileStore(run, { all: options.all === true, limit: options.limitPerStore ?? DEFAULT_LIMIT_PER_STORE }),
+  );
+}
+
+async function reconcileStore(run: StoreRun, options: { all: boolean; limit: number }): Promise<void> {
+  await openTimeReasons(run);
+  await requery(run, options);
+}
+
+/** Step 1: reasons that only need the clock and the database. */
+async function openTimeReasons(run: StoreRun): Promise<void> {
+  const { store, deps } = run;
+  const now = deps.now();
+  const previous = await lastWindowEnd(deps.db, store.id, 'reconcile');
+  const previousEnd = previous ? (fromDbTime(previous) as Date) : new Date(now.getTime() - FIRST_WINDOW_MS);
+  run.setWindow(toDbTime(new Date(previousEnd.getTime() - WINDOW_OVERLAP_MS)), toDbTime(now));
+
+  for (const order of await listRedirectReasonsAnswered(deps.db, store.id)) {
+    if (run.dryRun) {
+      await run.item(timeItem(order, 'reason_resolved', []));
+      continue;
+    }
+    if (
+      await resolveTimedReason(
+        deps,
+        order.id,
+        'redirect_without_webhook',
+        'webhook',
+        'a webhook for this order has arrived since',
+      )
+    ) {
+      await run.item(timeItem(order, 'reason_resolved', []));
+    }
+  }
+
+  const hits = crossedWindow({ previousEnd, now, lagSeconds: store.webhookGraceSeconds, overlapMs: WINDOW_OVERLAP_MS });
+  const silent = await listRedirectsWithoutWebhook(deps.db, {
+    storeId: store.id,
+    statuses: WEBHOOK_EXPECTED_STATUSES,
+    cutoff: hits.to,
+    hits,
+    verified: { from: toDbTime(new Date(previousEnd.getTime() - WINDOW_OVERLAP_MS)), to: toDbTime(now) },
+  });
+  for (const order of silent) {
+    const detail = `redirect received ${order.first_redirect_at}; no webhook within the store's ${store.webhookGraceSeconds} s grace (status ${order.status})`;
+    await openAndRecord(run, order, 'redirect_without_webhook', detail);
+  }
+
+  const created = crossedWindow({
+    previousEnd,
+    now,
+    lagSeconds: store.stalePendingSeconds,
+    overlapMs: WINDOW_OVERLAP_MS,
+  });
+  for (const order of await listStalePending(deps.db, { storeId: store.id, created })) {
+    const detail = `registered ${order.created_at}; no redirect, webhook or payment after ${store.stalePendingSeconds} s: the job will look it up by merchant_uid`;
+    await openAndRecord(run, order, 'stale_pending', detail);
+  }
+  run.windowDone();
+}
+
+async function openAndRecord(run: StoreRun, order: OrderRow, reason: AttentionReason, detail: string): Promise<void> {
+  if (run.dryRun || (await openTimedReason(run.deps, order.id, reason, detail))) {
+    await run.item(timeItem(order, 'reason_opened', [reason]));
+  }
+}
+
+function timeItem(order: OrderRow, outcome: 'reason_opened' | 'reason_resolved', reasons: AttentionReason[]) {
+  const status = order.status as OrderStatus;
+  return {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: status,
+    statusAfter: status,
+    outcome,
+    reasonsOpened: reasons,
+  };
+}
+
+type Chunk = { kind: 'batch' | 'find'; orders: OrderRow[] };
+/** The answers for a chunk (ok: the gateway answered, found or not), or null when not asked (breaker open). */
+type Fetched = { ok: boolean; prefetched: Map<number, Prefetched> } | null;
+
+/** Step 2: re-query what is due, batched, and verify each answer. */
+async function requery(run: StoreRun, options: { all: boolean; limit: number }): Promise<void> {
+  const { store, deps } = run;
+  const due = await listDueOrders(deps.db, {
+    storeId: store.id,
+    now: toDbTime(deps.now()),
+    all: options.all,
+    limit: options.limit,
+  });
+  const withImpUid = due.filter((o) => o.imp_uid !== null);
+  const chunks: Chunk[] = [];
+  for (let i = 0; i < withImpUid.length; i += BATCH_SIZE)
+    chunks.push({ kind: 'batch', orders: withImpUid.slice(i, i + BATCH_SIZE) });
+  for (const order of due) if (order.imp_uid === null) chunks.push({ kind: 'find', orders: [order] });
+
+  let done = 0;
+  run.progress('requery', 0, due.length);
+  const failedLookups: { orders: OrderRow[]; prefetched: Map<number, Prefetched> }[] = [];
+  await forEachLimited(chunks, run.manners.storeConcurrency, async (chunk) => {
+    if (run.breaker.isOpen) {
+      run.notReached(chunk.orders.length);
+      return;
+    }
+    await run.checkpoint();
+    const fetched = await fetchChunk(run, chunk);
+    if (fetched === null) {
+      run.notReached(chunk.orders.length);
+      return;
+    }
+    if (!fetched.ok) {
+      failedLookups.push({ orders: chunk.orders, prefetched: fetched.prefetched });
+      return;
+    }
+    await verifyChunk(run, chunk.orders, fetched.prefetched);
+    done += chunk.orders.length;
+    run.progress('requery', done, due.length);
+  });
+
+  // A look-up that failed while the store's gateway otherwise answered is about those orders:
+  // verification records it as `unverified` and backs off. When the breaker opened or nothing
+  // answered at all, the gateway itself is the problem: the orders keep their next_check_at and
+  // nothing about them changes.
+  for (const failed of failedLookups) {
+    if (run.breaker.unavailable) run.notReached(failed.orders.length);
+    else await verifyChunk(run, failed.orders, failed.prefetched);
+  }
+  run.progress('requery', due.length, due.length);
+}
+
+async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
+  const prefetched = new Map<number, Prefetched>();
+  if (chunk.kind === 'find') {
+    const order = chunk.orders[0]!;
+    const call = await run.call(
+      {
+        operation: 'findPayment',
+        trigger: 'schedule',
+        orderId: order.id,
+        impUid: null,
+        merchantUid: order.merchant_uid,
+      },
+      (client) => client.findPayment(order.merchant_uid),
+    );
+    if (!call) return null;
+    prefetched.set(order.id, { ...observe(call.result), checkId: call.checkId });
+    return { ok: call.result.ok || call.result.error.notFound, prefetched };
+  }
+
+  const impUids = [...new Set(chunk.orders.map((o) => o.imp_uid as string))];
+  const call = await run.call(
+    {
+      operation: 'getPayments',
+      trigger: 'schedule',
+      orderId: chunk.orders.length === 1 ? chunk.orders[0]!.id : null,
+      impUid: null,
+      merchantUid: null,
+    },
+    (client) => client.getPayments(impUids),
+  );
+  if (!call) return null;
+  const { result, checkId } = call;
+  if (!result.ok) {
+    const observation = result.error.notFound
+      ? ({ kind: 'not_found' } as const)
+      : ({ kind: 'error', errorKind: result.error.kind, message: result.error.message } as const);
+    for (const order of chunk.orders) prefetched.set(order.id, { observation, payment: null, checkId });
+    return { ok: result.error.notFound, prefetched };
+  }
+  const byImpUid = new Map<string, Payment>(result.value.payments.map((p) => [p.impUid, p]));
+  const missing = new Set(result.value.missing);
+  for (const order of chunk.orders) {
+    const payment = byImpUid.get(order.imp_uid as string);
+    if (payment) prefetched.set(order.id, { observation: { kind: 'found', payment }, payment, checkId });
+    else if (missing.has(order.imp_uid as string))
+      prefetched.set(order.id, { observation: { kind: 'not_found' }, payment: null, checkId });
+    else
+      prefetched.set(order.id, {
+        observation: {
+          kind: 'error',
+          errorKind: 'indeterminate',
+          message: 'the batch answer neither listed nor missed this imp_uid',
+        },
+        payment: null,
+        checkId,
+      });
+  }
+  return { ok: true, prefetched };
+}
+
+type Verified =
+  | { ok: true; item: RunItemInput; settled: boolean }
+  | { ok: false; item: Omit<RunItemInput, 'outcome' | 'error'>; error: unknown };
+
+/**
+ * Verifies a chunk's answers. Each order goes through `verifyPayment`; a chunk shares one
+ * transaction (a savepoint per order, so one failure undoes only its own order): the order
+ * table's many indexes make every commit write dozens of pages, and one commit per chunk instead
+ * of per order is most of the job's speed. Not for a store whose mismatch policy cancels at the
+ * gateway: that would hold the write lock across an HTTP call.
+ */
+async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<number, Prefetched>): Promise<void> {
+  const { deps } = run;
+  const before = await openReasonsByOrder(
+    deps.db,
+    orders.map((o) => o.id),
+  );
+  const todo = orders.filter((o) => prefetched.has(o.id));
+  const results: Verified[] = [];
+  if (run.dryRun) {
+    for (const order of todo)
+      results.push(wouldVerify(run, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
+  } else if (run.store.mismatchPolicy === 'auto_cancel') {
+    for (const order of todo)
+      results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
+  } else {
+    const outcomes = await inChunkTransaction(
+      deps,
+      todo,
+      todo[0]?.id ?? null,
+      (db, order) =>
+        verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
+      (result) => result.ok,
+    );
+    for (const outcome of outcomes) {
+      if (!outcome.ok) throw outcome.error;
+      results.push(outcome.value);
+    }
+  }
+  // Recorded after the commit: the run's own writes must not wait for the chunk's transaction.
+  for (const result of results) {
+    if (!result.ok) {
+      await run.orderError(result.item, result.error);
+      continue;
+    }
+    if (result.settled) run.settled();
+    await run.item(result.item);
+  }
+}
+
+async function verifyOne(
+  run: StoreRun,
+  deps: MonitorDeps,
+  order: OrderRow,
+  fetched: Prefetched,
+  wasOpen: ReadonlySet<string>,
+): Promise<Verified> {
+  const base = {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: order.status as OrderStatus,
+  };
+  try {
+    const result = await verifyPayment(deps, {
+      store: run.store,
+      trigger: 'schedule',
+      impUid: order.imp_uid,
+      merchantUid: order.merchant_uid,
+      prefetched: fetched,
+    });
+    const opened = result.openReasons.filter((r) => !wasOpen.has(r));
+    if (result.status === 'vbank_issued' && result.orderId !== null) {
+      const after = await findOrderById(deps.db, result.orderId);
+      if (after && isVbankOverdue(after, deps.now())) {
+        const detail = `deposit deadline ${after.vbank_due_at} passed and the gateway still says ready (no deposit)`;
+        if (await openTimedReason(deps, after.id, 'vbank_overdue', detail)) opened.push('vbank_overdue');
+      }
+    }
+    return {
+      ok: true,
+      settled: result.settled,
+      item: {
+        ...base,
+        impUid: fetched.payment?.impUid ?? order.imp_uid,
+        statusAfter: result.status,
+        outcome: result.outcome,
+        reasonsOpened: opened,
+      },
+    };
+  } catch (error) {
+    return { ok: false, item: { ...base, statusAfter: null, reasonsOpened: [] }, error };
+  }
+}
+
+/** A dry run: what verification would decide, from the same pure state machine, writing nothing. */
+function wouldVerify(run: StoreRun, order: OrderRow, fetched: Prefetched, wasOpen: ReadonlySet<string>): Verified {
+  const base = {
+    orderId: order.id,
+    merchantUid: order.merchant_uid,
+    impUid: order.imp_uid,
+    statusBefore: order.status as OrderStatus,
+  };
+  const decision = decide({
+    order: {
+      status: order.status as OrderStatus,
+      impUid: order.imp_uid,
+      expectedAmount: order.expected_amount,
+      currency: order.currency,
+    },
+    observation: fetched.observation,
+  });
+  const opened = decision.open.map((o) => o.reason).filter((r) => !wasOpen.has(r) && !decision.resolve.includes(r));
+  const overdue =
+    decision.status === 'vbank_issued' &&
+    isVbankOverdue({ status: decision.status, vbank_due_at: vbankDue(fetched, order) }, run.deps.now());
+  if (overdue && !wasOpen.has('vbank_overdue')) opened.push('vbank_overdue');
+  return {
+    ok: true,
+    settled: decision.settled,
+    item: { ...base, statusAfter: decision.status, outcome: decision.outcome, reasonsOpened: opened },
+  };
+}
+
+function vbankDue(fetched: Prefetched, order: OrderRow): string | null {
+  const date = fetched.payment?.vbankDate ?? null;
+  return date ? toDbTime(date) : order.vbank_due_at;
+}
+
+/**
+ * The dashboard's "Run now": starts a reconcile or sweep run (trigger `button`) in the background
+ * of this server process and resolves as soon as the run is recorded, with its id, so the page can
+ * show the run while it works. When another process holds the job's lease the run is recorded as
+ * `skipped` at once. Throws (AppError not_found) for an unknown store, before recording anything.
+ * `done` settles with the run's summary; failures are logged, never thrown into the request.
+ */
+export async function startRun(
+  deps: JobDeps,
+  input: { kind: RunKind; startedBy: string; storeSlug?: string; all?: boolean; dryRun?: boolean },
+): Promise<{ runId: number; done: Promise<RunSummary> }> {
+  let recorded!: (runId: number) => void;
+  const created = new Promise<number>((resolve) => {
+    recorded = resolve;
+  });
+  const options = {
+    trigger: 'button' as const,
+    storeSlug: input.storeSlug,
+    startedBy: input.startedBy,
+    dryRun: input.dryRun,
+    onRunCreated: recorded,
+  };
+  const done =
+    input.kind === 'reconcile' ? runReconcile(deps, { ...options, all: input.all }) : runSweep(deps, options);
+  done.catch((error: unknown) =>
+    deps.log.error({ err: error, kind: input.kind }, 'run started from the dashboard failed'),
+  );
+  const runId = await Promise.race([created, done.then((summary) => summary.runId)]);
+  return { runId, done };
+}

@@ -1,0 +1,362 @@
+import { z } from 'zod';
+import { updateStore } from '../../../db/stores';
+import { recordAudit, type AuditActor } from '../../auth/audit.server';
+import type { AppContext } from '../../context.server';
+import { AppError } from '../../errors';
+import { createIamportClient } from '../../iamport/client';
+import type { GatewayErrorKind } from '../../iamport/types';
+import { merchantUrls, type MerchantUrls } from '../capture/orders.server';
+import { encryptSecret } from './secrets.server';
+import {
+  createStore,
+  getStore,
+  listAllStores,
+  requireStore,
+  rotateStoreKey,
+  storeInputSchema,
+  storeSecret,
+  type Store,
+} from './stores.server';
+import { toDbTime } from '../time';
+
+/**
+ * Store administration for the dashboard (docs/decisions/0151-store-admin.md): the settings form
+ * (parsed with the same rules as `storeInputSchema`, answered field by field), create, edit,
+ * rotate the store API key, test the gateway connection. Every change is audited in the
+ * transaction that makes it. The REST secret is write-only: no view here carries it, and an edit
+ * that leaves it blank keeps it.
+ */
+
+type AdminDeps = Pick<AppContext, 'db' | 'now' | 'config' | 'log'>;
+
+export const STORE_FIELDS = [
+  'slug',
+  'name',
+  'impCode',
+  'impKey',
+  'impSecret',
+  'apiBaseUrl',
+  'landingSuccessUrl',
+  'landingFailureUrl',
+  'landingPendingUrl',
+  'webhookIpPolicy',
+  'mismatchPolicy',
+  'webhookGraceSeconds',
+  'stalePendingSeconds',
+] as const;
+export type StoreField = (typeof STORE_FIELDS)[number];
+/** Why a field was refused: `invalid` (see the field's rule) or `taken` (the slug exists). */
+export type FieldErrors = Partial<Record<StoreField, 'invalid' | 'taken'>>;
+/** What the form showed, echoed back after a refusal (never the secret). */
+export type StoreFormValues = Partial<Record<Exclude<StoreField, 'impSecret'>, string>>;
+
+/** A store as the dashboard shows it: every setting but the secret, and the URLs to paste. */
+export type StoreView = Omit<Store, 'id' | 'secretSealed'> & { urls: MerchantUrls };
+
+function toView(store: Store, baseUrl: string): StoreView {
+  return {
+    slug: store.slug,
+    name: store.name,
+    impCode: store.impCode,
+    impKey: store.impKey,
+    apiBaseUrl: store.apiBaseUrl,
+    landing: { ...store.landing },
+    webhookIpPolicy: store.webhookIpPolicy,
+    mismatchPolicy: store.mismatchPolicy,
+    webhookGraceSeconds: store.webhookGraceSeconds,
+    stalePendingSeconds: store.stalePendingSeconds,
+    apiKeyPrefix: store.apiKeyPrefix,
+    updatedAt: store.updatedAt,
+    urls: merchantUrls(baseUrl, store),
+  };
+}
+
+/** What the audit log keeps of a store: its settings, never the secret or a key hash. */
+function auditSnapshot(store: Store): Record<string, unknown> {
+  return {
+    name: store.name,
+    impCode: store.impCode,
+    impKey: store.impKey,
+    apiBaseUrl: store.apiBaseUrl,
+    landingSuccessUrl: store.landing.success,
+    landingFailureUrl: store.landing.failure,
+    landingPendingUrl: store.landing.pending,
+    webhookIpPolicy: store.webhookIpPolicy,
+    mismatchPolicy: store.mismatchPolicy,
+    webhookGraceSeconds: store.webhookGraceSeconds,
+    stalePendingSeconds: store.stalePendingSeconds,
+  };
+}
+
+export async function listStoreViews(deps: Pick<AdminDeps, 'db'>, baseUrl: string): Promise<StoreView[]> {
+  return (await listAllStores(deps)).map((s) => toView(s, baseUrl));
+}
+
+export async function getStoreView(deps: Pick<AdminDeps, 'db'>, slug: string, baseUrl: string): Promise<StoreView> {
+  return toView(await requireStore(deps, slug), baseUrl);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The form
+
+const blank = (v: unknown) =>
+  typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
+const httpUrl = <T extends z.ZodType>(schema: T) =>
+  z
+    .preprocess(blank, schema)
+    .refine((v: z.output<T>) => v === undefined || v === null || /^https?:\/\//i.test(String(v)), 'must be http(s)');
+const shape = storeInputSchema.shape;
+
+/** storeInputSchema's rules for a form of strings: blank means "not given", URLs must be http(s). */
+const createFormSchema = z.object({
+  // `new` is the create form's own address (/stores/new).
+  slug: z.preprocess(
+    blank,
+    shape.slug.refine((v) => v !== 'new', 'is reserved'),
+  ),
+  name: shape.name,
+  impCode: z.preprocess(blank, shape.impCode),
+  impKey: shape.impKey,
+  // The secret is taken as typed (no trim): a space may be part of it.
+  impSecret: shape.impSecret,
+  apiBaseUrl: httpUrl(shape.apiBaseUrl),
+  landingSuccessUrl: httpUrl(shape.landingSuccessUrl),
+  landingFailureUrl: httpUrl(shape.landingFailureUrl),
+  landingPendingUrl: httpUrl(shape.landingPendingUrl),
+  webhookIpPolicy: z.preprocess(blank, shape.webhookIpPolicy),
+  mismatchPolicy: z.preprocess(blank, shape.mismatchPolicy),
+  webhookGraceSeconds: z.preprocess(blank, shape.webhookGraceSeconds),
+  stalePendingSeconds: z.preprocess(blank, shape.stalePendingSeconds),
+});
+/** Editing: the slug is fixed (it is in the URLs pasted at Iamport), a blank secret keeps the stored one. */
+const editFormSchema = createFormSchema.omit({ slug: true }).extend({
+  impSecret: z.preprocess((v) => (v === '' ? undefined : v), shape.impSecret.optional()),
+});
+
+export type StoreFormResult<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors; values: StoreFormValues };
+
+function formEntries(form: FormData): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of STORE_FIELDS) {
+    const v = form.get(field);
+    if (typeof v === 'string') out[field] = v;
+  }
+  return out;
+}
+
+function echo(entries: Record<string, string>): StoreFormValues {
+  const { impSecret: _secret, ...rest } = entries;
+  return rest;
+}
+
+function refusal(
+  error: z.ZodError,
+  entries: Record<string, string>,
+): { ok: false; errors: FieldErrors; values: StoreFormValues } {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = issue.path[0];
+    if (typeof field === 'string' && (STORE_FIELDS as readonly string[]).includes(field))
+      errors[field as StoreField] = 'invalid';
+  }
+  return { ok: false, errors, values: echo(entries) };
+}
+
+export function parseCreateForm(form: FormData): StoreFormResult<z.output<typeof createFormSchema>> {
+  const entries = formEntries(form);
+  const parsed = createFormSchema.safeParse(entries);
+  return parsed.success ? { ok: true, value: parsed.data } : refusal(parsed.error, entries);
+}
+
+export function parseEditForm(form: FormData): StoreFormResult<z.output<typeof editFormSchema>> {
+  const entries = formEntries(form);
+  const parsed = editFormSchema.safeParse(entries);
+  return parsed.success ? { ok: true, value: parsed.data } : refusal(parsed.error, entries);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes
+
+type Who = { actor: AuditActor; ip: string | null };
+
+/** Creates a store from the form; the API key is in the answer only (shown once). */
+export async function createStoreFromForm(
+  deps: AdminDeps,
+  who: Who,
+  form: FormData,
+): Promise<{ ok: true; store: Store; apiKey: string } | { ok: false; errors: FieldErrors; values: StoreFormValues }> {
+  const parsed = parseCreateForm(form);
+  if (!parsed.ok) return parsed;
+  const input = parsed.value;
+  if (await getStore(deps, input.slug))
+    return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const created = await createStore({ db: trx, now: deps.now, appSecret: deps.config.appSecret }, input);
+      await recordAudit(
+        { db: trx, now: deps.now },
+        {
+          actor: who.actor,
+          action: 'store.create',
+          target: { type: 'store', id: created.store.slug },
+          after: {
+            slug: created.store.slug,
+            ...auditSnapshot(created.store),
+            apiKeyPrefix: created.store.apiKeyPrefix,
+          },
+          ip: who.ip,
+        },
+      );
+      return { ok: true as const, ...created };
+    });
+  } catch (error) {
+    // Two admins creating the same slug at once: the loser gets the field error too.
+    if (error instanceof AppError && error.code === 'conflict')
+      return { ok: false, errors: { slug: 'taken' }, values: echo(formEntries(form)) };
+    throw error;
+  }
+}
+
+/** Saves the form over the store's settings; audits what changed (the secret only as "changed"). */
+export async function updateStoreFromForm(
+  deps: AdminDeps,
+  who: Who,
+  slug: string,
+  form: FormData,
+): Promise<
+  { ok: true; store: Store; changed: string[] } | { ok: false; errors: FieldErrors; values: StoreFormValues }
+> {
+  const parsed = parseEditForm(form);
+  if (!parsed.ok) return parsed;
+  const input = parsed.value;
+  return deps.db.transaction().execute(async (trx) => {
+    const store = await requireStore({ db: trx }, slug);
+    const before = auditSnapshot(store);
+    const after: Record<string, unknown> = {
+      name: input.name,
+      impCode: input.impCode,
+      impKey: input.impKey,
+      apiBaseUrl: input.apiBaseUrl.replace(/\/$/, ''),
+      landingSuccessUrl: input.landingSuccessUrl,
+      landingFailureUrl: input.landingFailureUrl,
+      landingPendingUrl: input.landingPendingUrl,
+      webhookIpPolicy: input.webhookIpPolicy,
+      mismatchPolicy: input.mismatchPolicy,
+      webhookGraceSeconds: input.webhookGraceSeconds,
+      stalePendingSeconds: input.stalePendingSeconds,
+    };
+    const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
+    const secretChanged =
+      input.impSecret !== undefined && input.impSecret !== storeSecret(store, deps.config.appSecret);
+    if (changed.length === 0 && !secretChanged) return { ok: true as const, store, changed: [] };
+    const row = await updateStore(trx, store.id, {
+      name: input.name,
+      imp_code: input.impCode,
+      imp_key: input.impKey,
+      ...(secretChanged ? { imp_secret_enc: encryptSecret(input.impSecret!, deps.config.appSecret) } : {}),
+      api_base_url: after.apiBaseUrl as string,
+      landing_success_url: input.landingSuccessUrl,
+      landing_failure_url: input.landingFailureUrl,
+      landing_pending_url: input.landingPendingUrl,
+      webhook_ip_policy: input.webhookIpPolicy,
+      mismatch_policy: input.mismatchPolicy,
+      webhook_grace_seconds: input.webhookGraceSeconds,
+      stale_pending_seconds: input.stalePendingSeconds,
+      updated_at: toDbTime(deps.now()),
+    });
+    const pick = (o: Record<string, unknown>) => Object.fromEntries(changed.map((k) => [k, o[k]]));
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor: who.actor,
+        action: 'store.update',
+        target: { type: 'store', id: store.slug },
+        before: { ...pick(before), ...(secretChanged ? { impSecret: '(previous secret)' } : {}) },
+        after: { ...pick(after), ...(secretChanged ? { impSecret: '(new secret)' } : {}) },
+        ip: who.ip,
+      },
+    );
+    const updated = (await getStore({ db: trx }, row.slug))!;
+    return { ok: true as const, store: updated, changed: [...changed, ...(secretChanged ? ['impSecret'] : [])] };
+  });
+}
+
+/**
+ * Replaces the store API key: the old one stops working at once (only the new hash is kept).
+ * The new key is in the answer only, to be shown once.
+ */
+export async function rotateStoreApiKey(
+  deps: AdminDeps,
+  who: Who,
+  slug: string,
+): Promise<{ store: Store; apiKey: string }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const before = await requireStore({ db: trx }, slug);
+    const rotated = await rotateStoreKey({ db: trx, now: deps.now, appSecret: deps.config.appSecret }, slug);
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor: who.actor,
+        action: 'store.rotate_key',
+        target: { type: 'store', id: slug },
+        before: { apiKeyPrefix: before.apiKeyPrefix },
+        after: { apiKeyPrefix: rotated.store.apiKeyPrefix },
+        ip: who.ip,
+      },
+    );
+    return rotated;
+  });
+}
+
+export type ConnectionTest =
+  | { ok: true; apiBaseUrl: string; expiresAt: string; httpStatus: number | null; latencyMs: number }
+  | {
+      ok: false;
+      apiBaseUrl: string;
+      kind: GatewayErrorKind;
+      httpStatus: number | null;
+      code: number | null;
+      message: string;
+      latencyMs: number;
+    };
+
+export const CONNECTION_TEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks the store's gateway for an access token with a fresh client (never a cached token) and
+ * reports its answer: ok with the token's expiry, or the error's kind, HTTP status and message.
+ * The token itself is never kept or shown. Audited as `store.test_connection`.
+ */
+export async function testStoreConnection(
+  deps: AdminDeps & { fetch?: typeof fetch },
+  who: Who,
+  slug: string,
+): Promise<ConnectionTest> {
+  const store = await requireStore(deps, slug);
+  const client = createIamportClient({
+    baseUrl: store.apiBaseUrl,
+    impKey: store.impKey,
+    impSecret: storeSecret(store, deps.config.appSecret),
+    timeoutMs: CONNECTION_TEST_TIMEOUT_MS,
+    fetch: deps.fetch,
+    now: deps.now,
+  });
+  const result = await client.getToken();
+  const meta = {
+    apiBaseUrl: store.apiBaseUrl,
+    httpStatus: result.meta.httpStatus,
+    latencyMs: Math.round(result.meta.latencyMs),
+  };
+  const answer: ConnectionTest = result.ok
+    ? { ok: true, ...meta, expiresAt: toDbTime(result.value.expiresAt) }
+    : { ok: false, ...meta, kind: result.error.kind, code: result.error.code, message: result.error.message };
+  await recordAudit(deps, {
+    actor: who.actor,
+    action: 'store.test_connection',
+    target: { type: 'store', id: slug },
+    after: answer,
+    ip: who.ip,
+  });
+  deps.log.info({ store: slug, ok: answer.ok, httpStatus: answer.httpStatus }, 'store connection tested');
+  return answer;
+}

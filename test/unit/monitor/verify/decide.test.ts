@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { decide, statusForPayment, type ObservedPayment, type OrderFacts } from '~/monitor/verify/decide';
+
+const order = (over: Partial<OrderFacts> = {}): OrderFacts => ({
+  status: 'pending',
+  impUid: null,
+  expectedAmount: 1000,
+  currency: 'KRW',
+  ...over,
+});
+const payment = (over: Partial<ObservedPayment> = {}): ObservedPayment => ({
+  impUid: 'imp_000000000001',
+  merchantUid: 'order-1',
+  status: 'paid',
+  amount: 1000,
+  cancelAmount: 0,
+  currency: 'KRW',
+  payMethod: 'card',
+  vbankNum: null,
+  ...over,
+});
+const found = (over: Partial<ObservedPayment> = {}) => ({ kind: 'found' as const, payment: payment(over) });
+
+describe('statusForPayment', () => {
+  it.each([
+    [{ status: 'paid' }, 'paid', 'paid'],
+    [{ status: 'paid', amount: 10 }, 'mismatch', 'mismatch'],
+    [{ status: 'paid', currency: 'USD' }, 'mismatch', 'mismatch'],
+    [{ status: 'paid', cancelAmount: 300 }, 'partially_cancelled', 'partially_cancelled'],
+    [{ status: 'ready', payMethod: 'vbank', vbankNum: '123-456' }, 'vbank_issued', 'vbank_issued'],
+    [{ status: 'ready', payMethod: 'vbank', amount: 1 }, 'mismatch', 'mismatch'],
+    [{ status: 'ready', payMethod: 'card' }, 'failed', 'abandoned'],
+    [{ status: 'failed' }, 'failed', 'failed'],
+    [{ status: 'cancelled', cancelAmount: 1000 }, 'cancelled', 'cancelled'],
+    [{ status: 'cancelled', cancelAmount: 400 }, 'partially_cancelled', 'partially_cancelled'],
+  ] as const)('%j → %s (%s)', (over, status, outcome) => {
+    expect(statusForPayment(payment(over), order())).toMatchObject({ status, outcome });
+  });
+
+  it('cannot judge the amount of an order whose expected amount is unknown', () => {
+    expect(statusForPayment(payment({ amount: 5 }), order({ expectedAmount: null }))).toMatchObject({
+      status: 'paid',
+      amountDiffers: false,
+    });
+  });
+});
+
+describe('decide', () => {
+  it('a gateway error never changes the status and opens unverified', () => {
+    const d = decide({
+      order: order({ status: 'paid' }),
+      observation: { kind: 'error', errorKind: 'indeterminate', message: 'timeout' },
+    });
+    expect(d).toMatchObject({ status: 'paid', outcome: 'unverified', settled: false });
+    expect(d.open.map((o) => o.reason)).toEqual(['unverified']);
+  });
+
+  it('not found opens not_found_at_gateway and clears unverified', () => {
+    const d = decide({ order: order(), observation: { kind: 'not_found' } });
+    expect(d.open.map((o) => o.reason)).toEqual(['not_found_at_gateway']);
+    expect(d.resolve).toContain('unverified');
+  });
+
+  it('paid with the expected amount settles and resolves lookup reasons', () => {
+    const d = decide({ order: order(), observation: found() });
+    expect(d).toMatchObject({ status: 'paid', outcome: 'paid', settled: true, open: [] });
+    expect(d.resolve).toEqual(
+      expect.arrayContaining(['unverified', 'not_found_at_gateway', 'missing_flag', 'flag_contradicts_gateway']),
+    );
+  });
+
+  it('a tampered amount becomes mismatch with amount_mismatch open', () => {
+    const d = decide({ order: order(), observation: found({ amount: 10 }) });
+    expect(d.status).toBe('mismatch');
+    expect(d.open).toEqual([{ reason: 'amount_mismatch', detail: 'expected 1000 KRW, gateway has 10 KRW' }]);
+  });
+
+  it.each([
+    [{ kind: 'imp_success', value: true }, found({ status: 'failed' }), ['flag_contradicts_gateway']],
+    [{ kind: 'success', value: false }, found(), ['flag_contradicts_gateway']],
+    [{ kind: 'imp_success', value: true }, found(), []],
+    [{ kind: 'imp_success', value: false }, found({ status: 'failed' }), []],
+    [{ kind: 'none', value: null }, found(), ['missing_flag']],
+  ] as const)(
+    'redirect flag %j against the gateway opens %j (resolved at once when settled)',
+    (flag, observation, reasons) => {
+      const d = decide({ order: order(), observation, redirectFlag: flag });
+      expect(d.open.map((o) => o.reason)).toEqual(reasons);
+      for (const reason of reasons) expect(d.resolve).toContain(reason);
+    },
+  );
+
+  it('a missing flag stays open while the gateway cannot answer', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'error', errorKind: 'retryable', message: '503' },
+      redirectFlag: { kind: 'none', value: null },
+    });
+    expect(d.open.map((o) => o.reason)).toEqual(['missing_flag', 'unverified']);
+    expect(d.resolve).not.toContain('missing_flag');
+  });
+
+  it.each([
+    ['failed', 'paid', true],
+    ['paid', 'cancelled', true],
+    ['paid', 'partially_cancelled', true],
+    ['vbank_issued', 'paid', false],
+    ['pending', 'paid', false],
+    ['pending', 'failed', false],
+  ] as const)('same attempt %s → %s is a late change: %s', (from, toStatus, late) => {
+    const over =
+      toStatus === 'cancelled'
+        ? { status: 'cancelled' as const, cancelAmount: 1000 }
+        : toStatus === 'partially_cancelled'
+          ? { status: 'cancelled' as const, cancelAmount: 10 }
+          : { status: toStatus === 'failed' ? ('failed' as const) : ('paid' as const) };
+    const d = decide({ order: order({ status: from, impUid: 'imp_000000000001' }), observation: found(over) });
+    expect(d.status).toBe(toStatus);
+    expect(d.open.some((o) => o.reason === 'late_change')).toBe(late);
+  });
+
+  it('our own cancel of a paid order is not a late change', () => {
+    const d = decide({
+      order: order({ status: 'paid', impUid: 'imp_000000000001' }),
+      observation: found({ status: 'cancelled', cancelAmount: 1000 }),
+      ownAction: true,
+    });
+    expect(d.status).toBe('cancelled');
+    expect(d.open).toEqual([]);
+  });
+
+  it('our own cancel of a mismatched payment resolves amount_mismatch', () => {
+    const d = decide({
+      order: order({ status: 'mismatch', impUid: 'imp_000000000001' }),
+      observation: found({ status: 'cancelled', amount: 10, cancelAmount: 10 }),
+      ownAction: true,
+    });
+    expect(d.status).toBe('cancelled');
+    expect(d.resolve).toContain('amount_mismatch');
+    expect(d.open.map((o) => o.reason)).toEqual(['amount_mismatch']);
+  });
+
+  it('a new attempt that pays after a failed one is ordinary', () => {
+    const d = decide({
+      order: order({ status: 'failed', impUid: 'imp_000000000001' }),
+      observation: found({ impUid: 'imp_000000000002' }),
+    });
+    expect(d.status).toBe('paid');
+    expect(d.open).toEqual([]);
+  });
+
+  it('an older failed attempt cannot undo a newer paid one', () => {
+    const d = decide({
+      order: order({ status: 'paid', impUid: 'imp_000000000002' }),
+      observation: found({ status: 'failed' }),
+    });
+    expect(d).toMatchObject({ status: 'paid', outcome: 'stale_attempt', payment: null });
+  });
+
+  it('is idempotent: the same answer twice changes nothing the second time', () => {
+    const first = decide({ order: order(), observation: found() });
+    const second = decide({ order: order({ status: first.status, impUid: 'imp_000000000001' }), observation: found() });
+    expect(second.status).toBe(first.status);
+    expect(second.open).toEqual([]);
+  });
+});
+
+describe('decide: a failure the gateway confirms by knowing no payment', () => {
+  it('fails a pending order when the redirect claims failure and the gateway has nothing', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'not_found' },
+      redirectFlag: { kind: 'imp_success', value: false },
+      redirectClaimsFailure: true,
+    });
+    expect(d).toMatchObject({ status: 'failed', outcome: 'not_found', settled: true, open: [] });
+  });
+
+  it('never downgrades a settled order on such a claim', () => {
+    const d = decide({
+      order: order({ status: 'paid', impUid: 'imp_000000000001' }),
+      observation: { kind: 'not_found' },
+      redirectClaimsFailure: true,
+    });
+    expect(d.status).toBe('paid');
+    expect(d.open.map((o) => o.reason)).toEqual(['not_found_at_gateway']);
+  });
+
+  it('keeps chasing when the redirect claims nothing', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'not_found' },
+      redirectFlag: { kind: 'none', value: null },
+    });
+    expect(d.status).toBe('pending');
+    expect(d.open.map((o) => o.reason)).toEqual(['missing_flag', 'not_found_at_gateway']);
+  });
+});
