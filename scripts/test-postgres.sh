@@ -4,9 +4,11 @@
 #   scripts/test-postgres.sh run CMD...   start a cluster, run CMD with TEST_DATABASE_URL set, stop it
 #   scripts/test-postgres.sh start DIR    start a cluster in DIR and print its TEST_DATABASE_URL
 #   scripts/test-postgres.sh stop DIR     stop the cluster in DIR and remove DIR
+#   scripts/test-postgres.sh ctl DIR stop|start|restart   stop, start or restart it (tests of outages)
 #
 # The cluster listens on 127.0.0.1 on a free port, as the `postgres` user when run as root, with
-# a CREATEDB role `monitor_test` (each test file creates and drops its own database). PostgreSQL
+# a CREATEDB role `monitor_test` (each test file creates and drops its own database) and a
+# database `monitor_test` it owns. PostgreSQL
 # is installed from Debian's packages when missing and we are root. When it cannot be installed
 # or started, `run` prints one line saying so and exits 0 without running CMD: the SQLite run
 # has already covered everything, and the summary says PostgreSQL was skipped.
@@ -64,11 +66,12 @@ start_cluster() {
   as_owner "$PG_VERSION_DIR/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
     --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
   # Small and fast: a test cluster needs no durability across a power cut.
-  as_owner "$PG_VERSION_DIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  echo "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >"$dir/options"
+  as_owner "$PG_VERSION_DIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$(cat "$dir/options")" \
     -w start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   as_owner "$PG_VERSION_DIR/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
-    -c "create role monitor_test login createdb password '$password'" >/dev/null || return 1
+    -c "create role monitor_test login createdb password '$password'" \
+    -c "create database monitor_test owner monitor_test" >/dev/null || return 1
   echo "$port" >"$dir/port"
   echo "$PG_VERSION_DIR" >"$dir/bin"
   echo "postgres://monitor_test:$password@127.0.0.1:$port/postgres"
@@ -82,7 +85,22 @@ stop_cluster() {
   rm -rf "$dir"
 }
 
+ctl_cluster() {
+  local dir="$1" action="$2"
+  local bin
+  bin="$(cat "$dir/bin")"
+  case "$action" in
+    stop) as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
+    start | restart)
+      as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$(cat "$dir/options")" -m fast -w "$action" >/dev/null
+      ;;
+  esac
+}
+
 case "${1:-}" in
+  ctl)
+    ctl_cluster "$2" "$3"
+    ;;
   start)
     start_cluster "$2"
     ;;

@@ -239,7 +239,8 @@ describe('payment log queries', () => {
       const plan = (await explain(compiled.sql, compiled.parameters)).join('\n');
       if (h.t.dialect === 'sqlite') expect(plan).toContain('SEARCH order USING INDEX order_created_idx (created_at<?)');
       // PostgreSQL: a range of the same index, not a scan from its start.
-      else expect(plan).toMatch(/Index Scan (Backward )?using order_created_idx[^\n]*\n\s*Index Cond: [^\n]*created_at/);
+      else
+        expect(plan).toMatch(/Index Scan (Backward )?using order_created_idx[^\n]*\n\s*Index Cond: [^\n]*created_at/);
     });
   });
 
