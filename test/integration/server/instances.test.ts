@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -35,6 +35,8 @@ describe(`two app instances on one ${onPostgres ? 'PostgreSQL database' : 'SQLit
   };
 
   beforeAll(async () => {
+    // As root the cluster runs as `postgres`, which must reach its directory.
+    chmodSync(path.dirname(clusterDir), 0o755);
     if (onPostgres)
       databaseUrl = pg('start', clusterDir)
         .toString()
