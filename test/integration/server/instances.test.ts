@@ -67,16 +67,19 @@ describe(`two app instances on one ${onPostgres ? 'PostgreSQL database' : 'SQLit
     rmSync(path.dirname(clusterDir), { recursive: true, force: true });
   });
 
-  const startPair = (extra: Record<string, string> = {}) =>
-    Promise.all(
-      ['a', 'b'].map((name) =>
-        startApp({
+  const startPair = async (extra: Record<string, string> = {}) => {
+    const apps: RunningApp[] = [];
+    for (const name of ['a', 'b'])
+      apps.push(
+        await startApp({
           dataDir,
           env: { ...env(), DATABASE_APPLICATION_NAME: `monitor-${name}`, ...extra },
+          timeoutMs: 60_000,
           ...(extra.JOBS === 'on' ? { readyMessage: 'scheduler started' } : {}),
         }),
-      ),
-    );
+      );
+    return apps;
+  };
   const stopPair = async (apps: RunningApp[]) => {
     for (const app of apps) expect(await app.stop(), app.lines.slice(-5).join('\n')).toBe(0);
   };
@@ -114,49 +117,53 @@ describe(`two app instances on one ${onPostgres ? 'PostgreSQL database' : 'SQLit
     throw new Error('the webhook queue did not drain');
   };
 
-  it('the same webhook sent to both 50 times at once: one original, one transition, one gateway look-up', async () => {
-    const [payment] = await payments('same', 1);
-    const apps = await startPair();
-    try {
-      const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => sendWebhook(apps[i % 2]!, payment!)));
-      expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
-      await drained();
-      const deliveries = await db.db
-        .selectFrom('webhook_delivery')
-        .select(['id', 'duplicate_of'])
-        .where('imp_uid', '=', payment!.imp_uid)
-        .execute();
-      const originals = deliveries.filter((d) => d.duplicate_of === null);
-      const order = await db.db
-        .selectFrom('order')
-        .select(['id', 'status'])
-        .where('merchant_uid', '=', payment!.merchant_uid)
-        .executeTakeFirstOrThrow();
-      const transitions = await db.db
-        .selectFrom('verification')
-        .select('id')
-        .where('order_id', '=', order.id)
-        .whereRef('status_before', '!=', 'status_after')
-        .execute();
-      const lookups = await db.db
-        .selectFrom('gateway_check')
-        .select('id')
-        .where('imp_uid', '=', payment!.imp_uid)
-        .execute();
-      console.log(
-        `[${engine}] two instances, same webhook x50: ${deliveries.length} stored, ${originals.length} original, ${transitions.length} transition, ${lookups.length} gateway look-up`,
-      );
-      expect(deliveries).toHaveLength(50);
-      expect(originals).toHaveLength(1);
-      expect(order.status).toBe('paid');
-      expect(transitions).toHaveLength(1);
-      expect(lookups).toHaveLength(1);
-    } finally {
-      await stopPair(apps);
-    }
-  });
+  it(
+    'the same webhook sent to both 50 times at once: one original, one transition, one gateway look-up',
+    { timeout: 120_000 },
+    async () => {
+      const [payment] = await payments('same', 1);
+      const apps = await startPair();
+      try {
+        const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => sendWebhook(apps[i % 2]!, payment!)));
+        expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+        await drained();
+        const deliveries = await db.db
+          .selectFrom('webhook_delivery')
+          .select(['id', 'duplicate_of'])
+          .where('imp_uid', '=', payment!.imp_uid)
+          .execute();
+        const originals = deliveries.filter((d) => d.duplicate_of === null);
+        const order = await db.db
+          .selectFrom('order')
+          .select(['id', 'status'])
+          .where('merchant_uid', '=', payment!.merchant_uid)
+          .executeTakeFirstOrThrow();
+        const transitions = await db.db
+          .selectFrom('verification')
+          .select('id')
+          .where('order_id', '=', order.id)
+          .whereRef('status_before', '!=', 'status_after')
+          .execute();
+        const lookups = await db.db
+          .selectFrom('gateway_check')
+          .select('id')
+          .where('imp_uid', '=', payment!.imp_uid)
+          .execute();
+        console.log(
+          `[${engine}] two instances, same webhook x50: ${deliveries.length} stored, ${originals.length} original, ${transitions.length} transition, ${lookups.length} gateway look-up`,
+        );
+        expect(deliveries).toHaveLength(50);
+        expect(originals).toHaveLength(1);
+        expect(order.status).toBe('paid');
+        expect(transitions).toHaveLength(1);
+        expect(lookups).toHaveLength(1);
+      } finally {
+        await stopPair(apps);
+      }
+    },
+  );
 
-  it('scheduled jobs on both: one instance runs each tick', async () => {
+  it('scheduled jobs on both: one instance runs each tick', { timeout: 120_000 }, async () => {
     const before = await db.db.selectFrom('reconcile_run').select('id').execute();
     const apps = await startPair({ JOBS: 'on', RECONCILE_CRON: '* * * * * *', SWEEP_CRON: '0 0 1 1 *' });
     try {
