@@ -39,6 +39,18 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: databaseUrlSchema.optional(),
   APP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ error: 'must be a whole number from 1 to 500' })
+    .int('must be a whole number from 1 to 500')
+    .min(1, 'must be a whole number from 1 to 500')
+    .max(500, 'must be a whole number from 1 to 500')
+    .default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds (0 for none)' })
+    .int('must be a whole number of milliseconds (0 for none)')
+    .min(0, 'must be a whole number of milliseconds (0 for none)')
+    .default(60_000),
+  DATABASE_APPLICATION_NAME: z.string().trim().min(1).max(63, 'must be at most 63 characters').default('iamport-monitor'),
   SANDBOX: onOff.default('on'),
   SANDBOX_PORT: portSchema.default(3001),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
@@ -71,7 +83,16 @@ type Env = z.infer<typeof envSchema>;
 
 export type DatabaseTarget =
   | { dialect: 'sqlite'; filename: string }
-  | { dialect: 'postgres'; connectionString: string };
+  | {
+      dialect: 'postgres';
+      connectionString: string;
+      /** Connections per process (DATABASE_POOL_SIZE); several instances multiply it. */
+      poolSize?: number;
+      /** Statement timeout in ms (DATABASE_STATEMENT_TIMEOUT_MS); 0 for none. */
+      statementTimeoutMs?: number;
+      /** Shown in pg_stat_activity (DATABASE_APPLICATION_NAME). */
+      applicationName?: string;
+    };
 
 export type SandboxConfig = {
   enabled: boolean;
@@ -160,9 +181,25 @@ function resolveAppSecret(explicit: string | undefined, dataDir: string): { secr
 export function loadConfig(source: EnvSource = process.env): Config {
   const env = parseEnv(source);
   const dataDir = path.resolve(env.DATA_DIR);
-  const database = databaseTarget(env.DATABASE_URL, dataDir);
+  const target = databaseTarget(env.DATABASE_URL, dataDir);
+  const database: DatabaseTarget =
+    target.dialect === 'postgres'
+      ? {
+          ...target,
+          poolSize: env.DATABASE_POOL_SIZE,
+          statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+          applicationName: env.DATABASE_APPLICATION_NAME,
+        }
+      : target;
   if (env.ADMIN_PASSWORD && !env.ADMIN_EMAIL)
     throw new ConfigError('Invalid ADMIN_PASSWORD: set ADMIN_EMAIL too (the account it belongs to)');
+  // On PostgreSQL several instances share one database: a secret generated into one instance's
+  // DATA_DIR would leave the others unable to decrypt the store secrets it saved, or to read its
+  // sessions. So it must be given, the same on every instance.
+  if (database.dialect === 'postgres' && !env.APP_SECRET)
+    throw new ConfigError(
+      'Invalid APP_SECRET: required with a PostgreSQL DATABASE_URL (set the same value of at least 32 characters on every instance, e.g. from `openssl rand -hex 32`)',
+    );
   const { secret, generated } = resolveAppSecret(env.APP_SECRET, dataDir);
   return {
     nodeEnv: env.NODE_ENV,

@@ -1,9 +1,55 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import {
+  PostgresAdapter,
+  sql,
+  type ColumnDefinitionBuilder,
+  type ColumnDataType,
+  type Expression,
+  type Kysely,
+  type RawBuilder,
+  type SelectQueryBuilder,
+} from 'kysely';
 import type { Database } from './schema';
 
 /** SQL that differs between SQLite and PostgreSQL lives here and nowhere else. */
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** Which engine a Kysely instance talks to (migrations receive a bare `Kysely<unknown>`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function dialectOf(db: Kysely<any>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+type DataTypeExpression = ColumnDataType | Expression<unknown>;
+
+export type ColumnTypes = {
+  /** Whole numbers: ids, foreign keys, amounts, counts. SQLite `integer` (64-bit), PostgreSQL `bigint`. */
+  int: DataTypeExpression;
+  /**
+   * Text compared byte by byte: SQLite's default (BINARY) collation, `collate "C"` on PostgreSQL,
+   * whatever the database's locale. Prefix search (`merchant_uid like 'order-1%'` as a range),
+   * ordering and ISO-8601 times then sort identically on both engines.
+   */
+  text: DataTypeExpression;
+  /** A surrogate primary key: SQLite `integer primary key autoincrement`, PostgreSQL a bigint identity. */
+  pk: (col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+};
+
+/**
+ * Column types for migrations (docs/decisions/0008-postgresql-engine.md). On SQLite they are
+ * exactly what the migrations always produced, so existing files migrate unchanged.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function columnTypes(db: Kysely<any>): ColumnTypes {
+  if (dialectOf(db) === 'postgres') {
+    return {
+      int: 'bigint',
+      text: sql`text collate "C"`,
+      pk: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
+    };
+  }
+  return { int: 'integer', text: 'text', pk: (col) => col.primaryKey().autoIncrement() };
+}
 
 /**
  * Takes the write lock for one order inside a transaction, so concurrent verifications of the
@@ -53,4 +99,16 @@ export async function lockOverviewRefresh(trx: Kysely<Database>, dialect: Dialec
   } else {
     await trx.updateTable('app_setting').set({ key: 'overview.rollup' }).where('key', '=', 'overview.rollup').execute();
   }
+}
+
+/**
+ * Locks the selected rows for the rest of the statement or transaction, passing over rows
+ * another transaction holds: `for update skip locked` on PostgreSQL. SQLite has no row locks
+ * (one writer at a time holds the database), so the query is unchanged there.
+ */
+export function lockSkipLocked<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  dialect: Dialect,
+): SelectQueryBuilder<DB, TB, O> {
+  return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 }

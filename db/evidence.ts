@@ -27,25 +27,60 @@ export function findWebhookDelivery(db: Q, id: number): Promise<WebhookDeliveryR
   return db.selectFrom('webhook_delivery').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The first earlier delivery with the same store, imp_uid, status and cancellation id. */
-export async function findOriginalDelivery(
-  db: Q,
-  key: { storeId: number; impUid: string; status: string | null; cancellationId: string | null },
-): Promise<number | null> {
-  let query = db
-    .selectFrom('webhook_delivery')
-    .select('id')
-    .where('store_id', '=', key.storeId)
-    .where('imp_uid', '=', key.impUid)
-    .where('answer_status', '=', 200)
-    .where('duplicate_of', 'is', null);
-  query = key.status === null ? query.where('status', 'is', null) : query.where('status', '=', key.status);
-  query =
-    key.cancellationId === null
-      ? query.where('cancellation_id', 'is', null)
-      : query.where('cancellation_id', '=', key.cancellationId);
-  const row = await query.orderBy('id').limit(1).executeTakeFirst();
-  return row?.id ?? null;
+export type DeliveryIdentity = {
+  storeId: number;
+  impUid: string;
+  status: string | null;
+  cancellationId: string | null;
+};
+
+function dedupKey(key: DeliveryIdentity) {
+  return {
+    store_id: key.storeId,
+    imp_uid: key.impUid,
+    status_key: key.status === null ? '' : `=${key.status}`,
+    cancellation_key: key.cancellationId === null ? '' : `=${key.cancellationId}`,
+  };
+}
+
+/**
+ * Claims a delivery identity inside the caller's transaction: null when this delivery is the
+ * original (then `attachOriginalDelivery` must follow in the same transaction), else the id of
+ * the original. One statement decides, by the table's primary key: on PostgreSQL a concurrent
+ * claim of the same key waits for the first to commit and then sees it; on SQLite writers are
+ * serialised. So there is exactly one original per identity, on one instance or several.
+ */
+export async function claimDeliveryIdentity(db: Q, key: DeliveryIdentity): Promise<number | null> {
+  const row = dedupKey(key);
+  const claimed = await db
+    .insertInto('webhook_dedup')
+    .values({ ...row, delivery_id: null })
+    .onConflict((oc) => oc.columns(['store_id', 'imp_uid', 'status_key', 'cancellation_key']).doNothing())
+    .executeTakeFirst();
+  if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) > 0) return null;
+  const original = await db
+    .selectFrom('webhook_dedup')
+    .select('delivery_id')
+    .where('store_id', '=', row.store_id)
+    .where('imp_uid', '=', row.imp_uid)
+    .where('status_key', '=', row.status_key)
+    .where('cancellation_key', '=', row.cancellation_key)
+    .executeTakeFirstOrThrow();
+  if (original.delivery_id === null) throw new Error(`delivery identity ${key.impUid} claimed without its delivery`);
+  return original.delivery_id;
+}
+
+/** Records which delivery is the original of an identity this transaction claimed. */
+export async function attachOriginalDelivery(db: Q, key: DeliveryIdentity, deliveryId: number): Promise<void> {
+  const row = dedupKey(key);
+  await db
+    .updateTable('webhook_dedup')
+    .set({ delivery_id: deliveryId })
+    .where('store_id', '=', row.store_id)
+    .where('imp_uid', '=', row.imp_uid)
+    .where('status_key', '=', row.status_key)
+    .where('cancellation_key', '=', row.cancellation_key)
+    .execute();
 }
 
 export function insertGatewayCheck(db: Q, row: NewGatewayCheckRow): Promise<GatewayCheckRow> {

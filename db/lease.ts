@@ -66,3 +66,28 @@ export async function releaseLease(db: Q, input: { name: string; holder: string;
 export function findLease(db: Q, name: string): Promise<JobLeaseRow | undefined> {
   return db.selectFrom('job_lease').selectAll().where('name', '=', name).executeTakeFirst();
 }
+
+/**
+ * Claims one scheduled tick of a job for this instance: true for the first instance to claim
+ * `tick` (or a later one), false for every other instance whose scheduler fired at the same
+ * time. One conditional upsert on the job's row in app_setting, so a run that finished within
+ * the tick (its lease already released) is not run again by a slower instance.
+ */
+export async function claimScheduledTick(
+  db: Q,
+  input: { name: string; tick: string; at: string },
+): Promise<boolean> {
+  const key = `schedule.${input.name}.last_tick`;
+  const row = await db
+    .insertInto('app_setting')
+    .values({ key, value: input.tick, updated_at: input.at })
+    .onConflict((oc) =>
+      oc
+        .column('key')
+        .doUpdateSet({ value: input.tick, updated_at: input.at })
+        .where('app_setting.value', '<', input.tick),
+    )
+    .returning('key')
+    .executeTakeFirst();
+  return row !== undefined;
+}

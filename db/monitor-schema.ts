@@ -118,6 +118,16 @@ export interface WebhookDeliveryTable {
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type NewWebhookDeliveryRow = Insertable<WebhookDeliveryTable>;
 
+/** One row per webhook delivery identity: its original delivery (migration 0040). */
+export interface WebhookDedupTable {
+  store_id: number;
+  imp_uid: string;
+  /** '' for no status, '=' + status otherwise (absent and empty stay apart). */
+  status_key: string;
+  cancellation_key: string;
+  delivery_id: number | null;
+}
+
 export interface WebhookJobTable {
   id: Generated<number>;
   delivery_id: number;
@@ -179,6 +189,7 @@ export interface MonitorTables {
   attention_reason: AttentionReasonTable;
   redirect_hit: RedirectHitTable;
   webhook_delivery: WebhookDeliveryTable;
+  webhook_dedup: WebhookDedupTable;
   webhook_job: WebhookJobTable;
   gateway_check: GatewayCheckTable;
   verification: VerificationTable;

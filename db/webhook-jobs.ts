@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { dialectOf, lockSkipLocked } from './dialect';
 import type { WebhookJobRow } from './monitor-schema';
 import type { Database } from './schema';
 
@@ -29,36 +30,34 @@ export async function enqueueWebhookJob(
     .execute();
 }
 
-/** Claims up to `limit` runnable jobs (queued and due, or running with an expired lease). */
+/**
+ * Claims up to `limit` runnable jobs (queued and due, or running with an expired lease) in one
+ * statement, so two workers (two instances) never claim one job: on PostgreSQL the candidates
+ * are locked `for update skip locked` (a worker passes over rows another is claiming, and the
+ * condition is checked again on the locked row); on SQLite the update runs under the database
+ * write lock, so the condition it re-reads is the committed state.
+ */
 export async function claimWebhookJobs(
   db: Q,
   input: { now: string; leaseUntil: string; limit: number },
 ): Promise<WebhookJobRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const ids = await trx
-      .selectFrom('webhook_job')
-      .select('id')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('state', '=', 'queued'), eb('available_at', '<=', input.now)]),
-          eb.and([eb('state', '=', 'running'), eb('locked_until', '<', input.now)]),
-        ]),
-      )
-      .orderBy('id')
-      .limit(input.limit)
-      .execute();
-    if (ids.length === 0) return [];
-    return trx
-      .updateTable('webhook_job')
-      .set({ state: 'running', locked_until: input.leaseUntil, attempts: sql<number>`attempts + 1` })
-      .where(
-        'id',
-        'in',
-        ids.map((r) => r.id),
-      )
-      .returningAll()
-      .execute();
-  });
+  const runnable = (eb: ExpressionBuilder<Database, 'webhook_job'>) =>
+    eb.or([
+      eb.and([eb('state', '=', 'queued'), eb('available_at', '<=', input.now)]),
+      eb.and([eb('state', '=', 'running'), eb('locked_until', '<', input.now)]),
+    ]);
+  const candidates = lockSkipLocked(
+    db.selectFrom('webhook_job').select('id').where(runnable).orderBy('id').limit(input.limit),
+    dialectOf(db),
+  );
+  const rows = await db
+    .updateTable('webhook_job')
+    .set({ state: 'running', locked_until: input.leaseUntil, attempts: sql<number>`attempts + 1` })
+    .where('id', 'in', candidates)
+    .where(runnable)
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => a.id - b.id);
 }
 
 export async function completeWebhookJob(db: Q, id: number, at: string): Promise<void> {

@@ -102,7 +102,10 @@ async function connectDemoStore(context: AppContext, sandbox: RunningSandbox, mo
 async function openAndMigrate(config: Config, log: Log) {
   const where = config.database.dialect === 'sqlite' ? config.database.filename : 'postgres';
   try {
-    const handle = openDatabase(config.database);
+    const handle = openDatabase(config.database, {
+      onPoolError: (error) =>
+        log.error({ error: error.message }, 'database connection lost; the next query opens a new one'),
+    });
     const { applied } = await migrateToLatest(handle.db);
     if (applied.length) log.info({ applied }, 'migrations applied');
     return handle;

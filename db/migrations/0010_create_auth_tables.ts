@@ -1,40 +1,42 @@
+import { columnTypes } from '../dialect';
 import type { Kysely } from 'kysely';
 
 /** Users, sessions, sign-in attempts (for throttling) and the audit log. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const T = columnTypes(db);
   await db.schema
     .createTable('user')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('email', 'text', (col) => col.notNull().unique())
-    .addColumn('role', 'text', (col) => col.notNull())
-    .addColumn('password_hash', 'text', (col) => col.notNull())
-    .addColumn('disabled_at', 'text')
-    .addColumn('last_sign_in_at', 'text')
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('updated_at', 'text', (col) => col.notNull())
+    .addColumn('id', T.int, T.pk)
+    .addColumn('email', T.text, (col) => col.notNull().unique())
+    .addColumn('role', T.text, (col) => col.notNull())
+    .addColumn('password_hash', T.text, (col) => col.notNull())
+    .addColumn('disabled_at', T.text)
+    .addColumn('last_sign_in_at', T.text)
+    .addColumn('created_at', T.text, (col) => col.notNull())
+    .addColumn('updated_at', T.text, (col) => col.notNull())
     .execute();
 
   // The id is the SHA-256 of the cookie's token: a leaked table cannot be replayed as cookies.
   await db.schema
     .createTable('session')
-    .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('user_id', 'integer', (col) => col.notNull().references('user.id'))
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('expires_at', 'text', (col) => col.notNull())
-    .addColumn('last_seen_at', 'text', (col) => col.notNull())
-    .addColumn('revoked_at', 'text')
-    .addColumn('ip', 'text')
-    .addColumn('user_agent', 'text')
+    .addColumn('id', T.text, (col) => col.primaryKey())
+    .addColumn('user_id', T.int, (col) => col.notNull().references('user.id'))
+    .addColumn('created_at', T.text, (col) => col.notNull())
+    .addColumn('expires_at', T.text, (col) => col.notNull())
+    .addColumn('last_seen_at', T.text, (col) => col.notNull())
+    .addColumn('revoked_at', T.text)
+    .addColumn('ip', T.text)
+    .addColumn('user_agent', T.text)
     .execute();
   await db.schema.createIndex('session_user_idx').on('session').columns(['user_id', 'expires_at']).execute();
 
   await db.schema
     .createTable('login_attempt')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('at', 'text', (col) => col.notNull())
-    .addColumn('email', 'text', (col) => col.notNull())
-    .addColumn('ip', 'text', (col) => col.notNull())
-    .addColumn('outcome', 'text', (col) => col.notNull())
+    .addColumn('id', T.int, T.pk)
+    .addColumn('at', T.text, (col) => col.notNull())
+    .addColumn('email', T.text, (col) => col.notNull())
+    .addColumn('ip', T.text, (col) => col.notNull())
+    .addColumn('outcome', T.text, (col) => col.notNull())
     .execute();
   await db.schema.createIndex('login_attempt_email_idx').on('login_attempt').columns(['email', 'at']).execute();
   await db.schema.createIndex('login_attempt_ip_idx').on('login_attempt').columns(['ip', 'at']).execute();
@@ -42,17 +44,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('audit_event')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('at', 'text', (col) => col.notNull())
-    .addColumn('actor_user_id', 'integer', (col) => col.references('user.id'))
-    .addColumn('actor_label', 'text', (col) => col.notNull())
-    .addColumn('action', 'text', (col) => col.notNull())
-    .addColumn('target_type', 'text')
-    .addColumn('target_id', 'text')
-    .addColumn('reason', 'text')
-    .addColumn('before_json', 'text')
-    .addColumn('after_json', 'text')
-    .addColumn('ip', 'text')
+    .addColumn('id', T.int, T.pk)
+    .addColumn('at', T.text, (col) => col.notNull())
+    .addColumn('actor_user_id', T.int, (col) => col.references('user.id'))
+    .addColumn('actor_label', T.text, (col) => col.notNull())
+    .addColumn('action', T.text, (col) => col.notNull())
+    .addColumn('target_type', T.text)
+    .addColumn('target_id', T.text)
+    .addColumn('reason', T.text)
+    .addColumn('before_json', T.text)
+    .addColumn('after_json', T.text)
+    .addColumn('ip', T.text)
     .execute();
   await db.schema.createIndex('audit_event_at_idx').on('audit_event').columns(['at', 'id']).execute();
   await db.schema

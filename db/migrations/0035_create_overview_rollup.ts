@@ -1,3 +1,4 @@
+import { columnTypes } from '../dialect';
 import type { Kysely } from 'kysely';
 
 /**
@@ -7,14 +8,15 @@ import type { Kysely } from 'kysely';
  * what changed since its last run and to recompute one hour of each source.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const T = columnTypes(db);
   await db.schema
     .createTable('overview_rollup')
-    .addColumn('grain', 'text', (col) => col.notNull())
-    .addColumn('metric', 'text', (col) => col.notNull())
-    .addColumn('bucket', 'text', (col) => col.notNull())
-    .addColumn('store_id', 'integer', (col) => col.notNull())
-    .addColumn('dim', 'text', (col) => col.notNull())
-    .addColumn('currency', 'text', (col) => col.notNull())
+    .addColumn('grain', T.text, (col) => col.notNull())
+    .addColumn('metric', T.text, (col) => col.notNull())
+    .addColumn('bucket', T.text, (col) => col.notNull())
+    .addColumn('store_id', T.int, (col) => col.notNull())
+    .addColumn('dim', T.text, (col) => col.notNull())
+    .addColumn('currency', T.text, (col) => col.notNull())
     .addColumn('n', 'bigint', (col) => col.notNull())
     // bigint: a day of a busy store's KRW overflows PostgreSQL's 32-bit integer.
     .addColumn('amount', 'bigint', (col) => col.notNull())

@@ -1,11 +1,10 @@
-import SQLite from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '~/auth/password.server';
-import { repoRoot, startApp, type RunningApp } from '../helpers/app-server';
+import { openAppDatabase, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';
 
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -238,14 +237,23 @@ describe('payment log and attention queue in Chromium', () => {
   });
 
   it('a viewer sees no action buttons, and the server refuses them anyway', async () => {
-    const db = new SQLite(path.join(app.dataDir, 'monitor.db'));
+    const handle = await openAppDatabase(app.dataDir);
     try {
       const at = new Date().toISOString();
-      db.prepare(
-        `insert into "user" (email, role, password_hash, created_at, updated_at) values (?, 'viewer', ?, ?, ?)`,
-      ).run(VIEWER.email, await hashPassword(VIEWER.password, { N: 1024, r: 8, p: 1, keyLength: 32 }), at, at);
+      await handle.db
+        .insertInto('user')
+        .values({
+          email: VIEWER.email,
+          role: 'viewer',
+          password_hash: await hashPassword(VIEWER.password, { N: 1024, r: 8, p: 1, keyLength: 32 }),
+          disabled_at: null,
+          last_sign_in_at: null,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
     } finally {
-      db.close();
+      await handle.close();
     }
     await admin.page.goto(`${app.url}/orders?status=paid`);
     const orderId = (await admin.page.locator('[data-testid="order-row"]').first().getAttribute('data-order-id'))!;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/connection';
+import { testDialect } from '../helpers/db';
 import { migrateToLatest } from '../../db/migrate';
 import { seedDatabase } from '../../scripts/seed';
 import { rebuildOverviewRollup } from '../../db/dashboard-overview';
-import { repoRoot, startApp, type RunningApp } from '../helpers/app-server';
+import { openAppDatabase, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';
 
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -30,7 +30,7 @@ describe('overview and stores in Chromium', () => {
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'monitor-e2e-overview-'));
-    const handle = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
+    const handle = await openAppDatabase(dataDir);
     try {
       await migrateToLatest(handle.db);
       const now = new Date();
@@ -42,9 +42,9 @@ describe('overview and stores in Chromium', () => {
         now,
         apiBaseUrl: 'http://127.0.0.1:9',
         appSecret: APP_SECRET,
-        dialect: 'sqlite',
+        dialect: testDialect,
       });
-      await rebuildOverviewRollup({ db: handle.db, dialect: 'sqlite', offsetMinutes: 540, paidStatus: 'paid' }, now);
+      await rebuildOverviewRollup({ db: handle.db, dialect: testDialect, offsetMinutes: 540, paidStatus: 'paid' }, now);
     } finally {
       await handle.close();
     }

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { openDatabase, type DbHandle } from '../../db/connection';
+import { createEmptyDatabase, onPostgres, type EmptyDatabase } from './db';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const serverEntry = path.join(repoRoot, 'build/node/server/main.js');
@@ -18,8 +20,8 @@ export type RunningApp = {
   stop: () => Promise<number | null>;
   /** SIGKILL: the process dies mid-flight, for durability tests. */
   kill: () => Promise<void>;
-  /** Removes the data dir (after stop/kill). */
-  cleanup: () => void;
+  /** Removes the data dir (after stop/kill), and on PostgreSQL the app's database. */
+  cleanup: () => Promise<void>;
 };
 
 export type StartOptions = {
@@ -32,12 +34,50 @@ export type StartOptions = {
   timeoutMs?: number;
 };
 
+/** The APP_SECRET spawned apps get on PostgreSQL (where the start requires one). */
+export const TEST_APP_SECRET = 'spawned-app-test-secret-'.padEnd(48, 'x');
+
+const appDatabases = new Map<string, EmptyDatabase>();
+
+/**
+ * The environment that points a spawned process at the test engine's database for `dataDir`:
+ * nothing on SQLite (the app opens DATA_DIR/monitor.db), on PostgreSQL a database created for
+ * that data dir on first use and reused by every later process with the same one (a restart
+ * finds its data), dropped by `dropAppDatabase`.
+ */
+export async function databaseEnvFor(dataDir: string): Promise<Record<string, string>> {
+  if (!onPostgres) return {};
+  let database = appDatabases.get(dataDir);
+  if (!database) {
+    database = await createEmptyDatabase(dataDir);
+    appDatabases.set(dataDir, database);
+  }
+  return { DATABASE_URL: database.url, APP_SECRET: TEST_APP_SECRET };
+}
+
+/** Opens the database the app with `dataDir` uses (DATA_DIR/monitor.db, or its PostgreSQL database). */
+export async function openAppDatabase(dataDir: string): Promise<DbHandle> {
+  if (!onPostgres) return openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
+  const { DATABASE_URL } = await databaseEnvFor(dataDir);
+  return openDatabase({ dialect: 'postgres', connectionString: DATABASE_URL! });
+}
+
+/** Drops the PostgreSQL database made for `dataDir` (no-op on SQLite). */
+export async function dropAppDatabase(dataDir: string): Promise<void> {
+  const database = appDatabases.get(dataDir);
+  appDatabases.delete(dataDir);
+  await database?.drop();
+}
+
 /**
  * Starts the built app as a child process on an ephemeral port (PORT=0) with its own DATA_DIR,
  * and resolves once it logged `listening`. The sandbox and jobs are off unless `env` says so.
+ * On PostgreSQL (TEST_DATABASE_URL) it runs on a database of its own per data dir, unless
+ * `env` names a DATABASE_URL.
  */
 export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'monitor-app-'));
+  const dataDir = options.dataDir ?? options.env?.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'monitor-app-'));
+  const databaseEnv = options.env?.DATABASE_URL ? {} : await databaseEnvFor(dataDir);
   const child = spawn(process.execPath, [options.entry ?? serverEntry], {
     cwd: options.cwd ?? repoRoot,
     env: {
@@ -51,6 +91,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
       SANDBOX_PORT: '0',
       JOBS: 'off',
       LOG_LEVEL: 'info',
+      ...databaseEnv,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,7 +129,10 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
-    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+    cleanup: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      await dropAppDatabase(dataDir);
+    },
   };
 }
 

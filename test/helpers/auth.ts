@@ -43,7 +43,7 @@ export async function createAuthHarness(env: Record<string, string> = {}): Promi
   const clock = createClock();
   const config = loadConfig({
     DATA_DIR: t.dir,
-    DATABASE_URL: `file:${t.filename}`,
+    DATABASE_URL: t.url,
     APP_SECRET: 'auth-test-secret-'.padEnd(40, 'x'),
     ...env,
   });

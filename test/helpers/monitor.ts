@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import type { Db } from '../../db/connection';
 import { openReasonsOf } from '../../db/orders';
-import { runNode } from './app-server';
+import { databaseEnvFor, runNode } from './app-server';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
 import { createStore, type Store, type StoreInput } from '~/monitor/stores/stores.server';
@@ -50,7 +50,7 @@ export async function createMonitorHarness(
   const clock = options.clock ?? createClock();
   const config = loadConfig({
     DATA_DIR: t.dir,
-    DATABASE_URL: `file:${t.filename}`,
+    DATABASE_URL: t.url,
     APP_SECRET: 'test-secret-'.padEnd(40, 'x'),
     ...(options.publicUrl ? { PUBLIC_URL: options.publicUrl } : {}),
   });
@@ -130,7 +130,7 @@ export async function openReasonNames(db: Db, orderId: number): Promise<string[]
 }
 
 /** Adds a store through the built CLI (`npm run store -- add`) whose gateway is the given sandbox. */
-export function addStoreWithCli(options: {
+export async function addStoreWithCli(options: {
   dataDir: string;
   env: Record<string, string>;
   slug: string;
@@ -156,6 +156,6 @@ export function addStoreWithCli(options: {
       '--api-base-url',
       options.sandboxUrl,
     ],
-    { DATA_DIR: options.dataDir, ...options.env },
+    { DATA_DIR: options.dataDir, ...(await databaseEnvFor(options.dataDir)), ...options.env },
   );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findOriginalDelivery, insertWebhookDelivery } from '../../../db/evidence';
+import { attachOriginalDelivery, claimDeliveryIdentity, insertWebhookDelivery } from '../../../db/evidence';
 import { findOrder } from '../../../db/orders';
 import { enqueueWebhookJob } from '../../../db/webhook-jobs';
 import { isIamportWebhookIp } from '../../iamport/webhook-ips';
@@ -103,14 +103,15 @@ export async function captureWebhook(
   const at = toDbTime(deps.now());
   const accepted = answer.status === 200 && store !== null && body !== null;
   const { deliveryId, duplicateOf } = await deps.db.transaction().execute(async (trx) => {
-    const duplicateOf = accepted
-      ? await findOriginalDelivery(trx, {
+    const identity = accepted
+      ? {
           storeId: store.id,
           impUid: body.imp_uid,
           status: body.status ?? null,
           cancellationId: body.cancellation_id ?? null,
-        })
+        }
       : null;
+    const duplicateOf = identity ? await claimDeliveryIdentity(trx, identity) : null;
     const order = store && body?.merchant_uid ? await findOrder(trx, store.id, body.merchant_uid) : undefined;
     const delivery = await insertWebhookDelivery(trx, {
       store_slug: request.storeSlug.slice(0, 100),
@@ -132,6 +133,7 @@ export async function captureWebhook(
       cancellation_id: body?.cancellation_id ?? null,
       duplicate_of: duplicateOf,
     });
+    if (identity && duplicateOf === null) await attachOriginalDelivery(trx, identity, delivery.id);
     // A duplicate is evidence, not work: the original's verification already covers it.
     if (accepted && duplicateOf === null)
       await enqueueWebhookJob(trx, { deliveryId: delivery.id, storeId: (store as Store).id, at });

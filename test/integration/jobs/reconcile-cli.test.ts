@@ -132,7 +132,7 @@ describe('reconcile command (built, separate process)', () => {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',
           DATA_DIR: h.t.dir,
-          DATABASE_URL: `file:${h.t.filename}`,
+          DATABASE_URL: h.t.url,
           APP_SECRET: h.ctx.config.appSecret,
           SANDBOX: 'off',
           JOBS: 'off',

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startApp, type RunningApp } from '../../helpers/app-server';
+import { testDialect } from '../../helpers/db';
 
 const entry = 'build/node/server/main.js';
 
@@ -11,7 +12,7 @@ describe('production server', () => {
   });
   afterAll(async () => {
     await app.stop();
-    app.cleanup();
+    await app.cleanup();
   });
 
   it('answers /healthz with the database check', async () => {
@@ -22,7 +23,7 @@ describe('production server', () => {
       status: string;
       checks: { database: { status: string; dialect: string } };
     };
-    expect(body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok', dialect: 'sqlite' } } });
+    expect(body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok', dialect: testDialect } } });
   });
 
   it('renders the home page through Remix', async () => {
@@ -55,6 +56,14 @@ describe('start-up configuration errors', () => {
     [{ PORT: 'abc' }, /^Invalid PORT: must be a whole number from 0 to 65535 \(got "abc"\)$/],
     [{ DATABASE_URL: 'mysql://root@localhost/db' }, /^Invalid DATABASE_URL: must be file:PATH/],
     [{ DATABASE_URL: 'file:/etc/passwd/monitor.db' }, /^Cannot open database \/etc\/passwd\/monitor.db: /],
+    [
+      { DATABASE_URL: 'postgres://monitor@127.0.0.1:1/monitor' },
+      /^Invalid APP_SECRET: required with a PostgreSQL DATABASE_URL \(set the same value/,
+    ],
+    [
+      { DATABASE_URL: 'postgres://monitor@127.0.0.1:1/monitor', APP_SECRET: 'x'.repeat(40) },
+      /^Cannot open database postgres: .*ECONNREFUSED/,
+    ],
   ])('%j stops the start with a one-line reason', async (env, message) => {
     const result = await runNode([entry], { DATA_DIR: '/tmp/monitor-bad-config', SANDBOX: 'off', JOBS: 'off', ...env });
     expect(result.code).toBe(1);

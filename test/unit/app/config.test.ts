@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,8 @@ describe('parseEnv', () => {
     [{ APP_SECRET: 'short' }, /^Invalid APP_SECRET: must be at least 32 characters/],
     [{ SANDBOX_IMP_CODE: 'merchant1' }, /^Invalid SANDBOX_IMP_CODE: must look like imp12345678/],
     [{ PUBLIC_URL: 'not a url' }, /^Invalid PUBLIC_URL: must be an absolute/],
+    [{ DATABASE_POOL_SIZE: '0' }, /^Invalid DATABASE_POOL_SIZE: must be a whole number from 1 to 500/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /^Invalid DATABASE_STATEMENT_TIMEOUT_MS: must be a whole number/],
   ])('rejects %j with a one-line reason', (source, message) => {
     expect(() => parseEnv(source)).toThrow(ConfigError);
     expect(() => parseEnv(source)).toThrow(message);
@@ -52,6 +54,29 @@ describe('databaseTarget', () => {
 });
 
 describe('loadConfig', () => {
+  it('refuses PostgreSQL without an explicit APP_SECRET: every instance must share one', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const source = { DATA_DIR: dataDir, DATABASE_URL: 'postgres://u:p@db/monitor' };
+    expect(() => loadConfig(source)).toThrow(/^Invalid APP_SECRET: required with a PostgreSQL DATABASE_URL/);
+    expect(existsSync(path.join(dataDir, 'app-secret'))).toBe(false);
+    const config = loadConfig({ ...source, APP_SECRET: 'y'.repeat(40) });
+    expect(config.database).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u:p@db/monitor',
+      poolSize: 10,
+      statementTimeoutMs: 60_000,
+      applicationName: 'iamport-monitor',
+    });
+    const tuned = loadConfig({
+      ...source,
+      APP_SECRET: 'y'.repeat(40),
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_APPLICATION_NAME: 'monitor-b',
+    });
+    expect(tuned.database).toMatchObject({ poolSize: 25, statementTimeoutMs: 0, applicationName: 'monitor-b' });
+  });
+
   it('generates APP_SECRET once and reuses the persisted one', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     const first = loadConfig({ DATA_DIR: dataDir });

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../../db/connection';
 import { startSandbox, type RunningSandbox } from '../../../../sandbox/server';
-import { startApp, type RunningApp } from '../../../helpers/app-server';
+import { dropAppDatabase, openAppDatabase, startApp, type RunningApp } from '../../../helpers/app-server';
 import { addStoreWithCli, sandboxControl } from '../../../helpers/monitor';
 import { SANDBOX_MERCHANT } from '../../../helpers/stack';
 
@@ -52,6 +51,7 @@ describe('webhook durability across SIGKILL', () => {
   afterAll(async () => {
     await sandbox?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await dropAppDatabase(dataDir);
   });
 
   it('loses no answered delivery and verifies every one', { timeout: 120_000 }, async () => {
@@ -94,7 +94,7 @@ describe('webhook durability across SIGKILL', () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
     // Verification is asynchronous: wait (bounded) for the queue to drain on the new process.
-    const handle = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
+    const handle = await openAppDatabase(dataDir);
     try {
       for (let i = 0; i < 400; i += 1) {
         const row = await handle.db

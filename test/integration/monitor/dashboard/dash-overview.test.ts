@@ -415,7 +415,7 @@ describe('overview aggregates', () => {
 
     const incremental = await rollupRows(h.t.db);
     await rebuildOverviewRollup(
-      { db: h.t.db, dialect: 'sqlite', offsetMinutes: 540, paidStatus: 'paid' },
+      { db: h.t.db, dialect: h.t.dialect, offsetMinutes: 540, paidStatus: 'paid' },
       h.clock.now(),
     );
     expect(await rollupRows(h.t.db)).toEqual(incremental);

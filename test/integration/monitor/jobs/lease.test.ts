@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease, getLeaseStatus, LEASE_TTL_MS } from '~/monitor/jobs/lease.server';
-import { openDatabase, type DbHandle } from '../../../../db/connection';
+import type { DbHandle } from '../../../../db/connection';
 import { createTestDb, type TestDb } from '../../../helpers/db';
 import { createClock } from '../../../helpers/monitor';
 
-/** The job lease on a real SQLite file, taken through two independent connections. */
+/** The job lease on the engine under test (SQLite file or PostgreSQL), taken through two independent connections. */
 describe('job lease', () => {
   let t: TestDb;
   let other: DbHandle;
   const clock = createClock('2026-11-24T09:00:00.000Z');
   beforeAll(async () => {
     t = await createTestDb();
-    other = openDatabase({ dialect: 'sqlite', filename: t.filename });
+    other = t.openSecond();
   });
   afterAll(async () => {
     await other.close();

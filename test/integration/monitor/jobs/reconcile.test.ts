@@ -8,7 +8,6 @@ import { captureRedirect } from '~/monitor/capture/redirect.server';
 import { DEFAULT_BACKOFF_SECONDS } from '~/monitor/verify/schedule';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
-import { openDatabase } from '../../../../db/connection';
 import {
   createReconcileHarness,
   openReasonsOf,
@@ -431,8 +430,8 @@ describe('reconcile: two processes start a run at once', () => {
       h.store,
       payments.map((p) => ({ merchantUid: p.merchant_uid, impUid: p.imp_uid, amount: 1000 })),
     );
-    // A second process: its own connection to the same SQLite file, its own context and clients.
-    const second = openDatabase({ dialect: 'sqlite', filename: h.t.filename });
+    // A second process: its own connection to the same database, its own context and clients.
+    const second = h.t.openSecond();
     try {
       const other = createAppContext({
         config: h.ctx.config,
