@@ -12,7 +12,7 @@ PG_EXCLUDE=(
   --exclude 'test/integration/sandbox/**'
   --exclude 'test/integration/iamport/**'
   --exclude 'test/integration/dockerfile.test.ts'
-  --exclude 'test/integration/dash-shell-routes.test.ts'
+  --exclude 'test/integration/monitor/dashboard/dash-shell-routes.test.ts'
 )
 
 out="$(mktemp -d)"
