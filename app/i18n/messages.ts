@@ -779,7 +779,8 @@ const ko: Record<MessageKey, string> = {
   'users.error.self_reset': '내 비밀번호는 계정 페이지의 “비밀번호 변경”을 사용하세요.',
   'users.resetPassword': '비밀번호 재설정',
   'users.resetTitle': '{email}의 새 비밀번호',
-  'users.resetBody': '한 번만 표시됩니다. 해당 사용자의 세션은 종료되었고 로그인 제한도 해제되었습니다. 안전하게 전달하세요.',
+  'users.resetBody':
+    '한 번만 표시됩니다. 해당 사용자의 세션은 종료되었고 로그인 제한도 해제되었습니다. 안전하게 전달하세요.',
   'users.unlock': '로그인 제한 해제',
   'users.unlockedDone': '{email}의 로그인 제한을 해제했습니다.',
   'users.throttled': '로그인 제한됨',

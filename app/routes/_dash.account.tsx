@@ -80,7 +80,9 @@ export default function Account() {
             minLength={passwordMin}
             required
             hint={t('account.newHint', { min: passwordMin })}
-            error={failure?.error === 'weak_password' ? t('users.error.weak_password', { min: passwordMin }) : undefined}
+            error={
+              failure?.error === 'weak_password' ? t('users.error.weak_password', { min: passwordMin }) : undefined
+            }
           />
           <SubmitButton pendingLabel={t('account.saving')}>{t('account.submit')}</SubmitButton>
         </Form>

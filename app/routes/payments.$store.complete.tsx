@@ -20,7 +20,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   switch (outcome.kind) {
     case 'landing': {
       // Our own result page shows the status only through this signed, short-lived link.
-      const location = signResultLocation(context.config.appSecret, params.store ?? '', outcome.location, context.now());
+      const location = signResultLocation(
+        context.config.appSecret,
+        params.store ?? '',
+        outcome.location,
+        context.now(),
+      );
       return redirect(location, { status: 303, headers: noStore });
     }
     case 'confirming':
