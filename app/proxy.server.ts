@@ -156,3 +156,34 @@ export function validHost(value: string | undefined): string | null {
   if (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65535)) return null;
   return value.toLowerCase();
 }
+
+/**
+ * The host the client addressed: `X-Forwarded-Host` (its first value) when the peer is a trusted
+ * proxy and the value is a valid host, else the Host header. Null when neither is valid.
+ */
+export function clientHost(
+  peer: string,
+  hostHeader: string | undefined,
+  forwardedHost: string | string[] | undefined,
+  trust: TrustList,
+): string | null {
+  if (isTrusted(normaliseAddress(peer), trust)) {
+    const forwarded = validHost(headerList(forwardedHost)[0]);
+    if (forwarded) return forwarded;
+  }
+  return validHost(hostHeader);
+}
+
+/**
+ * True when a state-changing request carries an `Origin` that is not this site (`null`, another
+ * host, or not a URL at all): a cross-site form POST, refused with a 403 before any action runs.
+ */
+export function isCrossSiteOrigin(method: string | undefined, origin: string | undefined, host: string): boolean {
+  if (origin === undefined || method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return false;
+  if (origin === 'null') return true;
+  try {
+    return new URL(origin).host.toLowerCase() !== host;
+  } catch {
+    return true;
+  }
+}

@@ -2,7 +2,7 @@ import { createRequestHandler, type ActionFunction, type ServerBuild } from '@re
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AppContext } from '../app/context.server';
 import type { Log } from '../app/logger.server';
-import { clientAddress, clientScheme, validHost } from '../app/proxy.server';
+import { clientAddress, clientHost, clientScheme, isCrossSiteOrigin } from '../app/proxy.server';
 import { toFetchRequest, writeFetchResponse } from './http-adapter';
 import { serveStatic } from './static';
 
@@ -113,24 +113,30 @@ export function createAppServer(options: {
         // While draining, a keep-alive socket that just went idle would hold close() open.
         if (draining) setImmediate(() => server.closeIdleConnections());
       });
-      const host = validHost(req.headers.host);
+      const peer = req.socket.remoteAddress ?? '';
+      const trust = http.trustProxy;
+      const host = clientHost(peer, req.headers.host, req.headers['x-forwarded-host'], trust);
       if (!host) return refuse(res, 400, 'bad_host', 'The Host header is missing or malformed.');
       // Armed until the body has arrived (it clears itself on 'end'): a route that answered
       // without reading a trickling body must not leave the connection held either.
       bodyDeadline(req, res, http.bodyTimeoutMs);
       try {
         if (await serveStatic(req, res, publicDir)) return;
-        const peer = req.socket.remoteAddress ?? '';
-        const trust = http.trustProxy;
         const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
         const scheme = clientScheme(peer, encrypted, req.headers['x-forwarded-proto'], trust);
+        const fast = direct(req.method, req.url);
+        // Remix refuses a cross-site action by throwing (a 500); it is a 403 here, for every route
+        // but the webhook (Iamport's deliveries carry no Origin; a forged one is evidence).
+        if (!fast && isCrossSiteOrigin(req.method, req.headers.origin, host))
+          return refuse(res, 403, 'cross_site', 'Cross-site form submissions are refused.');
+        // Only a trusted proxy's X-Forwarded-Host reaches Remix (its own CSRF check reads it).
+        if (req.headers['x-forwarded-host'] !== undefined) req.headers['x-forwarded-host'] = host;
         const request = toFetchRequest(req, res, `${scheme}://${host}`);
         const loadContext = {
           ...context,
           clientIp: clientAddress(peer, req.headers['x-forwarded-for'], trust),
           rawUrl: req.url ?? '/',
         };
-        const fast = direct(req.method, req.url);
         const response = fast
           ? await fast({ request, params: fast.params, context: loadContext })
           : await handle(request, loadContext);
