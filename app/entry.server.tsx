@@ -81,9 +81,10 @@ export const handleError: HandleErrorFunction = (error, { request, context }) =>
   if (request.signal.aborted) return;
   const log = (context as Partial<AppLoadContext>).log;
   const path = new URL(request.url).pathname;
-  // A 404 (a mistyped link, a scanner, /favicon.ico) is routine: one info line, the path only.
-  if (isRouteErrorResponse(error) && error.status === 404) {
-    if (log) log.info({ path }, 'not found');
+  // A 404 (a mistyped link, a scanner, /favicon.ico) or another refusal Remix itself answers
+  // (405 for `OPTIONS *`) is routine: one info line, the path only.
+  if (isRouteErrorResponse(error) && error.status < 500) {
+    if (log) log.info({ path, status: error.status }, error.status === 404 ? 'not found' : 'refused');
     return;
   }
   if (log) log.error({ err: error, path }, 'unhandled route error');

@@ -144,7 +144,8 @@ export function createAppServer(options: {
         const secureCookies = context.config.auth.cookieSecureAuto && scheme === 'https';
         await writeFetchResponse(response, res, { secureCookies });
       } catch (error) {
-        if (res.headersSent || res.writableEnded) {
+        if (res.headersSent || res.writableEnded || req.destroyed || res.destroyed) {
+          // Answered already (a body deadline's 408), or the client went away: not our error.
           res.destroy();
           return;
         }
