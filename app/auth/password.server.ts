@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * Password hashing with scrypt (node:crypto). The stored form carries its own parameters and
@@ -22,10 +23,11 @@ export const PASSWORD_MAX_LENGTH = 256;
 /**
  * scrypt runs on libuv's thread pool (4 threads by default), which every file `stat`, DNS
  * look-up and zlib call also needs: unbounded, a burst of sign-ins would starve every other
- * request. At most `SCRYPT_CONCURRENCY` run at once; up to `SCRYPT_QUEUE` more wait their turn,
+ * request, and on a small machine the CPU the event loop needs. At most `SCRYPT_CONCURRENCY`
+ * run at once (one per core beyond the first, at most two); up to `SCRYPT_QUEUE` more wait their turn,
  * and past that the caller gets `PasswordBusyError` at once (the sign-in answers 429).
  */
-export const SCRYPT_CONCURRENCY = 2;
+export const SCRYPT_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism() - 1));
 export const SCRYPT_QUEUE = 64;
 
 export class PasswordBusyError extends Error {
