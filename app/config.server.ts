@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { ensurePrivateDir, tightenPrivateFile } from '../db/private-files';
+import { parseTrustList, type TrustList } from './proxy.server';
 
 /**
  * The one module that reads `process.env`. Everything else receives a parsed `Config`.
@@ -30,6 +32,11 @@ const cronSchema = z
   .refine((value) => cron.validate(value), {
     message: 'must be a cron expression like "* * * * *" (minute hour day month weekday, seconds optional)',
   });
+
+const secondsSchema = z.coerce
+  .number({ error: 'must be a number of seconds from 0.1 to 600' })
+  .min(0.1, 'must be a number of seconds from 0.1 to 600')
+  .max(600, 'must be a number of seconds from 0.1 to 600');
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
@@ -82,6 +89,29 @@ const envSchema = z.object({
     .max(256, 'must be at most 256 characters')
     .optional(),
   COOKIE_SECURE: z.enum(['on', 'off', 'auto']).default('auto'),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine((value) => parseTrustList(value) !== null, {
+      message: 'must be a comma-separated list of IP addresses or CIDRs, e.g. 127.0.0.1,10.0.0.0/8',
+    })
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number({ error: 'must be a whole number of minutes from 1 to 1440' })
+    .int('must be a whole number of minutes from 1 to 1440')
+    .min(1, 'must be a whole number of minutes from 1 to 1440')
+    .max(1440, 'must be a whole number of minutes from 1 to 1440')
+    .default(30),
+  SESSION_MAX_HOURS: z.coerce
+    .number({ error: 'must be a whole number of hours from 1 to 720' })
+    .int('must be a whole number of hours from 1 to 720')
+    .min(1, 'must be a whole number of hours from 1 to 720')
+    .max(720, 'must be a whole number of hours from 1 to 720')
+    .default(12),
+  HEADERS_TIMEOUT_SECONDS: secondsSchema.default(10),
+  REQUEST_TIMEOUT_SECONDS: secondsSchema.default(30),
+  BODY_TIMEOUT_SECONDS: secondsSchema.default(10),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -110,8 +140,29 @@ export type SandboxConfig = {
 export type AuthConfig = {
   /** The first admin, created at start when there is no user at all (ADMIN_EMAIL/ADMIN_PASSWORD). */
   firstAdmin: { email: string | null; password: string | null };
-  /** Marks the session, CSRF and flash cookies `Secure`: COOKIE_SECURE=on, or auto with an https PUBLIC_URL. */
+  /**
+   * Marks the session, CSRF and flash cookies `Secure`: COOKIE_SECURE=on, or auto with an https
+   * PUBLIC_URL. With `auto`, the server also marks them `Secure` on any request that arrived over
+   * TLS (directly or through a TRUST_PROXY hop saying `X-Forwarded-Proto: https`).
+   */
   cookieSecure: boolean;
+  /** COOKIE_SECURE=auto: follow each request's scheme as well. */
+  cookieSecureAuto: boolean;
+  /** Sessions end after this long without a request (SESSION_IDLE_MINUTES)... */
+  sessionIdleMs: number;
+  /** ...and this long after sign-in whatever happens (SESSION_MAX_HOURS). */
+  sessionMaxMs: number;
+};
+
+export type HttpConfig = {
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Proto we believe (TRUST_PROXY); empty: none. */
+  trustProxy: TrustList;
+  /** Bearer token /metrics requires (METRICS_TOKEN); null: open. */
+  metricsToken: string | null;
+  /** Time to receive the request head (headersTimeout), the whole request, and a request body. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  bodyTimeoutMs: number;
 };
 
 export type Config = {
@@ -131,6 +182,7 @@ export type Config = {
   sweepCron: string;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
+  http: HttpConfig;
 };
 
 export class ConfigError extends Error {
@@ -176,11 +228,27 @@ export function databaseTarget(url: string | undefined, dataDir: string): Databa
 function resolveAppSecret(explicit: string | undefined, dataDir: string): { secret: string; generated: boolean } {
   if (explicit) return { secret: explicit, generated: false };
   const file = path.join(dataDir, 'app-secret');
-  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), generated: true };
-  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(file)) {
+    ensurePrivateDir(dataDir);
+    tightenPrivateFile(file);
+    return { secret: readFileSync(file, 'utf8').trim(), generated: true };
+  }
+  ensurePrivateDir(dataDir);
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return { secret, generated: true };
+}
+
+/**
+ * The server's own start check: merchant-facing URLs (m_redirect_url, notice_url, the webhook
+ * URLs the dashboard shows) must never come from a request's Host header in production, so
+ * without the sandbox PUBLIC_URL is required (docs/decisions/0124-behind-a-proxy.md).
+ */
+export function requireServerSettings(config: Config): void {
+  if (!config.sandbox.enabled && !config.publicUrl)
+    throw new ConfigError(
+      'Invalid PUBLIC_URL: required when SANDBOX=off (the https address merchants and Iamport reach this monitor at)',
+    );
 }
 
 export function loadConfig(source: EnvSource = process.env): Config {
@@ -230,6 +298,16 @@ export function loadConfig(source: EnvSource = process.env): Config {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },
       cookieSecure:
         env.COOKIE_SECURE === 'on' || (env.COOKIE_SECURE === 'auto' && (env.PUBLIC_URL?.startsWith('https:') ?? false)),
+      cookieSecureAuto: env.COOKIE_SECURE === 'auto',
+      sessionIdleMs: env.SESSION_IDLE_MINUTES * 60_000,
+      sessionMaxMs: env.SESSION_MAX_HOURS * 3_600_000,
+    },
+    http: {
+      trustProxy: parseTrustList(env.TRUST_PROXY ?? '') ?? [],
+      metricsToken: env.METRICS_TOKEN ?? null,
+      headersTimeoutMs: Math.round(env.HEADERS_TIMEOUT_SECONDS * 1000),
+      requestTimeoutMs: Math.round(Math.max(env.REQUEST_TIMEOUT_SECONDS, env.HEADERS_TIMEOUT_SECONDS) * 1000),
+      bodyTimeoutMs: Math.round(env.BODY_TIMEOUT_SECONDS * 1000),
     },
   };
 }

@@ -46,7 +46,7 @@ export function createAppContext(deps: {
 
 /** What a loader or action receives: the app's dependencies plus facts about this request. */
 export type RequestContext = AppContext & {
-  /** The TCP peer's address (no proxy header is trusted). */
+  /** The client's address: the TCP peer, or through TRUST_PROXY hops the X-Forwarded-For entry (app/proxy.server.ts). */
   clientIp: string;
   /** The request target exactly as received (path and query, before any URL normalisation). */
   rawUrl: string;

@@ -5,6 +5,7 @@ import {
   type EntryContext,
   type HandleErrorFunction,
 } from '@remix-run/node';
+import { isRouteErrorResponse } from '@remix-run/react';
 import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
@@ -79,6 +80,13 @@ export function handleDataRequest(response: Response): Response {
 export const handleError: HandleErrorFunction = (error, { request, context }) => {
   if (request.signal.aborted) return;
   const log = (context as Partial<AppLoadContext>).log;
-  if (log) log.error({ err: error, path: new URL(request.url).pathname }, 'unhandled route error');
+  const path = new URL(request.url).pathname;
+  // A 404 (a mistyped link, a scanner, /favicon.ico) or another refusal Remix itself answers
+  // (405 for `OPTIONS *`) is routine: one info line, the path only.
+  if (isRouteErrorResponse(error) && error.status < 500) {
+    if (log) log.info({ path, status: error.status }, error.status === 404 ? 'not found' : 'refused');
+    return;
+  }
+  if (log) log.error({ err: error, path }, 'unhandled route error');
   else console.error(error);
 };

@@ -45,6 +45,19 @@ export interface LoginAttemptTable {
 export type LoginAttemptRow = Selectable<LoginAttemptTable>;
 export type NewLoginAttemptRow = Insertable<LoginAttemptTable>;
 
+export interface LoginThrottleTable {
+  /** `pair` (email + ip) | `ip` (email '') | `email` (ip ''); see app/auth/throttle.ts. */
+  scope: string;
+  email: string;
+  ip: string;
+  window_start: string;
+  /** pair/ip: attempts counted in the window; email: checked failures in the window. */
+  attempts: number;
+  /** email: the earliest time an unknown address may try again (the slow-down). */
+  next_at: string | null;
+}
+export type LoginThrottleRow = Selectable<LoginThrottleTable>;
+
 export interface AuditEventTable {
   id: Generated<number>;
   at: string;
@@ -68,5 +81,6 @@ export interface AuthTables {
   user: UserTable;
   session: SessionTable;
   login_attempt: LoginAttemptTable;
+  login_throttle: LoginThrottleTable;
   audit_event: AuditEventTable;
 }

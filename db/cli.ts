@@ -3,9 +3,16 @@ import { openDatabase } from './connection';
 import { migrateToLatest } from './migrate';
 
 /** `npm run db:migrate`: applies pending migrations to the configured database. */
+const USAGE = `usage: npm run db:migrate   (node build/node/db/cli.js migrate)
+  migrate   apply pending migrations to the database named by DATABASE_URL / DATA_DIR`;
+
 async function main(command: string | undefined) {
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
   if (command !== 'migrate') {
-    console.error('usage: db/cli.js migrate');
+    console.error(USAGE);
     process.exitCode = 2;
     return;
   }

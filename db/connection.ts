@@ -1,9 +1,8 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import type { DatabaseTarget } from '../app/config.server';
+import { preparePrivateDatabaseFile } from './private-files';
 import type { Database } from './schema';
 import { withStatementCache } from './statement-cache';
 
@@ -22,7 +21,7 @@ export type DbHandle = {
  */
 export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): DbHandle {
   if (target.dialect === 'sqlite') {
-    if (target.filename !== ':memory:') mkdirSync(path.dirname(target.filename), { recursive: true });
+    if (target.filename !== ':memory:') preparePrivateDatabaseFile(target.filename);
     const sqlite = new SQLite(target.filename);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

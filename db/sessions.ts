@@ -11,10 +11,15 @@ export function insertSession(db: Q, row: NewSessionRow): Promise<SessionRow> {
 export type LiveSession = { session: SessionRow; user: UserRow };
 
 /**
- * The session with this id if it is live (not revoked, not expired) and its user is enabled.
- * Everything that ends a session is checked here, in one query.
+ * The session with this id if it is live (not revoked, not expired, seen after `idleCutoff`) and
+ * its user is enabled. Everything that ends a session is checked here, in one query.
  */
-export async function findLiveSession(db: Q, id: string, now: string): Promise<LiveSession | undefined> {
+export async function findLiveSession(
+  db: Q,
+  id: string,
+  now: string,
+  idleCutoff: string,
+): Promise<LiveSession | undefined> {
   const row = await db
     .selectFrom('session')
     .innerJoin('user', 'user.id', 'session.user_id')
@@ -39,6 +44,7 @@ export async function findLiveSession(db: Q, id: string, now: string): Promise<L
     .where('session.id', '=', id)
     .where('session.revoked_at', 'is', null)
     .where('session.expires_at', '>', now)
+    .where('session.last_seen_at', '>', idleCutoff)
     .where('user.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -85,6 +91,19 @@ export async function revokeUserSessions(db: Q, userId: number, now: string): Pr
     .updateTable('session')
     .set({ revoked_at: now })
     .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Revokes every live session of a user except `keepId` (a password change); answers how many. */
+export async function revokeOtherSessions(db: Q, userId: number, keepId: string, now: string): Promise<number> {
+  const result = await db
+    .updateTable('session')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '!=', keepId)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', now)
     .executeTakeFirst();

@@ -11,17 +11,32 @@ import { JOB_USAGE, jobCommand } from './reconcile-cli';
  * Command-line entry: `node build/node/jobs/cli.js <command> [...]`, wrapped by npm scripts
  * (`npm run store -- add ...`). Commands share the app's configuration and database.
  */
-const USAGE = `usage:
-  store add --slug S --name N --imp-code impNNNNNNNN --imp-key K --imp-secret S [--api-base-url URL]
+const STORE_USAGE = `  store add --slug S --name N --imp-code impNNNNNNNN --imp-key K --imp-secret S [--api-base-url URL]
             [--success-url URL] [--failure-url URL] [--pending-url URL] [--ip-policy off|log|enforce]
             [--mismatch-policy flag|auto_cancel|approval]
   store list
-  store rotate-key --slug S
+  store rotate-key --slug S`;
+
+const USAGE = `usage:
+${STORE_USAGE}
 ${JOB_USAGE}
   jobs`;
 
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
+  // `--help` anywhere: the usage of what was asked for, on stdout, exit 0, nothing else opened.
+  if (argv.length === 0 || argv.some(isHelp)) {
+    if (argv.length === 0) {
+      console.error(USAGE);
+      return 2;
+    }
+    if (group === 'store') console.log(`usage:\n${STORE_USAGE}`);
+    else if (group === 'reconcile' || group === 'sweep') console.log(`usage:\n${JOB_USAGE}`);
+    else console.log(USAGE);
+    return 0;
+  }
   if (group === 'jobs') {
     for (const job of jobDefinitions(loadConfig())) console.log(`${job.name}\t${job.schedule}`);
     return 0;

@@ -27,10 +27,20 @@ export function toFetchRequest(req: IncomingMessage, res: ServerResponse, origin
   return new Request(url, init);
 }
 
-export async function writeFetchResponse(response: Response, res: ServerResponse): Promise<void> {
+/**
+ * Writes a Fetch response to Node. `secureCookies`: the request came over TLS (directly or through
+ * a trusted proxy) and COOKIE_SECURE=auto, so every cookie is marked `Secure`.
+ */
+export async function writeFetchResponse(
+  response: Response,
+  res: ServerResponse,
+  options: { secureCookies?: boolean } = {},
+): Promise<void> {
   res.statusCode = response.status;
   res.statusMessage = response.statusText;
-  const cookies = response.headers.getSetCookie();
+  const cookies = response.headers
+    .getSetCookie()
+    .map((cookie) => (options.secureCookies && !/;\s*secure\s*(;|$)/i.test(cookie) ? `${cookie}; Secure` : cookie));
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie') continue;
     res.appendHeader(name, value);

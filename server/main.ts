@@ -1,7 +1,7 @@
 import type { ServerBuild } from '@remix-run/node';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../app/config.server';
+import { ConfigError, loadConfig, requireServerSettings, type Config } from '../app/config.server';
 import { createAppContext, type AppContext } from '../app/context.server';
 import { createLogger, type Log } from '../app/logger.server';
 import { openDatabase } from '../db/connection';
@@ -26,6 +26,7 @@ async function main() {
   let config: Config;
   try {
     config = loadConfig();
+    requireServerSettings(config);
   } catch (error) {
     // One line, no stack: the operator fixes the variable and starts again.
     console.error(error instanceof ConfigError ? error.message : `Invalid configuration: ${String(error)}`);

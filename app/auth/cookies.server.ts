@@ -16,8 +16,6 @@ export type AppCookies = {
   locale: Cookie;
 };
 
-export const SESSION_TTL_SECONDS = 12 * 60 * 60;
-
 const cache = new WeakMap<Config, AppCookies>();
 
 export function appCookies(config: Config): AppCookies {
@@ -25,7 +23,8 @@ export function appCookies(config: Config): AppCookies {
   if (!cookies) {
     const base = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.auth.cookieSecure };
     cookies = {
-      session: createCookie('monitor_session', { ...base, maxAge: SESSION_TTL_SECONDS }),
+      // The cookie lives as long as the session may (SESSION_MAX_HOURS); idleness ends it server-side.
+      session: createCookie('monitor_session', { ...base, maxAge: Math.round(config.auth.sessionMaxMs / 1000) }),
       preSession: createCookie('monitor_csrf', base),
       flash: createCookie('monitor_flash', { ...base, maxAge: 60, secrets: [config.appSecret] }),
       locale: createCookie('monitor_lang', { ...base, maxAge: 365 * 24 * 60 * 60 }),

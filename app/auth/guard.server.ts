@@ -27,7 +27,18 @@ export function safeRedirectTo(value: unknown, fallback = '/'): string {
     return fallback;
   // Control characters (a smuggled CR/LF or tab) never belong in a path we redirect to.
   if ([...value].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) return fallback;
-  return value;
+  // Re-serialised through the URL parser: non-ASCII is percent-encoded (a Location header must be
+  // Latin-1), and anything that resolves off this site falls back.
+  const base = 'http://same-site.invalid';
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== base) return fallback;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.length > 2048 ? fallback : path;
 }
 
 /** The signed-in user, or null. For pages that change with the visitor but do not require sign-in. */

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * Password hashing with scrypt (node:crypto). The stored form carries its own parameters and
@@ -19,7 +20,62 @@ const MAX_P = 16;
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
 
+/**
+ * scrypt runs on libuv's thread pool (4 threads by default), which every file `stat`, DNS
+ * look-up and zlib call also needs: unbounded, a burst of sign-ins would starve every other
+ * request, and on a small machine the CPU the event loop needs. At most `SCRYPT_CONCURRENCY`
+ * run at once (one per core beyond the first, at most two); up to `SCRYPT_QUEUE` more wait their turn,
+ * and past that the caller gets `PasswordBusyError` at once (the sign-in answers 429).
+ */
+export const SCRYPT_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism() - 1));
+export const SCRYPT_QUEUE = 64;
+
+export class PasswordBusyError extends Error {
+  override name = 'PasswordBusyError';
+}
+
+/** A counting semaphore with a bounded queue (FIFO). */
+export function createLimiter(concurrency: number, queueLimit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    running--;
+    const next = waiting.shift();
+    if (next) {
+      running++;
+      next();
+    }
+  };
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (running >= concurrency) {
+        if (waiting.length >= queueLimit) throw new PasswordBusyError('Too many password checks waiting');
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      } else {
+        running++;
+      }
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+    stats: () => ({ running, waiting: waiting.length }),
+  };
+}
+
+const scryptLimiter = createLimiter(SCRYPT_CONCURRENCY, SCRYPT_QUEUE);
+
+/** How many scrypt runs are going and waiting (metrics, tests). */
+export function scryptStats(): { running: number; waiting: number } {
+  return scryptLimiter.stats();
+}
+
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  return scryptLimiter.run(() => deriveNow(password, salt, params));
+}
+
+function deriveNow(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const options: ScryptOptions = {
     N: params.N,
     r: params.r,

@@ -2,7 +2,7 @@ import type { Db } from '../../db/connection';
 import { findLiveSession, insertSession, revokeSession, touchSession } from '../../db/sessions';
 import type { Config } from '../config.server';
 import { toDbTime } from '../monitor/time';
-import { appCookies, readStringCookie, SESSION_TTL_SECONDS } from './cookies.server';
+import { appCookies, readStringCookie } from './cookies.server';
 import { randomToken, sha256Hex } from './crypto.server';
 import { isRole, type Role } from './roles';
 
@@ -17,8 +17,13 @@ export type SessionUser = {
 
 type SessionDeps = { db: Db; now: () => Date; config: Config };
 
-/** last_seen_at is written at most this often, so reads do not turn into writes. */
-const TOUCH_INTERVAL_MS = 5 * 60 * 1000;
+/**
+ * last_seen_at is written at most this often, so reads do not turn into writes; a sixth of the
+ * idle timeout at most, so an active user is never taken for an idle one.
+ */
+function touchIntervalMs(config: Config): number {
+  return Math.min(5 * 60 * 1000, Math.floor(config.auth.sessionIdleMs / 6));
+}
 
 /** Starts a session and answers the Set-Cookie value that carries its token. */
 export async function startSession(
@@ -33,7 +38,7 @@ export async function startSession(
     id,
     user_id: userId,
     created_at: toDbTime(now),
-    expires_at: toDbTime(new Date(now.getTime() + SESSION_TTL_SECONDS * 1000)),
+    expires_at: toDbTime(new Date(now.getTime() + deps.config.auth.sessionMaxMs)),
     last_seen_at: toDbTime(now),
     revoked_at: null,
     ip: meta.ip,
@@ -48,14 +53,18 @@ export async function sessionIdOf(request: Request, config: Config): Promise<str
   return token ? sha256Hex(token) : null;
 }
 
-/** The live session's user, or null (no cookie, unknown, revoked, expired, or user disabled). */
+/**
+ * The live session's user, or null (no cookie, unknown, revoked, past SESSION_MAX_HOURS since
+ * sign-in, idle longer than SESSION_IDLE_MINUTES, or user disabled).
+ */
 export async function getSessionUser(request: Request, deps: SessionDeps): Promise<SessionUser | null> {
   const id = await sessionIdOf(request, deps.config);
   if (!id) return null;
   const now = deps.now();
-  const live = await findLiveSession(deps.db, id, toDbTime(now));
+  const idleCutoff = toDbTime(new Date(now.getTime() - deps.config.auth.sessionIdleMs));
+  const live = await findLiveSession(deps.db, id, toDbTime(now), idleCutoff);
   if (!live || !isRole(live.user.role)) return null;
-  if (now.getTime() - Date.parse(live.session.last_seen_at) > TOUCH_INTERVAL_MS) {
+  if (now.getTime() - Date.parse(live.session.last_seen_at) > touchIntervalMs(deps.config)) {
     await touchSession(deps.db, id, toDbTime(now));
   }
   return { id: live.user.id, email: live.user.email, role: live.user.role, sessionId: id };

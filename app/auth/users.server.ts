@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
-import { insertLoginAttempt, pruneLoginAttempts, recentFailures } from '../../db/login-attempts';
-import { revokeSession, revokeUserSessions } from '../../db/sessions';
+import { hasSucceededFrom, insertLoginAttempt, pruneLoginAttempts } from '../../db/login-attempts';
+import {
+  claimEmailSlot,
+  clearThrottleKey,
+  clearThrottlesOfEmail,
+  countAttempt,
+  findThrottle,
+  pruneThrottles,
+  refundAttempt,
+  throttledEmails,
+  type ThrottleKey,
+} from '../../db/login-throttle';
+import { revokeOtherSessions, revokeSession, revokeUserSessions } from '../../db/sessions';
 import type { UserRow } from '../../db/auth-schema';
 import {
   countOtherActiveAdmins,
@@ -21,6 +32,7 @@ import {
   generatePassword,
   hashPassword,
   needsRehash,
+  PasswordBusyError,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   verifyAgainstDummy,
@@ -28,7 +40,14 @@ import {
 } from './password.server';
 import { isRole, ROLES, type Role } from './roles';
 import { startSession, type SessionUser } from './session.server';
-import { LOGIN_THROTTLE, throttleDecision } from './throttle';
+import {
+  countedDecision,
+  emailDelayMs,
+  LOGIN_THROTTLE,
+  secondsUntil,
+  type ThrottleDecision,
+  type ThrottleScope,
+} from './throttle';
 
 /** Users and sign-in: the domain functions behind /login, /logout and /users. */
 
@@ -45,7 +64,16 @@ export const passwordSchema = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_M
 export const roleSchema = z.enum(ROLES);
 
 /** Reasons a user change is refused; routes map them to messages. */
-export type UserErrorReason = 'invalid_email' | 'weak_password' | 'email_taken' | 'not_found' | 'last_admin' | 'self';
+export type UserErrorReason =
+  | 'invalid_email'
+  | 'weak_password'
+  | 'email_taken'
+  | 'not_found'
+  | 'last_admin'
+  | 'self'
+  | 'wrong_password'
+  | 'throttled'
+  | 'self_reset';
 
 function userError(code: 'bad_request' | 'conflict' | 'not_found', reason: UserErrorReason, message: string): AppError {
   return new AppError(code, message, { reason });
@@ -59,6 +87,8 @@ export type UserSummary = {
   createdAt: string;
   lastSignInAt: string | null;
   activeSessions: number;
+  /** Sign-in from some address is being refused or slowed right now (an admin can clear it). */
+  throttled: boolean;
 };
 
 function snapshot(row: UserRow) {
@@ -71,13 +101,57 @@ function snapshot(row: UserRow) {
 export type SignInResult =
   | { kind: 'signed_in'; user: SessionUser; setCookie: string }
   | { kind: 'invalid' }
-  | { kind: 'throttled'; retryAfterSeconds: number; scope: 'email' | 'ip' };
+  | { kind: 'throttled'; retryAfterSeconds: number; scope: ThrottleScope };
 
 const ATTEMPT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
- * Checks the password and starts a session. Refuses before looking at the password while the
- * email or the IP is throttled (LOGIN_THROTTLE), so a correct guess during a block is useless.
+ * The throttle gate in front of a password check: counts the attempt first (pair, then address),
+ * then applies the email's slow-down to addresses that never signed in to it. Every step is one
+ * atomic statement, so concurrent attempts cannot all slip under a limit.
+ */
+async function gateAttempt(
+  deps: Pick<AuthDeps, 'db'>,
+  email: string,
+  ip: string,
+  now: Date,
+): Promise<{ decision: ThrottleDecision; pair: ThrottleKey; address: ThrottleKey }> {
+  const policy = LOGIN_THROTTLE;
+  const at = toDbTime(now);
+  const cutoff = toDbTime(new Date(now.getTime() - policy.windowMs));
+  const pair: ThrottleKey = { scope: 'pair', email, ip };
+  const address: ThrottleKey = { scope: 'ip', email: '', ip };
+  const pairCount = await countAttempt(deps.db, pair, at, cutoff);
+  const ipCount = await countAttempt(deps.db, address, at, cutoff);
+  let decision = countedDecision('pair', pairCount, policy.maxPerPair, now, policy.windowMs);
+  if (decision.allowed) decision = countedDecision('ip', ipCount, policy.maxPerIp, now, policy.windowMs);
+  if (!decision.allowed) return { decision, pair, address };
+
+  const emailKey: ThrottleKey = { scope: 'email', email, ip: '' };
+  const state = await findThrottle(deps.db, emailKey);
+  const emailCutoff = toDbTime(new Date(now.getTime() - policy.emailWindowMs));
+  const delay = state && state.window_start > emailCutoff ? emailDelayMs(state.attempts, policy) : 0;
+  if (delay === 0) return { decision, pair, address };
+  const known = await hasSucceededFrom(deps.db, email, ip, toDbTime(new Date(now.getTime() - policy.knownAddressMs)));
+  if (known) return { decision, pair, address };
+  if (await claimEmailSlot(deps.db, email, at, toDbTime(new Date(now.getTime() + delay))))
+    return { decision, pair, address };
+  const holder = await findThrottle(deps.db, emailKey);
+  const retryAfterSeconds = holder?.next_at ? secondsUntil(holder.next_at, now) : 1;
+  return { decision: { allowed: false, scope: 'email', retryAfterSeconds }, pair, address };
+}
+
+/** A checked wrong password: one more failure for the email's slow-down. */
+async function recordEmailFailure(deps: Pick<AuthDeps, 'db'>, email: string, now: Date): Promise<void> {
+  const cutoff = toDbTime(new Date(now.getTime() - LOGIN_THROTTLE.emailWindowMs));
+  await countAttempt(deps.db, { scope: 'email', email, ip: '' }, toDbTime(now), cutoff);
+}
+
+/**
+ * Checks the password and starts a session. The attempt is counted before the password is
+ * looked at (LOGIN_THROTTLE, docs/decisions/0123-sign-in-throttle.md): past the limit of its
+ * (email, address) pair or its address, or inside the email's slow-down, it is refused without
+ * running scrypt, so a correct guess during a block is useless and a burst gets no extra checks.
  * Unknown and disabled accounts cost the same time as real ones and answer the same `invalid`.
  */
 export async function signIn(
@@ -87,34 +161,47 @@ export async function signIn(
   const now = deps.now();
   const at = toDbTime(now);
   const email = input.email.trim().toLowerCase().slice(0, 254);
-  const since = toDbTime(new Date(now.getTime() - LOGIN_THROTTLE.windowMs));
-  const failures = await recentFailures(deps.db, { email, ip: input.ip }, since);
-  const decision = throttleDecision(failures, now, LOGIN_THROTTLE);
-  if (!decision.allowed) {
-    await insertLoginAttempt(deps.db, { at, email, ip: input.ip, outcome: 'throttled' });
-    deps.log.warn({ email, ip: input.ip, scope: decision.scope }, 'sign-in throttled');
-    return { kind: 'throttled', retryAfterSeconds: decision.retryAfterSeconds, scope: decision.scope };
+  const ip = input.ip.slice(0, 100);
+  const gate = await gateAttempt(deps, email, ip, now);
+  if (!gate.decision.allowed) {
+    await insertLoginAttempt(deps.db, { at, email, ip, outcome: 'throttled' });
+    deps.log.warn({ email, ip, scope: gate.decision.scope }, 'sign-in throttled');
+    return { kind: 'throttled', retryAfterSeconds: gate.decision.retryAfterSeconds, scope: gate.decision.scope };
   }
 
   const user = await findUserByEmail(deps.db, email);
   const password = input.password.slice(0, PASSWORD_MAX_LENGTH);
-  const ok =
-    user && user.disabled_at === null && isRole(user.role)
-      ? await verifyPassword(password, user.password_hash)
-      : await verifyAgainstDummy(password);
+  let ok: boolean;
+  try {
+    ok =
+      user && user.disabled_at === null && isRole(user.role)
+        ? await verifyPassword(password, user.password_hash)
+        : await verifyAgainstDummy(password);
+  } catch (error) {
+    if (!(error instanceof PasswordBusyError)) throw error;
+    // Never checked: give the attempt back and ask the client to come back in a moment.
+    await refundAttempt(deps.db, gate.pair);
+    await refundAttempt(deps.db, gate.address);
+    deps.log.warn({ email, ip }, 'sign-in refused: too many password checks waiting');
+    return { kind: 'throttled', retryAfterSeconds: 1, scope: 'busy' };
+  }
   if (!ok || !user) {
-    await insertLoginAttempt(deps.db, { at, email, ip: input.ip, outcome: 'failure' });
+    await insertLoginAttempt(deps.db, { at, email, ip, outcome: 'failure' });
+    await recordEmailFailure(deps, email, now);
     return { kind: 'invalid' };
   }
 
-  await insertLoginAttempt(deps.db, { at, email, ip: input.ip, outcome: 'success' });
+  await insertLoginAttempt(deps.db, { at, email, ip, outcome: 'success' });
+  await clearThrottleKey(deps.db, gate.pair);
+  await refundAttempt(deps.db, gate.address);
   await pruneLoginAttempts(deps.db, toDbTime(new Date(now.getTime() - ATTEMPT_RETENTION_MS)));
+  await pruneThrottles(deps.db, toDbTime(new Date(now.getTime() - 2 * LOGIN_THROTTLE.emailWindowMs)));
   const changes: { last_sign_in_at: string; password_hash?: string } = { last_sign_in_at: at };
   if (needsRehash(user.password_hash)) changes.password_hash = await hashPassword(password);
   await updateUser(deps.db, user.id, changes);
   // A new token on every sign-in: a token planted before sign-in is never promoted.
   if (input.previousSessionId) await revokeSession(deps.db, input.previousSessionId, at);
-  const session = await startSession(deps, user.id, { ip: input.ip, userAgent: input.userAgent });
+  const session = await startSession(deps, user.id, { ip, userAgent: input.userAgent });
   const sessionUser: SessionUser = {
     id: user.id,
     email: user.email,
@@ -125,9 +212,129 @@ export async function signIn(
     actor: sessionUser,
     action: 'auth.sign_in',
     target: { type: 'user', id: user.id },
-    ip: input.ip,
+    ip,
   });
   return { kind: 'signed_in', user: sessionUser, setCookie: session.setCookie };
+}
+
+function weakPassword(): AppError {
+  return userError(
+    'bad_request',
+    'weak_password',
+    `Passwords need ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
+  );
+}
+
+/**
+ * A signed-in user changes their own password: the current one is checked first (counted by
+ * the same throttle as a sign-in, so a stolen session cannot guess it), every other session of
+ * theirs ends, and the change is audited (never the password).
+ */
+export async function changeOwnPassword(
+  deps: AuthDeps,
+  actor: SessionUser,
+  input: { current: string; next: string },
+  ip: string,
+): Promise<void> {
+  if (!passwordSchema.safeParse(input.next).success) throw weakPassword();
+  const now = deps.now();
+  const gate = await gateAttempt(deps, actor.email, ip, now);
+  if (!gate.decision.allowed) {
+    throw new AppError('rate_limited', 'Too many attempts; try again later', {
+      reason: 'throttled',
+      retryAfterSeconds: gate.decision.retryAfterSeconds,
+    });
+  }
+  const user = await existingUser(deps.db, actor.id);
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(input.current.slice(0, PASSWORD_MAX_LENGTH), user.password_hash);
+  } catch (error) {
+    if (!(error instanceof PasswordBusyError)) throw error;
+    await refundAttempt(deps.db, gate.pair);
+    await refundAttempt(deps.db, gate.address);
+    throw new AppError('rate_limited', 'The server is busy; try again in a moment', {
+      reason: 'throttled',
+      retryAfterSeconds: 1,
+    });
+  }
+  if (!ok) {
+    await insertLoginAttempt(deps.db, { at: toDbTime(now), email: actor.email, ip, outcome: 'failure' });
+    await recordEmailFailure(deps, actor.email, now);
+    throw userError('bad_request', 'wrong_password', 'The current password is not correct');
+  }
+  await clearThrottleKey(deps.db, gate.pair);
+  await refundAttempt(deps.db, gate.address);
+  const hash = await hashPassword(input.next);
+  await deps.db.transaction().execute(async (trx) => {
+    const at = toDbTime(deps.now());
+    await updateUser(trx, actor.id, { password_hash: hash, updated_at: at });
+    const revoked = await revokeOtherSessions(trx, actor.id, actor.sessionId, at);
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor,
+        action: 'user.password_change',
+        target: { type: 'user', id: actor.id },
+        after: { revokedOtherSessions: revoked },
+        ip,
+      },
+    );
+  });
+}
+
+/**
+ * An admin gives another user a new random password, answered once (only its hash is kept):
+ * their sessions end, their sign-in limits are cleared, and the reset is audited.
+ */
+export async function resetUserPassword(
+  deps: AuthDeps,
+  actor: SessionUser,
+  userId: number,
+  ip: string,
+): Promise<{ email: string; password: string }> {
+  if (userId === actor.id) throw userError('bad_request', 'self_reset', 'Use “Change password” for your own account');
+  const password = generatePassword();
+  const hash = await hashPassword(password);
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await existingUser(trx, userId);
+    const at = toDbTime(deps.now());
+    await updateUser(trx, userId, { password_hash: hash, updated_at: at });
+    const revoked = await revokeUserSessions(trx, userId, at);
+    await clearThrottlesOfEmail(trx, user.email);
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor,
+        action: 'user.password_reset',
+        target: { type: 'user', id: userId },
+        after: { password: 'generated', revokedSessions: revoked },
+        ip,
+      },
+    );
+    return { email: user.email, password };
+  });
+}
+
+/**
+ * Clears every sign-in limit naming the user's email (all addresses and the slow-down), for
+ * the owner locked out by their own typos or by someone else's guesses. Audited.
+ */
+export async function unlockUser(
+  deps: AuthDeps,
+  actor: SessionUser,
+  userId: number,
+  ip: string,
+): Promise<{ email: string; cleared: number }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await existingUser(trx, userId);
+    const cleared = await clearThrottlesOfEmail(trx, user.email);
+    await recordAudit(
+      { db: trx, now: deps.now },
+      { actor, action: 'user.unlock', target: { type: 'user', id: userId }, after: { clearedCounters: cleared }, ip },
+    );
+    return { email: user.email, cleared };
+  });
 }
 
 /** Revokes the session (if it is live) and records the sign-out. */
@@ -147,7 +354,13 @@ export async function signOut(
 // User administration (admin only; the routes check the role, these check the invariants)
 
 export async function listUsers(deps: Pick<AuthDeps, 'db' | 'now'>): Promise<UserSummary[]> {
-  const rows = await listUsersWithSessions(deps.db, toDbTime(deps.now()));
+  const now = deps.now();
+  const rows = await listUsersWithSessions(deps.db, toDbTime(now));
+  const throttled = await throttledEmails(
+    deps.db,
+    toDbTime(new Date(now.getTime() - LOGIN_THROTTLE.windowMs)),
+    toDbTime(now),
+  );
   return rows.map((row) => ({
     id: row.id,
     email: row.email,
@@ -156,6 +369,7 @@ export async function listUsers(deps: Pick<AuthDeps, 'db' | 'now'>): Promise<Use
     createdAt: row.created_at,
     lastSignInAt: row.last_sign_in_at,
     activeSessions: row.active_sessions,
+    throttled: throttled.has(row.email),
   }));
 }
 
@@ -206,6 +420,7 @@ export async function createUser(
       createdAt: at,
       lastSignInAt: null,
       activeSessions: 0,
+      throttled: false,
     },
     generatedPassword,
   };

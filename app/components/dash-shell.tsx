@@ -59,7 +59,9 @@ export function DashShell({ user, children }: { user: DashUser | null; children:
           {user ? (
             <>
               <span className="who" title={t('shell.signedInAs')}>
-                <span data-testid="current-user">{user.email}</span>{' '}
+                <Link to="/account" data-testid="current-user">
+                  {user.email}
+                </Link>{' '}
                 <span className={`badge badge-role-${user.role}`} data-testid="current-role">
                   {t(`role.${user.role}`)}
                 </span>

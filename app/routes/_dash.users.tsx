@@ -9,8 +9,10 @@ import {
   changeUserRole,
   createUser,
   listUsers,
+  resetUserPassword,
   revokeSessionsOf,
   setUserDisabled,
+  unlockUser,
   type UserErrorReason,
 } from '~/auth/users.server';
 import { CsrfInput } from '~/components/csrf-input';
@@ -48,10 +50,12 @@ const intentSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('disable'), userId }),
   z.object({ intent: z.literal('enable'), userId }),
   z.object({ intent: z.literal('revoke'), userId }),
+  z.object({ intent: z.literal('reset_password'), userId }),
+  z.object({ intent: z.literal('unlock'), userId }),
 ]);
 
 type CreateFailure = { intent: 'create'; error: UserErrorReason | 'bad_input'; email: string; role: string };
-type CreateSuccess = { intent: 'created'; email: string; generatedPassword: string | null };
+type CreateSuccess = { intent: 'created' | 'reset'; email: string; generatedPassword: string | null };
 
 function reasonOf(error: unknown): UserErrorReason | null {
   if (error instanceof AppError && typeof error.details?.reason === 'string')
@@ -107,6 +111,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
         const { email } = await setUserDisabled(context, user, input.userId, false, ip);
         return redirectWithFlash('/users', context, { kind: 'success', key: 'users.enabledDone', params: { email } });
       }
+      case 'reset_password': {
+        // Shown once in this response, like a generated password at creation.
+        const reset = await resetUserPassword(context, user, input.userId, ip);
+        return data<CreateSuccess>({ intent: 'reset', email: reset.email, generatedPassword: reset.password });
+      }
+      case 'unlock': {
+        const { email } = await unlockUser(context, user, input.userId, ip);
+        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.unlockedDone', params: { email } });
+      }
       case 'revoke': {
         const { email, revoked } = await revokeSessionsOf(context, user, input.userId, ip);
         return redirectWithFlash('/users', context, {
@@ -140,7 +153,7 @@ export default function Users() {
   const { users, passwordMin } = useLoaderData<typeof loader>();
   const result = useActionData<CreateFailure | CreateSuccess>();
   const failure = result?.intent === 'create' ? result : null;
-  const created = result?.intent === 'created' ? result : null;
+  const created = result?.intent === 'created' || result?.intent === 'reset' ? result : null;
   const roleOptions = ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }));
 
   return (
@@ -149,11 +162,13 @@ export default function Users() {
 
       {created?.generatedPassword ? (
         <section className="callout callout-warning" role="status" data-testid="generated-password">
-          <h2>{t('users.generatedTitle', { email: created.email })}</h2>
+          <h2>
+            {t(created.intent === 'reset' ? 'users.resetTitle' : 'users.generatedTitle', { email: created.email })}
+          </h2>
           <p>
             <code className="secret">{created.generatedPassword}</code>
           </p>
-          <p className="small">{t('users.generatedBody')}</p>
+          <p className="small">{t(created.intent === 'reset' ? 'users.resetBody' : 'users.generatedBody')}</p>
         </section>
       ) : null}
 
@@ -251,6 +266,14 @@ export default function Users() {
                     <span className={`badge ${u.disabled ? 'badge-muted' : 'badge-ok'}`}>
                       {u.disabled ? t('users.disabled') : t('users.active')}
                     </span>
+                    {u.throttled ? (
+                      <>
+                        {' '}
+                        <span className="badge badge-warn" data-testid={`throttled-${u.email}`}>
+                          {t('users.throttled')}
+                        </span>
+                      </>
+                    ) : null}
                   </td>
                   <td>{u.lastSignInAt ? formatDateTime(locale, u.lastSignInAt) : t('users.never')}</td>
                   <td className="num">{u.activeSessions}</td>
@@ -268,6 +291,34 @@ export default function Users() {
                         {t('users.revoke')}
                       </SubmitButton>
                     </Form>
+                    {u.throttled ? (
+                      <Form method="post" className="row-form">
+                        <CsrfInput />
+                        <input type="hidden" name="intent" value="unlock" />
+                        <input type="hidden" name="userId" value={id} />
+                        <SubmitButton
+                          variant="secondary"
+                          match={{ intent: 'unlock', userId: id }}
+                          pendingLabel={t('form.saving')}
+                        >
+                          {t('users.unlock')}
+                        </SubmitButton>
+                      </Form>
+                    ) : null}
+                    {isMe ? null : (
+                      <Form method="post" className="row-form">
+                        <CsrfInput />
+                        <input type="hidden" name="intent" value="reset_password" />
+                        <input type="hidden" name="userId" value={id} />
+                        <SubmitButton
+                          variant="secondary"
+                          match={{ intent: 'reset_password', userId: id }}
+                          pendingLabel={t('form.saving')}
+                        >
+                          {t('users.resetPassword')}
+                        </SubmitButton>
+                      </Form>
+                    )}
                     {isMe ? null : (
                       <Form method="post" className="row-form">
                         <CsrfInput />

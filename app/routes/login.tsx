@@ -1,4 +1,11 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import {
+  data,
+  redirect,
+  type ActionFunctionArgs,
+  type HeadersFunction,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
 import { z } from 'zod';
 import { getOptionalUser, readProtectedForm, safeRedirectTo } from '~/auth/guard.server';
@@ -26,13 +33,16 @@ const loginSchema = z.object({
   redirectTo: z.string().max(2048).optional(),
 });
 
-type LoginError = { error: 'invalid' | 'throttled'; email: string; minutes?: number };
+type LoginError = { error: 'invalid' | 'throttled' | 'busy'; email: string; minutes?: number };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readProtectedForm(request, context);
   const input = loginSchema.safeParse(Object.fromEntries(form));
   if (!input.success) return data<LoginError>({ error: 'invalid', email: '' }, { status: 400 });
-  const { email, password, redirectTo } = input.data;
+  const { email, password } = input.data;
+  // Sanitised before anything happens: an off-site or unencodable value must never fail after the
+  // session has been created.
+  const redirectTo = safeRedirectTo(input.data.redirectTo);
   const result = await signIn(context, {
     email,
     password,
@@ -42,16 +52,24 @@ export async function action({ request, context }: ActionFunctionArgs) {
   });
   switch (result.kind) {
     case 'signed_in':
-      return redirect(safeRedirectTo(redirectTo), { status: 303, headers: { 'Set-Cookie': result.setCookie } });
+      return redirect(redirectTo, { status: 303, headers: { 'Set-Cookie': result.setCookie } });
     case 'invalid':
       return data<LoginError>({ error: 'invalid', email }, { status: 401 });
     case 'throttled':
       return data<LoginError>(
-        { error: 'throttled', email, minutes: Math.ceil(result.retryAfterSeconds / 60) },
+        {
+          error: result.scope === 'busy' ? 'busy' : 'throttled',
+          email,
+          minutes: Math.ceil(result.retryAfterSeconds / 60),
+        },
         { status: 429, headers: { 'Retry-After': String(result.retryAfterSeconds) } },
       );
   }
 }
+
+// Document POSTs (no JavaScript) get the action's Retry-After too, not only fetches.
+export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) =>
+  actionHeaders.has('Retry-After') ? actionHeaders : loaderHeaders;
 
 export default function Login() {
   const t = useT();
@@ -71,7 +89,9 @@ export default function Login() {
           <p className="form-error" role="alert" data-testid="login-error">
             {failed.error === 'throttled'
               ? t('login.throttled', { minutes: failed.minutes ?? 15 })
-              : t('login.invalid')}
+              : failed.error === 'busy'
+                ? t('login.busy')
+                : t('login.invalid')}
           </p>
         ) : null}
         <Form method="post" className="stack">

@@ -1,5 +1,6 @@
 import { data, redirect, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
+import { signResultLocation } from '~/auth/result-link.server';
 import { rawQueryOf } from '~/http.server';
 import { useT } from '~/i18n/use-t';
 import { captureRedirect } from '~/monitor/capture/redirect.server';
@@ -17,8 +18,16 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   });
   const noStore = { 'Cache-Control': 'no-store' };
   switch (outcome.kind) {
-    case 'landing':
-      return redirect(outcome.location, { status: 303, headers: noStore });
+    case 'landing': {
+      // Our own result page shows the status only through this signed, short-lived link.
+      const location = signResultLocation(
+        context.config.appSecret,
+        params.store ?? '',
+        outcome.location,
+        context.now(),
+      );
+      return redirect(location, { status: 303, headers: noStore });
+    }
     case 'confirming':
       return data(
         { kind: 'confirming' as const, message: null },

@@ -8,6 +8,7 @@ import * as m0035 from './0035_create_overview_rollup';
 import * as m0036 from './0036_create_audit_filter_indexes';
 import * as m0037 from './0037_make_resolved_reason_index_partial';
 import * as m0040 from './0040_create_webhook_dedup';
+import * as m0041 from './0041_create_login_throttle';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0036_create_audit_filter_indexes': m0036,
   '0037_make_resolved_reason_index_partial': m0037,
   '0040_create_webhook_dedup': m0040,
+  '0041_create_login_throttle': m0041,
 };

@@ -1,7 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { preparePrivateDatabaseFile } from '../../db/private-files';
 import { withStatementCache } from '../../db/statement-cache';
 import { sandboxMigrations } from './migrations/index';
 import type { SandboxDatabase } from './schema';
@@ -15,8 +15,8 @@ export type SandboxDb = Kysely<SandboxDatabase>;
 export async function openSandboxDb(
   dataDir: string,
 ): Promise<{ db: SandboxDb; filename: string; close: () => Promise<void> }> {
-  mkdirSync(dataDir, { recursive: true });
   const filename = path.join(dataDir, 'sandbox.db');
+  preparePrivateDatabaseFile(filename);
   const sqlite = new SQLite(filename);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -9,6 +9,9 @@ import { createEmptyDatabase, onPostgres, type EmptyDatabase } from './db';
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const serverEntry = path.join(repoRoot, 'build/node/server/main.js');
 
+/** The PUBLIC_URL the helper gives a sandbox-less app unless the test sets its own. */
+export const PLACEHOLDER_PUBLIC_URL = 'http://monitor.test';
+
 export type RunningApp = {
   url: string;
   port: number;
@@ -78,9 +81,12 @@ export async function dropAppDatabase(dataDir: string): Promise<void> {
 export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
   const dataDir = options.dataDir ?? options.env?.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'monitor-app-'));
   const databaseEnv = options.env?.DATABASE_URL ? {} : await databaseEnvFor(dataDir);
+  // Without the sandbox the server requires PUBLIC_URL (merchant URLs never come from Host).
+  const sandboxOn = options.env?.SANDBOX === 'on';
   const child = spawn(process.execPath, [options.entry ?? serverEntry], {
     cwd: options.cwd ?? repoRoot,
     env: {
+      ...(sandboxOn ? {} : { PUBLIC_URL: PLACEHOLDER_PUBLIC_URL }),
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'production',

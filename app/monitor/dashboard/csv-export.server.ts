@@ -28,15 +28,20 @@ export const CSV_COLUMNS = [
 /** Rows fetched per query while streaming the export. */
 export const CSV_CHUNK = 1000;
 
+// A formula start (ASCII or full-width ＝＋－＠, which spreadsheets also accept), possibly after
+// whitespace, or a leading tab / carriage return.
+const FORMULA_START = /^(?:[\s\u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])/;
+
 /**
  * One CSV field (RFC 4180): quoted when it holds a quote, comma or line break. A text that a
- * spreadsheet would run as a formula (starting with = + - @, or a tab or carriage return) is
- * prefixed with `'` first, so a buyer name like `=HYPERLINK(…)` stays text (OWASP "CSV injection").
+ * spreadsheet would run as a formula (starting with = + - @ or their full-width forms, possibly
+ * after whitespace, or with a tab or carriage return) is prefixed with `'` first, so a buyer
+ * name like `=HYPERLINK(…)` stays text (OWASP "CSV injection").
  */
 export function csvField(value: string | number | null): string {
   if (value === null) return '';
   let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -103,12 +103,43 @@ describe('sessions', () => {
     expect((await dashboard(victim.cookie)).status).toBe(302);
   });
 
-  it('expires after 12 hours', async () => {
+  it('expires 12 hours after sign-in even when in use', async () => {
     const { cookie } = await h.sessionFor(viewer);
-    h.clock.advance(12 * 60 * 60 * 1000 - 1);
+    // Active every 20 minutes: never idle, but the absolute limit still ends it.
+    for (let i = 0; i < 35; i++) {
+      h.clock.advance(20 * 60_000);
+      expect((await dashboard(cookie)).status).toBe(200);
+    }
+    h.clock.advance(20 * 60_000 - 1);
     expect((await dashboard(cookie)).status).toBe(200);
     h.clock.advance(1);
     expect((await dashboard(cookie)).status).toBe(302);
+  });
+
+  it('ends after 30 minutes without a request (SESSION_IDLE_MINUTES)', async () => {
+    const { cookie } = await h.sessionFor(viewer);
+    h.clock.advance(30 * 60_000 - 1);
+    expect((await dashboard(cookie)).status).toBe(200);
+    h.clock.advance(30 * 60_000);
+    expect((await dashboard(cookie)).status).toBe(302);
+  });
+
+  it('follows a configured idle timeout', async () => {
+    const short = await createAuthHarness({ SESSION_IDLE_MINUTES: '5', SESSION_MAX_HOURS: '1' });
+    try {
+      const user = await short.addUser('short@example.com', 'viewer');
+      const { cookie } = await short.sessionFor(user);
+      const open = async () => {
+        const request = makeRequest('/', { cookie });
+        return callRoute(dash.loader, request, {}, short.context(request));
+      };
+      short.clock.advance(4 * 60_000);
+      expect((await open()).status).toBe(200);
+      short.clock.advance(5 * 60_000 + 1);
+      expect((await open()).status).toBe(302);
+    } finally {
+      await short.close();
+    }
   });
 
   it('records last_seen at most every five minutes', async () => {

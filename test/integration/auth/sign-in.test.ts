@@ -111,7 +111,7 @@ describe('sign-in (/login action)', () => {
   });
 
   describe('throttling', () => {
-    it('answers 429 with Retry-After after 5 failures for one email, even for the right password, until the window passes', async () => {
+    it('answers 429 with Retry-After after 5 failures for one (email, address), even for the right password, until the window passes', async () => {
       await h.addUser('ops@example.com', 'admin');
       for (let i = 0; i < 5; i++) {
         h.clock.advance(60_000);
@@ -119,44 +119,43 @@ describe('sign-in (/login action)', () => {
       }
       const blocked = await attempt('ops@example.com', TEST_PASSWORD);
       expect(blocked.status).toBe(429);
-      // The first failure was at 09:01; it leaves the 15-minute window at 09:16 (now 09:05).
+      // The pair's window began with the first attempt at 09:01 and ends at 09:16 (now 09:05).
       expect(blocked.headers.get('retry-after')).toBe(String(11 * 60));
       expect(await blocked.json()).toMatchObject({ error: 'throttled', minutes: 11 });
       expect(await h.t.db.selectFrom('session').selectAll().execute()).toHaveLength(0);
 
-      // Another email from another IP is not affected.
-      await h.addUser('other@example.com', 'viewer');
-      expect((await attempt('other@example.com', TEST_PASSWORD, { ip: '203.0.113.9' })).status).toBe(303);
+      // The same account from another address is not affected (no lock for everyone).
+      expect((await attempt('ops@example.com', TEST_PASSWORD, { ip: '203.0.113.9' })).status).toBe(303);
 
       h.clock.advance(11 * 60_000);
       expect((await attempt('ops@example.com', TEST_PASSWORD)).status).toBe(303);
-      // A success clears the email's count.
-      expect((await attempt('ops@example.com', 'wrong-again-password')).status).toBe(401);
+      // A success clears the pair's count.
+      for (let i = 0; i < 4; i++) expect((await attempt('ops@example.com', 'wrong-again-password')).status).toBe(401);
       expect((await attempt('ops@example.com', TEST_PASSWORD)).status).toBe(303);
     });
 
-    it('answers 429 after 20 failures from one IP across many emails', async () => {
+    it('answers 429 past 20 attempts from one address across many emails', async () => {
       await h.addUser('ops@example.com', 'admin');
-      // 19 earlier failures (as stored rows: each real one costs a scrypt run), then a real 20th.
-      const at = (i: number) => new Date(h.clock.now().getTime() - (19 - i) * 30_000).toISOString();
+      // 20 attempts already counted for the address (as the counter row: each real one costs a scrypt run).
       await h.t.db
-        .insertInto('login_attempt')
-        .values(
-          Array.from({ length: 19 }, (_, i) => ({
-            at: at(i),
-            email: `guess${i}@example.com`,
-            ip: '203.0.113.66',
-            outcome: 'failure',
-          })),
-        )
+        .insertInto('login_throttle')
+        .values({
+          scope: 'ip',
+          email: '',
+          ip: '203.0.113.66',
+          window_start: h.clock.now().toISOString(),
+          attempts: 20,
+          next_at: null,
+        })
         .execute();
       h.clock.advance(1_000);
-      expect((await attempt('ops@example.com', 'wrong password!', { ip: '203.0.113.66' })).status).toBe(401);
-      expect((await attempt('ops@example.com', TEST_PASSWORD, { ip: '203.0.113.66' })).status).toBe(429);
+      const refused = await attempt('ops@example.com', TEST_PASSWORD, { ip: '203.0.113.66' });
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBe(15 * 60 - 1);
       expect((await attempt('ops@example.com', TEST_PASSWORD, { ip: '203.0.113.67' })).status).toBe(303);
     });
 
-    it('keeps counting across a restart (the failures live in the database)', async () => {
+    it('keeps counting across a restart (the counters live in the database)', async () => {
       await h.addUser('ops@example.com', 'admin');
       for (let i = 0; i < 5; i++) await attempt('ops@example.com', 'wrong password!');
       // A second "process": a new context on the same database file.
@@ -174,6 +173,74 @@ describe('sign-in (/login action)', () => {
         { ...restarted, clientIp: '198.51.100.7', rawUrl: '/login' },
       );
       expect(response.status).toBe(429);
+    });
+
+    it('counts 30 concurrent wrong passwords as 30 and checks at most 5 of them', async () => {
+      await h.addUser('ops@example.com', 'admin');
+      const statuses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => attempt('ops@example.com', `wrong-guess-${i}`).then((r) => r.status)),
+      );
+      const rows = await h.t.db.selectFrom('login_attempt').select('outcome').execute();
+      const outcomes = rows.map((r) => r.outcome);
+      expect(outcomes).toHaveLength(30);
+      expect(outcomes.filter((o) => o === 'failure').length).toBeLessThanOrEqual(5);
+      expect(outcomes.filter((o) => o === 'throttled').length).toBeGreaterThanOrEqual(25);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+      const pair = await h.t.db
+        .selectFrom('login_throttle')
+        .select('attempts')
+        .where('scope', '=', 'pair')
+        .executeTakeFirstOrThrow();
+      expect(pair.attempts).toBe(30);
+    });
+
+    it('a stranger’s guesses from other addresses slow the email down but never lock its owner out', async () => {
+      await h.addUser('ops@example.com', 'admin');
+      // The owner signed in from the office last week (a stored success; a real sign-in would
+      // rehash the fixture's cheap password at full cost and make every later check slow).
+      await h.t.db
+        .insertInto('login_attempt')
+        .values({
+          at: new Date(h.clock.now().getTime() - 7 * 86_400_000).toISOString(),
+          email: 'ops@example.com',
+          ip: '198.51.100.7',
+          outcome: 'success',
+        })
+        .execute();
+      // A stranger spreads 5 guesses each over 4 addresses: 20 checked failures for the email.
+      for (let a = 0; a < 4; a++)
+        for (let i = 0; i < 5; i++) {
+          h.clock.advance(61_000);
+          await attempt('ops@example.com', `stranger-${a}-${i}`, { ip: `203.0.113.${10 + a}` });
+        }
+      // The stranger's next address is slowed (one try per minute for this email)...
+      h.clock.advance(61_000);
+      expect((await attempt('ops@example.com', 'stranger-next', { ip: '203.0.113.99' })).status).toBe(401);
+      const slowed = await attempt('ops@example.com', 'stranger-again', { ip: '203.0.113.98' });
+      expect(slowed.status).toBe(429);
+      expect(Number(slowed.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      // ...while the owner still signs in from the office at once.
+      expect((await attempt('ops@example.com', TEST_PASSWORD, { ip: '198.51.100.7' })).status).toBe(303);
+      // And from a new address after at most the slow-down, not after a lockout.
+      h.clock.advance(60_000);
+      expect((await attempt('ops@example.com', TEST_PASSWORD, { ip: '192.0.2.44' })).status).toBe(303);
+    });
+
+    it('answers a throttled document POST with Retry-After on the HTML page too', async () => {
+      await h.addUser('ops@example.com', 'admin');
+      for (let i = 0; i < 5; i++) await attempt('ops@example.com', 'wrong password!');
+      const blocked = await attempt('ops@example.com', 'wrong password!');
+      expect(blocked.status).toBe(429);
+      const documentHeaders = new Headers(
+        login.headers({
+          actionHeaders: blocked.headers,
+          loaderHeaders: new Headers(),
+          parentHeaders: new Headers(),
+          errorHeaders: undefined,
+        }),
+      );
+      expect(documentHeaders.get('retry-after')).toBe(blocked.headers.get('retry-after'));
     });
   });
 });

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signIn } from '~/auth/users.server';
 import * as users from '~/routes/_dash.users';
+import * as account from '~/routes/_dash.account';
 import { consumeFlash } from '~/auth/flash.server';
 import {
   createAuthHarness,
   callRoute,
   cookieHeader,
   makeRequest,
+  TEST_PASSWORD,
   type AuthHarness,
   type TestUser,
 } from '../../helpers/auth';
@@ -163,5 +165,87 @@ describe('user administration (/users actions)', () => {
   it('answers not_found for a user that does not exist', async () => {
     const response = await post({ intent: 'revoke', userId: '999' });
     expect(await flashOf(response)).toMatchObject({ kind: 'error', key: 'users.error.not_found' });
+  });
+
+  const signInAs = (email: string, password: string, ip = '198.51.100.30') =>
+    signIn(h.ctx, { email, password, ip, userAgent: null, previousSessionId: null });
+
+  it('unlocks a user whose sign-in is limited, audited', async () => {
+    const viewer = await h.addUser('viewer@example.com', 'viewer');
+    for (let i = 0; i < 6; i++) await signInAs('viewer@example.com', `wrong password ${i}`);
+    expect((await signInAs('viewer@example.com', TEST_PASSWORD)).kind).toBe('throttled');
+    const listed = await callRoute(
+      users.loader,
+      makeRequest('/users', { cookie: session.cookie }),
+      {},
+      h.context(makeRequest('/users')),
+    );
+    const before = (await listed.json()) as { users: { email: string; throttled: boolean }[] };
+    expect(before.users.find((u) => u.email === 'viewer@example.com')?.throttled).toBe(true);
+
+    const response = await post({ intent: 'unlock', userId: String(viewer.id) });
+    expect(await flashOf(response)).toMatchObject({ kind: 'success', key: 'users.unlockedDone' });
+    expect((await signInAs('viewer@example.com', TEST_PASSWORD)).kind).toBe('signed_in');
+    const [event] = (await audit()).filter((e) => e.action === 'user.unlock');
+    expect(event).toMatchObject({ actor_label: 'admin@example.com', target_id: String(viewer.id), ip: '203.0.113.20' });
+  });
+
+  it('resets another user’s password: shown once, their sessions end, audited without it', async () => {
+    const viewer = await h.addUser('viewer@example.com', 'viewer');
+    const theirs = await h.sessionFor(viewer);
+    const response = await post({ intent: 'reset_password', userId: String(viewer.id) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { intent: string; email: string; generatedPassword: string };
+    expect(body).toMatchObject({ intent: 'reset', email: 'viewer@example.com' });
+    expect(body.generatedPassword).toMatch(/^[A-Za-z0-9]{20}$/);
+    expect((await signInAs('viewer@example.com', TEST_PASSWORD)).kind).toBe('invalid');
+    expect((await signInAs('viewer@example.com', body.generatedPassword)).kind).toBe('signed_in');
+    const theirsNow = await callRoute(
+      account.loader,
+      makeRequest('/account', { cookie: theirs.cookie }),
+      {},
+      h.context(makeRequest('/account')),
+    );
+    expect(theirsNow.status).toBe(302);
+    const events = (await audit()).filter((e) => e.action === 'user.password_reset');
+    expect(events).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain(body.generatedPassword);
+    // Not for yourself: that is "Change password".
+    const self = await post({ intent: 'reset_password', userId: String(admin.id) });
+    expect(await flashOf(self)).toMatchObject({ kind: 'error', key: 'users.error.self_reset' });
+  });
+
+  it('changes your own password: the current one is checked, other sessions end, audited', async () => {
+    const other = await h.sessionFor(admin);
+    const change = (form: Record<string, string>) => {
+      const request = makeRequest('/account', { cookie: session.cookie, form: { _csrf: session.csrf, ...form } });
+      return callRoute(account.action, request, {}, h.context(request, '203.0.113.20'));
+    };
+    const wrong = await change({ current: 'not the password', next: 'a brand new password' });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: 'wrong_password' });
+    const weak = await change({ current: TEST_PASSWORD, next: 'short' });
+    expect(weak.status).toBe(400);
+    expect(await weak.json()).toEqual({ error: 'weak_password' });
+
+    const done = await change({ current: TEST_PASSWORD, next: 'a brand new password' });
+    expect(done.status).toBe(303);
+    expect((await signInAs('admin@example.com', 'a brand new password')).kind).toBe('signed_in');
+    // This session still works; the other one ended.
+    const stillMe = await callRoute(
+      account.loader,
+      makeRequest('/account', { cookie: session.cookie }),
+      {},
+      h.context(makeRequest('/account')),
+    );
+    expect(stillMe.status).toBe(200);
+    const otherNow = await callRoute(
+      account.loader,
+      makeRequest('/account', { cookie: other.cookie }),
+      {},
+      h.context(makeRequest('/account')),
+    );
+    expect(otherNow.status).toBe(302);
+    expect((await audit()).filter((e) => e.action === 'user.password_change')).toHaveLength(1);
   });
 });

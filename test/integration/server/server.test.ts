@@ -65,7 +65,13 @@ describe('start-up configuration errors', () => {
       /^Cannot open database postgres: .*ECONNREFUSED/,
     ],
   ])('%j stops the start with a one-line reason', async (env, message) => {
-    const result = await runNode([entry], { DATA_DIR: '/tmp/monitor-bad-config', SANDBOX: 'off', JOBS: 'off', ...env });
+    const result = await runNode([entry], {
+      DATA_DIR: '/tmp/monitor-bad-config',
+      SANDBOX: 'off',
+      PUBLIC_URL: 'http://monitor.test',
+      JOBS: 'off',
+      ...env,
+    });
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -79,6 +85,7 @@ describe('start-up configuration errors', () => {
     const result = await runNode([entry], {
       DATA_DIR: '/tmp/monitor-bad-config',
       SANDBOX: 'off',
+      PUBLIC_URL: 'http://monitor.test',
       JOBS: 'off',
       HOST: '127.0.0.1',
       PORT: String(port),

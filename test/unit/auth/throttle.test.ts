@@ -1,55 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { LOGIN_THROTTLE, throttleDecision, type ThrottlePolicy } from '~/auth/throttle';
+import { countedDecision, emailDelayMs, LOGIN_THROTTLE, secondsUntil } from '~/auth/throttle';
 
-const NOW = new Date('2026-11-24T12:00:00.000Z');
-const POLICY: ThrottlePolicy = { windowMs: 15 * 60_000, maxPerEmail: 5, maxPerIp: 20 };
-/** Failure times `minutesAgo` before NOW, oldest first. */
-const ago = (...minutesAgo: number[]) => minutesAgo.map((m) => new Date(NOW.getTime() - m * 60_000).toISOString());
-
-describe('sign-in throttle decision', () => {
-  it('uses 5 failures per email and 20 per IP in 15 minutes', () => {
-    expect(LOGIN_THROTTLE).toEqual(POLICY);
-  });
+describe('sign-in throttle policy', () => {
+  const now = new Date('2026-12-02T09:10:00.000Z');
+  const windowStart = '2026-12-02T09:00:00.000Z';
 
   it.each([
-    ['no failures', { email: [], ip: [] }, { allowed: true }],
-    ['4 email failures', { email: ago(10, 8, 6, 4), ip: ago(10, 8, 6, 4) }, { allowed: true }],
-    [
-      '5 email failures: blocked until the oldest leaves the window',
-      { email: ago(10, 8, 6, 4, 2), ip: ago(10, 8, 6, 4, 2) },
-      { allowed: false, scope: 'email', retryAfterSeconds: 5 * 60 },
-    ],
-    [
-      '7 email failures: blocked until the 3rd oldest leaves',
-      { email: ago(14, 12, 10, 8, 6, 4, 2), ip: [] },
-      { allowed: false, scope: 'email', retryAfterSeconds: 5 * 60 },
-    ],
-    ['5 failures, the oldest just outside the window', { email: ago(15, 8, 6, 4, 2), ip: [] }, { allowed: true }],
-    [
-      '19 IP failures',
-      { email: [], ip: ago(...Array.from({ length: 19 }, (_, i) => 14 - i * 0.5)) },
-      { allowed: true },
-    ],
-    [
-      '20 IP failures across emails',
-      { email: ago(1), ip: ago(...Array.from({ length: 20 }, (_, i) => 14 - i * 0.5)) },
-      { allowed: false, scope: 'ip', retryAfterSeconds: 60 },
-    ],
-    [
-      'a failure a moment ago still rounds up to one second',
-      { email: ago(14.99, 1, 1, 1, 1), ip: [] },
-      { allowed: false, scope: 'email', retryAfterSeconds: 1 },
-    ],
-  ] as const)('%s', (_name, failures, expected) => {
-    expect(throttleDecision(failures, NOW, POLICY)).toEqual(expected);
+    [1, true],
+    [5, true],
+    [6, false],
+    [30, false],
+  ])('pair attempt #%i allowed: %s (limit 5)', (count, allowed) => {
+    const decision = countedDecision('pair', { count, windowStart }, LOGIN_THROTTLE.maxPerPair, now, 15 * 60_000);
+    expect(decision.allowed).toBe(allowed);
+    // The window began at 09:00 and ends at 09:15: five minutes from now.
+    if (!decision.allowed) expect(decision).toEqual({ allowed: false, scope: 'pair', retryAfterSeconds: 300 });
   });
 
-  it('reports the longer block when both email and IP are blocked', () => {
-    const decision = throttleDecision(
-      { email: ago(3, 3, 3, 3, 3), ip: ago(...Array.from({ length: 20 }, () => 1)) },
-      NOW,
-      POLICY,
-    );
-    expect(decision).toEqual({ allowed: false, scope: 'ip', retryAfterSeconds: 14 * 60 });
+  it('slows an email down progressively after 10 failures, capped at a minute, never a lock', () => {
+    expect([0, 9, 10, 11, 12, 15, 16, 40, 10_000].map((n) => emailDelayMs(n))).toEqual([
+      0, 0, 1000, 2000, 4000, 32_000, 60_000, 60_000, 60_000,
+    ]);
+  });
+
+  it('answers at least one second of Retry-After', () => {
+    expect(secondsUntil('2026-12-02T09:09:00.000Z', now)).toBe(1);
+    expect(secondsUntil('2026-12-02T09:10:01.200Z', now)).toBe(2);
   });
 });

@@ -90,7 +90,11 @@ describe('capture and verify through the sandbox', () => {
       expect(response.status).toBe(303);
       const location = landing(response);
       expect(location.pathname).toBe(`/payments/${s.store.slug}/result`);
-      expect(Object.fromEntries(location.searchParams)).toEqual({ merchant_uid: merchantUid, status: expected });
+      // Our own result page gets a signed, short-lived link (docs/decisions/0125-small-hardening.md).
+      const { exp, sig, ...shown } = Object.fromEntries(location.searchParams);
+      expect(shown).toEqual({ merchant_uid: merchantUid, status: expected });
+      expect(exp).toMatch(/^\d+$/);
+      expect(sig).toMatch(/^[\w-]{43}$/);
       const order = await orderOf(merchantUid);
       expect(order.status).toBe(expected);
       expect(await openReasons(order.id)).toEqual([]);
