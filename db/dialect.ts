@@ -1,9 +1,14 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema';
 
 /** SQL that differs between SQLite and PostgreSQL lives here and nowhere else. */
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** The dialect of a connection or transaction: the handle knows it, so no Config travels for it. */
+export function dialectOf(db: Kysely<Database>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
 
 /**
  * Takes the write lock for one order inside a transaction, so concurrent verifications of the

@@ -273,14 +273,14 @@ async function toItems(deps: ReadDeps, rows: OrderLogRow[], stores: Map<number, 
     rows.filter((r) => r.open_reason_count > 0).map((r) => r.id),
   );
   const byOrder = new Map<number, AttentionReason[]>();
-  for (const r of reasons) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r.reason as AttentionReason]);
+  for (const r of reasons) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r.reason]);
   return rows.map((r) => ({
     id: r.id,
     store: storeRef(stores, r.store_id),
     merchantUid: r.merchant_uid,
     impUid: r.imp_uid,
     name: r.name,
-    status: r.status as OrderStatus,
+    status: r.status,
     expectedAmount: r.expected_amount,
     paidAmount: r.paid_amount,
     cancelAmount: r.cancel_amount,
@@ -579,7 +579,7 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
     listAudit(deps, { targetType: 'order', targetId: String(orderId), limit: TIMELINE_AUDIT_LIMIT }),
     listRunItemsForOrder(deps.db, orderId),
   ]);
-  const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason as AttentionReason);
+  const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason);
   const [item] = await toItems(deps, [{ ...row, sort_value: row.created_at }], new Map(stores.map((s) => [s.id, s])));
   const actions: OperatorActionEntry[] = audit.map((e) => ({
     kind: 'operator_action',
@@ -622,7 +622,7 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
     },
     reasons: reasons.map((r) => ({
       id: r.id,
-      reason: r.reason as AttentionReason,
+      reason: r.reason,
       openedAt: r.opened_at,
       detail: r.detail,
       resolvedAt: r.resolved_at,
@@ -686,14 +686,14 @@ const attentionCursor = z.object({ o: z.string().max(64), i: z.number().int().po
 function toAttentionItem(row: AttentionRow, stores: Map<number, Store>): AttentionItem {
   return {
     reasonId: row.reason_id,
-    reason: row.reason as AttentionReason,
+    reason: row.reason,
     since: row.opened_at,
     detail: row.detail,
     orderId: row.order_id,
     store: storeRef(stores, row.store_id),
     merchantUid: row.merchant_uid,
     impUid: row.imp_uid,
-    status: row.status as OrderStatus,
+    status: row.status,
     expectedAmount: row.expected_amount,
     paidAmount: row.paid_amount,
     currency: row.currency,
@@ -764,7 +764,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
           ? Buffer.from(JSON.stringify({ o: last.opened_at, i: last.reason_id })).toString('base64url')
           : null;
       return {
-        reason: c.reason as AttentionReason,
+        reason: c.reason,
         count: c.count,
         oldest: c.oldest,
         items: page.map((r) => toAttentionItem(r, storeMap)),
@@ -774,7 +774,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
   );
   return {
     groups,
-    summary: known.map((c) => ({ reason: c.reason as AttentionReason, count: c.count })),
+    summary: known.map((c) => ({ reason: c.reason, count: c.count })),
     total: counts.reduce((sum, c) => sum + c.count, 0),
     params: { reason: p.reason ?? '', store: p.store ?? '', after: p.after !== undefined },
     stores: stores.map((s) => ({ id: s.id, slug: s.slug, name: s.name })),

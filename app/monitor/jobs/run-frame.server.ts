@@ -28,7 +28,6 @@ import {
   cooldownMs,
   createBreaker,
   DEFAULT_MANNERS,
-  forEachLimited,
   httpCallsOf,
   realSleep,
   withRetry,
@@ -37,19 +36,21 @@ import {
   type Manners,
 } from './gateway-manners';
 import { acquireLease, getLeaseStatus, processHolderId, type Lease, type LeaseStatus } from './lease.server';
-import type {
-  AttentionReason,
-  OrderStatus,
-  RunItemOutcome,
-  RunKind,
-  RunStatus,
-  RunStoreStatus,
-  RunTrigger,
-  Trigger,
+import {
+  isAttentionReason,
+  type AttentionReason,
+  type OrderStatus,
+  type RunItemOutcome,
+  type RunKind,
+  type RunStatus,
+  type RunStoreStatus,
+  type RunTrigger,
+  type Trigger,
 } from '../status';
 import { listAllStores, requireStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { ConfiguredDeps, JobDeps, MonitorDeps } from '../deps';
+import { forEachLimited } from '../concurrency';
 
 /**
  * The frame every reconciliation run shares (the re-query job and the reverse sweep): the lease,
@@ -58,14 +59,7 @@ import type { MonitorDeps } from '../verify/verify.server';
  * and the read side the dashboard uses (runs list, run detail, lease holder, next run).
  */
 
-/** What a job needs besides the monitor's dependencies; all optional. */
-export type JobDeps = MonitorDeps & {
-  /** Waits between retries of a failed gateway call (tests pass one that returns at once). */
-  sleep?: (ms: number) => Promise<void>;
-  manners?: Partial<Manners>;
-  /** This process's name on the lease (default: host, pid and a random suffix). */
-  holder?: string;
-};
+export type { JobDeps } from '../deps';
 
 export type RunProgress = { store: string; phase: 'requery' | 'sweep'; done: number; total: number };
 
@@ -394,9 +388,9 @@ async function runStore(
     db: deps.db,
     log: deps.log,
     now: deps.now,
-    config: deps.config,
     metrics: deps.metrics,
     gateways,
+    ledgerListeners: deps.ledgerListeners,
   };
   const breaker = createBreaker(manners.breakerThreshold);
   const sleep = deps.sleep ?? realSleep;
@@ -663,10 +657,10 @@ function toItemView(row: ReconcileRunItemRow & { store_slug: string }): RunItemV
     orderId: row.order_id,
     merchantUid: row.merchant_uid,
     impUid: row.imp_uid,
-    statusBefore: row.status_before as OrderStatus | null,
-    statusAfter: row.status_after as OrderStatus | null,
+    statusBefore: row.status_before,
+    statusAfter: row.status_after,
     outcome: row.outcome as RunItemOutcome,
-    reasonsOpened: JSON.parse(row.reasons_opened) as AttentionReason[],
+    reasonsOpened: (JSON.parse(row.reasons_opened) as string[]).filter(isAttentionReason),
     error: row.error,
     at: row.at,
   };
@@ -709,7 +703,7 @@ export type JobStatus = {
 };
 
 /** For the dashboard: each job's schedule, next run, lease holder and latest run. */
-export async function getJobStatuses(deps: Pick<MonitorDeps, 'db' | 'now' | 'config'>): Promise<JobStatus[]> {
+export async function getJobStatuses(deps: ConfiguredDeps): Promise<JobStatus[]> {
   const jobs: { kind: RunKind; schedule: string }[] = [
     { kind: 'reconcile', schedule: deps.config.reconcileCron },
     { kind: 'sweep', schedule: deps.config.sweepCron },
