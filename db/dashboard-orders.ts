@@ -1,5 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from './schema';
+import type { AttentionReason, OrderStatus } from '../app/monitor/status';
 
 /**
  * Read queries of the payment log, its CSV export and the attention queue
@@ -18,9 +19,9 @@ export type SortDirection = 'asc' | 'desc';
 /** A parsed filter of the payment log; every field narrows the set (AND). */
 export type OrderFilter = {
   storeId?: number;
-  status?: string;
+  status?: OrderStatus;
   /** An open attention reason, or `any` for every order with one open. */
-  reason?: string;
+  reason?: AttentionReason | 'any';
   payMethod?: string;
   pgProvider?: string;
   /** created_at >= createdFrom (ISO UTC). */
@@ -53,7 +54,7 @@ export type OrderLogRow = {
   merchant_uid: string;
   imp_uid: string | null;
   name: string | null;
-  status: string;
+  status: OrderStatus;
   expected_amount: number | null;
   paid_amount: number | null;
   cancel_amount: number | null;
@@ -136,6 +137,7 @@ function filterConditions(
   driver: PageDriver,
 ): Expression<SqlBool>[] {
   const where: Expression<SqlBool>[] = [];
+  const onlyReason = filter.reason === 'any' ? undefined : filter.reason;
   const bySort = driver === 'sort';
   // Sargable (index-usable) when this filter drives, or when the sort drives and the filter
   // continues into the sort order (store and status lead an index per sort key; migration 0030).
@@ -177,7 +179,7 @@ function filterConditions(
             .selectFrom('attention_reason')
             .select('attention_reason.order_id')
             .where('attention_reason.resolved_at', 'is', null)
-            .$if(filter.reason !== 'any', (q) => q.where('attention_reason.reason', '=', filter.reason!)),
+            .$if(onlyReason !== undefined, (q) => q.where('attention_reason.reason', '=', onlyReason!)),
         ),
       );
     } else if (filter.reason === 'any') {
@@ -219,11 +221,12 @@ function filterConditions(
 /** The probe of one candidate: its matching rows, counted through its own index, at most `limit`. */
 function probeQuery(db: Q, filter: OrderFilter, sort: OrderSort, driver: Exclude<PageDriver, 'sort'>, limit: number) {
   if (driver === 'reason') {
+    const onlyReason = filter.reason === 'any' ? undefined : filter.reason;
     const inner = db
       .selectFrom('attention_reason')
       .select(sql`1`.as('one'))
       .where('resolved_at', 'is', null)
-      .$if(filter.reason !== 'any', (q) => q.where('reason', '=', filter.reason!))
+      .$if(onlyReason !== undefined, (q) => q.where('reason', '=', onlyReason!))
       .limit(limit);
     return db.selectFrom(inner.as('probe')).select((eb) => eb.fn.countAll<number>().as('n'));
   }
@@ -340,7 +343,7 @@ export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver)
 export function openReasonsOfOrders(
   db: Q,
   orderIds: number[],
-): Promise<{ order_id: number; reason: string; opened_at: string }[]> {
+): Promise<{ order_id: number; reason: AttentionReason; opened_at: string }[]> {
   if (orderIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('attention_reason')
@@ -371,7 +374,7 @@ export async function distinctOrderValues(db: Q, column: 'pay_method' | 'pg_prov
 // ---------------------------------------------------------------------------------------------
 // Attention queue
 
-export type AttentionGroupCount = { reason: string; count: number; oldest: string };
+export type AttentionGroupCount = { reason: AttentionReason; count: number; oldest: string };
 
 /** How many orders wait for each open reason, and since when (attention_reason_open_idx). */
 export async function countOpenReasons(db: Q, storeId?: number): Promise<AttentionGroupCount[]> {
@@ -391,14 +394,14 @@ export async function countOpenReasons(db: Q, storeId?: number): Promise<Attenti
 
 export type AttentionRow = {
   reason_id: number;
-  reason: string;
+  reason: AttentionReason;
   opened_at: string;
   detail: string | null;
   order_id: number;
   store_id: number;
   merchant_uid: string;
   imp_uid: string | null;
-  status: string;
+  status: OrderStatus;
   expected_amount: number | null;
   paid_amount: number | null;
   currency: string;
@@ -411,7 +414,7 @@ export type AttentionRow = {
 /** Open reasons of one kind, oldest first, after the keyset `(opened_at, reason id)`; `limit + 1` rows. */
 export function listOpenReasons(
   db: Q,
-  query: { reason: string; storeId?: number; after?: { openedAt: string; id: number }; limit: number },
+  query: { reason: AttentionReason; storeId?: number; after?: { openedAt: string; id: number }; limit: number },
 ): Promise<AttentionRow[]> {
   return db
     .selectFrom('attention_reason')

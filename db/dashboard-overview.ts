@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { hourBucket, lockOverviewRefresh, secondsBetween, type Dialect } from './dialect';
 import type { Database } from './schema';
 import { getSetting, putSetting } from './settings';
+import { isAttentionReason, type AttentionReason } from '../app/monitor/status';
 
 /**
  * The overview's numbers (docs/decisions/0150-overview-rollup.md). Nothing here scans orders at
@@ -510,7 +511,7 @@ export async function hasAnyOrder(db: Q): Promise<boolean> {
 export async function openReasonCounts(
   db: Q,
   storeId?: number,
-): Promise<{ reason: string; count: number; oldest: string }[]> {
+): Promise<{ reason: AttentionReason; count: number; oldest: string }[]> {
   let q = db
     .selectFrom('overview_rollup')
     .select((eb) => ['dim', 'metric', eb.fn.sum<number>('n').as('n')])
@@ -521,7 +522,9 @@ export async function openReasonCounts(
   const open = new Map<string, number>();
   for (const r of sums)
     open.set(r.dim, (open.get(r.dim) ?? 0) + (r.metric === 'attention_opened' ? Number(r.n) : -Number(r.n)));
-  const reasons = [...open].filter(([, n]) => n > 0);
+  const reasons = [...open].flatMap(([reason, n]) =>
+    n > 0 && isAttentionReason(reason) ? [[reason, n] as const] : [],
+  );
   return Promise.all(
     reasons.map(async ([reason, count]) => {
       let oldest = db

@@ -1,4 +1,14 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type {
+  AttentionReason,
+  FlagKind,
+  MismatchPolicy,
+  OrderStatus,
+  Trigger,
+  VerificationOutcome,
+  WebhookIpPolicy,
+  WebhookJobState,
+} from '../app/monitor/status';
 
 /** Tables of the monitor domain (migration 0002). Conventions: see db/schema.ts. */
 
@@ -14,8 +24,8 @@ export interface StoreTable {
   landing_success_url: string | null;
   landing_failure_url: string | null;
   landing_pending_url: string | null;
-  webhook_ip_policy: string;
-  mismatch_policy: string;
+  webhook_ip_policy: WebhookIpPolicy;
+  mismatch_policy: MismatchPolicy;
   webhook_grace_seconds: number;
   stale_pending_seconds: number;
   api_key_hash: string;
@@ -37,7 +47,7 @@ export interface OrderTable {
   name: string | null;
   /** `api` (registered by the merchant) or `evidence` (first seen in a redirect, webhook or sweep). */
   source: string;
-  status: string;
+  status: OrderStatus;
   imp_uid: string | null;
   gateway_status: string | null;
   paid_amount: number | null;
@@ -62,7 +72,7 @@ export type OrderRowUpdate = Updateable<OrderTable>;
 export interface AttentionReasonTable {
   id: Generated<number>;
   order_id: number;
-  reason: string;
+  reason: AttentionReason;
   opened_at: string;
   detail: string | null;
   resolved_at: string | null;
@@ -84,7 +94,7 @@ export interface RedirectHitTable {
   parse_error: string | null;
   imp_uid: string | null;
   merchant_uid: string | null;
-  flag_kind: string;
+  flag_kind: FlagKind;
   flag_value: string | null;
   error_code: string | null;
   error_msg: string | null;
@@ -132,7 +142,7 @@ export interface WebhookJobTable {
   id: Generated<number>;
   delivery_id: number;
   store_id: number;
-  state: string;
+  state: WebhookJobState;
   attempts: Generated<number>;
   available_at: string;
   locked_until: string | null;
@@ -146,7 +156,7 @@ export interface GatewayCheckTable {
   id: Generated<number>;
   store_id: number;
   order_id: number | null;
-  trigger: string;
+  trigger: Trigger;
   operation: string;
   imp_uid: string | null;
   merchant_uid: string | null;
@@ -168,11 +178,11 @@ export interface VerificationTable {
   gateway_check_id: number | null;
   redirect_hit_id: number | null;
   webhook_delivery_id: number | null;
-  trigger: string;
+  trigger: Trigger;
   decided_at: string;
-  outcome: string;
-  status_before: string;
-  status_after: string;
+  outcome: VerificationOutcome;
+  status_before: OrderStatus;
+  status_after: OrderStatus;
   gateway_status: string | null;
   expected_amount: number | null;
   paid_amount: number | null;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AttentionReasonRow, NewOrderRow, OrderRow, OrderRowUpdate } from './monitor-schema';
+import type { AttentionReason } from '../app/monitor/status';
 import type { Database } from './schema';
 
 type Q = Kysely<Database>;
@@ -100,7 +101,7 @@ export async function openReason(
   db: Q,
   row: {
     order_id: number;
-    reason: string;
+    reason: AttentionReason;
     opened_at: string;
     detail: string | null;
     resolved_at?: string | null;
@@ -119,11 +120,11 @@ export async function openReason(
 export async function resolveReasons(
   db: Q,
   orderId: number,
-  reasons: string[],
+  reasons: readonly AttentionReason[],
   at: string,
   by: string,
   note: string | null,
-): Promise<string[]> {
+): Promise<AttentionReason[]> {
   if (reasons.length === 0) return [];
   const rows = await db
     .updateTable('attention_reason')

@@ -1,13 +1,21 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type {
+  OrderStatus,
+  RunItemOutcome,
+  RunKind,
+  RunStatus,
+  RunStoreStatus,
+  RunTrigger,
+} from '../app/monitor/status';
 
 /** Tables of reconciliation runs and job leases (migration 0020). Conventions: see db/schema.ts. */
 
 export interface ReconcileRunTable {
   id: Generated<number>;
   /** `reconcile` (re-query ambiguous orders) or `sweep` (list the gateway's payments). */
-  kind: string;
+  kind: RunKind;
   /** `schedule`, `cli` or `button`. */
-  trigger: string;
+  trigger: RunTrigger;
   /** The `--store` filter; null for every store. */
   store_slug: string | null;
   dry_run: number;
@@ -18,7 +26,7 @@ export interface ReconcileRunTable {
   started_at: string;
   finished_at: string | null;
   /** `running`, `ok`, `failed` or `skipped`. */
-  status: string;
+  status: RunStatus;
   examined: number;
   settled: number;
   still_open: number;
@@ -42,7 +50,7 @@ export interface ReconcileRunStoreTable {
   store_id: number;
   store_slug: string;
   /** `ok`, `failed` or `skipped`. */
-  status: string;
+  status: RunStoreStatus;
   window_from: string | null;
   window_to: string | null;
   /** 1 when the window was covered completely, so the next run may start after it. */
@@ -69,10 +77,10 @@ export interface ReconcileRunItemTable {
   order_id: number | null;
   merchant_uid: string | null;
   imp_uid: string | null;
-  status_before: string | null;
-  status_after: string | null;
+  status_before: OrderStatus | null;
+  status_after: OrderStatus | null;
   /** A verification outcome, `reason_opened`, `reason_resolved` or `error`. */
-  outcome: string;
+  outcome: RunItemOutcome;
   /** JSON array of reason names. */
   reasons_opened: string;
   error: string | null;

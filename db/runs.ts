@@ -11,6 +11,7 @@ import type {
   ReconcileRunUpdate,
 } from './reconcile-schema';
 import type { Database } from './schema';
+import type { AttentionReason, OrderStatus, RunItemOutcome, RunKind, RunStatus } from '../app/monitor/status';
 
 type Q = Kysely<Database>;
 
@@ -32,7 +33,7 @@ export function findRun(db: Q, id: number): Promise<ReconcileRunRow | undefined>
 /** Newest first, keyset-paged on id. */
 export function listRunRows(
   db: Q,
-  filter: { kind?: string; status?: string; storeSlug?: string; beforeId?: number; limit: number },
+  filter: { kind?: RunKind; status?: RunStatus; storeSlug?: string; beforeId?: number; limit: number },
 ): Promise<ReconcileRunRow[]> {
   let query = db.selectFrom('reconcile_run').selectAll();
   if (filter.kind) query = query.where('kind', '=', filter.kind);
@@ -59,7 +60,7 @@ export function listRunRows(
 /** Runs left `running` by a process that died: its lease expired and someone else took it. */
 export async function failAbandonedRuns(
   db: Q,
-  input: { kind: string; exceptHolder: string; at: string },
+  input: { kind: RunKind; exceptHolder: string; at: string },
 ): Promise<number> {
   const result = await db
     .updateTable('reconcile_run')
@@ -101,7 +102,7 @@ export async function insertRunItems(db: Q, rows: NewReconcileRunItemRow[]): Pro
 export function listRunItems(
   db: Q,
   runId: number,
-  filter: { outcome?: string; afterId?: number; limit: number },
+  filter: { outcome?: RunItemOutcome; afterId?: number; limit: number },
 ): Promise<(ReconcileRunItemRow & { store_slug: string })[]> {
   let query = db
     .selectFrom('reconcile_run_item as i')
@@ -141,7 +142,7 @@ export async function countRunItems(db: Q, runId: number): Promise<Record<string
 }
 
 /** Where the last completely covered window of this store and run kind ended (not dry runs). */
-export async function lastWindowEnd(db: Q, storeId: number, kind: string): Promise<string | null> {
+export async function lastWindowEnd(db: Q, storeId: number, kind: RunKind): Promise<string | null> {
   const row = await db
     .selectFrom('reconcile_run_store as rs')
     .innerJoin('reconcile_run as r', 'r.id', 'rs.run_id')
@@ -210,7 +211,7 @@ export async function listRedirectsWithoutWebhook(
   db: Q,
   input: {
     storeId: number;
-    statuses: readonly string[];
+    statuses: readonly OrderStatus[];
     cutoff: string;
     hits: { from: string; to: string };
     verified: { from: string; to: string };
@@ -393,8 +394,8 @@ export async function findOrdersByMerchantUids(
 }
 
 /** Open reasons of many orders at once (for reporting what is still open after a run). */
-export async function openReasonsByOrder(db: Q, orderIds: number[]): Promise<Map<number, string[]>> {
-  const result = new Map<number, string[]>();
+export async function openReasonsByOrder(db: Q, orderIds: number[]): Promise<Map<number, AttentionReason[]>> {
+  const result = new Map<number, AttentionReason[]>();
   for (let i = 0; i < orderIds.length; i += 500) {
     const rows = await db
       .selectFrom('attention_reason')

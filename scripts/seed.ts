@@ -11,6 +11,7 @@ import { createLogger } from '../app/logger.server';
 import { openDatabase, type Db } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import type { Database } from '../db/schema';
+import type { AttentionReason, FlagKind, OrderStatus, VerificationOutcome } from '../app/monitor/status';
 
 /**
  * `npm run db:seed -- --orders 1000000 [--stores 3] [--days 365] [--seed 1]`: fills the configured
@@ -243,7 +244,7 @@ function planOrder(
   ctx: { store: Store; n: number; tag: string; createdMs: number; nowMs: number },
 ): PlannedOrder {
   const { store, createdMs, nowMs } = ctx;
-  let status: string = weighted(rand, STATUS_MIX);
+  let status: OrderStatus = weighted(rand, STATUS_MIX);
   const ageMs = nowMs - createdMs;
   // A registered order with nothing yet is only plausible in the last hour: most buyers gave up
   // (the gateway says failed); the rest are the stale backlog. Most virtual accounts got funded.
@@ -276,8 +277,8 @@ function planOrder(
             : 'paid';
 
   const plan: PlannedOrder = { order: null as never, redirect: null, webhooks: [], checks: [], reasons: [] };
-  const reasonsOpen: string[] = [];
-  const addReason = (reason: string, openedMs: number, detail: string, resolveAfterMs: number | null) => {
+  const reasonsOpen: AttentionReason[] = [];
+  const addReason = (reason: AttentionReason, openedMs: number, detail: string, resolveAfterMs: number | null) => {
     const resolvedMs = resolveAfterMs === null ? null : openedMs + resolveAfterMs;
     const stillOpen = resolvedMs === null || resolvedMs > nowMs;
     plan.reasons.push({
@@ -293,7 +294,7 @@ function planOrder(
 
   // The redirect: most browsers come back; the flag style depends on the PG.
   const redirected = status !== 'pending' && rand() < 0.86;
-  let flagKind: string = weighted(rand, FLAGS);
+  let flagKind: FlagKind = weighted(rand, FLAGS);
   if (redirected) {
     const atMs = Math.min(endMs + 1000 + Math.floor(rand() * 4000), nowMs);
     const ok = status !== 'failed';
@@ -380,7 +381,7 @@ function planOrder(
   }
 
   // Verifications: one per trigger that came, each with the gateway check it rests on.
-  const outcome = status === 'vbank_issued' ? 'vbank_issued' : status === 'pending' ? 'unverified' : status;
+  const outcome: VerificationOutcome = status === 'pending' ? 'unverified' : status;
   const check = (atMs: number, trigger: 'redirect' | 'webhook' | 'schedule', ok: boolean) => {
     const raw = ok
       ? JSON.stringify({

@@ -14,6 +14,11 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** A string from outside the type system (a rollup dimension) that names a status. */
+export function isOrderStatus(value: string): value is OrderStatus {
+  return (ORDER_STATUSES as readonly string[]).includes(value);
+}
+
 export const ATTENTION_REASONS = [
   'missing_flag',
   'flag_contradicts_gateway',
@@ -28,6 +33,11 @@ export const ATTENTION_REASONS = [
   'orphan_payment',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
+
+/** A string from outside the type system (a rollup dimension, a form field) that names a reason. */
+export function isAttentionReason(value: string): value is AttentionReason {
+  return (ATTENTION_REASONS as readonly string[]).includes(value);
+}
 
 /** What started a gateway check or a verification. */
 export const TRIGGERS = [
@@ -76,6 +86,23 @@ export const SETTLED_STATUSES: ReadonlySet<OrderStatus> = new Set([
   'partially_cancelled',
   'vbank_issued',
   'mismatch',
+]);
+
+/** Statuses in which money reached the merchant at some point (an older attempt never undoes one). */
+export const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set([
+  'paid',
+  'vbank_issued',
+  'mismatch',
+  'partially_cancelled',
+  'cancelled',
+]);
+
+/** Statuses in which the merchant still holds (or is owed) the money. */
+export const MONEY_HELD: ReadonlySet<OrderStatus> = new Set([
+  'paid',
+  'vbank_issued',
+  'mismatch',
+  'partially_cancelled',
 ]);
 
 /** Reasons the scheduled job keeps re-querying the gateway for; the others wait for a person. */

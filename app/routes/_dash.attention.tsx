@@ -31,6 +31,7 @@ import {
   resolveMany,
   selectionSchema,
 } from '~/monitor/verify/manual-actions.server';
+import { refusalFlash } from '~/monitor/verify/refusals';
 import { attentionQueue, type AttentionQueue } from '~/monitor/dashboard/attention-queue.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
@@ -121,19 +122,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
         },
       });
     }
-    const orderIds = [...new Set(selection.data.map((s) => s.orderId))];
-    if (orderIds.length === 0)
-      return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noneSelected' });
-    if (orderIds.length > BULK_LIMIT)
-      return redirectWithFlash(back, context, {
-        kind: 'error',
-        key: 'attention.error.tooMany',
-        params: { max: BULK_LIMIT },
-      });
     if (input.intent === 'resolve') {
-      if (input.note.trim().length < 3)
-        return redirectWithFlash(back, context, { kind: 'error', key: 'attention.error.noteRequired' });
       const result = await resolveMany(context, user, { items: selection.data, note: input.note, ip });
+      if (!result.ok) return redirectWithFlash(back, context, refusalFlash(result, 'attention'));
       return redirectWithFlash(back, context, {
         kind: 'success',
         key: 'attention.resolved',
@@ -141,7 +132,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       });
     }
     if (input.intent === 'recheck') {
+      const orderIds = selection.data.map((s) => s.orderId);
       const result = await recheckOrders(context, user, { orderIds, ip });
+      if (!result.ok) return redirectWithFlash(back, context, refusalFlash(result, 'attention'));
       return redirectWithFlash(back, context, {
         kind: result.errors > 0 ? 'error' : 'success',
         key: 'attention.rechecked',

@@ -24,12 +24,13 @@ import { pageMeta } from '~/i18n/meta';
 import { useT } from '~/i18n/use-t';
 import {
   cancelOrderPayment,
-  cancelPreview,
   NOTE_MAX,
   recheckOrder,
   resolveOrderReasons,
-  type CancelPreview,
+  reviewCancel,
+  type CancelReview,
 } from '~/monitor/verify/manual-actions.server';
+import { refusalFlash } from '~/monitor/verify/refusals';
 import { orderDetail, type OrderDetail } from '~/monitor/dashboard/order-page.server';
 import { ATTENTION_REASONS } from '~/monitor/status';
 
@@ -75,13 +76,7 @@ const intentSchema = z.discriminatedUnion('intent', [
   }),
 ]);
 
-export type CancelReview = {
-  intent: 'cancel_review';
-  preview: CancelPreview;
-  amount: number;
-  partial: boolean;
-  reason: string;
-};
+export type CancelReviewData = CancelReview & { intent: 'cancel_review' };
 
 /**
  * The order's manual actions. Operator or stronger re-checks and resolves; only an admin
@@ -106,90 +101,68 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if ((input.intent === 'cancel' || input.intent === 'cancel_review') && !hasRole(user.role, 'admin')) {
     throw errorResponse(new AppError('forbidden', 'This needs the admin role', { reason: 'role', required: 'admin' }));
   }
-  try {
-    switch (input.intent) {
-      case 'recheck': {
-        const result = await recheckOrder(context, user, { orderId, ip });
-        // Flash parameters are text: name the status and reasons in the reader's language.
-        const locale = await resolveLocale(request, context.config);
-        return redirectWithFlash(back, context, {
-          kind: result.openReasons.length === 0 ? 'success' : 'info',
-          key: result.openReasons.length === 0 ? 'order.recheck.settled' : 'order.recheck.open',
-          params: {
-            status: translate(locale, `status.${result.status}` as MessageKey),
-            open: result.openReasons.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', '),
-          },
-        });
-      }
-      case 'resolve':
-      case 'resolve_all': {
-        const result = await resolveOrderReasons(context, user, {
+  switch (input.intent) {
+    case 'recheck': {
+      const result = await orNotFound(recheckOrder(context, user, { orderId, ip }));
+      // Flash parameters are text: name the status and reasons in the reader's language.
+      const locale = await resolveLocale(request, context.config);
+      return redirectWithFlash(back, context, {
+        kind: result.openReasons.length === 0 ? 'success' : 'info',
+        key: result.openReasons.length === 0 ? 'order.recheck.settled' : 'order.recheck.open',
+        params: {
+          status: translate(locale, `status.${result.status}` as MessageKey),
+          open: result.openReasons.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', '),
+        },
+      });
+    }
+    case 'resolve':
+    case 'resolve_all': {
+      const result = await orNotFound(
+        resolveOrderReasons(context, user, {
           orderId,
           reasons: input.intent === 'resolve' ? [input.reason] : undefined,
           note: input.note,
           ip,
-        });
-        const locale = await resolveLocale(request, context.config);
-        const reasons = result.resolved.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', ');
-        return redirectWithFlash(back, context, {
-          kind: 'success',
-          key: 'order.resolve.done',
-          params: { reasons, open: result.stillOpen.length },
-        });
-      }
-      case 'cancel_review': {
-        const preview = await cancelPreview(context, orderId);
-        const amount = input.amount ?? preview.refundable;
-        if (amount > preview.refundable) {
-          return redirectWithFlash(back, context, {
-            kind: 'error',
-            key: 'order.cancel.tooMuch',
-            params: { refundable: preview.refundable },
-          });
-        }
-        if (input.reason.trim().length < 3)
-          return redirectWithFlash(back, context, { kind: 'error', key: 'order.error.noteRequired' });
-        return data<CancelReview>({
-          intent: 'cancel_review',
-          preview,
-          amount,
-          partial: amount < preview.refundable,
-          reason: input.reason.trim(),
-        });
-      }
-      case 'cancel': {
-        if (input.confirm !== 'yes')
-          return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.notConfirmed' });
-        const result = await cancelOrderPayment(context, user, {
-          orderId,
-          amount: input.amount,
-          reason: input.reason,
-          ip,
-        });
-        if (!result.ok)
-          return redirectWithFlash(back, context, {
-            kind: 'error',
-            key: 'order.cancel.refused',
-            params: { message: result.message.slice(0, 280) },
-          });
-        return redirectWithFlash(back, context, {
-          kind: 'success',
-          key: 'order.cancel.done',
-          params: { amount: result.refunded, status: result.status },
-        });
-      }
+        }),
+      );
+      if (!result.ok) return redirectWithFlash(back, context, refusalFlash(result, 'order'));
+      const locale = await resolveLocale(request, context.config);
+      const reasons = result.resolved.map((r) => translate(locale, `reason.${r}` as MessageKey)).join(', ');
+      return redirectWithFlash(back, context, {
+        kind: 'success',
+        key: 'order.resolve.done',
+        params: { reasons, open: result.stillOpen.length },
+      });
     }
+    case 'cancel_review': {
+      const review = await orNotFound(reviewCancel(context, { orderId, amount: input.amount, reason: input.reason }));
+      if (!review.ok) return redirectWithFlash(back, context, refusalFlash(review, 'order'));
+      const { ok: _ok, ...shown } = review;
+      return data<CancelReviewData>({ intent: 'cancel_review', ...shown });
+    }
+    case 'cancel': {
+      if (input.confirm !== 'yes')
+        return redirectWithFlash(back, context, { kind: 'error', key: 'order.cancel.notConfirmed' });
+      const result = await orNotFound(
+        cancelOrderPayment(context, user, { orderId, amount: input.amount, reason: input.reason, ip }),
+      );
+      if (!result.ok) return redirectWithFlash(back, context, refusalFlash(result, 'order'));
+      return redirectWithFlash(back, context, {
+        kind: 'success',
+        key: 'order.cancel.done',
+        params: { amount: result.refunded, status: result.status },
+      });
+    }
+  }
+}
+
+/** A missing order (or store) is a 404 page, whichever action asked. */
+async function orNotFound<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
   } catch (error) {
-    if (!(error instanceof AppError) || error.code === 'internal') throw error;
-    if (error.code === 'not_found') throw errorResponse(error);
-    const param = error.details?.param;
-    const key: MessageKey =
-      param === 'note' || param === 'reason'
-        ? 'order.error.noteRequired'
-        : error.details?.reason === 'not_open'
-          ? 'order.error.notOpen'
-          : 'order.error.refused';
-    return redirectWithFlash(back, context, { kind: 'error', key, params: { detail: error.message.slice(0, 280) } });
+    if (error instanceof AppError && error.code === 'not_found') throw errorResponse(error);
+    throw error;
   }
 }
 
@@ -197,7 +170,7 @@ export default function OrderPage() {
   const t = useT();
   const user = useDashUser();
   const { order, reasons, timeline, noteMax } = useLoaderData<OrderDetail & { noteMax: number }>();
-  const review = useActionData<CancelReview>();
+  const review = useActionData<CancelReviewData>();
   const canOperate = user ? hasRole(user.role, 'operator') : false;
   const canCancel = user ? hasRole(user.role, 'admin') : false;
   const openReasons = reasons.filter((r) => r.resolvedAt === null);

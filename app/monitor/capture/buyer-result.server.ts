@@ -1,7 +1,7 @@
 import { findOrder } from '../../../db/orders';
 import type { OrderStatus } from '../status';
 import { getStore } from '../stores/stores.server';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { MonitorDeps } from '../deps';
 
 export type BuyerResult = { status: OrderStatus | 'unknown'; merchantUid: string | null };
 
@@ -14,5 +14,5 @@ export async function buyerResult(
   const store = await getStore(deps, storeSlug);
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
   if (!order) return { status: 'unknown', merchantUid: null };
-  return { status: order.status as OrderStatus, merchantUid: order.merchant_uid };
+  return { status: order.status, merchantUid: order.merchant_uid };
 }

@@ -6,7 +6,7 @@ import { recordGatewayCheck } from '../verify/gateway.server';
 import type { AttentionReason, OrderStatus } from '../status';
 import type { Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { MonitorDeps } from '../deps';
 
 export const registerOrderSchema = z.object({
   // Iamport's limit on merchant_uid is 40 characters (reference §3.7).
@@ -55,7 +55,7 @@ async function toView(deps: Pick<MonitorDeps, 'db'>, order: OrderRow): Promise<O
   const reasons = await openReasonsOf(deps.db, order.id);
   return {
     merchant_uid: order.merchant_uid,
-    status: order.status as OrderStatus,
+    status: order.status,
     expected_amount: order.expected_amount,
     paid_amount: order.paid_amount,
     cancel_amount: order.cancel_amount,
@@ -63,7 +63,7 @@ async function toView(deps: Pick<MonitorDeps, 'db'>, order: OrderRow): Promise<O
     name: order.name,
     imp_uid: order.imp_uid,
     prepared: order.prepared_at !== null,
-    attention: reasons.map((r) => ({ reason: r.reason as AttentionReason, since: r.opened_at, detail: r.detail })),
+    attention: reasons.map((r) => ({ reason: r.reason, since: r.opened_at, detail: r.detail })),
     created_at: order.created_at,
     updated_at: order.updated_at,
   };

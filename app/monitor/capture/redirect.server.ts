@@ -5,7 +5,8 @@ import { REDIRECT_GATEWAY_TIMEOUT_MS } from '../verify/gateway.server';
 import type { OrderStatus } from '../status';
 import { getStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import { verifyPayment, type MonitorDeps } from '../verify/verify.server';
+import type { MonitorDeps } from '../deps';
+import { verifyPayment } from '../verify/verify.server';
 
 /** Longer query strings are stored truncated and refused with 414. */
 export const MAX_QUERY_LENGTH = 4096;

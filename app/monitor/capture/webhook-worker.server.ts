@@ -3,12 +3,13 @@ import type { WebhookDeliveryRow, WebhookJobRow } from '../../../db/monitor-sche
 import { findOrder } from '../../../db/orders';
 import { findStoreById } from '../../../db/stores';
 import { claimWebhookJobs, completeWebhookJob, retryWebhookJob } from '../../../db/webhook-jobs';
-import type { Payment } from '../../iamport/types';
+import { forEachLimited } from '../concurrency';
+import type { MonitorDeps } from '../deps';
 import { inChunkTransaction } from '../jobs/chunk.server';
-import { recordGatewayCheck } from '../verify/gateway.server';
+import { batchAnswers, recordGatewayCheck, type Prefetched } from '../verify/gateway.server';
 import { toStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
+import { verifyPayment } from '../verify/verify.server';
 
 // Short, so jobs held by a process that died are picked up again soon; a job run twice is harmless.
 export const WEBHOOK_JOB_LEASE_MS = 15_000;
@@ -32,16 +33,8 @@ export async function processWebhookBatch(deps: MonitorDeps, options: WorkerOpti
 
   const byStore = new Map<number, WebhookJobRow[]>();
   for (const job of jobs) byStore.set(job.store_id, [...(byStore.get(job.store_id) ?? []), job]);
-  const groups = [...byStore.entries()];
-  const concurrency = options.storeConcurrency ?? 4;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
-      while (next < groups.length) {
-        const [storeId, storeJobs] = groups[next++]!;
-        await processStoreJobs(deps, storeId, storeJobs);
-      }
-    }),
+  await forEachLimited([...byStore.entries()], options.storeConcurrency ?? 4, ([storeId, storeJobs]) =>
+    processStoreJobs(deps, storeId, storeJobs),
   );
   return jobs.length;
 }
@@ -142,20 +135,7 @@ async function prefetch(deps: MonitorDeps, store: Store, impUids: string[]): Pro
     merchantUid: null,
     result,
   });
-  if (!result.ok) {
-    for (const id of impUids)
-      found.set(id, {
-        observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message },
-        payment: null,
-        checkId,
-      });
-    return found;
-  }
-  for (const payment of result.value.payments as Payment[]) {
-    found.set(payment.impUid, { ...observe({ ok: true, value: payment, meta: result.meta }), checkId });
-  }
-  for (const id of result.value.missing) found.set(id, { observation: { kind: 'not_found' }, payment: null, checkId });
-  return found;
+  return batchAnswers(result, impUids, checkId);
 }
 
 async function fail(deps: MonitorDeps, job: WebhookJobRow, error: string, permanent: boolean): Promise<void> {

@@ -5,7 +5,7 @@ import { enqueueWebhookJob } from '../../../db/webhook-jobs';
 import { isIamportWebhookIp } from '../../iamport/webhook-ips';
 import { getStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { MonitorDeps } from '../deps';
 
 /** Iamport's body is three short fields; anything this large is not a webhook. */
 export const MAX_WEBHOOK_BYTES = 64 * 1024;

@@ -17,8 +17,8 @@ import {
 import type { AppContext } from '../../context.server';
 import type { PaymentStatus } from '../../iamport/types';
 import {
-  ATTENTION_REASONS,
   FLAG_KINDS,
+  isOrderStatus,
   ORDER_STATUSES,
   VERIFICATION_OUTCOMES,
   type AttentionReason,
@@ -219,7 +219,7 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
   const count = (metric: string, dim: string) =>
     totals.filter((t) => t.metric === metric && t.dim === dim).reduce((n, t) => n + t.n, 0);
   for (const t of totals.filter((x) => x.metric === 'order')) {
-    if (t.dim in byStatus) byStatus[t.dim as OrderStatus] += t.n;
+    if (isOrderStatus(t.dim)) byStatus[t.dim] += t.n;
     const c = currencies.get(t.currency) ?? { orders: 0, amount: 0, paid: 0 };
     c.orders += t.n;
     c.amount += t.amount;
@@ -237,11 +237,11 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
   for (const p of series) {
     const key = range.grain === 'day' ? p.bucket : localHourKey(p.bucket);
     if (p.metric === 'order') {
-      const status = p.dim as OrderStatus;
+      const status = p.dim;
       const point = orders.get(key);
-      if (point && status in byStatus) point[status] += p.n;
+      if (point && isOrderStatus(status)) point[status] += p.n;
       const amountPoint = amountPoints.get(key);
-      if (amountPoint && status in byStatus && p.currency === currency) amountPoint[status] += p.amount;
+      if (amountPoint && isOrderStatus(status) && p.currency === currency) amountPoint[status] += p.amount;
     } else {
       const f = flow.get(key);
       if (f && p.metric === 'attention_opened') f.opened += p.n;
@@ -276,8 +276,7 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
     redirectFlags: FLAG_KINDS.map((kind) => ({ kind, count: count('redirect', kind) })),
     attention: {
       open: open
-        .filter((r) => (ATTENTION_REASONS as readonly string[]).includes(r.reason))
-        .map((r) => ({ reason: r.reason as AttentionReason, count: r.count, oldest: r.oldest }))
+        .map((r) => ({ reason: r.reason, count: r.count, oldest: r.oldest }))
         .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
       backlog,
     },

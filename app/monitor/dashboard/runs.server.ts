@@ -3,9 +3,16 @@ import type { ReconcileRunItemRow } from '../../../db/reconcile-schema';
 import { countRunItems, findRun, listRunItems, listRunRows, listRunStores } from '../../../db/runs';
 import { getLeaseStatus, type LeaseStatus } from '../jobs/lease.server';
 import { toSummary, type RunSummary } from '../jobs/run-summary';
-import type { AttentionReason, OrderStatus, RunItemOutcome, RunKind, RunStatus } from '../status';
+import {
+  isAttentionReason,
+  type AttentionReason,
+  type OrderStatus,
+  type RunItemOutcome,
+  type RunKind,
+  type RunStatus,
+} from '../status';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { ConfiguredDeps, DbDeps } from '../deps';
 
 /**
  * The runs screen (`/runs`, `/runs/:runId`) and the CLI's report: runs newest first, one run with
@@ -24,7 +31,7 @@ export type RunListFilter = {
 
 /** Runs, newest first (without their stores and items); page with `beforeId` = the last runId seen. */
 export async function listRuns(
-  deps: Pick<MonitorDeps, 'db'>,
+  deps: Pick<DbDeps, 'db'>,
   filter: RunListFilter = {},
 ): Promise<{ runs: RunSummary[]; nextBeforeId: number | null }> {
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), 200);
@@ -65,10 +72,10 @@ function toItemView(row: ReconcileRunItemRow & { store_slug: string }): RunItemV
     orderId: row.order_id,
     merchantUid: row.merchant_uid,
     impUid: row.imp_uid,
-    statusBefore: row.status_before as OrderStatus | null,
-    statusAfter: row.status_after as OrderStatus | null,
+    statusBefore: row.status_before,
+    statusAfter: row.status_after,
     outcome: row.outcome as RunItemOutcome,
-    reasonsOpened: JSON.parse(row.reasons_opened) as AttentionReason[],
+    reasonsOpened: (JSON.parse(row.reasons_opened) as string[]).filter(isAttentionReason),
     error: row.error,
     at: row.at,
   };
@@ -76,7 +83,7 @@ function toItemView(row: ReconcileRunItemRow & { store_slug: string }): RunItemV
 
 /** One run with its stores and a page of its items (optionally of one outcome). Null when unknown. */
 export async function getRun(
-  deps: Pick<MonitorDeps, 'db'>,
+  deps: Pick<DbDeps, 'db'>,
   runId: number,
   options: { outcome?: RunItemOutcome; afterItemId?: number; itemLimit?: number } = {},
 ): Promise<RunDetail | null> {
@@ -111,7 +118,7 @@ export type JobStatus = {
 };
 
 /** For the dashboard: each job's schedule, next run, lease holder and latest run. */
-export async function getJobStatuses(deps: Pick<MonitorDeps, 'db' | 'now' | 'config'>): Promise<JobStatus[]> {
+export async function getJobStatuses(deps: ConfiguredDeps): Promise<JobStatus[]> {
   const jobs: { kind: RunKind; schedule: string }[] = [
     { kind: 'reconcile', schedule: deps.config.reconcileCron },
     { kind: 'sweep', schedule: deps.config.sweepCron },

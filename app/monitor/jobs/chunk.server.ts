@@ -1,6 +1,6 @@
 import type { Db } from '../../../db/connection';
-import { lockOrderRow } from '../../../db/dialect';
-import type { MonitorDeps } from '../verify/verify.server';
+import { dialectOf, lockOrderRow } from '../../../db/dialect';
+import type { MonitorDeps } from '../deps';
 
 export type ChunkOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -10,7 +10,7 @@ export type ChunkOutcome<R> = { ok: true; value: R } | { ok: false; error: unkno
  * Never call the gateway from `each`: the transaction holds SQLite's write lock.
  */
 export async function inChunkTransaction<T, R>(
-  deps: Pick<MonitorDeps, 'db' | 'config'>,
+  deps: Pick<MonitorDeps, 'db'>,
   items: T[],
   firstOrderId: number | null,
   each: (db: Db, item: T) => Promise<R>,
@@ -22,7 +22,7 @@ export async function inChunkTransaction<T, R>(
   try {
     // Write first: on SQLite a read would pin a snapshot, and another process's commit before
     // our first write would then fail it at once (SQLITE_BUSY) instead of waiting.
-    if (firstOrderId !== null) await lockOrderRow(trx, deps.config.database.dialect, firstOrderId);
+    if (firstOrderId !== null) await lockOrderRow(trx, dialectOf(trx), firstOrderId);
     for (const item of items) {
       const savepoint = await trx.savepoint('item').execute();
       try {

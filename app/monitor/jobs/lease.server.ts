@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Db } from '../../../db/connection';
 import { findLease, releaseLease, renewLease, tryAcquireLease } from '../../../db/lease';
 import type { JobLeaseRow } from '../../../db/reconcile-schema';
+import type { DbDeps } from '../deps';
 import { fromDbTime, toDbTime } from '../time';
 
 /**
@@ -16,8 +16,6 @@ import { fromDbTime, toDbTime } from '../time';
 export const LEASE_TTL_MS = 5 * 60_000;
 /** The holder renews at least this often (measured on the injected clock and on a real timer). */
 export const HEARTBEAT_EVERY_MS = 30_000;
-
-type LeaseDeps = { db: Db; now: () => Date };
 
 export type Lease = {
   name: string;
@@ -56,14 +54,14 @@ function toStatus(row: JobLeaseRow, now: Date): LeaseStatus {
   };
 }
 
-export async function getLeaseStatus(deps: Pick<LeaseDeps, 'db' | 'now'>, name: string): Promise<LeaseStatus | null> {
+export async function getLeaseStatus(deps: Pick<DbDeps, 'db' | 'now'>, name: string): Promise<LeaseStatus | null> {
   const row = await findLease(deps.db, name);
   return row ? toStatus(row, deps.now()) : null;
 }
 
 /** Takes the lease if it is free (or expired, or already ours); otherwise says who holds it. */
 export async function acquireLease(
-  deps: LeaseDeps,
+  deps: DbDeps,
   name: string,
   holder: string,
   ttlMs = LEASE_TTL_MS,

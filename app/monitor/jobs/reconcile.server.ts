@@ -9,10 +9,8 @@ import {
   openReasonsByOrder,
 } from '../../../db/runs';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';
-import type { Payment } from '../../iamport/types';
 import { inChunkTransaction } from './chunk.server';
-import { decide } from '../verify/decide';
-import { forEachLimited } from './gateway-manners';
+import { forEachLimited } from '../concurrency';
 import {
   crossedWindow,
   isVbankOverdue,
@@ -30,11 +28,14 @@ import {
   type RunSummary,
   type StoreRun,
 } from './run-frame.server';
-import type { AttentionReason, OrderStatus, RunKind } from '../status';
+import type { AttentionReason, RunKind } from '../status';
 import { getStore } from '../stores/stores.server';
 import { runSweep } from './sweep.server';
 import { fromDbTime, toDbTime } from '../time';
-import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
+import type { MonitorDeps } from '../deps';
+import { batchAnswers, observe, type Prefetched } from '../verify/gateway.server';
+import { planChange } from '../verify/plan';
+import { verifyPayment } from '../verify/verify.server';
 
 /** `GET /payments?imp_uid[]=` takes at most 100 identifiers (reference §3.2). */
 export const BATCH_SIZE = 100;
@@ -135,7 +136,7 @@ async function openAndRecord(run: StoreRun, order: OrderRow, reason: AttentionRe
 }
 
 function timeItem(order: OrderRow, outcome: 'reason_opened' | 'reason_resolved', reasons: AttentionReason[]) {
-  const status = order.status as OrderStatus;
+  const status = order.status;
   return {
     orderId: order.id,
     merchantUid: order.merchant_uid,
@@ -219,7 +220,7 @@ async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
     return { ok: call.result.ok || call.result.error.notFound, prefetched };
   }
 
-  const impUids = [...new Set(chunk.orders.map((o) => o.imp_uid as string))];
+  const impUids = [...new Set(chunk.orders.flatMap((o) => (o.imp_uid === null ? [] : [o.imp_uid])))];
   const call = await run.call(
     {
       operation: 'getPayments',
@@ -231,33 +232,12 @@ async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {
     (client) => client.getPayments(impUids),
   );
   if (!call) return null;
-  const { result, checkId } = call;
-  if (!result.ok) {
-    const observation = result.error.notFound
-      ? ({ kind: 'not_found' } as const)
-      : ({ kind: 'error', errorKind: result.error.kind, message: result.error.message } as const);
-    for (const order of chunk.orders) prefetched.set(order.id, { observation, payment: null, checkId });
-    return { ok: result.error.notFound, prefetched };
-  }
-  const byImpUid = new Map<string, Payment>(result.value.payments.map((p) => [p.impUid, p]));
-  const missing = new Set(result.value.missing);
+  const answers = batchAnswers(call.result, impUids, call.checkId);
   for (const order of chunk.orders) {
-    const payment = byImpUid.get(order.imp_uid as string);
-    if (payment) prefetched.set(order.id, { observation: { kind: 'found', payment }, payment, checkId });
-    else if (missing.has(order.imp_uid as string))
-      prefetched.set(order.id, { observation: { kind: 'not_found' }, payment: null, checkId });
-    else
-      prefetched.set(order.id, {
-        observation: {
-          kind: 'error',
-          errorKind: 'indeterminate',
-          message: 'the batch answer neither listed nor missed this imp_uid',
-        },
-        payment: null,
-        checkId,
-      });
+    const answer = order.imp_uid === null ? undefined : answers.get(order.imp_uid);
+    if (answer) prefetched.set(order.id, answer);
   }
-  return { ok: true, prefetched };
+  return { ok: call.result.ok || call.result.error.notFound, prefetched };
 }
 
 type Verified =
@@ -315,13 +295,13 @@ async function verifyOne(
   deps: MonitorDeps,
   order: OrderRow,
   fetched: Prefetched,
-  wasOpen: ReadonlySet<string>,
+  wasOpen: ReadonlySet<AttentionReason>,
 ): Promise<Verified> {
   const base = {
     orderId: order.id,
     merchantUid: order.merchant_uid,
     impUid: order.imp_uid,
-    statusBefore: order.status as OrderStatus,
+    statusBefore: order.status,
   };
   try {
     const result = await verifyPayment(deps, {
@@ -355,38 +335,46 @@ async function verifyOne(
   }
 }
 
-/** A dry run: what verification would decide, from the same pure state machine, writing nothing. */
-function wouldVerify(run: StoreRun, order: OrderRow, fetched: Prefetched, wasOpen: ReadonlySet<string>): Verified {
+/**
+ * A dry run: what the real run would do, planned by the order ledger's own planner from the same
+ * facts (the order, its open reasons, the answer) and applied to nothing, so the report cannot
+ * drift from a real run: the verification, then (as the real run does) `vbank_overdue`.
+ */
+function wouldVerify(
+  run: StoreRun,
+  order: OrderRow,
+  fetched: Prefetched,
+  wasOpen: ReadonlySet<AttentionReason>,
+): Verified {
   const base = {
     orderId: order.id,
     merchantUid: order.merchant_uid,
     impUid: order.imp_uid,
-    statusBefore: order.status as OrderStatus,
+    statusBefore: order.status,
   };
-  const decision = decide({
-    order: {
-      status: order.status as OrderStatus,
-      impUid: order.imp_uid,
-      expectedAmount: order.expected_amount,
-      currency: order.currency,
-    },
-    observation: fetched.observation,
+  const now = run.deps.now();
+  const plan = planChange({
+    order,
+    open: wasOpen,
+    change: { kind: 'observation', trigger: 'schedule', observation: fetched.observation, checkId: null },
+    now,
   });
-  const opened = decision.open.map((o) => o.reason).filter((r) => !wasOpen.has(r) && !decision.resolve.includes(r));
-  const overdue =
-    decision.status === 'vbank_issued' &&
-    isVbankOverdue({ status: decision.status, vbank_due_at: vbankDue(fetched, order) }, run.deps.now());
-  if (overdue && !wasOpen.has('vbank_overdue')) opened.push('vbank_overdue');
+  const opened = [...plan.openedNow];
+  const after: OrderRow = { ...order, ...plan.orderUpdate };
+  if (plan.status === 'vbank_issued' && isVbankOverdue(after, now)) {
+    const overdue = planChange({
+      order: after,
+      open: new Set(plan.openAfter),
+      change: { kind: 'open', reason: 'vbank_overdue', detail: '' },
+      now,
+    });
+    opened.push(...overdue.openedNow);
+  }
   return {
     ok: true,
-    settled: decision.settled,
-    item: { ...base, statusAfter: decision.status, outcome: decision.outcome, reasonsOpened: opened },
+    settled: plan.decision!.settled,
+    item: { ...base, statusAfter: plan.status, outcome: plan.decision!.outcome, reasonsOpened: opened },
   };
-}
-
-function vbankDue(fetched: Prefetched, order: OrderRow): string | null {
-  const date = fetched.payment?.vbankDate ?? null;
-  return date ? toDbTime(date) : order.vbank_due_at;
 }
 
 /** Why "Run now" did not start: a refusal the page shows, not a failure. */

@@ -17,7 +17,6 @@ import {
   cooldownMs,
   createBreaker,
   DEFAULT_MANNERS,
-  forEachLimited,
   httpCallsOf,
   realSleep,
   withRetry,
@@ -27,18 +26,19 @@ import {
 } from './gateway-manners';
 import { acquireLease, processHolderId, type Lease } from './lease.server';
 import { toSummary, type RunSummary } from './run-summary';
-import type {
-  AttentionReason,
-  OrderStatus,
-  RunItemOutcome,
-  RunKind,
-  RunStoreStatus,
-  RunTrigger,
-  Trigger,
+import {
+  type AttentionReason,
+  type OrderStatus,
+  type RunItemOutcome,
+  type RunKind,
+  type RunStoreStatus,
+  type RunTrigger,
+  type Trigger,
 } from '../status';
 import { listAllStores, requireStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { JobDeps, MonitorDeps } from '../deps';
+import { forEachLimited } from '../concurrency';
 
 /**
  * The frame every reconciliation run shares (the re-query job and the reverse sweep): the lease,
@@ -48,15 +48,7 @@ import type { MonitorDeps } from '../verify/verify.server';
  */
 
 export type { RunSummary };
-
-/** What a job needs besides the monitor's dependencies; all optional. */
-export type JobDeps = MonitorDeps & {
-  /** Waits between retries of a failed gateway call (tests pass one that returns at once). */
-  sleep?: (ms: number) => Promise<void>;
-  manners?: Partial<Manners>;
-  /** This process's name on the lease (default: host, pid and a random suffix). */
-  holder?: string;
-};
+export type { JobDeps } from '../deps';
 
 export type RunProgress = { store: string; phase: 'requery' | 'sweep'; done: number; total: number };
 
@@ -346,9 +338,9 @@ async function runStore(
     db: deps.db,
     log: deps.log,
     now: deps.now,
-    config: deps.config,
     metrics: deps.metrics,
     gateways,
+    ledgerListeners: deps.ledgerListeners,
   };
   const breaker = createBreaker(manners.breakerThreshold);
   const sleep = deps.sleep ?? realSleep;

@@ -14,8 +14,9 @@ import {
   type RunSummary,
   type StoreRun,
 } from './run-frame.server';
-import type { OrderStatus } from '../status';
+import { MONEY_HELD, MONEY_MOVED } from '../status';
 import { fromDbTime, toDbTime } from '../time';
+import { orderFacts } from '../verify/plan';
 import { verifyPayment } from '../verify/verify.server';
 
 /** The gateway lists at most 90 days per request (reference §3.5). */
@@ -39,16 +40,6 @@ export type SweepOptions = RunOptions & {
   from?: Date;
   to?: Date;
 };
-
-/** Statuses in which money reached the merchant at some point. */
-const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set([
-  'paid',
-  'vbank_issued',
-  'mismatch',
-  'partially_cancelled',
-  'cancelled',
-]);
-const MONEY_HELD: ReadonlySet<OrderStatus> = new Set(['paid', 'vbank_issued', 'mismatch', 'partially_cancelled']);
 
 export type SweepVerdict =
   /** Nothing here knows the payment and money moved: create the order from the gateway, flag it. */
@@ -192,17 +183,7 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
   const orders = await findOrdersByMerchantUids(deps.db, store.id, [...new Set(payments.map((p) => p.merchantUid))]);
   for (const payment of payments) {
     const order: OrderRow | undefined = orders.get(payment.merchantUid);
-    const verdict = classifySweptPayment(
-      payment,
-      order
-        ? {
-            status: order.status as OrderStatus,
-            impUid: order.imp_uid,
-            expectedAmount: order.expected_amount,
-            currency: order.currency,
-          }
-        : null,
-    );
+    const verdict = classifySweptPayment(payment, order ? orderFacts(order) : null);
     if (verdict.kind === 'agrees' || verdict.kind === 'ignored') {
       run.countExamined(1);
       if (verdict.kind === 'agrees') run.settled();
@@ -212,7 +193,7 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
       orderId: order?.id ?? null,
       merchantUid: payment.merchantUid,
       impUid: payment.impUid,
-      statusBefore: (order?.status ?? null) as OrderStatus | null,
+      statusBefore: order?.status ?? null,
     };
     try {
       if (run.dryRun) {
@@ -246,7 +227,7 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
         if (result.settled) run.settled();
         if (!order && result.openReasons.includes('unknown_order')) opened.push('unknown_order');
       }
-      if (orderId !== null && (await openTimedReason(deps, orderId, 'orphan_payment', verdict.detail)))
+      if (orderId !== null && (await openTimedReason(deps, orderId, 'orphan_payment', verdict.detail, 'sweep')))
         opened.push('orphan_payment');
       await run.item({ ...base, orderId, statusAfter, outcome, reasonsOpened: opened });
     } catch (error) {

@@ -2,7 +2,7 @@ import { getSetting, putSetting } from '../../../db/settings';
 import { decryptSecret, encryptSecret } from './secrets.server';
 import { createStore, getStore, rotateStoreKey, type Store } from './stores.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../verify/verify.server';
+import type { AdminDeps } from '../deps';
 
 const DEMO_SLUG = 'demo';
 const DEMO_KEY_SETTING = 'demo_store_api_key';
@@ -13,7 +13,7 @@ const DEMO_KEY_SETTING = 'demo_store_api_key';
  * sandbox's demo shop can keep registering orders after a restart.
  */
 export async function ensureDemoStore(
-  deps: MonitorDeps,
+  deps: AdminDeps,
   sandbox: { url: string; impKey: string; impSecret: string; impCode: string },
 ): Promise<{ store: Store; apiKey: string; created: boolean }> {
   const existing = await getStore(deps, DEMO_SLUG);

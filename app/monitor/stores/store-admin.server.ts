@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { updateStore } from '../../../db/stores';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';
-import type { AppContext } from '../../context.server';
+import type { AdminDeps } from '../deps';
 import { AppError } from '../../errors';
 import { createIamportClient } from '../../iamport/client';
 import type { GatewayErrorKind } from '../../iamport/types';
@@ -25,8 +25,6 @@ import { toDbTime } from '../time';
  * transaction that makes it. The REST secret is write-only: no view here carries it, and an edit
  * that leaves it blank keeps it.
  */
-
-type AdminDeps = Pick<AppContext, 'db' | 'now' | 'config' | 'log'>;
 
 export const STORE_FIELDS = [
   'slug',

@@ -1,18 +1,32 @@
 import { findOrderById } from '../../../db/orders';
 import { AppError } from '../../errors';
-import { recordGatewayCheck } from './gateway.server';
+import type { Payment } from '../../iamport/types';
+import type { MonitorDeps } from '../deps';
 import type { Trigger } from '../status';
 import type { Store } from '../stores/stores.server';
-import { observe, verifyPayment, type MonitorDeps, type VerifyResult } from './verify.server';
+import { observe, recordGatewayCheck, type Prefetched } from './gateway.server';
+import { refundableAmount } from './plan';
 
-export type CancelResult = { ok: true; verification: VerifyResult } | { ok: false; message: string; kind: string };
+/** Why a cancel was not even asked for: closed, so each has its message for a person. */
+export type CancelRefusal =
+  | { ok: false; refusal: 'no_payment' }
+  | { ok: false; refusal: 'nothing_left' }
+  | { ok: false; refusal: 'amount_out_of_range'; refundable: number };
+
+export type CancelRequest =
+  | CancelRefusal
+  /** The gateway refused or failed: nothing was refunded (as far as we know). */
+  | { ok: false; refusal: 'gateway'; message: string; kind: string }
+  /** The gateway accepted: its answer, to verify as our own action. */
+  | { ok: true; impUid: string; merchantUid: string; answer: Prefetched & { payment: Payment | null } };
 
 /**
- * Cancels (refunds) an order's payment at the gateway, with `checksum` set to the refundable
+ * Asks the gateway to cancel (refund) an order's payment, with `checksum` set to the refundable
  * balance we last saw so a concurrent refund elsewhere makes the gateway refuse rather than
- * refund twice; then verifies the answer as our own action. The caller records the audit event.
+ * refund twice, and records the answer as a gateway check. It changes no order: the caller
+ * verifies the answer (verify.server.ts `cancelAtGateway`).
  */
-export async function cancelAtGateway(
+export async function requestCancel(
   deps: MonitorDeps,
   input: {
     store: Store;
@@ -21,16 +35,14 @@ export async function cancelAtGateway(
     trigger: Extract<Trigger, 'auto_cancel' | 'manual_cancel'>;
     amount?: number;
   },
-): Promise<CancelResult> {
+): Promise<CancelRequest> {
   const order = await findOrderById(deps.db, input.orderId);
   if (!order) throw new AppError('not_found', 'order not found');
-  if (!order.imp_uid || order.paid_amount === null)
-    throw new AppError('conflict', 'this order has no payment at the gateway to cancel');
-  const refundable = order.paid_amount - (order.cancel_amount ?? 0);
-  if (refundable <= 0) throw new AppError('conflict', 'nothing left to refund');
-  if (input.amount !== undefined && (input.amount <= 0 || input.amount > refundable)) {
-    throw new AppError('bad_request', `amount must be between 1 and ${refundable}`);
-  }
+  const refundable = refundableAmount(order);
+  if (refundable === null || !order.imp_uid) return { ok: false, refusal: 'no_payment' };
+  if (refundable <= 0) return { ok: false, refusal: 'nothing_left' };
+  if (input.amount !== undefined && (input.amount <= 0 || input.amount > refundable))
+    return { ok: false, refusal: 'amount_out_of_range', refundable };
 
   const client = deps.gateways.forStore(input.store);
   const result = await client.cancel({
@@ -51,15 +63,12 @@ export async function cancelAtGateway(
   });
   if (!result.ok) {
     deps.log.warn({ order: order.id, error: result.error }, 'cancel refused or failed at the gateway');
-    return { ok: false, message: result.error.message, kind: result.error.kind };
+    return { ok: false, refusal: 'gateway', message: result.error.message, kind: result.error.kind };
   }
-  const verification = await verifyPayment(deps, {
-    store: input.store,
-    trigger: input.trigger,
+  return {
+    ok: true,
     impUid: order.imp_uid,
     merchantUid: order.merchant_uid,
-    ownAction: true,
-    prefetched: { ...observe(result), checkId },
-  });
-  return { ok: true, verification };
+    answer: { ...observe(result), checkId },
+  };
 }

@@ -1,5 +1,6 @@
 import type { PaymentStatus } from '../../iamport/types';
 import {
+  MONEY_MOVED,
   SETTLED_STATUSES,
   type AttentionReason,
   type FlagKind,
@@ -88,14 +89,6 @@ export const OWN_ACTION_TRANSITIONS: Record<OrderStatus, ReadonlySet<OrderStatus
   mismatch: new Set(['cancelled', 'partially_cancelled']),
   cancelled: new Set([]),
 };
-
-const MONEY_MOVED: ReadonlySet<OrderStatus> = new Set([
-  'paid',
-  'vbank_issued',
-  'mismatch',
-  'partially_cancelled',
-  'cancelled',
-]);
 
 /** What our status should be for this payment, judged against the order's expected amount. */
 export function statusForPayment(

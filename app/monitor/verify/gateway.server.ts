@@ -1,10 +1,11 @@
 import type { Db } from '../../../db/connection';
 import { insertGatewayCheck } from '../../../db/evidence';
 import { createIamportClient } from '../../iamport/client';
-import type { CallMeta, GatewayResult, IamportClient } from '../../iamport/types';
+import type { CallMeta, GatewayResult, IamportClient, Payment } from '../../iamport/types';
 import type { Metrics } from '../../metrics.server';
 import { storeSecret, type Store } from '../stores/stores.server';
 import type { Trigger } from '../status';
+import type { GatewayObservation } from './plan';
 import { toDbTime } from '../time';
 
 /** Default timeout of gateway calls made off the buyer's path (webhook queue, jobs, buttons). */
@@ -92,4 +93,54 @@ export async function recordGatewayCheck(
     raw_json: rawEvidence(meta),
   });
   return row.id;
+}
+
+/** A payment already fetched (e.g. in a batch) together with the check that recorded it. */
+export type Prefetched = { observation: GatewayObservation; payment: Payment | null; checkId: number };
+
+/** What one look-up's answer says about the payment: found, not found, or no answer. */
+export function observe(result: GatewayResult<Payment>): { observation: GatewayObservation; payment: Payment | null } {
+  if (result.ok) return { observation: { kind: 'found', payment: result.value }, payment: result.value };
+  if (result.error.notFound) return { observation: { kind: 'not_found' }, payment: null };
+  return { observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message }, payment: null };
+}
+
+/**
+ * The one reading of a batched `GET /payments?imp_uid[]=` answer, for the webhook worker and the
+ * reconciler alike: per asked imp_uid, the payment when listed, `not_found` when the answer says
+ * it is missing (or the whole answer is a not-found), the error when the call failed. An imp_uid
+ * the answer neither lists nor reports missing is an indeterminate answer (`unverified`, retried
+ * on the backoff): never a not-found, and never a second call behind the batch's back.
+ */
+export function batchAnswers(
+  result: GatewayResult<{ payments: Payment[]; missing: string[] }>,
+  impUids: readonly string[],
+  checkId: number,
+): Map<string, Prefetched> {
+  const answers = new Map<string, Prefetched>();
+  if (!result.ok) {
+    const observation: GatewayObservation = result.error.notFound
+      ? { kind: 'not_found' }
+      : { kind: 'error', errorKind: result.error.kind, message: result.error.message };
+    for (const id of impUids) answers.set(id, { observation, payment: null, checkId });
+    return answers;
+  }
+  const listed = new Map(result.value.payments.map((p) => [p.impUid, p]));
+  const missing = new Set(result.value.missing);
+  for (const id of impUids) {
+    const payment = listed.get(id);
+    if (payment) answers.set(id, { observation: { kind: 'found', payment }, payment, checkId });
+    else if (missing.has(id)) answers.set(id, { observation: { kind: 'not_found' }, payment: null, checkId });
+    else
+      answers.set(id, {
+        observation: {
+          kind: 'error',
+          errorKind: 'indeterminate',
+          message: 'the batch answer neither listed nor missed this imp_uid',
+        },
+        payment: null,
+        checkId,
+      });
+  }
+  return answers;
 }

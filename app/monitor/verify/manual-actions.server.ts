@@ -1,33 +1,28 @@
 import { z } from 'zod';
+import { inTransaction } from '../../../db/connection';
 import { findOrdersWithStore } from '../../../db/dashboard-orders';
-import { lockOrderRow } from '../../../db/dialect';
-import { findOrderById, openReasonsOf, resolveReasons, updateOrder } from '../../../db/orders';
+import { findOrderById, openReasonsOf } from '../../../db/orders';
 import { findStoreById } from '../../../db/stores';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';
 import { AppError } from '../../errors';
-import { cancelAtGateway } from './cancel.server';
-import { nextCheck } from './schedule';
-import {
-  ATTENTION_REASONS,
-  REQUERY_REASONS,
-  type AttentionReason,
-  type OrderStatus,
-  type VerificationOutcome,
-} from '../status';
+import { forEachLimited } from '../concurrency';
+import type { DbDeps, MonitorDeps } from '../deps';
+import { isAttentionReason, type AttentionReason, type OrderStatus, type VerificationOutcome } from '../status';
 import { toStore, type Store } from '../stores/stores.server';
-import { fromDbTime, toDbTime } from '../time';
-import { verifyPayment, type MonitorDeps } from './verify.server';
+import { changeOrder } from './ledger.server';
+import { refundableAmount } from './plan';
+import { cancelAtGateway, verifyPayment } from './verify.server';
 
 /**
  * What an operator can do to an order from the dashboard (DESIGN §6.7): re-check it now,
  * resolve an attention reason with a written reason, or (admin) cancel the payment at the
  * gateway. Each function is the whole action: it goes through the one verification
- * (verifyPayment), the one cancel (cancelAtGateway) or the one reason store (resolveReasons),
- * and writes an audit event (actor, target order, reason, before/after). Authorization (role,
- * CSRF) is the route's job and happens before these are called.
+ * (verifyPayment), the one cancel (cancelAtGateway) or the order ledger (changeOrder), and
+ * writes an audit event (actor, target order, reason, before/after). Expected refusals come back
+ * as a `Refusal` (refusals.ts turns one into a flash message); only the unexpected throws.
+ * Authorization (role, CSRF) is the route's job and happens before these are called.
  */
 
-export type ManualDeps = MonitorDeps;
 export type Actor = Exclude<AuditActor, 'system'>;
 
 /** A bulk action on more orders than this is refused: it runs inside one request. */
@@ -42,6 +37,29 @@ export const resolutionNoteSchema = z
   .min(3, 'write at least 3 characters about why')
   .max(NOTE_MAX, `must be at most ${NOTE_MAX} characters`);
 
+/** Why a manual action did nothing: expected, so a result, never a throw. */
+export type Refusal =
+  | { ok: false; refusal: 'invalid_note'; detail: string }
+  | { ok: false; refusal: 'not_open' }
+  | { ok: false; refusal: 'no_payment' }
+  | { ok: false; refusal: 'nothing_left' }
+  | { ok: false; refusal: 'amount_out_of_range'; refundable: number }
+  | { ok: false; refusal: 'gateway'; message: string; kind: string }
+  | { ok: false; refusal: 'none_selected' }
+  | { ok: false; refusal: 'too_many'; max: number };
+
+function parseNote(value: string, name: 'note' | 'reason'): { ok: true; note: string } | Refusal {
+  const note = resolutionNoteSchema.safeParse(value);
+  if (note.success) return { ok: true, note: note.data };
+  return { ok: false, refusal: 'invalid_note', detail: `${name} ${note.error.issues[0]?.message ?? 'is invalid'}` };
+}
+
+function checkSelection(count: number): Refusal | null {
+  if (count === 0) return { ok: false, refusal: 'none_selected' };
+  if (count > BULK_LIMIT) return { ok: false, refusal: 'too_many', max: BULK_LIMIT };
+  return null;
+}
+
 type Snapshot = {
   status: OrderStatus;
   openReasons: AttentionReason[];
@@ -49,19 +67,19 @@ type Snapshot = {
   cancelAmount: number | null;
 };
 
-async function snapshot(deps: Pick<ManualDeps, 'db'>, orderId: number): Promise<Snapshot> {
+async function snapshot(deps: Pick<MonitorDeps, 'db'>, orderId: number): Promise<Snapshot> {
   const order = await findOrderById(deps.db, orderId);
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
   const open = await openReasonsOf(deps.db, orderId);
   return {
-    status: order.status as OrderStatus,
-    openReasons: open.map((r) => r.reason as AttentionReason),
+    status: order.status,
+    openReasons: open.map((r) => r.reason),
     paidAmount: order.paid_amount,
     cancelAmount: order.cancel_amount,
   };
 }
 
-async function storeOf(deps: Pick<ManualDeps, 'db'>, storeId: number): Promise<Store> {
+async function storeOf(deps: Pick<MonitorDeps, 'db'>, storeId: number): Promise<Store> {
   const row = await findStoreById(deps.db, storeId);
   if (!row) throw new AppError('not_found', `store ${storeId} does not exist`);
   return toStore(row);
@@ -86,7 +104,7 @@ export type RecheckResult = {
  * never changes the status.
  */
 export async function recheckOrder(
-  deps: ManualDeps,
+  deps: MonitorDeps,
   actor: Actor,
   input: { orderId: number; ip: string; note?: string | null },
 ): Promise<RecheckResult> {
@@ -131,13 +149,13 @@ export type BulkRecheckResult = {
 
 /** Re-checks up to BULK_LIMIT orders (a few at a time); each gets its own audit event. */
 export async function recheckOrders(
-  deps: ManualDeps,
+  deps: MonitorDeps,
   actor: Actor,
   input: { orderIds: number[]; ip: string },
-): Promise<BulkRecheckResult> {
+): Promise<({ ok: true } & BulkRecheckResult) | Refusal> {
   const ids = [...new Set(input.orderIds)];
-  if (ids.length === 0) throw new AppError('bad_request', 'select at least one order');
-  if (ids.length > BULK_LIMIT) throw new AppError('bad_request', `select at most ${BULK_LIMIT} orders at a time`);
+  const refused = checkSelection(ids.length);
+  if (refused) return refused;
   const found = await findOrdersWithStore(deps.db, ids);
   const totals: BulkRecheckResult = {
     checked: 0,
@@ -146,83 +164,64 @@ export async function recheckOrders(
     missing: ids.length - found.length,
     errors: 0,
   };
-  const queue = [...found];
   const note = `bulk re-check of ${found.length} order(s)`;
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      try {
-        const result = await recheckOrder(deps, actor, { orderId: next.id, ip: input.ip, note });
-        totals.checked += 1;
-        if (result.openReasons.length === 0) totals.settled += 1;
-        else totals.stillOpen += 1;
-      } catch (error) {
-        totals.errors += 1;
-        deps.log.error({ err: error, order: next.id }, 'bulk re-check of one order failed');
-      }
+  await forEachLimited(found, BULK_CONCURRENCY, async (order) => {
+    try {
+      const result = await recheckOrder(deps, actor, { orderId: order.id, ip: input.ip, note });
+      totals.checked += 1;
+      if (result.openReasons.length === 0) totals.settled += 1;
+      else totals.stillOpen += 1;
+    } catch (error) {
+      totals.errors += 1;
+      deps.log.error({ err: error, order: order.id }, 'bulk re-check of one order failed');
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, queue.length) }, worker));
-  return totals;
+  });
+  return { ok: true, ...totals };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Resolve
 
-export type ResolveResult = { orderId: number; resolved: AttentionReason[]; stillOpen: AttentionReason[] };
+export type ResolveResult = { ok: true; orderId: number; resolved: AttentionReason[]; stillOpen: AttentionReason[] };
 
 /**
- * Marks open reasons of one order as resolved by the operator, with their written reason.
- * `reasons` omitted: every open reason. Reasons that are not open are ignored; when none of the
- * asked ones is open, a `conflict` is thrown (someone or the gateway resolved them first).
+ * Marks open reasons of one order as resolved by the operator, with their written reason, through
+ * the order ledger (in the order's lock; the audit event in the same transaction). `reasons`
+ * omitted: every open reason. Reasons that are not open are ignored; when none of the asked ones
+ * is open, the result is the `not_open` refusal (someone or the gateway resolved them first).
  * When nothing left open needs the gateway, the scheduled re-queries stop.
  */
 export async function resolveOrderReasons(
-  deps: ManualDeps,
+  deps: MonitorDeps,
   actor: Actor,
   input: { orderId: number; reasons?: AttentionReason[]; note: string; ip: string },
-): Promise<ResolveResult> {
-  const note = resolutionNoteSchema.safeParse(input.note);
-  if (!note.success)
-    throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
-  return deps.db.transaction().execute(async (trx) => {
-    // The same lock as a verification: a gateway answer and an operator never interleave.
-    await lockOrderRow(trx, deps.config.database.dialect, input.orderId);
-    const order = await findOrderById(trx, input.orderId);
-    if (!order) throw new AppError('not_found', `order ${input.orderId} does not exist`);
-    const open = (await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason);
-    const asked = input.reasons ?? open;
-    const at = toDbTime(deps.now());
-    const resolved = (await resolveReasons(trx, order.id, asked, at, actor.email, note.data)) as AttentionReason[];
-    if (resolved.length === 0)
-      throw new AppError('conflict', 'nothing to resolve: the reason is no longer open', { reason: 'not_open' });
-    const stillOpen = open.filter((r) => !resolved.includes(r));
-    const changes: Parameters<typeof updateOrder>[2] = { open_reason_count: stillOpen.length, updated_at: at };
-    if (!stillOpen.some((r) => REQUERY_REASONS.has(r))) {
-      // Nothing left for the gateway to answer: only a vbank's due date may still need a look.
-      const schedule = nextCheck({
-        now: deps.now(),
-        status: order.status as OrderStatus,
-        openReasons: new Set(stillOpen),
-        attempts: 0,
-        vbankDueAt: fromDbTime(order.vbank_due_at),
-      });
-      changes.next_check_at = schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null;
-      changes.check_attempts = schedule.attempts;
-    }
-    await updateOrder(trx, order.id, changes);
+): Promise<ResolveResult | Refusal> {
+  const note = parseNote(input.note, 'note');
+  if (!note.ok) return note;
+  return inTransaction(deps.db, async (trx) => {
+    const applied = await changeOrder({ ...deps, db: trx }, input.orderId, {
+      kind: 'person_resolve',
+      reasons: input.reasons ?? null,
+      by: actor.email,
+      note: note.note,
+    });
+    if (!applied) throw new AppError('not_found', `order ${input.orderId} does not exist`);
+    if (applied.plan.noop) return { ok: false, refusal: 'not_open' } as const;
+    const resolved = applied.plan.resolve.reasons;
+    const stillOpen = applied.plan.openAfter;
     await recordAudit(
       { db: trx, now: deps.now },
       {
         actor,
         action: 'order.resolve',
-        target: { type: 'order', id: order.id },
-        reason: note.data,
-        before: { status: order.status, openReasons: open },
-        after: { status: order.status, openReasons: stillOpen, resolved },
+        target: { type: 'order', id: input.orderId },
+        reason: note.note,
+        before: { status: applied.before.status, openReasons: applied.plan.openBefore },
+        after: { status: applied.before.status, openReasons: stillOpen, resolved },
         ip: input.ip,
       },
     );
-    return { orderId: order.id, resolved, stillOpen };
+    return { ok: true, orderId: input.orderId, resolved, stillOpen };
   });
 }
 
@@ -230,30 +229,33 @@ export type BulkResolveResult = { orders: number; resolved: number; skipped: num
 
 /** Resolves the given (order, reason) pairs with one written reason; each order gets its own audit event. */
 export async function resolveMany(
-  deps: ManualDeps,
+  deps: MonitorDeps,
   actor: Actor,
   input: { items: { orderId: number; reason: AttentionReason }[]; note: string; ip: string },
-): Promise<BulkResolveResult> {
+): Promise<({ ok: true } & BulkResolveResult) | Refusal> {
   const byOrder = new Map<number, AttentionReason[]>();
   for (const { orderId, reason } of input.items)
     byOrder.set(orderId, [...new Set([...(byOrder.get(orderId) ?? []), reason])]);
-  if (byOrder.size === 0) throw new AppError('bad_request', 'select at least one order');
-  if (byOrder.size > BULK_LIMIT) throw new AppError('bad_request', `select at most ${BULK_LIMIT} orders at a time`);
-  const note = resolutionNoteSchema.safeParse(input.note);
-  if (!note.success)
-    throw new AppError('bad_request', `note ${note.error.issues[0]?.message ?? 'is invalid'}`, { param: 'note' });
+  const refused = checkSelection(byOrder.size);
+  if (refused) return refused;
+  const note = parseNote(input.note, 'note');
+  if (!note.ok) return note;
   const totals: BulkResolveResult = { orders: 0, resolved: 0, skipped: 0 };
   for (const [orderId, reasons] of byOrder) {
     try {
-      const result = await resolveOrderReasons(deps, actor, { orderId, reasons, note: note.data, ip: input.ip });
+      const result = await resolveOrderReasons(deps, actor, { orderId, reasons, note: note.note, ip: input.ip });
+      if (!result.ok) {
+        totals.skipped += 1;
+        continue;
+      }
       totals.orders += 1;
       totals.resolved += result.resolved.length;
     } catch (error) {
-      if (!(error instanceof AppError) || (error.code !== 'conflict' && error.code !== 'not_found')) throw error;
+      if (!(error instanceof AppError) || error.code !== 'not_found') throw error;
       totals.skipped += 1;
     }
   }
-  return totals;
+  return { ok: true, ...totals };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,15 +271,18 @@ export type CancelPreview = {
   refundable: number;
 };
 
-/** What a cancel would refund; `conflict` when the order has nothing to refund at the gateway. */
-export async function cancelPreview(deps: Pick<ManualDeps, 'db'>, orderId: number): Promise<CancelPreview> {
+/** What a cancel would refund; a refusal when the order has nothing to refund at the gateway. */
+export async function cancelPreview(
+  deps: Pick<DbDeps, 'db'>,
+  orderId: number,
+): Promise<({ ok: true } & CancelPreview) | Refusal> {
   const order = await findOrderById(deps.db, orderId);
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
-  if (!order.imp_uid || order.paid_amount === null)
-    throw new AppError('conflict', 'this order has no payment at the gateway to cancel', { reason: 'no_payment' });
-  const refundable = order.paid_amount - (order.cancel_amount ?? 0);
-  if (refundable <= 0) throw new AppError('conflict', 'nothing left to refund', { reason: 'nothing_left' });
+  const refundable = refundableAmount(order);
+  if (refundable === null || !order.imp_uid || order.paid_amount === null) return { ok: false, refusal: 'no_payment' };
+  if (refundable <= 0) return { ok: false, refusal: 'nothing_left' };
   return {
+    ok: true,
     orderId: order.id,
     merchantUid: order.merchant_uid,
     impUid: order.imp_uid,
@@ -288,41 +293,63 @@ export async function cancelPreview(deps: Pick<ManualDeps, 'db'>, orderId: numbe
   };
 }
 
-export type CancelOutcome =
-  | { ok: true; status: OrderStatus; refunded: number; refundable: number }
-  | { ok: false; message: string; kind: string };
+export type CancelReview = { preview: CancelPreview; amount: number; partial: boolean; reason: string };
+
+/**
+ * The review step of a cancel: what would be refunded (the whole refundable balance unless
+ * `amount` says less), with the written reason checked. Writes nothing.
+ */
+export async function reviewCancel(
+  deps: Pick<DbDeps, 'db'>,
+  input: { orderId: number; amount?: number; reason: string },
+): Promise<({ ok: true } & CancelReview) | Refusal> {
+  const preview = await cancelPreview(deps, input.orderId);
+  if (!preview.ok) return preview;
+  const amount = input.amount ?? preview.refundable;
+  if (amount <= 0 || amount > preview.refundable)
+    return { ok: false, refusal: 'amount_out_of_range', refundable: preview.refundable };
+  const reason = parseNote(input.reason, 'reason');
+  if (!reason.ok) return reason;
+  const { ok: _ok, ...shown } = preview;
+  return { ok: true, preview: shown, amount, partial: amount < preview.refundable, reason: reason.note };
+}
+
+export type CancelOutcome = { ok: true; status: OrderStatus; refunded: number; refundable: number } | Refusal;
 
 /**
  * Cancels (refunds) the order's payment at the gateway, in full or `amount` of it, then
- * verifies the answer as our own action (cancelAtGateway). The attempt is audited whether the
- * gateway accepted it or not. Admin only (the route checks the role).
+ * verifies the answer as our own action (cancelAtGateway). Every attempt the gateway was asked
+ * about is audited, whether it accepted or not. Admin only (the route checks the role).
  */
 export async function cancelOrderPayment(
-  deps: ManualDeps,
+  deps: MonitorDeps,
   actor: Actor,
   input: { orderId: number; amount?: number; reason: string; ip: string },
 ): Promise<CancelOutcome> {
-  const reason = resolutionNoteSchema.safeParse(input.reason);
-  if (!reason.success)
-    throw new AppError('bad_request', `reason ${reason.error.issues[0]?.message ?? 'is invalid'}`, { param: 'reason' });
+  const reason = parseNote(input.reason, 'reason');
+  if (!reason.ok) return reason;
   const preview = await cancelPreview(deps, input.orderId);
+  if (!preview.ok) return preview;
+  if (input.amount !== undefined && (input.amount <= 0 || input.amount > preview.refundable))
+    return { ok: false, refusal: 'amount_out_of_range', refundable: preview.refundable };
   const order = (await findOrderById(deps.db, input.orderId))!;
   const store = await storeOf(deps, order.store_id);
   const before = await snapshot(deps, order.id);
   const result = await cancelAtGateway(deps, {
     store,
     orderId: order.id,
-    reason: reason.data,
+    reason: reason.note,
     trigger: 'manual_cancel',
     amount: input.amount,
   });
+  if (!result.ok && result.refusal !== 'gateway') return result;
   const after = await snapshot(deps, order.id);
   const requested = input.amount ?? preview.refundable;
   await recordAudit(deps, {
     actor,
     action: 'order.cancel',
     target: { type: 'order', id: order.id },
-    reason: reason.data,
+    reason: reason.note,
     before: {
       status: before.status,
       paidAmount: before.paidAmount,
@@ -334,7 +361,7 @@ export async function cancelOrderPayment(
       : { status: after.status, cancelAmount: after.cancelAmount, requested, accepted: false, error: result.message },
     ip: input.ip,
   });
-  if (!result.ok) return { ok: false, message: result.message, kind: result.kind };
+  if (!result.ok) return result;
   const refundableAfter = Math.max(0, (after.paidAmount ?? 0) - (after.cancelAmount ?? 0));
   return {
     ok: true,
@@ -350,9 +377,9 @@ export const selectionSchema = z
   .regex(/^\d{1,15}:[a-z_]{1,40}$/, 'is not a valid selection')
   .transform((value, ctx) => {
     const [id, reason] = value.split(':') as [string, string];
-    if (!(ATTENTION_REASONS as readonly string[]).includes(reason)) {
+    if (!isAttentionReason(reason)) {
       ctx.addIssue({ code: 'custom', message: 'names an unknown reason' });
       return z.NEVER;
     }
-    return { orderId: Number(id), reason: reason as AttentionReason };
+    return { orderId: Number(id), reason };
   });

@@ -1,17 +1,15 @@
-import { inTransaction } from '../../../db/connection';
-import { lockOrderRow } from '../../../db/dialect';
 import type { OrderRow } from '../../../db/monitor-schema';
-import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../../db/orders';
-import { nextCheck } from './schedule';
-import type { AttentionReason, OrderStatus } from '../status';
+import type { LedgerDeps } from '../deps';
+import type { AttentionReason, OrderStatus, Trigger } from '../status';
 import { fromDbTime, toDbTime } from '../time';
-import type { MonitorDeps } from './verify.server';
+import { changeOrder } from './ledger.server';
 
 /**
  * Reasons that time (not a gateway answer) opens: `redirect_without_webhook`, `stale_pending`,
- * `vbank_overdue`, and the sweep's `orphan_payment`. Opening or resolving one re-plans the
- * order's next check with the same `nextCheck` verification uses, under the same row lock, so
- * `next_check_at`, `check_attempts` and `open_reason_count` always agree with the open reasons.
+ * `vbank_overdue`, and the sweep's `orphan_payment`. Opening or resolving one goes through the
+ * order ledger, which re-plans the order's next check with the same `nextCheck` verification
+ * uses, under the same row lock, so `next_check_at`, `check_attempts` and `open_reason_count`
+ * always agree with the open reasons.
  */
 
 /** Statuses for which Iamport sends a webhook (a payment or an issued vbank): reference §5.1. */
@@ -22,70 +20,28 @@ export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = [
   'partially_cancelled',
 ];
 
-type ReasonDeps = Pick<MonitorDeps, 'db' | 'now' | 'config'>;
-
-async function replan(deps: ReasonDeps, trx: ReasonDeps['db'], order: OrderRow, at: string): Promise<OrderRow> {
-  const open = new Set((await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason));
-  const plan = nextCheck({
-    now: deps.now(),
-    status: order.status as OrderStatus,
-    openReasons: open,
-    attempts: order.check_attempts,
-    vbankDueAt: fromDbTime(order.vbank_due_at),
-  });
-  return updateOrder(trx, order.id, {
-    next_check_at: plan.nextCheckAt ? toDbTime(plan.nextCheckAt) : null,
-    check_attempts: plan.attempts,
-    open_reason_count: open.size,
-    updated_at: at,
-  });
-}
-
-/**
- * Runs `change` on the order under its row lock, and re-plans its next check when `change` says
- * it changed a reason. Resolves false when the order is gone.
- */
-function changeReasonsLocked(
-  deps: ReasonDeps,
-  orderId: number,
-  change: (trx: ReasonDeps['db'], at: string) => Promise<boolean>,
-): Promise<boolean> {
-  return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, deps.config.database.dialect, orderId);
-    const order = await findOrderById(trx, orderId);
-    if (!order) return false;
-    const at = toDbTime(deps.now());
-    const changed = await change(trx, at);
-    if (changed) await replan(deps, trx, order, at);
-    return changed;
-  });
-}
-
 /** Opens `reason` on the order unless it is already open; returns whether it opened now. */
 export async function openTimedReason(
-  deps: ReasonDeps,
+  deps: LedgerDeps,
   orderId: number,
   reason: AttentionReason,
   detail: string,
+  trigger?: Trigger,
 ): Promise<boolean> {
-  return changeReasonsLocked(deps, orderId, (trx, at) =>
-    openReason(trx, { order_id: orderId, reason, opened_at: at, detail }),
-  );
+  const applied = await changeOrder(deps, orderId, { kind: 'open', reason, detail, trigger });
+  return applied !== null && !applied.plan.noop;
 }
 
 /** Resolves an open reason that time or new evidence explained; returns whether one was open. */
 export async function resolveTimedReason(
-  deps: ReasonDeps,
+  deps: LedgerDeps,
   orderId: number,
   reason: AttentionReason,
   by: string,
   note: string,
 ): Promise<boolean> {
-  return changeReasonsLocked(
-    deps,
-    orderId,
-    async (trx, at) => (await resolveReasons(trx, orderId, [reason], at, by, note)).length > 0,
-  );
+  const applied = await changeOrder(deps, orderId, { kind: 'resolve', reason, by, note });
+  return applied !== null && !applied.plan.noop;
 }
 
 /** A vbank still waiting for its deposit after its due date (pure, for the job's decision). */

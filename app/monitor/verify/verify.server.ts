@@ -1,31 +1,15 @@
 import { inTransaction } from '../../../db/connection';
-import { lockOrderRow } from '../../../db/dialect';
-import { insertVerification } from '../../../db/evidence';
 import type { OrderRow } from '../../../db/monitor-schema';
-import {
-  findOrder,
-  findOrderById,
-  insertOrderIfAbsent,
-  newPendingOrder,
-  openReason,
-  openReasonsOf,
-  resolveReasons,
-  updateOrder,
-} from '../../../db/orders';
-import type { AppContext } from '../../context.server';
+import { findOrder, findOrderById, insertOrderIfAbsent, newPendingOrder, openReasonsOf } from '../../../db/orders';
 import type { GatewayResult, Payment } from '../../iamport/types';
-import { cancelAtGateway } from './cancel.server';
-import { decide, type Decision, type Observation, type RedirectFlag } from './decide';
-import { recordGatewayCheck } from './gateway.server';
-import { nextCheck } from './schedule';
+import type { MonitorDeps } from '../deps';
 import type { AttentionReason, OrderStatus, Trigger, VerificationOutcome } from '../status';
 import type { Store } from '../stores/stores.server';
-import { fromDbTime, toDbTime } from '../time';
-
-export type MonitorDeps = Pick<AppContext, 'db' | 'log' | 'now' | 'config' | 'gateways' | 'metrics'>;
-
-/** A payment already fetched (e.g. in a batch) together with the check that recorded it. */
-export type Prefetched = { observation: Observation; payment: Payment | null; checkId: number };
+import { toDbTime } from '../time';
+import { requestCancel, type CancelRefusal } from './cancel.server';
+import type { RedirectFlag } from './decide';
+import { observe, recordGatewayCheck, type Prefetched } from './gateway.server';
+import { changeOrder, type Applied } from './ledger.server';
 
 export type VerifyInput = {
   store: Store;
@@ -55,17 +39,12 @@ export type VerifyResult = {
   openReasons: AttentionReason[];
 };
 
-export function observe(result: GatewayResult<Payment>): { observation: Observation; payment: Payment | null } {
-  if (result.ok) return { observation: { kind: 'found', payment: result.value }, payment: result.value };
-  if (result.error.notFound) return { observation: { kind: 'not_found' }, payment: null };
-  return { observation: { kind: 'error', errorKind: result.error.kind, message: result.error.message }, payment: null };
-}
-
 /**
  * The one verification of the product: every trigger (redirect, webhook, schedule, button, our
  * own cancel) comes here. It asks the gateway (unless handed a batch result), records the raw
- * answer, finds or creates the order, applies the state machine under the order's lock, opens and
- * resolves attention reasons, schedules the next check and applies the store's mismatch policy.
+ * answer, finds or creates the order, hands the answer to the order ledger (which applies the
+ * state machine under the order's lock, opens and resolves attention reasons and schedules the
+ * next check) and applies the store's mismatch policy.
  *
  * Guarantees: idempotent (the same gateway answer twice changes nothing the second time); safe
  * when triggers for one order race; an error or timeout never changes a status (it opens
@@ -124,15 +103,22 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     };
   }
 
-  const applied = await applyObservation(deps, {
-    orderId: order.id,
+  const applied = await changeOrder(deps, order.id, {
+    kind: 'observation',
+    trigger: input.trigger,
     observation: fetched.observation,
-    input,
+    redirectFlag: input.redirectFlag,
+    redirectClaimsFailure: input.redirectClaimsFailure,
+    ownAction: input.ownAction,
     checkId,
+    redirectHitId: input.redirectHitId,
+    webhookDeliveryId: input.webhookDeliveryId,
   });
-  deps.metrics.inc('monitor_verifications_total', { trigger: input.trigger, outcome: applied.decision.outcome });
+  if (!applied) throw new Error(`order ${order.id} disappeared`);
+  const decision = applied.plan.decision!;
+  deps.metrics.inc('monitor_verifications_total', { trigger: input.trigger, outcome: decision.outcome });
 
-  if (applied.openedNow.includes('amount_mismatch') && store.mismatchPolicy === 'auto_cancel' && fetched.payment) {
+  if (applied.plan.openedNow.includes('amount_mismatch') && store.mismatchPolicy === 'auto_cancel' && fetched.payment) {
     await cancelAtGateway(deps, {
       store,
       orderId: order.id,
@@ -144,27 +130,61 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     return {
       orderId: order.id,
       merchantUid: after?.merchant_uid ?? merchantUid,
-      status: (after?.status ?? applied.order.status) as OrderStatus,
-      outcome: applied.decision.outcome,
-      settled: applied.decision.settled,
+      status: after?.status ?? applied.order.status,
+      outcome: decision.outcome,
+      settled: decision.settled,
       changed: true,
-      openReasons: reasons.map((r) => r.reason as AttentionReason),
+      openReasons: reasons.map((r) => r.reason),
     };
   }
+  return resultOf(applied);
+}
+
+function resultOf(applied: Applied): VerifyResult {
+  const decision = applied.plan.decision!;
   return {
-    orderId: order.id,
+    orderId: applied.order.id,
     merchantUid: applied.order.merchant_uid,
-    status: applied.order.status as OrderStatus,
-    outcome: applied.decision.outcome,
-    settled: applied.decision.settled,
-    changed: applied.changed,
-    openReasons: applied.openReasons,
+    status: applied.order.status,
+    outcome: decision.outcome,
+    settled: decision.settled,
+    changed: applied.order.status !== applied.before.status,
+    openReasons: applied.plan.openAfter,
   };
+}
+
+export type CancelResult =
+  | { ok: true; verification: VerifyResult }
+  | CancelRefusal
+  | { ok: false; refusal: 'gateway'; message: string; kind: string };
+
+/**
+ * Cancels (refunds) an order's payment at the gateway (cancel.server.ts `requestCancel`), then
+ * verifies the answer as our own action, so the refund the gateway reports is not a late change.
+ * Expected refusals (nothing paid, nothing left, an amount out of range, the gateway saying no)
+ * come back as results. The caller records the audit event.
+ */
+export async function cancelAtGateway(
+  deps: MonitorDeps,
+  input: Parameters<typeof requestCancel>[1],
+): Promise<CancelResult> {
+  const asked = await requestCancel(deps, input);
+  if (!asked.ok) return asked;
+  const verification = await verifyPayment(deps, {
+    store: input.store,
+    trigger: input.trigger,
+    impUid: asked.impUid,
+    merchantUid: asked.merchantUid,
+    ownAction: true,
+    prefetched: asked.answer,
+  });
+  return { ok: true, verification };
 }
 
 /**
  * Evidence for a merchant_uid the merchant never registered: keep it as an order so nothing is
- * lost, with the expected amount from Iamport's prepare record when there is one.
+ * lost, with the expected amount from Iamport's prepare record when there is one. The order and
+ * its `unknown_order` reason are written in one transaction, the reason through the ledger.
  */
 async function createUnknownOrder(
   deps: MonitorDeps,
@@ -175,21 +195,35 @@ async function createUnknownOrder(
   const client = deps.gateways.forStore(input.store, { timeoutMs: input.timeoutMs });
   const prepared = await client.getPrepared(merchantUid);
   const at = toDbTime(deps.now());
-  const { order, created } = await insertOrderIfAbsent(
-    deps.db,
-    newPendingOrder(
-      {
-        store_id: input.store.id,
-        merchant_uid: merchantUid,
-        expected_amount: prepared.ok ? prepared.value.amount : null,
-        currency: (prepared.ok ? prepared.value.currency : null) ?? payment?.currency ?? 'KRW',
-        name: payment?.name ?? null,
-        source: 'evidence',
-        at,
-      },
-      { prepared_at: prepared.ok ? at : null },
-    ),
-  );
+  const order = await inTransaction(deps.db, async (trx) => {
+    const { order, created } = await insertOrderIfAbsent(
+      trx,
+      newPendingOrder(
+        {
+          store_id: input.store.id,
+          merchant_uid: merchantUid,
+          expected_amount: prepared.ok ? prepared.value.amount : null,
+          currency: (prepared.ok ? prepared.value.currency : null) ?? payment?.currency ?? 'KRW',
+          name: payment?.name ?? null,
+          source: 'evidence',
+          at,
+        },
+        { prepared_at: prepared.ok ? at : null },
+      ),
+    );
+    if (created) {
+      const detail = prepared.ok
+        ? `not registered by the merchant; expected amount ${prepared.value.amount} taken from Iamport's prepare record`
+        : 'not registered by the merchant and no prepare record at Iamport: expected amount unknown';
+      await changeOrder({ ...deps, db: trx }, order.id, {
+        kind: 'open',
+        reason: 'unknown_order',
+        detail,
+        trigger: input.trigger,
+      });
+    }
+    return order;
+  });
   await recordGatewayCheck(deps, {
     store: input.store,
     orderId: order.id,
@@ -199,125 +233,5 @@ async function createUnknownOrder(
     merchantUid,
     result: prepared,
   });
-  if (created) {
-    const detail = prepared.ok
-      ? `not registered by the merchant; expected amount ${prepared.value.amount} taken from Iamport's prepare record`
-      : 'not registered by the merchant and no prepare record at Iamport: expected amount unknown';
-    await openReason(deps.db, { order_id: order.id, reason: 'unknown_order', opened_at: at, detail });
-    await updateOrder(deps.db, order.id, { open_reason_count: 1 });
-  }
   return order;
-}
-
-async function applyObservation(
-  deps: MonitorDeps,
-  args: { orderId: number; observation: Observation; input: VerifyInput; checkId: number | null },
-): Promise<{
-  order: OrderRow;
-  decision: Decision;
-  changed: boolean;
-  openedNow: AttentionReason[];
-  openReasons: AttentionReason[];
-}> {
-  const { input } = args;
-  // A caller that already holds a transaction (the job verifying a batch) is joined, not nested.
-  return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, deps.config.database.dialect, args.orderId);
-    const order = await findOrderById(trx, args.orderId);
-    if (!order) throw new Error(`order ${args.orderId} disappeared`);
-    const now = deps.now();
-    const at = toDbTime(now);
-
-    const decision = decide({
-      order: {
-        status: order.status as OrderStatus,
-        impUid: order.imp_uid,
-        expectedAmount: order.expected_amount,
-        currency: order.currency,
-      },
-      observation: args.observation,
-      redirectFlag: input.redirectFlag,
-      redirectClaimsFailure: input.redirectClaimsFailure,
-      ownAction: input.ownAction,
-    });
-    // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
-    if (input.trigger === 'webhook') decision.resolve.push('redirect_without_webhook');
-
-    const before = new Set((await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason));
-    const openedNow: AttentionReason[] = [];
-    const openedAndResolved: AttentionReason[] = [];
-    const resolveSet = new Set(decision.resolve);
-    for (const { reason, detail } of decision.open) {
-      if (resolveSet.has(reason)) {
-        // Opened and explained by the same answer: kept in the history, nothing left open.
-        if (before.has(reason)) continue;
-        await openReason(trx, {
-          order_id: order.id,
-          reason,
-          opened_at: at,
-          detail,
-          resolved_at: at,
-          resolved_by: 'gateway',
-        });
-        openedAndResolved.push(reason);
-      } else if (await openReason(trx, { order_id: order.id, reason, opened_at: at, detail })) {
-        openedNow.push(reason);
-      }
-    }
-    const toResolve = decision.resolve.filter((r) => before.has(r));
-    const resolvedNow = (await resolveReasons(trx, order.id, toResolve, at, 'gateway', null)) as AttentionReason[];
-
-    const openNow = new Set<AttentionReason>([...before, ...openedNow].filter((r) => !resolvedNow.includes(r)));
-    const payment = decision.payment as Payment | null;
-    const vbankDueAt = payment?.vbankDate ?? fromDbTime(order.vbank_due_at);
-    const schedule = nextCheck({
-      now,
-      status: decision.status,
-      openReasons: openNow,
-      attempts: order.check_attempts,
-      vbankDueAt,
-    });
-    const changed = decision.status !== order.status;
-
-    const updated = await updateOrder(trx, order.id, {
-      status: decision.status,
-      updated_at: at,
-      last_checked_at: at,
-      next_check_at: schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null,
-      check_attempts: schedule.attempts,
-      open_reason_count: openNow.size,
-      ...(payment
-        ? {
-            imp_uid: payment.impUid,
-            gateway_status: payment.status,
-            paid_amount: payment.amount,
-            cancel_amount: payment.cancelAmount,
-            pay_method: payment.payMethod,
-            pg_provider: payment.pgProvider,
-            buyer_name: payment.buyerName,
-            vbank_due_at: payment.vbankDate ? toDbTime(payment.vbankDate) : null,
-            paid_at: payment.paidAt ? toDbTime(payment.paidAt) : order.paid_at,
-          }
-        : {}),
-    });
-
-    await insertVerification(trx, {
-      order_id: order.id,
-      gateway_check_id: args.checkId,
-      redirect_hit_id: input.redirectHitId ?? null,
-      webhook_delivery_id: input.webhookDeliveryId ?? null,
-      trigger: input.trigger,
-      decided_at: at,
-      outcome: decision.outcome,
-      status_before: order.status,
-      status_after: decision.status,
-      gateway_status: payment?.status ?? null,
-      expected_amount: order.expected_amount,
-      paid_amount: payment?.amount ?? null,
-      currency: payment?.currency ?? null,
-      reasons_opened: JSON.stringify([...openedNow, ...openedAndResolved]),
-      reasons_resolved: JSON.stringify([...resolvedNow, ...openedAndResolved]),
-    });
-    return { order: updated, decision, changed, openedNow, openReasons: [...openNow] };
-  });
 }

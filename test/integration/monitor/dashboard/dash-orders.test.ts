@@ -19,6 +19,7 @@ import {
 } from '../../../../db/dashboard-orders';
 import { recordAudit } from '~/auth/audit.server';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../../../helpers/auth';
+import type { AttentionReason, OrderStatus } from '~/monitor/status';
 
 /**
  * The payment log's queries on a real SQLite file: every filter, keyset pages across ties in
@@ -31,7 +32,7 @@ type Fixture = {
   store_id: number;
   merchant_uid: string;
   imp_uid: string | null;
-  status: string;
+  status: OrderStatus;
   expected_amount: number | null;
   paid_amount: number | null;
   pay_method: string | null;
@@ -42,11 +43,11 @@ type Fixture = {
   reasons: string[];
 };
 
-const STATUSES = ['paid', 'paid', 'paid', 'failed', 'pending', 'cancelled', 'vbank_issued', 'mismatch'];
+const STATUSES: OrderStatus[] = ['paid', 'paid', 'paid', 'failed', 'pending', 'cancelled', 'vbank_issued', 'mismatch'];
 const METHODS = ['card', 'card', 'vbank', 'trans', null];
 const PGS = ['html5_inicis', 'kcp', 'nice'];
 const NAMES = ['김민준', '이서연', 'Kim', '=HYPERLINK("http://x","y")', 'O"Brien, Jr.', null];
-const REASONS = ['unverified', 'missing_flag', 'redirect_without_webhook'];
+const REASONS: AttentionReason[] = ['unverified', 'missing_flag', 'redirect_without_webhook'];
 
 describe('payment log queries', () => {
   let h: AuthHarness;
@@ -102,7 +103,7 @@ describe('payment log queries', () => {
         open_reason_count: 0,
       };
       const inserted = await h.t.db.insertInto('order').values(row).returning('id').executeTakeFirstOrThrow();
-      const reasons =
+      const reasons: AttentionReason[] =
         i % 5 === 0 ? [REASONS[rand(REASONS.length)]!] : i % 11 === 0 ? ['unverified', 'missing_flag'] : [];
       for (const reason of reasons)
         await h.t.db

@@ -5,6 +5,7 @@ import type { Store } from '~/monitor/stores/stores.server';
 import { rebuildOverviewRollup } from '../../../../db/dashboard-overview';
 import type { Db } from '../../../../db/connection';
 import { createMonitorHarness, type MonitorHarness } from '../../../helpers/monitor';
+import type { AttentionReason, FlagKind, OrderStatus, VerificationOutcome } from '~/monitor/status';
 
 /**
  * The overview's aggregates on known data: counts by status, day and hour buckets in KST, the
@@ -16,7 +17,7 @@ type OrderSeed = {
   store: Store;
   uid: string;
   created: string;
-  status: string;
+  status: OrderStatus;
   amount: number;
   currency?: string;
   paidAt?: string | null;
@@ -88,7 +89,7 @@ async function addWebhook(
   return row.id;
 }
 
-async function addRedirect(db: Db, store: Store | null, uid: string, at: string, flagKind: string): Promise<void> {
+async function addRedirect(db: Db, store: Store | null, uid: string, at: string, flagKind: FlagKind): Promise<void> {
   await db
     .insertInto('redirect_hit')
     .values({
@@ -111,7 +112,12 @@ async function addRedirect(db: Db, store: Store | null, uid: string, at: string,
     .execute();
 }
 
-async function addVerification(db: Db, orderId: number, at: string, outcome: string): Promise<void> {
+async function addVerification(
+  db: Db,
+  orderId: number,
+  at: string,
+  outcome: Extract<VerificationOutcome, OrderStatus> | 'unverified',
+): Promise<void> {
   await db
     .insertInto('verification')
     .values({
@@ -123,7 +129,7 @@ async function addVerification(db: Db, orderId: number, at: string, outcome: str
       decided_at: at,
       outcome,
       status_before: 'pending',
-      status_after: outcome,
+      status_after: outcome === 'unverified' ? 'pending' : outcome,
       gateway_status: null,
       expected_amount: null,
       paid_amount: null,
@@ -137,7 +143,7 @@ async function addVerification(db: Db, orderId: number, at: string, outcome: str
 async function addReason(
   db: Db,
   orderId: number,
-  reason: string,
+  reason: AttentionReason,
   opened: string,
   resolved: string | null = null,
 ): Promise<void> {

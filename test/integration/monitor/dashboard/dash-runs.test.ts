@@ -11,6 +11,7 @@ import {
   type TestUser,
 } from '../../../helpers/auth';
 import { closedPort } from '../../../helpers/monitor';
+import type { RunItemOutcome, RunKind, RunStatus, RunTrigger } from '~/monitor/status';
 
 /** The runs page's data: runs list with filters and paging, job schedule and lease, a run's detail, "Run now". */
 
@@ -24,10 +25,10 @@ describe('runs page', () => {
   let storeId: number;
 
   async function addRun(values: {
-    kind: string;
-    status: string;
+    kind: RunKind;
+    status: RunStatus;
     startedAt: string;
-    trigger?: string;
+    trigger?: RunTrigger;
     examined?: number;
   }) {
     const run = await h.t.db
@@ -184,14 +185,14 @@ describe('runs page', () => {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const item = (outcome: string, error: string | null = null) => ({
+    const item = (outcome: RunItemOutcome, error: string | null = null) => ({
       run_id: runId,
       store_id: storeId,
       order_id: order.id,
       merchant_uid: 'o-1',
       imp_uid: 'imp_1',
-      status_before: 'pending',
-      status_after: 'paid',
+      status_before: 'pending' as const,
+      status_after: 'paid' as const,
       outcome,
       reasons_opened: outcome === 'reason_opened' ? '["unverified"]' : '[]',
       error,

@@ -3,13 +3,13 @@ import {
   cooldownMs,
   createBreaker,
   createLimiter,
-  forEachLimited,
   httpCallsOf,
   isFailure,
   isTransient,
   withRetry,
   type CallOutcome,
 } from '~/monitor/jobs/gateway-manners';
+import { forEachLimited } from '~/monitor/concurrency';
 
 const ok: CallOutcome = { ok: true };
 const fail = (kind: string, notFound = false): CallOutcome => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type ObservedPayment } from '~/monitor/verify/decide';
+import type { OrderStatus } from '~/monitor/status';
 import { crossedWindow, isVbankOverdue } from '~/monitor/verify/timed-reasons.server';
 import { nextCronRun } from '~/monitor/dashboard/runs.server';
 import { parseJobArgs, table } from '../../../../jobs/reconcile-cli';
@@ -42,7 +43,7 @@ describe('reasons the job opens are resolved by a settled answer (decide)', () =
 
 describe('isVbankOverdue', () => {
   const now = new Date('2026-11-24T12:00:00.000Z');
-  it.each([
+  it.each<[OrderStatus, string | null, boolean]>([
     ['vbank_issued', '2026-11-24T11:59:59.000Z', true],
     ['vbank_issued', '2026-11-24T12:00:00.000Z', true],
     ['vbank_issued', '2026-11-24T12:00:01.000Z', false],

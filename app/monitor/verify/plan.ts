@@ -1,0 +1,277 @@
+import type { OrderRow, OrderRowUpdate, VerificationTable } from '../../../db/monitor-schema';
+import type { Insertable } from 'kysely';
+import type { Payment } from '../../iamport/types';
+import { decide, type Decision, type OrderFacts, type RedirectFlag } from './decide';
+import { nextCheck } from './schedule';
+import { REQUERY_REASONS, type AttentionReason, type OrderStatus, type Trigger } from '../status';
+import { fromDbTime, toDbTime } from '../time';
+
+/**
+ * The order ledger's planner: from an order row, its open reasons and one change (a gateway
+ * answer, a reason time opened or explained, a person's resolution), what to write. Pure: the
+ * locked applier (ledger.server.ts) reads the facts under the order's lock and writes exactly
+ * this; the reconcile dry run calls it too and writes nothing, so a dry run cannot drift.
+ */
+
+/** What the gateway answered about one payment (a Payment in full when it found one). */
+export type GatewayObservation =
+  | { kind: 'found'; payment: Payment }
+  | { kind: 'not_found' }
+  | { kind: 'error'; errorKind: string; message: string };
+
+/** Who closed a reason: the gateway, a timed rule (`webhook`, `time`, …) or a person's e-mail. */
+export type LedgerChange =
+  /** A gateway answer, from any trigger. */
+  | {
+      kind: 'observation';
+      trigger: Trigger;
+      observation: GatewayObservation;
+      redirectFlag?: RedirectFlag | null;
+      redirectClaimsFailure?: boolean;
+      ownAction?: boolean;
+      checkId: number | null;
+      redirectHitId?: number | null;
+      webhookDeliveryId?: number | null;
+    }
+  /** A reason time (or evidence: the sweep, an unknown order) reveals; nothing if it is already open. */
+  | { kind: 'open'; reason: AttentionReason; detail: string; trigger?: Trigger }
+  /** A reason time or new evidence explains; nothing if it is not open. */
+  | { kind: 'resolve'; reason: AttentionReason; by: string; note: string }
+  /** A person resolves open reasons (all of them when `reasons` is null) with a written note. */
+  | { kind: 'person_resolve'; reasons: readonly AttentionReason[] | null; by: string; note: string };
+
+export type ReasonToInsert = {
+  reason: AttentionReason;
+  detail: string;
+  /** Set when the same answer opened and explained it: kept in the history, never open. */
+  resolvedBy: string | null;
+};
+
+export type Plan = {
+  /** Nothing to write (a reason already open, or not open to resolve). */
+  noop: boolean;
+  statusBefore: OrderStatus;
+  status: OrderStatus;
+  /** Reasons to insert (open ones, and ones opened and resolved at once). */
+  insert: ReasonToInsert[];
+  /** Open reasons to close, with who closed them and why. */
+  resolve: { reasons: AttentionReason[]; by: string; note: string | null };
+  /** The reasons open before the change (in the order they were opened). */
+  openBefore: AttentionReason[];
+  /** The reasons open once the plan is applied. */
+  openAfter: AttentionReason[];
+  /** Opened now and still open (not the ones opened and resolved at once). */
+  openedNow: AttentionReason[];
+  /** Set on the order row (empty when `noop`). */
+  orderUpdate: OrderRowUpdate;
+  /** Only for a gateway answer: the verification to record. */
+  verification: Omit<Insertable<VerificationTable>, 'order_id'> | null;
+  /** Only for a gateway answer: what the state machine decided. */
+  decision: Decision | null;
+};
+
+/** The facts the state machine judges an order on: one mapping from the row, used everywhere. */
+export function orderFacts(row: Pick<OrderRow, 'status' | 'imp_uid' | 'expected_amount' | 'currency'>): OrderFacts {
+  return { status: row.status, impUid: row.imp_uid, expectedAmount: row.expected_amount, currency: row.currency };
+}
+
+/** What is left to refund at the gateway: paid minus already refunded, or null when nothing was paid there. */
+export function refundableAmount(row: Pick<OrderRow, 'imp_uid' | 'paid_amount' | 'cancel_amount'>): number | null {
+  if (!row.imp_uid || row.paid_amount === null) return null;
+  return row.paid_amount - (row.cancel_amount ?? 0);
+}
+
+export function planChange(input: {
+  order: OrderRow;
+  open: ReadonlySet<AttentionReason>;
+  change: LedgerChange;
+  now: Date;
+}): Plan {
+  switch (input.change.kind) {
+    case 'observation':
+      return planObservation(input.order, input.open, input.change, input.now);
+    case 'open':
+    case 'resolve':
+      return planTimed(input.order, input.open, input.change, input.now);
+    case 'person_resolve':
+      return planPersonResolve(input.order, input.open, input.change, input.now);
+  }
+}
+
+function planObservation(
+  order: OrderRow,
+  before: ReadonlySet<AttentionReason>,
+  change: Extract<LedgerChange, { kind: 'observation' }>,
+  now: Date,
+): Plan {
+  const at = toDbTime(now);
+  const decision = decide({
+    order: orderFacts(order),
+    observation: change.observation,
+    redirectFlag: change.redirectFlag,
+    redirectClaimsFailure: change.redirectClaimsFailure,
+    ownAction: change.ownAction,
+  });
+  // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
+  if (change.trigger === 'webhook') decision.resolve.push('redirect_without_webhook');
+
+  const resolveSet = new Set(decision.resolve);
+  const insert: ReasonToInsert[] = [];
+  const openedNow: AttentionReason[] = [];
+  const openedAndResolved: AttentionReason[] = [];
+  for (const { reason, detail } of decision.open) {
+    if (before.has(reason) || openedNow.includes(reason) || openedAndResolved.includes(reason)) continue;
+    if (resolveSet.has(reason)) {
+      insert.push({ reason, detail, resolvedBy: 'gateway' });
+      openedAndResolved.push(reason);
+    } else {
+      insert.push({ reason, detail, resolvedBy: null });
+      openedNow.push(reason);
+    }
+  }
+  const resolvedNow = [...resolveSet].filter((r) => before.has(r));
+  const openAfter = [...before, ...openedNow].filter((r) => !resolvedNow.includes(r));
+
+  const payment = decision.payment && change.observation.kind === 'found' ? change.observation.payment : null;
+  const schedule = nextCheck({
+    now,
+    status: decision.status,
+    openReasons: new Set(openAfter),
+    attempts: order.check_attempts,
+    vbankDueAt: payment?.vbankDate ?? fromDbTime(order.vbank_due_at),
+  });
+  return {
+    noop: false,
+    statusBefore: order.status,
+    status: decision.status,
+    insert,
+    resolve: { reasons: resolvedNow, by: 'gateway', note: null },
+    openBefore: [...before],
+    openAfter,
+    openedNow,
+    decision,
+    orderUpdate: {
+      status: decision.status,
+      updated_at: at,
+      last_checked_at: at,
+      next_check_at: schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null,
+      check_attempts: schedule.attempts,
+      open_reason_count: openAfter.length,
+      ...(payment
+        ? {
+            imp_uid: payment.impUid,
+            gateway_status: payment.status,
+            paid_amount: payment.amount,
+            cancel_amount: payment.cancelAmount,
+            pay_method: payment.payMethod,
+            pg_provider: payment.pgProvider,
+            buyer_name: payment.buyerName,
+            vbank_due_at: payment.vbankDate ? toDbTime(payment.vbankDate) : null,
+            paid_at: payment.paidAt ? toDbTime(payment.paidAt) : order.paid_at,
+          }
+        : {}),
+    },
+    verification: {
+      gateway_check_id: change.checkId,
+      redirect_hit_id: change.redirectHitId ?? null,
+      webhook_delivery_id: change.webhookDeliveryId ?? null,
+      trigger: change.trigger,
+      decided_at: at,
+      outcome: decision.outcome,
+      status_before: order.status,
+      status_after: decision.status,
+      gateway_status: payment?.status ?? null,
+      expected_amount: order.expected_amount,
+      paid_amount: payment?.amount ?? null,
+      currency: payment?.currency ?? null,
+      reasons_opened: JSON.stringify([...openedNow, ...openedAndResolved]),
+      reasons_resolved: JSON.stringify([...resolvedNow, ...openedAndResolved]),
+    },
+  };
+}
+
+/** A reason opened or resolved by time: the next check is re-planned on the same backoff. */
+function planTimed(
+  order: OrderRow,
+  before: ReadonlySet<AttentionReason>,
+  change: Extract<LedgerChange, { kind: 'open' | 'resolve' }>,
+  now: Date,
+): Plan {
+  const opening = change.kind === 'open';
+  if (opening ? before.has(change.reason) : !before.has(change.reason)) return unchanged(order, before);
+  const openAfter = opening ? [...before, change.reason] : [...before].filter((r) => r !== change.reason);
+  const schedule = nextCheck({
+    now,
+    status: order.status,
+    openReasons: new Set(openAfter),
+    attempts: order.check_attempts,
+    vbankDueAt: fromDbTime(order.vbank_due_at),
+  });
+  return {
+    ...unchanged(order, before),
+    noop: false,
+    insert: opening ? [{ reason: change.reason, detail: change.detail, resolvedBy: null }] : [],
+    resolve: opening
+      ? { reasons: [], by: '', note: null }
+      : { reasons: [change.reason], by: change.by, note: change.note },
+    openAfter,
+    openedNow: opening ? [change.reason] : [],
+    orderUpdate: {
+      next_check_at: schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null,
+      check_attempts: schedule.attempts,
+      open_reason_count: openAfter.length,
+      updated_at: toDbTime(now),
+    },
+  };
+}
+
+/**
+ * A person's resolution. When nothing left open needs the gateway, the scheduled re-queries stop
+ * (only a vbank's due date may still need a look); otherwise the backoff goes on untouched.
+ */
+function planPersonResolve(
+  order: OrderRow,
+  before: ReadonlySet<AttentionReason>,
+  change: Extract<LedgerChange, { kind: 'person_resolve' }>,
+  now: Date,
+): Plan {
+  const asked = change.reasons ?? [...before];
+  const resolved = [...new Set(asked)].filter((r) => before.has(r));
+  if (resolved.length === 0) return unchanged(order, before);
+  const openAfter = [...before].filter((r) => !resolved.includes(r));
+  const orderUpdate: OrderRowUpdate = { open_reason_count: openAfter.length, updated_at: toDbTime(now) };
+  if (!openAfter.some((r) => REQUERY_REASONS.has(r))) {
+    const schedule = nextCheck({
+      now,
+      status: order.status,
+      openReasons: new Set(openAfter),
+      attempts: 0,
+      vbankDueAt: fromDbTime(order.vbank_due_at),
+    });
+    orderUpdate.next_check_at = schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null;
+    orderUpdate.check_attempts = schedule.attempts;
+  }
+  return {
+    ...unchanged(order, before),
+    noop: false,
+    resolve: { reasons: resolved, by: change.by, note: change.note },
+    openAfter,
+    orderUpdate,
+  };
+}
+
+function unchanged(order: OrderRow, before: ReadonlySet<AttentionReason>): Plan {
+  return {
+    noop: true,
+    statusBefore: order.status,
+    status: order.status,
+    insert: [],
+    resolve: { reasons: [], by: '', note: null },
+    openBefore: [...before],
+    openAfter: [...before],
+    openedNow: [],
+    orderUpdate: {},
+    verification: null,
+    decision: null,
+  };
+}
