@@ -50,7 +50,12 @@ const envSchema = z.object({
     .int('must be a whole number of milliseconds (0 for none)')
     .min(0, 'must be a whole number of milliseconds (0 for none)')
     .default(60_000),
-  DATABASE_APPLICATION_NAME: z.string().trim().min(1).max(63, 'must be at most 63 characters').default('iamport-monitor'),
+  DATABASE_APPLICATION_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(63, 'must be at most 63 characters')
+    .default('iamport-monitor'),
   SANDBOX: onOff.default('on'),
   SANDBOX_PORT: portSchema.default(3001),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),

@@ -73,10 +73,7 @@ export function findLease(db: Q, name: string): Promise<JobLeaseRow | undefined>
  * time. One conditional upsert on the job's row in app_setting, so a run that finished within
  * the tick (its lease already released) is not run again by a slower instance.
  */
-export async function claimScheduledTick(
-  db: Q,
-  input: { name: string; tick: string; at: string },
-): Promise<boolean> {
+export async function claimScheduledTick(db: Q, input: { name: string; tick: string; at: string }): Promise<boolean> {
   const key = `schedule.${input.name}.last_tick`;
   const row = await db
     .insertInto('app_setting')
