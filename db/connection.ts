@@ -37,7 +37,7 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}):
     application_name: target.applicationName ?? 'iamport-monitor',
     statement_timeout: target.statementTimeoutMs ?? 30_000,
     // A dead server must fail a request in seconds, not hold it until the OS gives up.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: 10_000,
     keepAlive: true,
     types: { getTypeParser },
   });

@@ -17,6 +17,10 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
   process.exit(2);
 }
+// BENCH_DATABASE_URL (a postgres:// URL of a CREATEDB role) runs the bench on PostgreSQL: the
+// test helpers it uses then create their databases there, as TEST_DATABASE_URL does for tests.
+if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
+console.log(`engine: ${process.env.TEST_DATABASE_URL ? 'postgres' : 'sqlite'}`);
 const file = path.join(here, `${name}.ts`);
 if (!existsSync(file)) process.exit(2);
 const bench = (await import(pathToFileURL(file).href)) as { main: (args: string[]) => Promise<void> };

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { openDatabase } from '../../db/connection';
 import { newPendingOrder } from '../../db/orders';
 import { startSandbox } from '../../sandbox/server';
-import { repoRoot, startApp } from '../helpers/app-server';
+import { openAppDatabase, repoRoot, startApp } from '../helpers/app-server';
 import { addStoreWithCli, sandboxControl } from '../helpers/monitor';
 import { SANDBOX_MERCHANT } from '../helpers/stack';
 import { formatLoad, runLoad, type LoadResult } from './load';
@@ -83,7 +82,7 @@ export async function main() {
   // The merchant registered its orders before the buyers paid, as the orders API would record them.
   const fastPayments = await makePayments('fast');
   const slowPayments = await makePayments('slow');
-  const db = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') }).db;
+  const db = (await openAppDatabase(dataDir)).db;
   const at = new Date().toISOString();
   const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) =>
     newPendingOrder({

@@ -117,7 +117,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     void exited.then((code) => reject(new Error(`app exited with ${code} before listening:\n${lines.join('\n')}`)));
     setTimeout(
       () => reject(new Error(`app did not listen in time:\n${lines.join('\n')}`)),
-      options.timeoutMs ?? 20_000,
+      options.timeoutMs ?? 60_000,
     ).unref();
   });
   const port = await ready;
