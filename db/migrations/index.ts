@@ -7,7 +7,7 @@ import * as m0030 from './0030_create_order_log_indexes';
 import * as m0035 from './0035_create_overview_rollup';
 import * as m0036 from './0036_create_audit_filter_indexes';
 import * as m0037 from './0037_make_resolved_reason_index_partial';
-import * as m0040 from './0040_create_login_throttle';
+import * as m0048 from './0048_create_login_throttle';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -19,5 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0035_create_overview_rollup': m0035,
   '0036_create_audit_filter_indexes': m0036,
   '0037_make_resolved_reason_index_partial': m0037,
-  '0040_create_login_throttle': m0040,
+  '0048_create_login_throttle': m0048,
 };
