@@ -14,7 +14,7 @@ import type { MonitorDeps } from './verify.server';
  * `next_check_at`, `check_attempts` and `open_reason_count` always agree with the open reasons.
  */
 
-/** Statuses for which Iamport sends a webhook (a payment or an issued vbank): reference §5.1. */
+/** Statuses for which Iamport sends a webhook (a payment or an issued vbank): iamport-facts §5.1. */
 export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = [
   'paid',
   'vbank_issued',
