@@ -14,7 +14,7 @@ import {
 import { checkoutPayloadSchema, describeZodError, windowFormSchema } from './schemas';
 
 /**
- * The PG side of the browser flow (reference §6): the SDK shim, the hosted payment window, and
+ * The PG side of the browser flow (iamport-facts §6): the SDK shim, the hosted payment window, and
  * the end of the window: a 302 to m_redirect_url in the PG's style, or the callback.
  */
 
@@ -25,7 +25,7 @@ export function requestBase(ctx: SandboxContext, req: IncomingMessage): string {
   return host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? `http://${host}` : ctx.baseUrl;
 }
 
-/** The object the JS callback receives (reference §4.2), shaped by the PG's style. */
+/** The object the JS callback receives (iamport-facts §4.2), shaped by the PG's style. */
 export function callbackObject(style: RedirectStyle, r: WindowResult, p: PaymentRow | null): Record<string, unknown> {
   const errors = r.ok ? {} : { error_code: r.error_code, error_msg: r.error_msg };
   if (style === 'ids_only') return { imp_uid: r.imp_uid, merchant_uid: r.merchant_uid, ...errors };
@@ -98,7 +98,7 @@ export async function startCheckout(ctx: SandboxContext, req: IncomingMessage, r
     params: request.params,
   });
   if (start.kind === 'refused') {
-    // Validation before the window: with m_redirect_url the browser still lands there (reference §6.1).
+    // Validation before the window: with m_redirect_url the browser still lands there (iamport-facts §6.1).
     const result: WindowResult = {
       imp_uid: null,
       merchant_uid: start.merchant_uid,
@@ -201,7 +201,7 @@ export async function finishWindow(
     throw error;
   }
   if (done.notified && done.scenario?.order === 'before_redirect') {
-    // "웹훅 우선순위": the browser is answered only after the webhook call (reference §5.5).
+    // "웹훅 우선순위": the browser is answered only after the webhook call (iamport-facts §5.5).
     await ctx.webhooks.runDue();
   } else {
     // PortOne calls the webhook and, without waiting for the answer, redirects the browser.

@@ -15,7 +15,7 @@ export class SandboxError extends Error {
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
 
-/** `{code, message, response}` with `message: null` on success (reference §2). */
+/** `{code, message, response}` with `message: null` on success (iamport-facts §2). */
 export function sendEnvelope(
   res: ServerResponse,
   status: number,
@@ -110,7 +110,7 @@ function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** JSON or form-urlencoded (both accepted everywhere, reference §3); an empty body is `{}`. */
+/** JSON or form-urlencoded (both accepted everywhere, iamport-facts §3); an empty body is `{}`. */
 export async function readParams(req: IncomingMessage, limit = 1024 * 1024): Promise<Record<string, unknown>> {
   const raw = await readBody(req, limit);
   const text = raw.toString('utf8').trim();

@@ -13,7 +13,7 @@ export type CancelHistoryItem = {
 
 /**
  * The wire `Payment` (PaymentAnnotation): every key present, alphabetical, strings null,
- * timestamps 0, arrays [] when absent, `sandbox: false` (reference §4, §4.3).
+ * timestamps 0, arrays [] when absent, `sandbox: false` (iamport-facts §4, §4.3).
  */
 export function toWirePayment(p: PaymentRow) {
   return {

@@ -71,7 +71,7 @@ function markVbankIssued(p: Draft, merchant: Merchant, issuedAt: number, due: nu
   p.vbank_code = BANK.code;
   p.vbank_name = BANK.name;
   p.vbank_num = newVbankNum();
-  // tosspayments leaves the holder null (the real holder is the merchant) (reference §4).
+  // tosspayments leaves the holder null (the real holder is the merchant) (iamport-facts §4).
   p.vbank_holder = p.pg_provider === 'tosspayments' ? null : merchant.name.slice(0, 40);
   p.vbank_issued_at = issuedAt;
   p.vbank_date = due;
@@ -371,7 +371,7 @@ async function lockedPayment(trx: SandboxContext['db'], impUid: string): Promise
   return row;
 }
 
-/** A vbank deposit (ready → paid) with its `paid` webhook (reference §5.1). */
+/** A vbank deposit (ready → paid) with its `paid` webhook (iamport-facts §5.1). */
 export async function depositVbank(
   ctx: SandboxContext,
   impUid: string,
@@ -452,7 +452,7 @@ export async function transitionPayment(
 }
 
 // ---------------------------------------------------------------------------------------------
-// POST /payments/cancel (reference §3.8)
+// POST /payments/cancel (iamport-facts §3.8)
 
 export type CancelParams = {
   imp_uid: string | null;
@@ -468,7 +468,7 @@ export type CancelParams = {
 
 /**
  * A refund through the API: imp_uid wins over merchant_uid; business refusals are `code 1` on
- * HTTP 200 (reference §2); a webhook only with `enable_webhook`.
+ * HTTP 200 (iamport-facts §2); a webhook only with `enable_webhook`.
  */
 export async function cancelViaApi(
   ctx: SandboxContext,
@@ -499,7 +499,7 @@ export async function cancelViaApi(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The browser flow (reference §6)
+// The browser flow (iamport-facts §6)
 
 export type WindowRequest = {
   imp_code: string | null;

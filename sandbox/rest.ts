@@ -30,7 +30,7 @@ import {
 } from './rules';
 
 /**
- * The V1 REST API (reference §1-§3): getToken, payments look-ups, prepare and cancel. Every
+ * The V1 REST API (iamport-facts §1-§3): getToken, payments look-ups, prepare and cancel. Every
  * answer is the `{code, message, response}` envelope.
  */
 
@@ -272,7 +272,7 @@ const cancel: Handler = async (ctx, merchant, req, res) => {
     refund_account: text(body.refund_account),
     enable_webhook: boolParam(body.enable_webhook),
   });
-  // Refusals are HTTP 200 with code 1 (reference §2, §3.8).
+  // Refusals are HTTP 200 with code 1 (iamport-facts §2, §3.8).
   if (!result.ok) return sendEnvelope(res, 200, 1, result.message, null);
   sendPayment(res, result.payment);
 };

@@ -2,7 +2,7 @@
  * The sandbox's decisions as pure functions: token lifetime, paging, status windows, the PG
  * window's outcomes and redirect styles, refund rules. The HTTP and database layers call these;
  * test/unit/sandbox tests them table by table. Section numbers refer to
- * /work/shared/reference/iamport-v1.md (the project's gateway reference).
+ * docs/decisions/0112-iamport-facts.md (the gateway facts the project relies on).
  */
 
 export const PAYMENT_STATUSES = ['ready', 'paid', 'failed', 'cancelled'] as const;
@@ -24,7 +24,7 @@ export const OUTCOMES = [
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** Messages the live API is known to send (reference §1.3, §2, §3.7, §6.1) and the sandbox's own. */
+/** Messages the live API is known to send (iamport-facts §1.3, §2, §3.7, §6.1) and the sandbox's own. */
 export const MSG = {
   missingKeys: 'imp_key, imp_secret 파라메터가 누락되었습니다.',
   badKeys: 'imp_key, imp_secret 인증에 실패하였습니다.',
@@ -56,7 +56,7 @@ export const MSG = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Tokens (reference §1.2)
+// Tokens (iamport-facts §1.2)
 
 export const TOKEN_LIFETIME_S = 30 * 60;
 export const TOKEN_EXTENSION_WINDOW_S = 60;
@@ -75,7 +75,7 @@ export function decideToken(current: { expiresAt: number } | null, nowS: number)
   return { action: 'reuse', expiresAt: current.expiresAt };
 }
 
-/** `Authorization: Bearer x` and a bare `x` are both accepted (reference §1.4). */
+/** `Authorization: Bearer x` and a bare `x` are both accepted (iamport-facts §1.4). */
 export function tokenFromHeader(header: string | undefined): string | null {
   if (!header) return null;
   const value = header.trim();
@@ -85,7 +85,7 @@ export function tokenFromHeader(header: string | undefined): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Paging and windows (reference §3.3-3.6)
+// Paging and windows (iamport-facts §3.3-3.6)
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 20;
@@ -147,7 +147,7 @@ export function statusWindow(
   return { from, to };
 }
 
-/** The time /payments/status filters on: the time field of the payment's current status (§3.5). */
+/** The time /payments/status filters on: the time field of the payment's current status (iamport-facts §3.5). */
 export function statusTime(p: {
   status: PaymentStatus;
   started_at: number;
@@ -168,7 +168,7 @@ export function statusTime(p: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The PG window (reference §6)
+// The PG window (iamport-facts §6)
 
 /** `html5_inicis.INIpayTest` → provider and MID; the MID falls back to a per-PG test MID. */
 export function parsePg(pg: string | null | undefined, fallback: string): { provider: string; pgId: string } {
@@ -192,7 +192,7 @@ const TEST_MIDS: Record<string, string> = {
 const IDS_ONLY_PGS = new Set(['tosspayments', 'smartro_v2', 'nice_v2', 'paypal_v2', 'ksnet', 'welcome']);
 
 /**
- * The redirect style a PG uses by default (§6.3): the new-SDK PGs send ids only, Inicis real-time
+ * The redirect style a PG uses by default (iamport-facts §6.3): the new-SDK PGs send ids only, Inicis real-time
  * transfer sends no flag, everything else `imp_success`. The PG window lets the tester override it.
  */
 export function defaultRedirectStyle(provider: string, payMethod: string): RedirectStyle {
@@ -211,7 +211,7 @@ export type WindowResult = {
 };
 
 /**
- * The query string appended to m_redirect_url (§6.2-6.3). `imp_success`/`success` carry the
+ * The query string appended to m_redirect_url (iamport-facts §6.2-6.3). `imp_success`/`success` carry the
  * flag; `none` and `ids_only` carry no flag. Errors travel as error_code/error_msg in every style.
  */
 export function redirectParams(style: RedirectStyle, r: WindowResult): [string, string][] {
@@ -242,7 +242,7 @@ export type OutcomeEffect = {
   fail_reason: string | null;
 };
 
-/** Error codes the PG window uses by default; PGs pass their own codes through unchanged (§6.2). */
+/** Error codes the PG window uses by default; PGs pass their own codes through unchanged (iamport-facts §6.2). */
 export const OUTCOME_ERRORS: Record<Exclude<Outcome, 'paid' | 'vbank_issued'>, { code: string; msg: string }> = {
   failed: { code: 'PG0001', msg: '[PG] 결제 승인에 실패하였습니다.' },
   buyer_cancel: { code: 'F400', msg: '[결제포기] 사용자가 결제를 취소하셨습니다' },
@@ -253,7 +253,7 @@ export const OUTCOME_ERRORS: Record<Exclude<Outcome, 'paid' | 'vbank_issued'>, {
 export const INICIS_BUYER_CANCEL_REASON = '사용자가 결제를 취소함';
 
 /**
- * What each button of the PG window does (§4.1, §6.1): an abandoned window stays `ready`,
+ * What each button of the PG window does (iamport-facts §4.1, §6.1): an abandoned window stays `ready`,
  * except under html5_inicis where it becomes `failed` with "사용자가 결제를 취소함".
  */
 export function outcomeEffect(
@@ -302,7 +302,7 @@ export function vbankDue(raw: unknown, nowS: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Refunds (reference §3.8)
+// Refunds (iamport-facts §3.8)
 
 export type CancelRequest = {
   amount: number | null;
@@ -353,7 +353,7 @@ export function planCancel(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Webhooks (reference §5)
+// Webhooks (iamport-facts §5)
 
 export type WebhookScenario = {
   /** Never sent (recorded as dropped). */
@@ -397,7 +397,7 @@ export function nextDeliveryStep(
   return { state: 'failed' };
 }
 
-/** The notification body fields, in the documented order (§5.3). */
+/** The notification body fields, in the documented order (iamport-facts §5.3). */
 export function webhookFields(n: {
   imp_uid: string;
   merchant_uid: string;

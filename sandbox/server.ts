@@ -27,7 +27,7 @@ export type SandboxOptions = {
   now?: () => Date;
   /** The demo shop's link to a monitor (null or absent: results land on /shop/result). */
   shop?: ShopOptions | null;
-  /** Webhook timeouts (reference §5.5 by default); tests shorten them. */
+  /** Webhook timeouts (iamport-facts §5.5 by default); tests shorten them. */
   webhookTimeouts?: Partial<WebhookTimeouts>;
 };
 

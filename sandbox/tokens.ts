@@ -5,7 +5,7 @@ import { decideToken } from './rules';
 type CachedToken = { merchantId: number; expiresAt: number; revoked: boolean };
 
 /**
- * Access tokens, one live token per merchant (reference §1.2). Cached in memory for the hot path
+ * Access tokens, one live token per merchant (iamport-facts §1.2). Cached in memory for the hot path
  * and stored in SQLite so a restart keeps clients' tokens valid.
  */
 export class TokenStore {

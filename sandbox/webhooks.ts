@@ -7,7 +7,7 @@ import type { DeliveryRow, NewDelivery } from './db/schema';
 import type { Merchant } from './merchants';
 import { AFTER_REDIRECT_DELAY_S, nextDeliveryStep, webhookBody, webhookFields, type WebhookScenario } from './rules';
 
-/** Reference §5.5: first delivery 10 s to connect and 30 s to answer; re-sends 15 s in total. */
+/** iamport-facts §5.5: first delivery 10 s to connect and 30 s to answer; re-sends 15 s in total. */
 export type WebhookTimeouts = { connectMs: number; readMs: number; retryTotalMs: number };
 export const DEFAULT_WEBHOOK_TIMEOUTS: WebhookTimeouts = { connectMs: 10_000, readMs: 30_000, retryTotalMs: 15_000 };
 
@@ -42,7 +42,7 @@ export type AttemptReport = {
 type PostResult = { status: number | null; excerpt: string | null; error: string | null };
 
 /**
- * Sends notifications the way PortOne does (reference §5): one POST per event, JSON or form
+ * Sends notifications the way PortOne does (iamport-facts §5): one POST per event, JSON or form
  * per merchant, to the payment's notice_url or the merchant's URL, with scenario faults.
  *
  * Every delivery is a row with a `due_at_ms` on the sandbox clock, so delays and retries survive

@@ -24,7 +24,6 @@ import {
   updateUser,
 } from '../../db/users';
 import type { Config } from '../config.server';
-import { AppError } from '../errors';
 import type { Log } from '../logger.server';
 import { toDbTime } from '../monitor/time';
 import { recordAudit } from './audit.server';
@@ -48,6 +47,7 @@ import {
   type ThrottleDecision,
   type ThrottleScope,
 } from './throttle';
+import { AppError } from '../errors';
 
 /** Users and sign-in: the domain functions behind /login, /logout and /users. */
 
@@ -75,8 +75,28 @@ export type UserErrorReason =
   | 'throttled'
   | 'self_reset';
 
-function userError(code: 'bad_request' | 'conflict' | 'not_found', reason: UserErrorReason, message: string): AppError {
-  return new AppError(code, message, { reason });
+/** An expected refusal of a user change, answered as a result (never thrown at the caller). */
+export type UserRefusal = { ok: false; reason: UserErrorReason; status: 400 | 404 | 409; message: string };
+
+function refusal(status: UserRefusal['status'], reason: UserErrorReason, message: string): UserRefusal {
+  return { ok: false, reason, status, message };
+}
+
+/** Thrown inside a transaction to roll it back; turned into its refusal by `refusable`. */
+class Refused extends Error {
+  constructor(readonly refusal: UserRefusal) {
+    super(refusal.message);
+  }
+}
+
+/** Runs a change in a transaction; a refusal raised inside rolls it back and is answered. */
+async function refusable<T>(db: Db, change: (trx: Db) => Promise<T>): Promise<({ ok: true } & T) | UserRefusal> {
+  try {
+    return { ok: true as const, ...(await db.transaction().execute(change)) };
+  } catch (error) {
+    if (error instanceof Refused) return error.refusal;
+    throw error;
+  }
 }
 
 export type UserSummary = {
@@ -217,6 +237,11 @@ export async function signIn(
   return { kind: 'signed_in', user: sessionUser, setCookie: session.setCookie };
 }
 
+/** For the own-password change, which its route still answers from an AppError (see _dash.account). */
+function userError(code: 'bad_request' | 'conflict' | 'not_found', reason: UserErrorReason, message: string): AppError {
+  return new AppError(code, message, { reason });
+}
+
 function weakPassword(): AppError {
   return userError(
     'bad_request',
@@ -292,11 +317,11 @@ export async function resetUserPassword(
   actor: SessionUser,
   userId: number,
   ip: string,
-): Promise<{ email: string; password: string }> {
-  if (userId === actor.id) throw userError('bad_request', 'self_reset', 'Use “Change password” for your own account');
+): Promise<({ ok: true } & { email: string; password: string }) | UserRefusal> {
+  if (userId === actor.id) return refusal(400, 'self_reset', 'Use “Change password” for your own account');
   const password = generatePassword();
   const hash = await hashPassword(password);
-  return deps.db.transaction().execute(async (trx) => {
+  return refusable(deps.db, async (trx) => {
     const user = await existingUser(trx, userId);
     const at = toDbTime(deps.now());
     await updateUser(trx, userId, { password_hash: hash, updated_at: at });
@@ -325,8 +350,8 @@ export async function unlockUser(
   actor: SessionUser,
   userId: number,
   ip: string,
-): Promise<{ email: string; cleared: number }> {
-  return deps.db.transaction().execute(async (trx) => {
+): Promise<({ ok: true } & { email: string; cleared: number }) | UserRefusal> {
+  return refusable(deps.db, async (trx) => {
     const user = await existingUser(trx, userId);
     const cleared = await clearThrottlesOfEmail(trx, user.email);
     await recordAudit(
@@ -382,15 +407,11 @@ export async function createUser(
   actor: SessionUser,
   input: { email: string; role: Role; password: string | null },
   ip: string,
-): Promise<{ user: UserSummary; generatedPassword: string | null }> {
+): Promise<{ ok: true; user: UserSummary; generatedPassword: string | null } | UserRefusal> {
   const email = emailSchema.safeParse(input.email);
-  if (!email.success) throw userError('bad_request', 'invalid_email', 'Enter a valid email address');
+  if (!email.success) return refusal(400, 'invalid_email', 'Enter a valid email address');
   if (input.password !== null && !passwordSchema.safeParse(input.password).success) {
-    throw userError(
-      'bad_request',
-      'weak_password',
-      `Passwords need ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`,
-    );
+    return refusal(400, 'weak_password', `Passwords need ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`);
   }
   const generatedPassword = input.password === null ? generatePassword() : null;
   const at = toDbTime(deps.now());
@@ -403,7 +424,7 @@ export async function createUser(
     created_at: at,
     updated_at: at,
   });
-  if (!row) throw userError('conflict', 'email_taken', 'A user with this email already exists');
+  if (!row) return refusal(409, 'email_taken', 'A user with this email already exists');
   await recordAudit(deps, {
     actor,
     action: 'user.create',
@@ -412,6 +433,7 @@ export async function createUser(
     ip,
   });
   return {
+    ok: true,
     user: {
       id: row.id,
       email: row.email,
@@ -428,14 +450,14 @@ export async function createUser(
 
 async function existingUser(db: Db, userId: number): Promise<UserRow> {
   const row = await findUserById(db, userId);
-  if (!row) throw userError('not_found', 'not_found', 'No such user');
+  if (!row) throw new Refused(refusal(404, 'not_found', 'No such user'));
   return row;
 }
 
-/** Throws inside the transaction when the change would leave no enabled admin. */
+/** Refuses (rolling the transaction back) when the change would leave no enabled admin. */
 async function keepAnAdmin(db: Db, userId: number): Promise<void> {
   if ((await countOtherActiveAdmins(db, userId)) === 0) {
-    throw userError('conflict', 'last_admin', 'This is the last enabled admin; make another admin first');
+    throw new Refused(refusal(409, 'last_admin', 'This is the last enabled admin; make another admin first'));
   }
 }
 
@@ -446,8 +468,8 @@ export async function changeUserRole(
   userId: number,
   role: Role,
   ip: string,
-): Promise<{ email: string }> {
-  return deps.db.transaction().execute(async (trx) => {
+): Promise<{ ok: true; email: string } | UserRefusal> {
+  return refusable(deps.db, async (trx) => {
     const before = await existingUser(trx, userId);
     if (before.role === role) return { email: before.email };
     const after = await updateUser(trx, userId, { role, updated_at: toDbTime(deps.now()) });
@@ -474,9 +496,9 @@ export async function setUserDisabled(
   userId: number,
   disabled: boolean,
   ip: string,
-): Promise<{ email: string }> {
-  if (disabled && userId === actor.id) throw userError('bad_request', 'self', 'You cannot disable your own account');
-  return deps.db.transaction().execute(async (trx) => {
+): Promise<{ ok: true; email: string } | UserRefusal> {
+  if (disabled && userId === actor.id) return refusal(400, 'self', 'You cannot disable your own account');
+  return refusable(deps.db, async (trx) => {
     const before = await existingUser(trx, userId);
     if ((before.disabled_at !== null) === disabled) return { email: before.email };
     const at = toDbTime(deps.now());
@@ -504,8 +526,8 @@ export async function revokeSessionsOf(
   actor: SessionUser,
   userId: number,
   ip: string,
-): Promise<{ email: string; revoked: number }> {
-  return deps.db.transaction().execute(async (trx) => {
+): Promise<{ ok: true; email: string; revoked: number } | UserRefusal> {
+  return refusable(deps.db, async (trx) => {
     const user = await existingUser(trx, userId);
     const revoked = await revokeUserSessions(trx, userId, toDbTime(deps.now()));
     await recordAudit(

@@ -39,7 +39,7 @@ export type IamportClientOptions = {
 export type { CancelInput, IamportClient, ListOptions, Token } from './types';
 
 const TOKEN_PATH = '/users/getToken';
-/** Refresh this long before the token's expiry (reference §1.5, as the PHP client does). */
+/** Refresh this long before the token's expiry (iamport-facts §1.5, as the PHP client does). */
 const TOKEN_MARGIN_MS = 30_000;
 const BATCH_SIZE = 100;
 const MAX_PAGES = 10_000;
@@ -389,7 +389,7 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
       const basePath = `/payments/findAll/${segment(merchantUid, 'merchantUid')}${statusSegment(findOptions.status)}`;
       const result = await paged(basePath, { limit: pageSize, sorting: findOptions.sorting }, undefined);
       if (!result.ok) return result;
-      // The spec is unclear whether findAll filters by status (reference §3.4): make sure.
+      // The spec is unclear whether findAll filters by status (iamport-facts §3.4): make sure.
       const payments = findOptions.status
         ? result.value.payments.filter((p) => p.status === findOptions.status)
         : result.value.payments;

@@ -79,7 +79,7 @@ export function toPrepared(wire: PrepareWire): Prepared {
 
 /**
  * The token's expiry on the local clock: `expired_at − now` is the lifetime by the *server's*
- * clock, added to our own `receivedAt`, so a skewed local clock changes nothing (reference §1.5).
+ * clock, added to our own `receivedAt`, so a skewed local clock changes nothing (iamport-facts §1.5).
  */
 export function tokenExpiry(wire: AuthWire, receivedAt: Date): Date {
   return new Date(receivedAt.getTime() + (wire.expired_at - wire.now) * 1000);

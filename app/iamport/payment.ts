@@ -10,7 +10,7 @@ export function isPaymentStatus(value: unknown): value is PaymentStatus {
 /**
  * The gateway has finished with the attempt: anything but `ready` (unpaid, or a virtual account
  * awaiting its deposit). Not "final": a `failed` payment can still become `paid` (PayPal,
- * Paymentwall, reference §4.1) and a `paid` one can be cancelled.
+ * Paymentwall, iamport-facts §4.1) and a `paid` one can be cancelled.
  */
 export function isSettledStatus(status: PaymentStatus): boolean {
   return status !== 'ready';
@@ -23,7 +23,7 @@ export function refundableBalance(payment: Pick<Payment, 'amount' | 'cancelAmoun
 
 /**
  * Refunded in full, judged from the amounts: `status` can be `cancelled` after a partial refund
- * (reference §3.8), so it is never enough on its own.
+ * (iamport-facts §3.8), so it is never enough on its own.
  */
 export function isFullyCancelled(payment: Pick<Payment, 'amount' | 'cancelAmount'>): boolean {
   return payment.cancelAmount > 0 && payment.cancelAmount >= payment.amount;

@@ -5,11 +5,11 @@
  * `app/iamport/` knows the snake_case wire shapes (those live in `wire.ts`).
  */
 
-/** Iamport's payment statuses (reference §4.1). The one place these wire strings live. */
+/** Iamport's payment statuses (iamport-facts §4.1). The one place these wire strings live. */
 export const PAYMENT_STATUSES = ['ready', 'paid', 'failed', 'cancelled'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-/** Sort orders accepted by find, findAll and the status lists (reference §3.3). */
+/** Sort orders accepted by find, findAll and the status lists (iamport-facts §3.3). */
 export const SORTINGS = ['-started', 'started', '-paid', 'paid', '-updated', 'updated'] as const;
 export type Sorting = (typeof SORTINGS)[number];
 
@@ -137,7 +137,7 @@ export type Token = { accessToken: string; expiresAt: Date };
 export type ListOptions = { from?: Date; to?: Date; limit?: number; sorting?: Sorting; page?: number };
 
 export type CancelInput = {
-  /** Wins over `merchantUid` when both are given (reference §3.8). */
+  /** Wins over `merchantUid` when both are given (iamport-facts §3.8). */
   impUid?: string;
   merchantUid?: string;
   /** Integer minor units to refund; omit for a full refund (0 is refused rather than read as "all"). */

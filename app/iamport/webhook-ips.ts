@@ -1,5 +1,5 @@
 /**
- * The addresses Iamport sends V1 webhooks from (reference §5.4). PortOne changed them once and
+ * The addresses Iamport sends V1 webhooks from (iamport-facts §5.4). PortOne changed them once and
  * broke merchants who enforced them, so the monitor records membership by default and only
  * refuses unlisted sources when a store asks for `enforce`.
  */

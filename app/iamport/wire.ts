@@ -3,7 +3,8 @@ import { PAYMENT_STATUSES } from './types';
 
 /**
  * Iamport V1's JSON as it travels (snake_case, major-unit amounts, unix-second times with 0 for
- * "none"), written from the reference (docs/…/iamport-v1.md §2-4), not generated from the spec.
+ * "none"), written from the documented behaviour (docs/decisions/0112-iamport-facts.md §2-§4), not
+ * generated from the spec.
  * Unknown keys are ignored (the gateway adds fields over time); the raw body is kept by the
  * client anyway. `normalize.ts` turns these shapes into the domain's types.
  */
@@ -14,7 +15,7 @@ const unixSeconds = z.number().int().nonnegative().nullable();
 /** A major-unit amount; it may be fractional for currencies with minor units. */
 const wireAmount = z.number().finite().nonnegative();
 
-/** `{code, message, response}` (§2). Parsed for every answer, whatever its HTTP status. */
+/** `{code, message, response}` (iamport-facts §2). Parsed for every answer, whatever its HTTP status. */
 export const envelopeWire = z.object({
   code: z.number().int(),
   message: z
@@ -40,7 +41,7 @@ export const failureEnvelopeWire = z.object({
   response: z.null(),
 });
 
-/** `POST /users/getToken` (§1.1, `AuthAnnotation`). */
+/** `POST /users/getToken` (iamport-facts §1.1, `AuthAnnotation`). */
 export const authWire = z.object({
   access_token: z.string().min(1),
   now: z.number().int().positive(),
@@ -67,7 +68,7 @@ export const depositHistoryWire = z.object({
 });
 
 /**
- * The Payment object (§4, `PaymentAnnotation`) with every documented field. Only the fields the
+ * The Payment object (iamport-facts §4, `PaymentAnnotation`) with every documented field. Only the fields the
  * spec requires are required here (`sandbox` is newer and defaults to false when absent), so an
  * answer that omits an empty field still parses; real answers, and the sandbox, send every key
  * (`paymentWireComplete`).
@@ -131,7 +132,7 @@ export const paymentWire = z.object({
 export type PaymentWire = z.infer<typeof paymentWire>;
 
 /**
- * The same object as the live API emits it (§4.3): every key present, empty strings `null`,
+ * The same object as the live API emits it (iamport-facts §4.3): every key present, empty strings `null`,
  * empty times `0`, empty arrays `[]`. Used to hold the sandbox to the real conventions.
  */
 export const paymentWireComplete = paymentWire.required().extend({
@@ -146,10 +147,10 @@ export const paymentWireComplete = paymentWire.required().extend({
   cancel_receipt_urls: z.array(z.string()),
 });
 
-/** `GET /payments?imp_uid[]=…` (§3.2): the payments found (all on 200, some on 207). */
+/** `GET /payments?imp_uid[]=…` (iamport-facts §3.2): the payments found (all on 200, some on 207). */
 export const paymentListWire = z.array(paymentWire);
 
-/** `PagedPaymentAnnotation` (§3.6): `previous`/`next` are page numbers, 0 when there is none. */
+/** `PagedPaymentAnnotation` (iamport-facts §3.6): `previous`/`next` are page numbers, 0 when there is none. */
 export const pagedPaymentsWire = z.object({
   total: z.number().int().nonnegative(),
   previous: z.number().int().nonnegative(),
@@ -158,7 +159,7 @@ export const pagedPaymentsWire = z.object({
 });
 export type PagedPaymentsWire = z.infer<typeof pagedPaymentsWire>;
 
-/** `/payments/prepare` (§3.7); the spec's `required` list for it is a copy-paste bug and is ignored. */
+/** `/payments/prepare` (iamport-facts §3.7); the spec's `required` list for it is a copy-paste bug and is ignored. */
 export const prepareWire = z.object({
   merchant_uid: z.string().min(1),
   amount: wireAmount,

@@ -1,90 +1,21 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useLoaderData } from '@remix-run/react';
-import { z } from 'zod';
-import { listAudit, listAuditActionNames } from '~/auth/audit.server';
 import { requireRole } from '~/auth/guard.server';
-import { listUsers } from '~/auth/users.server';
 import { EmptyState } from '~/components/empty-state';
 import { PageHeader } from '~/components/page-header';
 import { formatDateTime } from '~/i18n/format';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
+import { auditLog } from '~/monitor/dashboard/audit-log.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 
 export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'audit.title');
 
-const AUDIT_PAGE_SIZE = 50;
-
-const blank = (v: unknown) => (v === '' || v === null ? undefined : v);
-/** A position in the log: the last event seen, as `<at>~<id>` (events strictly older follow). */
-const cursor = z
-  .string()
-  .regex(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~(\d{1,15})$/)
-  .transform((v) => {
-    const [at, id] = v.split('~') as [string, string];
-    return { at, id: Number(id) };
-  });
-const filterSchema = z.object({
-  actor: z.preprocess(blank, z.union([z.literal('system'), z.coerce.number().int().positive()]).optional()),
-  action: z.preprocess(
-    blank,
-    z
-      .string()
-      .max(60)
-      .regex(/^[a-z0-9_]+\.[a-z0-9_]+$/)
-      .optional(),
-  ),
-  before: z.preprocess(blank, cursor.optional()),
-});
-
-/** Pretty JSON for a before/after snapshot (rendered as text, so React escapes it). */
-function pretty(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value, null, 2);
-}
-
 /** Every operator action, newest first, by actor and action, in pages of AUDIT_PAGE_SIZE (operator and up). */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireRole(request, context, 'operator');
-  const params = new URL(request.url).searchParams;
-  const parsed = filterSchema.safeParse(Object.fromEntries(params));
-  const filter = parsed.success ? parsed.data : {};
-  const [rows, actions, users] = await Promise.all([
-    listAudit(context, {
-      actorUserId: filter.actor === 'system' ? null : filter.actor,
-      action: filter.action,
-      before: filter.before,
-      limit: AUDIT_PAGE_SIZE + 1,
-    }),
-    listAuditActionNames(context),
-    listUsers(context),
-  ]);
-  const page = rows.slice(0, AUDIT_PAGE_SIZE);
-  const last = page[page.length - 1];
-  return {
-    events: page.map((e) => ({
-      id: e.id,
-      at: e.at,
-      actorLabel: e.actorLabel,
-      actorUserId: e.actorUserId,
-      action: e.action,
-      targetType: e.targetType,
-      targetId: e.targetId,
-      reason: e.reason,
-      before: pretty(e.before),
-      after: pretty(e.after),
-      ip: e.ip,
-    })),
-    next: rows.length > AUDIT_PAGE_SIZE && last ? `${last.at}~${last.id}` : null,
-    actions,
-    actors: users.map((u) => ({ id: u.id, email: u.email })),
-    filter: {
-      actor: filter.actor === undefined ? '' : String(filter.actor),
-      action: filter.action ?? '',
-      paged: filter.before !== undefined,
-    },
-    badFilter: !parsed.success,
-  };
+  return auditLog(context, new URL(request.url).searchParams);
 }
 
 /** Where an event's target lives in the dashboard, when it has a page. */

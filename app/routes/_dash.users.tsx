@@ -14,6 +14,7 @@ import {
   setUserDisabled,
   unlockUser,
   type UserErrorReason,
+  type UserRefusal,
 } from '~/auth/users.server';
 import { CsrfInput } from '~/components/csrf-input';
 import { useDashUser } from '~/components/dash-shell';
@@ -21,7 +22,6 @@ import { EmptyState } from '~/components/empty-state';
 import { Field, SelectField } from '~/components/field';
 import { PageHeader } from '~/components/page-header';
 import { SubmitButton } from '~/components/submit-button';
-import { AppError } from '~/errors';
 import { formatDateTime } from '~/i18n/format';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
@@ -57,12 +57,6 @@ const intentSchema = z.discriminatedUnion('intent', [
 type CreateFailure = { intent: 'create'; error: UserErrorReason | 'bad_input'; email: string; role: string };
 type CreateSuccess = { intent: 'created' | 'reset'; email: string; generatedPassword: string | null };
 
-function reasonOf(error: unknown): UserErrorReason | null {
-  if (error instanceof AppError && typeof error.details?.reason === 'string')
-    return error.details.reason as UserErrorReason;
-  return null;
-}
-
 /** Admin only. One form per intent; every change is audited by the domain function. */
 export async function action({ request, context }: ActionFunctionArgs) {
   const { user, form } = await authorizeAction(request, context, 'admin');
@@ -72,77 +66,83 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const input = parsed.data;
   const ip = context.clientIp;
-  try {
-    switch (input.intent) {
-      case 'create': {
-        const created = await createUser(
-          context,
-          user,
-          { email: input.email, role: input.role, password: input.password },
-          ip,
-        );
-        if (created.generatedPassword) {
-          // Shown once in this response; never put in a cookie or a log.
-          return data<CreateSuccess>({
-            intent: 'created',
-            email: created.user.email,
-            generatedPassword: created.generatedPassword,
-          });
-        }
-        return redirectWithFlash('/users', context, {
-          kind: 'success',
-          key: 'users.created',
-          params: { email: created.user.email },
-        });
-      }
-      case 'role': {
-        const { email } = await changeUserRole(context, user, input.userId, input.role, ip);
-        return redirectWithFlash('/users', context, {
-          kind: 'success',
-          key: 'users.roleChanged',
-          params: { email, role: input.role },
-        });
-      }
-      case 'disable': {
-        const { email } = await setUserDisabled(context, user, input.userId, true, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.disabledDone', params: { email } });
-      }
-      case 'enable': {
-        const { email } = await setUserDisabled(context, user, input.userId, false, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.enabledDone', params: { email } });
-      }
-      case 'reset_password': {
-        // Shown once in this response, like a generated password at creation.
-        const reset = await resetUserPassword(context, user, input.userId, ip);
-        return data<CreateSuccess>({ intent: 'reset', email: reset.email, generatedPassword: reset.password });
-      }
-      case 'unlock': {
-        const { email } = await unlockUser(context, user, input.userId, ip);
-        return redirectWithFlash('/users', context, { kind: 'success', key: 'users.unlockedDone', params: { email } });
-      }
-      case 'revoke': {
-        const { email, revoked } = await revokeSessionsOf(context, user, input.userId, ip);
-        return redirectWithFlash('/users', context, {
-          kind: 'success',
-          key: 'users.revokedDone',
-          params: { email, count: revoked },
-        });
-      }
-    }
-  } catch (error) {
-    const reason = reasonOf(error);
-    if (!reason || !(error instanceof AppError)) throw error;
-    if (input.intent === 'create') {
-      return data<CreateFailure>(
-        { intent: 'create', error: reason, email: input.email, role: input.role },
-        { status: error.status },
-      );
-    }
-    return redirectWithFlash('/users', context, {
+  const refused = (r: UserRefusal) =>
+    redirectWithFlash('/users', context, {
       kind: 'error',
-      key: `users.error.${reason}`,
+      key: `users.error.${r.reason}`,
       params: { min: PASSWORD_MIN_LENGTH },
     });
+  switch (input.intent) {
+    case 'create': {
+      const created = await createUser(
+        context,
+        user,
+        { email: input.email, role: input.role, password: input.password },
+        ip,
+      );
+      if (!created.ok)
+        return data<CreateFailure>(
+          { intent: 'create', error: created.reason, email: input.email, role: input.role },
+          { status: created.status },
+        );
+      if (created.generatedPassword) {
+        // Shown once in this response; never put in a cookie or a log.
+        return data<CreateSuccess>({
+          intent: 'created',
+          email: created.user.email,
+          generatedPassword: created.generatedPassword,
+        });
+      }
+      return redirectWithFlash('/users', context, {
+        kind: 'success',
+        key: 'users.created',
+        params: { email: created.user.email },
+      });
+    }
+    case 'role': {
+      const changed = await changeUserRole(context, user, input.userId, input.role, ip);
+      if (!changed.ok) return refused(changed);
+      return redirectWithFlash('/users', context, {
+        kind: 'success',
+        key: 'users.roleChanged',
+        params: { email: changed.email, role: input.role },
+      });
+    }
+    case 'disable':
+    case 'enable': {
+      const disabled = input.intent === 'disable';
+      const changed = await setUserDisabled(context, user, input.userId, disabled, ip);
+      if (!changed.ok) return refused(changed);
+      return redirectWithFlash('/users', context, {
+        kind: 'success',
+        key: disabled ? 'users.disabledDone' : 'users.enabledDone',
+        params: { email: changed.email },
+      });
+    }
+    case 'revoke': {
+      const revoked = await revokeSessionsOf(context, user, input.userId, ip);
+      if (!revoked.ok) return refused(revoked);
+      return redirectWithFlash('/users', context, {
+        kind: 'success',
+        key: 'users.revokedDone',
+        params: { email: revoked.email, count: revoked.revoked },
+      });
+    }
+    case 'reset_password': {
+      // Shown once in this response, like a generated password at creation.
+      const reset = await resetUserPassword(context, user, input.userId, ip);
+      if (!reset.ok) return refused(reset);
+      return data<CreateSuccess>({ intent: 'reset', email: reset.email, generatedPassword: reset.password });
+    }
+    case 'unlock': {
+      const unlocked = await unlockUser(context, user, input.userId, ip);
+      if (!unlocked.ok) return refused(unlocked);
+      return redirectWithFlash('/users', context, {
+        kind: 'success',
+        key: 'users.unlockedDone',
+        params: { email: unlocked.email },
+      });
+    }
   }
 }
 

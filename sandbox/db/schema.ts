@@ -96,7 +96,7 @@ export interface PaymentTable {
   cash_receipt_issued: number;
   /** Last change of anything, for `sorting=updated`. */
   updated_at: number;
-  /** The time field of the current status (reference §3.5), for /payments/status windows. */
+  /** The time field of the current status (iamport-facts §3.5), for /payments/status windows. */
   status_at: number;
   /** What the order asked for before any tampering (the window's or the control's `amount`). */
   order_amount: number;

@@ -10,19 +10,15 @@ import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext } from '~/context.server';
 import { startSession } from '~/auth/session.server';
 import { encodeCursor } from '~/monitor/dashboard/payment-log.server';
-import { DISPLAY_OFFSET_MINUTES, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
+import {
+  DISPLAY_OFFSET_MINUTES,
+  readOverviewRollup,
+  refreshOverview,
+  resolveRange,
+} from '~/monitor/dashboard/overview.server';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';
-import {
-  hasAnyOrder,
-  hoursOfLocalDay,
-  openReasonCounts,
-  rebuildOverviewRollup,
-  rollupBefore,
-  rollupSeries,
-  rollupTotals,
-  type RollupRange,
-} from '../../db/dashboard-overview';
+import { rebuildOverviewRollup } from '../../db/dashboard-overview';
 import { listOrderPage, type OrderFilter, type OrderPageQuery } from '../../db/dashboard-orders';
 import { migrateToLatest } from '../../db/migrate';
 import { migrations } from '../../db/migrations/index';
@@ -190,28 +186,10 @@ export async function main(args: string[] = []): Promise<void> {
     const cases: Case[] = [];
 
     // Overview: the loader (refresh included every 15th call) and the rollup reads it makes.
+    // The same reads the overview page makes (the product's own code, not a copy of its range logic).
     const overviewDb = async (query: { from?: string; to?: string; store?: string }) => {
-      const range = resolveRange(query, now());
       const storeId = query.store ? stores.find((s) => s.slug === query.store)?.id : undefined;
-      const nextDay = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-      const dayRange: RollupRange = { grain: 'd', from: range.from, to: nextDay, storeId };
-      const seriesRange: RollupRange =
-        range.grain === 'day'
-          ? dayRange
-          : {
-              grain: 'h',
-              from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from,
-              to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to,
-              storeId,
-            };
-      await Promise.all([
-        listStores(db),
-        hasAnyOrder(db),
-        rollupTotals(db, dayRange, ['order', 'paid_no_webhook', 'verification', 'redirect', 'webhook_delay']),
-        rollupSeries(db, seriesRange, ['order', 'attention_opened', 'attention_resolved']),
-        rollupBefore(db, range.from, ['attention_opened', 'attention_resolved'], storeId),
-        openReasonCounts(db, storeId),
-      ]);
+      await Promise.all([listStores(db), readOverviewRollup(db, resolveRange(query, now()), storeId)]);
     };
     const day = (offset: number) =>
       new Date(SEED_NOW.getTime() + 9 * 3_600_000 + offset * 86_400_000).toISOString().slice(0, 10);

@@ -31,7 +31,9 @@ export async function main() {
     dataDir,
     log,
   });
-  const h = await createMonitorHarness({ clock: { now: () => new Date(), set: () => {}, advance: () => {} } });
+  const h = await createMonitorHarness({
+    clock: { now: () => new Date(), nowS: () => Math.floor(Date.now() / 1000), set: () => {}, advance: () => {} },
+  });
   try {
     const control = async <T>(method: string, target: string, body?: unknown): Promise<T> => {
       const response = await fetch(`${sandbox.url}/__sandbox/${target}`, {

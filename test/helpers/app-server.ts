@@ -19,6 +19,8 @@ export type RunningApp = {
   child: ChildProcess;
   /** Every stdout/stderr line so far (JSON log lines and plain errors). */
   lines: string[];
+  /** The first line (already logged or still to come) that `match` accepts; rejects after `timeoutMs`. */
+  waitForLine: (match: (line: string) => boolean, timeoutMs?: number) => Promise<string>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop: () => Promise<number | null>;
   /** SIGKILL: the process dies mid-flight, for durability tests. */
@@ -103,10 +105,16 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       lines.push(line);
+      for (const waiter of waiters) {
+        if (!waiter.match(line)) continue;
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
       if (line.includes(`"msg":"${options.readyMessage ?? 'listening'}"`)) {
         const parsed = JSON.parse(line) as { port: number };
         resolve(parsed.port);
@@ -127,6 +135,17 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     dataDir,
     child,
     lines,
+    waitForLine: (match, timeoutMs = 10_000) => {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve, reject) => {
+        const waiter = { match, resolve };
+        waiters.add(waiter);
+        setTimeout(() => {
+          if (waiters.delete(waiter)) reject(new Error(`no matching line in time:\n${lines.join('\n')}`));
+        }, timeoutMs).unref();
+      });
+    },
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;

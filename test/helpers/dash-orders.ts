@@ -6,11 +6,9 @@ import type { Role } from '~/auth/roles';
 import { startSession } from '~/auth/session.server';
 import type { AppContext, RequestContext } from '~/context.server';
 import { insertUserIfAbsent } from '../../db/users';
-import { cookieHeader } from './auth';
+import { cookieHeader, ORIGIN } from './auth';
 
 /** Signed-in users and form posts for the payment log / attention tests (any AppContext, e.g. a MonitorStack's). */
-
-export const ORIGIN = 'http://monitor.test';
 
 export type DashUser = { id: number; email: string; role: Role; cookie: string; csrf: string };
 

@@ -7,23 +7,11 @@ import { databaseEnvFor, runNode } from './app-server';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
 import { createStore, type Store, type StoreInput } from '~/monitor/stores/stores.server';
+import type { Clock } from './clock';
+import { createClock } from './clock';
 import { createTestDb, type TestDb } from './db';
 
-export type Clock = { now: () => Date; set: (iso: string) => void; advance: (ms: number) => void };
-
-/** A clock tests move by hand: nothing in the monitor reads the real time when given this. */
-export function createClock(start = '2026-11-24T09:00:00.000Z'): Clock {
-  let current = new Date(start).getTime();
-  return {
-    now: () => new Date(current),
-    set: (iso) => {
-      current = new Date(iso).getTime();
-    },
-    advance: (ms) => {
-      current += ms;
-    },
-  };
-}
+export { createClock, type Clock } from './clock';
 
 export type MonitorHarness = {
   t: TestDb;

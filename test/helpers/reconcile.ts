@@ -135,17 +135,6 @@ export async function orderOf(h: MonitorHarness, storeId: number, merchantUid: s
     .executeTakeFirstOrThrow();
 }
 
-export async function openReasonsOf(h: MonitorHarness, orderId: number): Promise<string[]> {
-  const rows = await h.t.db
-    .selectFrom('attention_reason')
-    .select('reason')
-    .where('order_id', '=', orderId)
-    .where('resolved_at', 'is', null)
-    .orderBy('reason')
-    .execute();
-  return rows.map((r) => r.reason);
-}
-
 /** A webhook as Iamport would post it, captured and then verified by the worker. */
 export function webhookRequest(storeSlug: string, body: Record<string, string>) {
   return {

@@ -9,7 +9,7 @@ import { toDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
 
 export const registerOrderSchema = z.object({
-  // Iamport's limit on merchant_uid is 40 characters (reference §3.7).
+  // Iamport's limit on merchant_uid is 40 characters (iamport-facts §3.7).
   merchant_uid: z.string().min(1, 'is required').max(40, 'must be at most 40 characters'),
   amount: z
     .number('must be a number')

@@ -4,7 +4,7 @@ import { listAudit } from '../../auth/audit.server';
 import { AppError } from '../../errors';
 import type { AttentionReason } from '../status';
 import { listAllStores } from '../stores/stores.server';
-import { storeMap, toOrderItems, type OrderLogItem, type ReadDeps } from './shared.server';
+import { pretty, storeMap, toOrderItems, type OrderLogItem, type ReadDeps } from './shared.server';
 import { orderTimeline, type TimelineEntry } from './timeline.server';
 
 /**
@@ -77,10 +77,6 @@ function parseNames(json: string): string[] {
   } catch {
     return [];
   }
-}
-
-function pretty(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value, null, 2);
 }
 
 /** Everything the order page shows; 404 (AppError) for an unknown id. */

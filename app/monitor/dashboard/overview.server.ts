@@ -14,6 +14,7 @@ import {
   type RollupRange,
   type WebhookDelayBucket,
 } from '../../../db/dashboard-overview';
+import type { Db } from '../../../db/connection';
 import type { AppContext } from '../../context.server';
 import type { PaymentStatus } from '../../iamport/types';
 import {
@@ -177,6 +178,32 @@ function zeroStatuses(): Record<OrderStatus, number> {
 }
 
 /**
+ * The reads the overview makes for a resolved range (and store): totals per day, the series per
+ * day or per local hour, the attention backlog before the range and the reasons open now. The
+ * dashboard benchmark measures exactly these.
+ */
+export async function readOverviewRollup(db: Db, range: Overview['range'], storeId: number | undefined) {
+  const dayRange: RollupRange = { grain: 'd', from: range.from, to: addDays(range.to, 1), storeId };
+  const seriesRange: RollupRange =
+    range.grain === 'day'
+      ? dayRange
+      : {
+          grain: 'h',
+          from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from,
+          to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to,
+          storeId,
+        };
+  const [anyOrder, totals, series, before, open] = await Promise.all([
+    hasAnyOrder(db),
+    rollupTotals(db, dayRange, ['order', 'paid_no_webhook', 'verification', 'redirect', 'webhook_delay']),
+    rollupSeries(db, seriesRange, ['order', 'attention_opened', 'attention_resolved']),
+    rollupBefore(db, range.from, ['attention_opened', 'attention_resolved'], storeId),
+    openReasonCounts(db, storeId),
+  ]);
+  return { anyOrder, totals, series, before, open };
+}
+
+/**
  * Everything the overview shows for a range and store. Refreshes the rollup first (at most every
  * REFRESH_EVERY_MS); a refresh that fails is logged and the last rollup is shown.
  */
@@ -193,25 +220,7 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
     deps.log.warn({ err: error }, 'overview rollup refresh failed; showing the last figures');
   }
 
-  const storeId = selected?.id;
-  const dayRange: RollupRange = { grain: 'd', from: range.from, to: addDays(range.to, 1), storeId };
-  const seriesRange: RollupRange =
-    range.grain === 'day'
-      ? dayRange
-      : {
-          grain: 'h',
-          from: hoursOfLocalDay(range.from, DISPLAY_OFFSET_MINUTES).from,
-          to: hoursOfLocalDay(range.to, DISPLAY_OFFSET_MINUTES).to,
-          storeId,
-        };
-
-  const [anyOrder, totals, series, before, open] = await Promise.all([
-    hasAnyOrder(deps.db),
-    rollupTotals(deps.db, dayRange, ['order', 'paid_no_webhook', 'verification', 'redirect', 'webhook_delay']),
-    rollupSeries(deps.db, seriesRange, ['order', 'attention_opened', 'attention_resolved']),
-    rollupBefore(deps.db, range.from, ['attention_opened', 'attention_resolved'], storeId),
-    openReasonCounts(deps.db, storeId),
-  ]);
+  const { anyOrder, totals, series, before, open } = await readOverviewRollup(deps.db, range, selected?.id);
 
   // Counts by status and amounts by currency over the range.
   const byStatus = zeroStatuses();

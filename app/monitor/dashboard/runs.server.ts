@@ -2,15 +2,9 @@ import cron from 'node-cron';
 import type { ReconcileRunItemRow } from '../../../db/reconcile-schema';
 import { countRunItems, findRun, listRunItems, listRunRows, listRunStores } from '../../../db/runs';
 import { getLeaseStatus, type LeaseStatus } from '../jobs/lease.server';
+import type { RunItemInput } from '../jobs/run-frame.server';
 import { toSummary, type RunSummary } from '../jobs/run-summary';
-import {
-  isAttentionReason,
-  type AttentionReason,
-  type OrderStatus,
-  type RunItemOutcome,
-  type RunKind,
-  type RunStatus,
-} from '../status';
+import { isAttentionReason, type RunItemOutcome, type RunKind, type RunStatus } from '../status';
 import { toDbTime } from '../time';
 import type { ConfiguredDeps, DbDeps } from '../deps';
 
@@ -43,16 +37,10 @@ export async function listRuns(
   };
 }
 
-export type RunItemView = {
+/** One recorded item of a run, as the run's page lists it. */
+export type RunItemView = Omit<RunItemInput, 'error'> & {
   id: number;
   storeSlug: string;
-  orderId: number | null;
-  merchantUid: string | null;
-  impUid: string | null;
-  statusBefore: OrderStatus | null;
-  statusAfter: OrderStatus | null;
-  outcome: RunItemOutcome;
-  reasonsOpened: AttentionReason[];
   error: string | null;
   at: string;
 };

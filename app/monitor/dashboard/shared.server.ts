@@ -102,3 +102,8 @@ export async function toOrderItems(
     openReasons: byOrder.get(r.id) ?? [],
   }));
 }
+
+/** Pretty JSON for a before/after snapshot (rendered as text, so React escapes it). */
+export function pretty(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value, null, 2);
+}

@@ -37,7 +37,7 @@ import { batchAnswers, observe, type Prefetched } from '../verify/gateway.server
 import { planChange } from '../verify/plan';
 import { verifyPayment } from '../verify/verify.server';
 
-/** `GET /payments?imp_uid[]=` takes at most 100 identifiers (reference §3.2). */
+/** `GET /payments?imp_uid[]=` takes at most 100 identifiers (iamport-facts §3.2). */
 export const BATCH_SIZE = 100;
 /** At most this many due orders per store in one run; the rest wait for the next run. */
 export const DEFAULT_LIMIT_PER_STORE = 20_000;

@@ -19,14 +19,14 @@ import { fromDbTime, toDbTime } from '../time';
 import { orderFacts } from '../verify/plan';
 import { verifyPayment } from '../verify/verify.server';
 
-/** The gateway lists at most 90 days per request (reference §3.5). */
+/** The gateway lists at most 90 days per request (iamport-facts §3.5). */
 export const MAX_LIST_WINDOW_MS = 90 * 24 * 3600_000;
 /** The gateway's largest page. */
 export const PAGE_SIZE = 1000;
 
 /**
  * Listed statuses and the sort that keeps pages stable while we read them: ascending by the time
- * the gateway filters that status on (reference §3.5: ready → started, paid → paid, cancelled →
+ * the gateway filters that status on (iamport-facts §3.5: ready → started, paid → paid, cancelled →
  * its last change), so payments arriving meanwhile land after the window, not between pages.
  */
 export const SWEPT_STATUSES: readonly { status: PaymentStatus; sorting: Sorting }[] = [

@@ -114,7 +114,7 @@ export function statusForPayment(
     case 'failed':
       return { status: 'failed', outcome: 'failed', amountDiffers: false };
     case 'cancelled':
-      // Never judge "fully refunded" from the status alone (reference §3.8): compare amounts.
+      // Never judge "fully refunded" from the status alone (iamport-facts §3.8): compare amounts.
       if (payment.cancelAmount > 0 && payment.cancelAmount < payment.amount) {
         return { status: 'partially_cancelled', outcome: 'partially_cancelled', amountDiffers };
       }

@@ -12,7 +12,7 @@ import { changeOrder } from './ledger.server';
  * always agree with the open reasons.
  */
 
-/** Statuses for which Iamport sends a webhook (a payment or an issued vbank): reference §5.1. */
+/** Statuses for which Iamport sends a webhook (a payment or an issued vbank): iamport-facts §5.1. */
 export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = [
   'paid',
   'vbank_issued',

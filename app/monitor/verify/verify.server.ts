@@ -69,7 +69,7 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     fetched = observe(operationResult);
   }
 
-  // The gateway's merchant_uid wins over the one the evidence claimed (reference §5.6 step 3).
+  // The gateway's merchant_uid wins over the one the evidence claimed (iamport-facts §5.6 step 3).
   const merchantUid = fetched.payment?.merchantUid ?? input.merchantUid;
   let order: OrderRow | null = null;
   if (merchantUid)

@@ -3,23 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '~/logger.server';
 import { startSandbox } from '../../../sandbox/server';
+import { createClock, type Clock } from '../../helpers/clock';
 
 /**
  * The sandbox emulator in-process on an ephemeral port, in its own temp data dir, on a clock the
  * test moves by hand. Each test file creates its own merchants so files never share state.
  */
 
-export type TestClock = { now: () => Date; advance: (ms: number) => void };
-
-export function createTestClock(start = '2026-11-24T09:00:00.000Z'): TestClock {
-  let current = new Date(start).getTime();
-  return {
-    now: () => new Date(current),
-    advance: (ms) => {
-      current += ms;
-    },
-  };
-}
+export type TestClock = Clock;
 
 export type SandboxMerchant = { impCode: string; impKey: string; impSecret: string };
 
@@ -63,7 +54,7 @@ export type TestSandbox = {
   close: () => Promise<void>;
 };
 
-export async function startTestSandbox(clock: TestClock = createTestClock()): Promise<TestSandbox> {
+export async function startTestSandbox(clock: TestClock = createClock()): Promise<TestSandbox> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'iamport-sandbox-'));
   const sandbox = await startSandbox({
     config: {

@@ -6,21 +6,12 @@ import pino from 'pino';
 import type { SandboxConfig } from '../../../app/config.server';
 import { startSandbox, type RunningSandbox, type ShopOptions } from '../../../sandbox/server';
 import type { WebhookTimeouts } from '../../../sandbox/webhooks';
+import { createClock, type Clock } from '../../helpers/clock';
 
 export const DEMO = { impKey: 'test_imp_key', impSecret: 'test_imp_secret', impCode: 'imp10000000' };
 
-/** A clock the test moves by hand; the sandbox reads nothing else. */
-export function createClock(start = '2026-11-24T09:00:00.000Z') {
-  let current = new Date(start).getTime();
-  return {
-    now: () => new Date(current),
-    nowS: () => Math.floor(current / 1000),
-    advance: (ms: number) => {
-      current += ms;
-    },
-  };
-}
-export type TestClock = ReturnType<typeof createClock>;
+export { createClock };
+export type TestClock = Clock;
 
 export type Envelope<T = unknown> = { code: number; message: string | null; response: T };
 export type Answer<T = unknown> = { status: number; headers: Headers; body: Envelope<T> };

@@ -43,8 +43,8 @@ describe('production server', () => {
 
   it('writes one JSON request line per request without the query string', async () => {
     await fetch(`${app.url}/healthz?imp_uid=secretish`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const line = app.lines.find((l) => l.includes('"path":"/healthz"'));
+    // The request line is written after the answer: wait for it, not for a fixed time.
+    const line = await app.waitForLine((l) => l.includes('"path":"/healthz"'));
     expect(line).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({ method: 'GET', path: '/healthz', status: 200, msg: 'request' });
     expect(app.lines.join('\n')).not.toContain('secretish');

@@ -10,12 +10,12 @@ import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
 import {
   createReconcileHarness,
-  openReasonsOf,
   orderOf,
   seedOrders,
   webhookRequest,
   type ReconcileHarness,
 } from '../../../helpers/reconcile';
+import { openReasonNames } from '../../../helpers/monitor';
 
 /**
  * The re-query job against the sandbox over HTTP with the real client, on one hand-moved clock:
@@ -52,7 +52,7 @@ describe('reconcile: a redirect left unverified while the gateway was down', () 
       imp_uid: null,
       next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString(),
     });
-    expect(await openReasonsOf(h, order.id)).toEqual(['missing_flag', 'unverified']);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual(['missing_flag', 'unverified']);
     await h.sb.clearFaults(h.merchant);
 
     const early = await runReconcile(h.deps(), { trigger: 'schedule' });
@@ -69,7 +69,7 @@ describe('reconcile: a redirect left unverified while the gateway was down', () 
       check_attempts: 0,
       open_reason_count: 0,
     });
-    expect(await openReasonsOf(h, order.id)).toEqual([]);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
     // No imp_uid was known: one look-up by merchant_uid (plus this client's token).
     expect(run.gatewayCalls).toBeLessThanOrEqual(2);
     const detail = await getRun(h.ctx, run.runId);
@@ -127,7 +127,7 @@ describe('reconcile: a dropped webhook', () => {
       }),
     ]);
     const flagged = await orderOf(h, h.store.id, 'o-silent');
-    expect(await openReasonsOf(h, flagged.id)).toEqual(['redirect_without_webhook']);
+    expect(await openReasonNames(h.t.db, flagged.id)).toEqual(['redirect_without_webhook']);
     // Opening it planned the next check like verification would: the first backoff step.
     expect(flagged).toMatchObject({
       open_reason_count: 1,
@@ -135,14 +135,14 @@ describe('reconcile: a dropped webhook', () => {
       next_check_at: new Date(h.clock.now().getTime() + MINUTE).toISOString(),
     });
     // A failed payment sends no webhook anyone should wait for.
-    expect(await openReasonsOf(h, (await orderOf(h, h.store.id, 'o-refused')).id)).toEqual([]);
+    expect(await openReasonNames(h.t.db, (await orderOf(h, h.store.id, 'o-refused')).id)).toEqual([]);
 
     const again = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect(again.examined).toBe(0);
 
     await webhook(h, { imp_uid: paid.imp_uid, merchant_uid: 'o-silent', status: 'paid' });
     const resolved = await orderOf(h, h.store.id, 'o-silent');
-    expect(await openReasonsOf(h, resolved.id)).toEqual([]);
+    expect(await openReasonNames(h.t.db, resolved.id)).toEqual([]);
     expect(resolved).toMatchObject({ status: 'paid', next_check_at: null, open_reason_count: 0 });
   });
 
@@ -153,14 +153,14 @@ describe('reconcile: a dropped webhook', () => {
     h.clock.advance(11 * MINUTE);
     await runReconcile(h.deps(), { trigger: 'schedule' });
     const order = await orderOf(h, h.store.id, 'o-queued');
-    expect(await openReasonsOf(h, order.id)).toEqual(['redirect_without_webhook']);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual(['redirect_without_webhook']);
 
     await webhook(h, { imp_uid: p.imp_uid, merchant_uid: 'o-queued', status: 'paid' }, false);
     const run = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect((await getRun(h.ctx, run.runId))?.items).toEqual([
       expect.objectContaining({ merchantUid: 'o-queued', outcome: 'reason_resolved' }),
     ]);
-    expect(await openReasonsOf(h, order.id)).toEqual([]);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
     const reason = await h.t.db
       .selectFrom('attention_reason')
       .selectAll()
@@ -191,7 +191,7 @@ describe('reconcile: stale pending orders', () => {
     const opened = await runReconcile(h.deps(), { trigger: 'schedule' });
     expect(opened.examined).toBe(2);
     const stale = await orderOf(h, h.store.id, 'o-stale');
-    expect(await openReasonsOf(h, stale.id)).toEqual(['stale_pending']);
+    expect(await openReasonNames(h.t.db, stale.id)).toEqual(['stale_pending']);
 
     // The buyer paid meanwhile and nothing told us: the job's look-up by merchant_uid finds it.
     await h.sb.createPayment(h.merchant, { merchant_uid: 'o-stale', amount: 3000 });
@@ -205,7 +205,7 @@ describe('reconcile: stale pending orders', () => {
     });
     const nobody = await orderOf(h, h.store.id, 'o-nobody');
     expect(nobody.status).toBe('pending');
-    expect(await openReasonsOf(h, nobody.id)).toEqual(['not_found_at_gateway', 'stale_pending']);
+    expect(await openReasonNames(h.t.db, nobody.id)).toEqual(['not_found_at_gateway', 'stale_pending']);
   });
 });
 
@@ -339,7 +339,7 @@ describe('reconcile: virtual accounts', () => {
     expect(await orderOf(h, h.store.id, 'vb-funded')).toMatchObject({ status: 'paid', next_check_at: null });
     const never = await orderOf(h, h.store.id, 'vb-never');
     expect(never).toMatchObject({ status: 'vbank_issued', next_check_at: null, open_reason_count: 1 });
-    expect(await openReasonsOf(h, never.id)).toEqual(['vbank_overdue']);
+    expect(await openReasonNames(h.t.db, never.id)).toEqual(['vbank_overdue']);
     const items = (await getRun(h.ctx, run.runId))!.items;
     expect(items.find((i) => i.merchantUid === 'vb-never')).toMatchObject({
       outcome: 'vbank_issued',
@@ -376,7 +376,7 @@ describe('reconcile: backoff', () => {
         next === undefined ? null : new Date(h.clock.now().getTime() + next * 1000).toISOString(),
       );
     }
-    expect(await openReasonsOf(h, order!.id)).toEqual(['not_found_at_gateway']);
+    expect(await openReasonNames(h.t.db, order!.id)).toEqual(['not_found_at_gateway']);
     h.clock.advance(365 * 86_400_000);
     expect((await runReconcile(h.deps(), { trigger: 'schedule' })).examined).toBe(0);
     // --all still reaches it (a person asked).
@@ -402,7 +402,7 @@ describe('reconcile: dry run', () => {
       expect.objectContaining({ statusBefore: 'pending', statusAfter: 'paid', outcome: 'paid' }),
     ]);
     expect(await orderOf(h, h.store.id, 'o-dry')).toEqual(order);
-    expect(await openReasonsOf(h, order!.id)).toEqual(['unverified']);
+    expect(await openReasonNames(h.t.db, order!.id)).toEqual(['unverified']);
     for (const table of ['gateway_check', 'verification', 'job_lease'] as const) {
       const n = await h.t.db
         .selectFrom(table)

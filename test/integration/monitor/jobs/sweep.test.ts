@@ -5,13 +5,8 @@ import { runSweep } from '~/monitor/jobs/sweep.server';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
 import { listRunItemsForOrder } from '../../../../db/runs';
-import {
-  createReconcileHarness,
-  openReasonsOf,
-  orderOf,
-  webhookRequest,
-  type ReconcileHarness,
-} from '../../../helpers/reconcile';
+import { createReconcileHarness, orderOf, webhookRequest, type ReconcileHarness } from '../../../helpers/reconcile';
+import { openReasonNames } from '../../../helpers/monitor';
 
 /** The reverse sweep against the sandbox's status lists, over HTTP with the real client. */
 describe('sweep: payments the store never registered or never saw', () => {
@@ -51,14 +46,14 @@ describe('sweep: payments the store never registered or never saw', () => {
 
     const created = await orderOf(h, h.store.id, 'never-registered');
     expect(created).toMatchObject({ source: 'evidence', status: 'paid', paid_amount: 7000, expected_amount: null });
-    expect(await openReasonsOf(h, created.id)).toEqual(['orphan_payment', 'unknown_order']);
+    expect(await openReasonNames(h.t.db, created.id)).toEqual(['orphan_payment', 'unknown_order']);
     const lost = await orderOf(h, h.store.id, 'o-lost');
     expect(lost.status).toBe('paid');
-    expect(await openReasonsOf(h, lost.id)).toEqual(['orphan_payment']);
+    expect(await openReasonNames(h.t.db, lost.id)).toEqual(['orphan_payment']);
     // A person looks at these: the job does not re-query them.
     expect(lost.next_check_at).toBeNull();
     for (const uid of ['o-known', 'o-abandoned'])
-      expect(await openReasonsOf(h, (await orderOf(h, h.store.id, uid)).id)).toEqual([]);
+      expect(await openReasonNames(h.t.db, (await orderOf(h, h.store.id, uid)).id)).toEqual([]);
 
     const items = (await getRun(h.ctx, run.runId))!.items;
     expect(items.map((i) => [i.merchantUid, i.statusBefore, i.statusAfter, i.reasonsOpened]).sort()).toEqual([
