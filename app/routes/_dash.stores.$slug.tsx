@@ -399,6 +399,7 @@ function SettingsList({ store }: { store: StoreView }) {
     ['stores.field.mismatchPolicy', t(`stores.mismatch.${store.mismatchPolicy}` as MessageKey)],
     ['stores.field.webhookGraceSeconds', String(store.webhookGraceSeconds)],
     ['stores.field.stalePendingSeconds', String(store.stalePendingSeconds)],
+    ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
   ];
   return (
     <section className="card" data-testid="settings">
@@ -442,10 +443,17 @@ function StoreForm({
     mismatchPolicy: store?.mismatchPolicy ?? 'flag',
     webhookGraceSeconds: String(store?.webhookGraceSeconds ?? 600),
     stalePendingSeconds: String(store?.stalePendingSeconds ?? 1800),
+    evidenceRetentionDays: String(store?.evidenceRetentionDays ?? 180),
   };
   const errorOf = (field: StoreField) =>
     errors[field]
-      ? t(errors[field] === 'taken' ? 'stores.error.slugTaken' : (`stores.error.${field}` as MessageKey))
+      ? t(
+          errors[field] === 'taken'
+            ? 'stores.error.slugTaken'
+            : errors[field] === 'secret_for_new_url'
+              ? 'stores.error.impSecretForNewUrl'
+              : (`stores.error.${field}` as MessageKey),
+        )
       : undefined;
   const text = (
     field: Exclude<StoreField, 'impSecret' | 'webhookIpPolicy' | 'mismatchPolicy'>,
@@ -509,6 +517,7 @@ function StoreForm({
         />
         {text('webhookGraceSeconds', { type: 'number' })}
         {text('stalePendingSeconds', { type: 'number' })}
+        {text('evidenceRetentionDays', { type: 'number' })}
         <div>
           <SubmitButton
             match={{ intent: mode === 'create' ? 'create' : 'update' }}

@@ -2,6 +2,7 @@ import { data, redirect, type HeadersFunction, type LoaderFunctionArgs, type Met
 import { useLoaderData } from '@remix-run/react';
 import { rawQueryOf } from '~/http.server';
 import { useT } from '~/i18n/use-t';
+import { limitPublicRequest } from '~/monitor/capture/public-limits.server';
 import { captureRedirect } from '~/monitor/capture/redirect.server';
 
 /**
@@ -9,6 +10,8 @@ import { captureRedirect } from '~/monitor/capture/redirect.server';
  * raw, verified against the gateway, and the buyer goes on with the *verified* outcome.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const limited = limitPublicRequest(context, 'redirect', params.store ?? '');
+  if (limited) return limited;
   const outcome = await captureRedirect(context, {
     storeSlug: params.store ?? '',
     rawQuery: rawQueryOf(context.rawUrl),

@@ -713,6 +713,7 @@ export async function getJobStatuses(deps: Pick<MonitorDeps, 'db' | 'now' | 'con
   const jobs: { kind: RunKind; schedule: string }[] = [
     { kind: 'reconcile', schedule: deps.config.reconcileCron },
     { kind: 'sweep', schedule: deps.config.sweepCron },
+    { kind: 'purge', schedule: deps.config.purgeCron },
   ];
   return Promise.all(
     jobs.map(async ({ kind, schedule }) => {

@@ -18,6 +18,7 @@ import { cancelAtGateway } from './cancel.server';
 import { decide, type Decision, type Observation, type RedirectFlag } from './decide';
 import { recordGatewayCheck } from './gateway.server';
 import { nextCheck } from './schedule';
+import { abandonAtFrom, unconfirmedFailureState } from './unconfirmed-failure';
 import type { AttentionReason, OrderStatus, Trigger, VerificationOutcome } from '../status';
 import type { Store } from '../stores/stores.server';
 import { fromDbTime, toDbTime } from '../time';
@@ -37,6 +38,8 @@ export type VerifyInput = {
   redirectFlag?: RedirectFlag | null;
   /** The redirect said the process failed (flag false or an error_code). */
   redirectClaimsFailure?: boolean;
+  /** A webhook's `status` field (worded into reasons, never decides). */
+  webhookStatus?: string | null;
   /** Our own cancel caused what the gateway now says. */
   ownAction?: boolean;
   prefetched?: Prefetched;
@@ -227,6 +230,12 @@ async function applyObservation(
     if (!order) throw new Error(`order ${args.orderId} disappeared`);
     const now = deps.now();
     const at = toDbTime(now);
+    const openBefore = await openReasonsOf(trx, order.id);
+    const unconfirmed = unconfirmedFailureState({
+      openReasons: openBefore,
+      windowSeconds: input.store.stalePendingSeconds,
+      now,
+    });
 
     const decision = decide({
       order: {
@@ -238,12 +247,14 @@ async function applyObservation(
       observation: args.observation,
       redirectFlag: input.redirectFlag,
       redirectClaimsFailure: input.redirectClaimsFailure,
+      webhookStatus: input.webhookStatus,
+      unconfirmedFailure: unconfirmed.state,
       ownAction: input.ownAction,
     });
     // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
     if (input.trigger === 'webhook') decision.resolve.push('redirect_without_webhook');
 
-    const before = new Set((await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason));
+    const before = new Set(openBefore.map((r) => r.reason as AttentionReason));
     const openedNow: AttentionReason[] = [];
     const openedAndResolved: AttentionReason[] = [];
     const resolveSet = new Set(decision.resolve);
@@ -276,6 +287,7 @@ async function applyObservation(
       openReasons: openNow,
       attempts: order.check_attempts,
       vbankDueAt,
+      abandonAt: unconfirmed.abandonAt ?? abandonAtFrom(now, input.store.stalePendingSeconds),
     });
     const changed = decision.status !== order.status;
 

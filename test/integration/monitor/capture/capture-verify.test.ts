@@ -92,8 +92,14 @@ describe('capture and verify through the sandbox', () => {
       expect(location.pathname).toBe(`/payments/${s.store.slug}/result`);
       expect(Object.fromEntries(location.searchParams)).toEqual({ merchant_uid: merchantUid, status: expected });
       const order = await orderOf(merchantUid);
-      expect(order.status).toBe(expected);
-      expect(await openReasons(order.id)).toEqual([]);
+      if (payment) {
+        expect(order.status).toBe(expected);
+        expect(await openReasons(order.id)).toEqual([]);
+      } else {
+        // The gateway has no payment: the buyer sees the failure, the order waits for the gateway (decision 0010).
+        expect(order.status).toBe('pending');
+        expect(await openReasons(order.id)).toEqual(['unconfirmed_failure']);
+      }
     });
   });
 
