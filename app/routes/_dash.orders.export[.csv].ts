@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireUser } from '~/auth/guard.server';
 import { AppError, errorResponse } from '~/errors';
+import { masksBuyer } from '~/monitor/dashboard/mask';
 import { exportOrderLogCsv } from '~/monitor/dashboard/order-log.server';
 
 /**
@@ -9,9 +10,11 @@ import { exportOrderLogCsv } from '~/monitor/dashboard/order-log.server';
  * A bad filter answers 400 with the reason, like the log.
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireUser(request, context);
+  const user = await requireUser(request, context);
   try {
-    const { filename, body } = await exportOrderLogCsv(context, new URL(request.url).searchParams, context.now());
+    const { filename, body } = await exportOrderLogCsv(context, new URL(request.url).searchParams, context.now(), {
+      maskBuyer: masksBuyer(user.role),
+    });
     return new Response(body, {
       headers: {
         'Content-Type': 'text/csv; charset=utf-8',

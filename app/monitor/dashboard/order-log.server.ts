@@ -23,6 +23,7 @@ import { listAudit } from '../../auth/audit.server';
 import { AppError } from '../../errors';
 import { ATTENTION_REASONS, ORDER_STATUSES, type AttentionReason, type OrderStatus } from '../status';
 import { listAllStores, type Store } from '../stores/stores.server';
+import { maskText } from './mask';
 import { orderTimeline, type TimelineEntry } from './timeline.server';
 
 /**
@@ -414,7 +415,7 @@ export function csvLine(values: (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-function csvRow(item: OrderLogItem): string {
+function csvRow(item: OrderLogItem, maskBuyer = false): string {
   return csvLine([
     item.id,
     item.store.slug,
@@ -429,7 +430,7 @@ function csvRow(item: OrderLogItem): string {
     item.currency,
     item.payMethod,
     item.pgProvider,
-    item.buyerName,
+    maskBuyer && item.buyerName !== null ? maskText(item.buyerName) : item.buyerName,
     item.createdAt,
     item.updatedAt,
     item.paidAt,
@@ -446,6 +447,7 @@ export async function exportOrderLogCsv(
   deps: ReadDeps,
   params: URLSearchParams,
   now: Date,
+  options: { maskBuyer?: boolean } = {},
 ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
   const parsed = { ...(await parseOrderLogParams(deps, params)), cursor: null, size: CSV_CHUNK };
   const stores = await listAllStores(deps);
@@ -469,7 +471,8 @@ export async function exportOrderLogCsv(
         stores,
         driver,
       );
-      if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(csvRow).join('')));
+      if (page.items.length > 0)
+        controller.enqueue(encoder.encode(page.items.map((item) => csvRow(item, options.maskBuyer === true)).join('')));
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
         after = { value: sortValueOf(last, parsed.sort), id: last.id };
