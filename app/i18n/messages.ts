@@ -370,7 +370,8 @@ const en = {
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
   'overview.intro':
     'Payments, verifications and webhooks for a date range (KST), summed on the server. Click a status to open those orders.',
-  'overview.databaseSize': 'Database size: {size} (raw evidence of settled orders is purged after each store’s retention).',
+  'overview.databaseSize':
+    'Database size: {size} (raw evidence of settled orders is purged after each store’s retention).',
   'overview.grainDay': 'day',
   'overview.grainHour': 'hour',
   'overview.noStoresBody':
@@ -1042,7 +1043,8 @@ const ko: Record<MessageKey, string> = {
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
   'overview.intro':
     '선택한 기간(KST)의 결제, 검증, 웹훅을 서버에서 집계한 결과입니다. 상태를 누르면 해당 주문 목록이 열립니다.',
-  'overview.databaseSize': '데이터베이스 크기: {size} (확정된 주문의 원본 증거는 상점별 보관 기간이 지나면 삭제됩니다).',
+  'overview.databaseSize':
+    '데이터베이스 크기: {size} (확정된 주문의 원본 증거는 상점별 보관 기간이 지나면 삭제됩니다).',
   'overview.grainDay': '일',
   'overview.grainHour': '시간',
   'overview.noStoresBody':
