@@ -112,6 +112,13 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_SECONDS: secondsSchema.default(10),
   REQUEST_TIMEOUT_SECONDS: secondsSchema.default(30),
   BODY_TIMEOUT_SECONDS: secondsSchema.default(10),
+  // Bounded public routes (issue 10): requests per minute per client address and per store on the
+  // redirect, webhook and orders routes (0 turns a limit off); gateway look-ups (and order
+  // creations) for unregistered orders per store per minute.
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  RATE_LIMIT_PER_STORE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
+  UNKNOWN_ORDER_BUDGET: z.coerce.number().int().min(0).max(100_000).default(60),
+  PURGE_CRON: cronSchema.default('17 3 * * *'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -183,6 +190,18 @@ export type Config = {
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
   http: HttpConfig;
+  limits: LimitsConfig;
+  /** node-cron expression of the retention purge (app/monitor/jobs/purge.server.ts). */
+  purgeCron: string;
+};
+
+export type LimitsConfig = {
+  /** Public requests per minute per client address (0: off). Iamport's webhook addresses are never limited. */
+  perIpPerMinute: number;
+  /** Public requests per minute per store slug (0: off). */
+  perStorePerMinute: number;
+  /** Gateway look-ups and order creations for unregistered orders, per store per minute. */
+  unknownOrdersPerMinute: number;
 };
 
 export class ConfigError extends Error {
@@ -294,6 +313,12 @@ export function loadConfig(source: EnvSource = process.env): Config {
     reconcileCron: env.RECONCILE_CRON,
     sweepCron: env.SWEEP_CRON,
     logLevel: env.LOG_LEVEL,
+    limits: {
+      perIpPerMinute: env.RATE_LIMIT_PER_IP,
+      perStorePerMinute: env.RATE_LIMIT_PER_STORE,
+      unknownOrdersPerMinute: env.UNKNOWN_ORDER_BUDGET,
+    },
+    purgeCron: env.PURGE_CRON,
     auth: {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },
       cookieSecure:

@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import type { Log } from './logger.server';
 import { createGatewayRegistry, type GatewayRegistry } from './monitor/verify/gateway.server';
 import { createMetrics, type Metrics } from './metrics.server';
+import { createPublicLimiter, type PublicLimiter } from './monitor/capture/public-limits.server';
 import type { LedgerListener } from './monitor/verify/ledger-events';
 
 /**
@@ -22,6 +23,8 @@ export type AppContext = {
   notifyWebhookQueued: () => void;
   /** Called by the order ledger, inside its transaction, with what each change did (alerts subscribe). */
   ledgerListeners: LedgerListener[];
+  /** Per-address and per-store limits of the public routes (monitor/capture/public-limits.server.ts). */
+  publicLimits: PublicLimiter;
 };
 
 export function createAppContext(deps: {
@@ -41,6 +44,7 @@ export function createAppContext(deps: {
     metrics: createMetrics(),
     notifyWebhookQueued: () => {},
     ledgerListeners: [],
+    publicLimits: createPublicLimiter(deps.config.limits),
   };
 }
 

@@ -10,7 +10,17 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['*.authorization', '*.cookie', '*.imp_secret', '*.password', '*.apiKey', '*.secret'],
+        paths: [
+          '*.authorization',
+          '*.cookie',
+          '*.imp_secret',
+          '*.password',
+          '*.apiKey',
+          '*.secret',
+          // Buyer fields (personal data) never reach the log, as wire or domain names.
+          ...['buyer_name', 'buyer_email', 'buyer_tel', 'buyer_addr', 'buyer_postcode'].flatMap((k) => [k, `*.${k}`]),
+          ...['buyerName', 'buyerEmail', 'buyerTel', 'buyerAddr'].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+        ],
         censor: '[redacted]',
       },
     },

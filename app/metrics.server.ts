@@ -10,6 +10,11 @@ const HELP = {
   monitor_webhooks_total: 'Webhook deliveries recorded, by answer.',
   monitor_verifications_total: 'Verifications decided, by trigger and outcome.',
   monitor_gateway_calls_total: 'Calls to the Iamport API, by operation and HTTP status.',
+  monitor_unknown_store_requests_total:
+    'Requests naming a store slug that does not exist (counted, not stored), by route.',
+  monitor_unknown_evidence_total:
+    'Evidence for unregistered orders, by what the per-store budget decided (admitted or deferred to the job).',
+  monitor_public_limited_total: 'Public requests answered 429, by route and limit (ip or store).',
 } as const;
 export type CounterName = keyof typeof HELP;
 

@@ -112,3 +112,17 @@ export function lockSkipLocked<DB, TB extends keyof DB, O>(
 ): SelectQueryBuilder<DB, TB, O> {
   return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 }
+
+/**
+ * The database's size in bytes: on SQLite the main file's pages (`page_count × page_size`, the
+ * file size without the WAL), on PostgreSQL `pg_database_size` of the current database.
+ */
+export async function databaseSizeBytes(db: Kysely<Database>, dialect: Dialect): Promise<number> {
+  const result =
+    dialect === 'postgres'
+      ? await sql<{ bytes: string | number }>`select pg_database_size(current_database()) as bytes`.execute(db)
+      : await sql<{
+          bytes: number;
+        }>`select p.page_count * s.page_size as bytes from pragma_page_count() p, pragma_page_size() s`.execute(db);
+  return Number(result.rows[0]?.bytes ?? 0);
+}

@@ -28,6 +28,8 @@ export interface StoreTable {
   mismatch_policy: MismatchPolicy;
   webhook_grace_seconds: number;
   stale_pending_seconds: number;
+  /** Days raw evidence of settled orders is kept (migration 0051; app/monitor/jobs/purge.server.ts). */
+  evidence_retention_days: Generated<number>;
   api_key_hash: string;
   api_key_prefix: string;
   created_at: string;
@@ -98,6 +100,8 @@ export interface RedirectHitTable {
   flag_value: string | null;
   error_code: string | null;
   error_msg: string | null;
+  /** When retention emptied `query_string` (migration 0051). */
+  purged_at: Generated<string | null>;
 }
 export type RedirectHitRow = Selectable<RedirectHitTable>;
 export type NewRedirectHitRow = Insertable<RedirectHitTable>;
@@ -124,6 +128,8 @@ export interface WebhookDeliveryTable {
   status: string | null;
   cancellation_id: string | null;
   duplicate_of: number | null;
+  /** When retention emptied the body and headers (migration 0051). */
+  purged_at: Generated<string | null>;
 }
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type NewWebhookDeliveryRow = Insertable<WebhookDeliveryTable>;
@@ -168,6 +174,8 @@ export interface GatewayCheckTable {
   error_message: string | null;
   latency_ms: number;
   raw_json: string | null;
+  /** When retention dropped `raw_json` (migration 0051). */
+  purged_at: Generated<string | null>;
 }
 export type GatewayCheckRow = Selectable<GatewayCheckTable>;
 export type NewGatewayCheckRow = Insertable<GatewayCheckTable>;

@@ -1,5 +1,6 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { AuthTables } from './auth-schema';
+import type { IntegrityTables } from './integrity-schema';
 import type { MonitorTables } from './monitor-schema';
 import type { OverviewTables } from './overview-schema';
 import type { ReconcileTables } from './reconcile-schema';
@@ -21,7 +22,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables {
+export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables, IntegrityTables {
   app_setting: AppSettingTable;
 }
 

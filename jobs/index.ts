@@ -1,5 +1,6 @@
 import type { Config } from '../app/config.server';
 import { runReconcile } from '../app/monitor/jobs/reconcile.server';
+import { runPurge } from '../app/monitor/jobs/purge.server';
 import { runSweep } from '../app/monitor/jobs/sweep.server';
 import type { JobDefinition } from './scheduler';
 
@@ -8,7 +9,7 @@ import type { JobDefinition } from './scheduler';
  * job's database lease itself, so any number of instances may run the scheduler (JOBS=on): one
  * runs, the others record a `skipped` run.
  */
-export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron'>): JobDefinition[] {
+export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron' | 'purgeCron'>): JobDefinition[] {
   return [
     {
       name: 'reconcile',
@@ -22,6 +23,13 @@ export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron
       schedule: config.sweepCron,
       run: async (ctx) => {
         await runSweep(ctx, { trigger: 'schedule', startedBy: 'scheduler' });
+      },
+    },
+    {
+      name: 'purge',
+      schedule: config.purgeCron,
+      run: async (ctx) => {
+        await runPurge(ctx, { trigger: 'schedule', startedBy: 'scheduler' });
       },
     },
   ];

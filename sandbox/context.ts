@@ -23,4 +23,6 @@ export type SandboxContext = {
   /** The demo merchant's notification URL given by configureDemo, restored by reset. */
   demoWebhookUrl: { current: string | null };
   config: { impKey: string; impSecret: string; impCode: string };
+  /** The `Host` values the controls answer to (sandbox/control-guard.ts); filled once listening. */
+  ownHosts: Set<string>;
 };

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { SandboxContext } from './context';
 import type { PaymentRow } from './db/schema';
 import { SandboxError, readJson, sendOk } from './http';
+import { guardControlRequest } from './control-guard';
 import { merchantView } from './merchants';
 import { toWirePayment } from './payment-view';
 import { createPayments, depositVbank, transitionPayment } from './payments';
@@ -122,6 +123,12 @@ async function reset(ctx: SandboxContext): Promise<void> {
   await ctx.merchants.load();
 }
 
+/** A GET never returns `imp_secret` (a page that can read the answer must not learn it). */
+function withoutSecret(m: Parameters<typeof merchantView>[0]) {
+  const { imp_secret: _secret, ...view } = merchantView(m);
+  return view;
+}
+
 async function paymentOr404(ctx: SandboxContext, impUid: string): Promise<PaymentRow> {
   const row = await ctx.db.selectFrom('payment').selectAll().where('imp_uid', '=', impUid).executeTakeFirst();
   if (!row) throw new SandboxError(404, `payment ${impUid} does not exist`);
@@ -139,12 +146,13 @@ export async function handleControls(
   const [, area, id, action] = segments;
   const route = `${method} ${area ?? ''}${id !== undefined ? '/:id' : ''}${action !== undefined ? `/${action}` : ''}`;
   const nowS = ctx.clock.nowS();
+  guardControlRequest(req, ctx.ownHosts);
 
   switch (route) {
     case 'GET ':
       return sendOk(res, {
         clock: { now: nowS, now_ms: ctx.clock.nowMs(), injected: ctx.clock.injected },
-        merchants: ctx.merchants.all().map(merchantView),
+        merchants: ctx.merchants.all().map(withoutSecret),
         shop: ctx.shop.current
           ? { monitorUrl: ctx.shop.current.monitorUrl, storeSlug: ctx.shop.current.storeSlug }
           : null,
@@ -162,13 +170,13 @@ export async function handleControls(
       await reset(ctx);
       return sendOk(res, { reset: true });
     case 'GET merchants':
-      return sendOk(res, ctx.merchants.all().map(merchantView));
+      return sendOk(res, ctx.merchants.all().map(withoutSecret));
     case 'POST merchants': {
       const input = parse(merchantInputSchema, await body(req));
       return sendOk(res, merchantView(await ctx.merchants.create(input, nowS)), 201);
     }
     case 'GET merchants/:id':
-      return sendOk(res, merchantView(ctx.merchants.resolve(id)));
+      return sendOk(res, withoutSecret(ctx.merchants.resolve(id)));
     case 'PATCH merchants/:id': {
       const patch = parse(merchantPatchSchema, await body(req));
       return sendOk(res, merchantView(await ctx.merchants.update(ctx.merchants.resolve(id), patch)));

@@ -5,6 +5,7 @@ import { finishWindow, serveScript, showReceipt, showWindow, startCheckout } fro
 import { createSandboxClock } from './clock';
 import type { SandboxContext, ShopOptions } from './context';
 import { handleControls } from './controls';
+import { listensOnLoopbackOnly, ownHostsOf } from './control-guard';
 import { openSandboxDb } from './db/connection';
 import { SandboxError, pathSegments, sendEnvelope, sendHtml } from './http';
 import { MerchantDirectory } from './merchants';
@@ -83,6 +84,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     shop: { current: options.shop ? shopOptionsSchema.parse(options.shop) : null },
     demoWebhookUrl: { current: merchants.demo().webhook_url },
     config: config.merchant,
+    ownHosts: new Set(),
   };
 
   const server: Server = createServer((req, res) => {
@@ -106,6 +108,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         : config.host;
   const url = `http://${host}:${port}`;
   if (!config.publicUrl) ctx.baseUrl = url;
+  ctx.ownHosts = ownHostsOf(port, config.host, config.publicUrl);
+  if (!listensOnLoopbackOnly(config.host))
+    log.warn(
+      { host: config.host, port },
+      'the sandbox listens beyond loopback: its /__sandbox controls are unauthenticated and reachable from the network',
+    );
   await webhooks.start();
   log.info({ url, merchant: config.merchant.impCode, data: handle.filename }, 'sandbox listening');
 

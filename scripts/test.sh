@@ -12,6 +12,10 @@ PG_EXCLUDE=(
   --exclude 'test/integration/sandbox/**'
   --exclude 'test/integration/iamport/**'
   --exclude 'test/integration/dockerfile.test.ts'
+  # HTTP-layer hardening (proxy headers, Host, timeouts, file modes of the SQLite files, the
+  # hostile corpus): about the server, not the engine; they read the SQLite file directly.
+  --exclude 'test/integration/server/hardening.test.ts'
+  --exclude 'test/integration/server/hostile-corpus.test.ts'
   --exclude 'test/integration/monitor/dashboard/dash-shell-routes.test.ts'
 )
 

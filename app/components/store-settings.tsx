@@ -138,10 +138,17 @@ export function StoreForm({
     mismatchPolicy: store?.mismatchPolicy ?? 'flag',
     webhookGraceSeconds: String(store?.webhookGraceSeconds ?? 600),
     stalePendingSeconds: String(store?.stalePendingSeconds ?? 1800),
+    evidenceRetentionDays: String(store?.evidenceRetentionDays ?? 180),
   };
   const errorOf = (field: StoreField) =>
     errors[field]
-      ? t(errors[field] === 'taken' ? 'stores.error.slugTaken' : (`stores.error.${field}` as MessageKey))
+      ? t(
+          errors[field] === 'taken'
+            ? 'stores.error.slugTaken'
+            : errors[field] === 'secret_for_new_url'
+              ? 'stores.error.impSecretForNewUrl'
+              : (`stores.error.${field}` as MessageKey),
+        )
       : undefined;
   const text = (
     field: Exclude<StoreField, 'impSecret' | 'webhookIpPolicy' | 'mismatchPolicy'>,
@@ -205,6 +212,7 @@ export function StoreForm({
         />
         {text('webhookGraceSeconds', { type: 'number' })}
         {text('stalePendingSeconds', { type: 'number' })}
+        {text('evidenceRetentionDays', { type: 'number' })}
         <div>
           <SubmitButton
             match={{ intent: mode === 'create' ? 'create' : 'update' }}

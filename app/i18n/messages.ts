@@ -162,6 +162,9 @@ const en = {
   'reason.vbank_overdue.help': 'A virtual account passed its due date without a deposit.',
   'reason.orphan_payment': 'Orphan payment',
   'reason.orphan_payment.help': 'Found by the reverse sweep: paid at the gateway, but unknown or not paid here.',
+  'reason.unconfirmed_failure': 'Unconfirmed failure',
+  'reason.unconfirmed_failure.help':
+    'The buyer’s browser reported a failure the gateway has not confirmed. The order stays pending until the gateway answers, or counts as abandoned when it stays silent past the store’s window.',
 
   'trigger.register': 'on registration',
   'trigger.redirect': 'after a redirect',
@@ -385,6 +388,8 @@ const en = {
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
   'overview.intro':
     'Payments, verifications and webhooks for a date range (KST), summed on the server. Click a status to open those orders.',
+  'overview.databaseSize':
+    'Database size: {size} (raw evidence of settled orders is purged after each store’s retention).',
   'overview.grainDay': 'day',
   'overview.grainHour': 'hour',
   'overview.noStoresBody':
@@ -479,6 +484,7 @@ const en = {
   'stores.field.mismatchPolicy': 'When the amount differs',
   'stores.field.webhookGraceSeconds': 'Webhook grace period (seconds)',
   'stores.field.stalePendingSeconds': 'Stale pending after (seconds)',
+  'stores.field.evidenceRetentionDays': 'Keep raw evidence of settled orders (days)',
   'stores.hint.slug':
     'Part of the URLs you paste into Iamport; cannot be changed later. Lowercase letters, digits and dashes, up to 40.',
   'stores.hint.name': 'Shown on the dashboard.',
@@ -497,13 +503,18 @@ const en = {
   'stores.hint.webhookGraceSeconds': 'How long after a redirect a missing webhook becomes a reason to look (0–86400).',
   'stores.hint.stalePendingSeconds':
     'A registered order with no evidence after this long is looked up at the gateway (60–604800).',
+  'stores.hint.evidenceRetentionDays':
+    'After this many days, raw query strings, webhook bodies and gateway answers of settled orders are purged; orders, decisions and the audit trail stay (1–3650).',
   'stores.error.slug': 'Use 1–40 lowercase letters, digits or dashes, starting with a letter or digit (not "new").',
   'stores.error.slugTaken': 'A store with this slug already exists.',
   'stores.error.name': 'Enter a name of at most 80 characters.',
   'stores.error.impCode': 'Enter the merchant code as imp followed by 8 digits, e.g. imp12345678.',
   'stores.error.impKey': 'Enter the REST API key (at most 100 characters).',
   'stores.error.impSecret': 'Enter the REST API secret (at most 200 characters).',
-  'stores.error.apiBaseUrl': 'Enter an absolute http(s) URL, e.g. https://api.iamport.kr.',
+  'stores.error.apiBaseUrl':
+    'Enter an absolute https URL, e.g. https://api.iamport.kr (plain http only for a loopback address such as the sandbox).',
+  'stores.error.impSecretForNewUrl':
+    'A new API base URL needs the REST API secret entered again: a stored secret is only sent to the URL it was saved with.',
   'stores.error.landingSuccessUrl': 'Enter an absolute http(s) URL, or leave it empty.',
   'stores.error.landingFailureUrl': 'Enter an absolute http(s) URL, or leave it empty.',
   'stores.error.landingPendingUrl': 'Enter an absolute http(s) URL, or leave it empty.',
@@ -511,6 +522,7 @@ const en = {
   'stores.error.mismatchPolicy': 'Pick one of the listed policies.',
   'stores.error.webhookGraceSeconds': 'Enter whole seconds from 0 to 86400.',
   'stores.error.stalePendingSeconds': 'Enter whole seconds from 60 to 604800.',
+  'stores.error.evidenceRetentionDays': 'Enter whole days from 1 to 3650.',
   'stores.ipPolicy.off': 'Off',
   'stores.ipPolicy.log': 'Log unlisted sources',
   'stores.ipPolicy.enforce': 'Refuse unlisted sources',
@@ -567,8 +579,11 @@ const en = {
     "The re-query job settles ambiguous orders by asking the gateway again; the reverse sweep lists the gateway's payments to find the ones nobody told us about. Only one process runs each at a time (the lease).",
   'runs.kind.reconcile': 'Re-query job',
   'runs.kind.sweep': 'Reverse sweep',
+  'runs.kind.purge': 'Retention purge',
   'runs.kindHelp.reconcile': 'Re-checks orders with an open reason or a planned check, on a backoff schedule.',
   'runs.kindHelp.sweep': 'Lists paid payments at the gateway since the last window and flags orphans.',
+  'runs.kindHelp.purge':
+    'Empties raw evidence of settled orders older than each store’s retention; orders, decisions and the audit trail stay.',
   'runs.schedule': 'Schedule',
   'runs.notScheduledHere': 'not scheduled by this server (JOBS=off)',
   'runs.nextRun': 'Next scheduled run',
@@ -842,6 +857,9 @@ const ko: Record<MessageKey, string> = {
   'reason.orphan_payment': '고아 결제',
   'reason.orphan_payment.help':
     '역방향 점검에서 발견: 결제사에서는 결제 완료지만 여기서는 모르거나 결제 완료가 아닙니다.',
+  'reason.unconfirmed_failure': '확인되지 않은 실패',
+  'reason.unconfirmed_failure.help':
+    '구매자의 브라우저가 실패를 알렸지만 결제사는 확인하지 않았습니다. 결제사가 답할 때까지 대기 상태로 두며, 상점의 대기 시간이 지나도록 결제사에 결제가 없으면 중단된 결제로 처리합니다.',
 
   'trigger.register': '주문 등록 시',
   'trigger.redirect': '리디렉션 후',
@@ -1062,6 +1080,8 @@ const ko: Record<MessageKey, string> = {
   // Overview, stores, runs, audit (app/routes/_dash._index.tsx, _dash.stores*, _dash.runs*, _dash.audit*)
   'overview.intro':
     '선택한 기간(KST)의 결제, 검증, 웹훅을 서버에서 집계한 결과입니다. 상태를 누르면 해당 주문 목록이 열립니다.',
+  'overview.databaseSize':
+    '데이터베이스 크기: {size} (확정된 주문의 원본 증거는 상점별 보관 기간이 지나면 삭제됩니다).',
   'overview.grainDay': '일',
   'overview.grainHour': '시간',
   'overview.noStoresBody':
@@ -1153,6 +1173,7 @@ const ko: Record<MessageKey, string> = {
   'stores.field.mismatchPolicy': '금액이 다를 때',
   'stores.field.webhookGraceSeconds': '웹훅 대기 시간(초)',
   'stores.field.stalePendingSeconds': '미결제 방치 판단 시간(초)',
+  'stores.field.evidenceRetentionDays': '확정된 주문의 원본 증거 보관 기간(일)',
   'stores.hint.slug':
     '아임포트에 붙여 넣는 URL의 일부이며 나중에 바꿀 수 없습니다. 영문 소문자, 숫자, 대시로 40자까지.',
   'stores.hint.name': '대시보드에 표시되는 이름입니다.',
@@ -1168,13 +1189,18 @@ const ko: Record<MessageKey, string> = {
   'stores.hint.mismatchPolicy': '주문과 금액이 다른 결제는 위변조되었을 수 있습니다.',
   'stores.hint.webhookGraceSeconds': '리디렉션 후 웹훅이 이 시간 안에 오지 않으면 확인 필요로 표시합니다(0–86400).',
   'stores.hint.stalePendingSeconds': '등록 후 이 시간 동안 아무 증거가 없으면 결제사에 조회합니다(60–604800).',
+  'stores.hint.evidenceRetentionDays':
+    '이 일수가 지나면 확정된 주문의 원본 쿼리 문자열, 웹훅 본문, 결제사 응답을 삭제합니다. 주문, 판정, 감사 기록은 남습니다(1–3650).',
   'stores.error.slug': '영문 소문자·숫자·대시 1–40자로, 영문이나 숫자로 시작해야 합니다("new" 제외).',
   'stores.error.slugTaken': '이 슬러그를 쓰는 상점이 이미 있습니다.',
   'stores.error.name': '80자 이내로 이름을 입력하세요.',
   'stores.error.impCode': 'imp 뒤에 숫자 8자리로 입력하세요. 예: imp12345678',
   'stores.error.impKey': 'REST API 키를 입력하세요(100자 이내).',
   'stores.error.impSecret': 'REST API 시크릿을 입력하세요(200자 이내).',
-  'stores.error.apiBaseUrl': 'http(s)로 시작하는 전체 URL을 입력하세요. 예: https://api.iamport.kr',
+  'stores.error.apiBaseUrl':
+    'https로 시작하는 전체 URL을 입력하세요. 예: https://api.iamport.kr (http는 샌드박스 같은 루프백 주소에만 쓸 수 있습니다)',
+  'stores.error.impSecretForNewUrl':
+    'API 기본 URL을 바꾸려면 REST API 시크릿을 다시 입력하세요. 저장된 시크릿은 저장할 때의 URL로만 보냅니다.',
   'stores.error.landingSuccessUrl': 'http(s)로 시작하는 전체 URL을 입력하거나 비워 두세요.',
   'stores.error.landingFailureUrl': 'http(s)로 시작하는 전체 URL을 입력하거나 비워 두세요.',
   'stores.error.landingPendingUrl': 'http(s)로 시작하는 전체 URL을 입력하거나 비워 두세요.',
@@ -1182,6 +1208,7 @@ const ko: Record<MessageKey, string> = {
   'stores.error.mismatchPolicy': '목록의 정책 중 하나를 고르세요.',
   'stores.error.webhookGraceSeconds': '0부터 86400까지의 정수(초)를 입력하세요.',
   'stores.error.stalePendingSeconds': '60부터 604800까지의 정수(초)를 입력하세요.',
+  'stores.error.evidenceRetentionDays': '1부터 3650까지의 정수(일)를 입력하세요.',
   'stores.ipPolicy.off': '끄기',
   'stores.ipPolicy.log': '목록 외 발신지 기록',
   'stores.ipPolicy.enforce': '목록 외 발신지 거부',
@@ -1236,8 +1263,10 @@ const ko: Record<MessageKey, string> = {
     '재조회 작업은 결제사에 다시 물어 애매한 주문을 확정하고, 역방향 점검은 결제사의 결제 목록에서 알려지지 않은 결제를 찾습니다. 각 작업은 한 번에 한 프로세스만 실행합니다(리스).',
   'runs.kind.reconcile': '재조회 작업',
   'runs.kind.sweep': '역방향 점검',
+  'runs.kind.purge': '보관 기간 정리',
   'runs.kindHelp.reconcile': '열린 사유가 있거나 확인 예정인 주문을 간격을 늘려 가며 다시 확인합니다.',
   'runs.kindHelp.sweep': '지난 구간 이후 결제사의 결제 목록을 조회해 누락된 결제를 표시합니다.',
+  'runs.kindHelp.purge': '상점별 보관 기간이 지난 확정 주문의 원본 증거를 비웁니다. 주문, 판정, 감사 기록은 남습니다.',
   'runs.schedule': '일정',
   'runs.notScheduledHere': '이 서버에서는 예약 실행 안 함(JOBS=off)',
   'runs.nextRun': '다음 예약 실행',

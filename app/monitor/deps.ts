@@ -13,6 +13,12 @@ export type LedgerDeps = Pick<AppContext, 'db' | 'now' | 'ledgerListeners'>;
 /** Capture, verification and manual actions: the ledger's plus the gateways, the log and the metrics. */
 export type MonitorDeps = LedgerDeps & Pick<AppContext, 'log' | 'gateways' | 'metrics'>;
 
+/**
+ * Capture and the jobs that verify evidence: the monitor's, plus the config for the per-store
+ * budget of look-ups for unregistered orders (decision 0011).
+ */
+export type CaptureDeps = MonitorDeps & Pick<AppContext, 'config'>;
+
 /** Only a database and a clock (reads, leases, audit rows). */
 export type DbDeps = Pick<AppContext, 'db' | 'now'>;
 
@@ -23,7 +29,7 @@ export type ConfiguredDeps = DbDeps & Pick<AppContext, 'config'>;
 export type AdminDeps = ConfiguredDeps & Pick<AppContext, 'log'>;
 
 /** The scheduled jobs: the monitor's dependencies plus a few knobs tests turn (all optional). */
-export type JobDeps = MonitorDeps & {
+export type JobDeps = CaptureDeps & {
   /** Waits between retries of a failed gateway call (tests pass one that returns at once). */
   sleep?: (ms: number) => Promise<void>;
   manners?: Partial<Manners>;

@@ -31,6 +31,7 @@ export const ATTENTION_REASONS = [
   'stale_pending',
   'vbank_overdue',
   'orphan_payment',
+  'unconfirmed_failure',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
@@ -113,10 +114,11 @@ export const REQUERY_REASONS: ReadonlySet<AttentionReason> = new Set([
   'unverified',
   'not_found_at_gateway',
   'stale_pending',
+  'unconfirmed_failure',
 ]);
 
 /** Reconciliation runs (app/monitor/jobs/reconcile.server.ts, sweep.server.ts). */
-export const RUN_KINDS = ['reconcile', 'sweep'] as const;
+export const RUN_KINDS = ['reconcile', 'sweep', 'purge'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** What started a run (a verification made by a run has its own Trigger: 'schedule' or 'sweep'). */

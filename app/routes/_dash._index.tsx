@@ -15,9 +15,21 @@ import { formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
+import { checkHealth } from '~/health.server';
 import { getOverview, REFRESH_EVERY_MS, type Overview } from '~/monitor/dashboard/overview.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
+
+function formatBytes(locale: string, bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
+}
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: chartsHref }];
 
@@ -32,7 +44,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     to: params.get('to') ?? undefined,
     store: params.get('store') ?? undefined,
   });
-  return { overview, canManageStores: hasRole(user.role, 'admin'), refreshSeconds: REFRESH_EVERY_MS / 1000 };
+  const health = await checkHealth(context);
+  return {
+    overview,
+    canManageStores: hasRole(user.role, 'admin'),
+    refreshSeconds: REFRESH_EVERY_MS / 1000,
+    databaseBytes: health.checks.database.sizeBytes ?? null,
+  };
 }
 
 function query(o: Overview, extra: Record<string, string> = {}): string {
@@ -43,7 +61,7 @@ function query(o: Overview, extra: Record<string, string> = {}): string {
 }
 
 export default function OverviewPage() {
-  const { overview: o, canManageStores, refreshSeconds } = useLoaderData<typeof loader>();
+  const { overview: o, canManageStores, refreshSeconds, databaseBytes } = useLoaderData<typeof loader>();
   const t = useT();
   const locale = useLocale();
   const count = (n: number) => formatCount(locale, n);
@@ -100,6 +118,11 @@ export default function OverviewPage() {
   return (
     <>
       <PageHeader title={t('overview.title')} description={t('overview.intro')} />
+      {databaseBytes !== null ? (
+        <p className="muted small" data-testid="database-size">
+          {t('overview.databaseSize', { size: formatBytes(locale, databaseBytes) })}
+        </p>
+      ) : null}
 
       <Form method="get" className="overview-filters" aria-label={t('overview.filters')}>
         <nav className="presets" aria-label={t('overview.presets')}>

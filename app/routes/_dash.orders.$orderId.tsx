@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { redirectWithFlash } from '~/auth/flash.server';
 import { authorizeAction, requireUser } from '~/auth/guard.server';
 import { hasRole } from '~/auth/roles';
+import { maskOrderDetail } from '~/monitor/dashboard/mask';
 import { CsrfInput } from '~/components/csrf-input';
 import { useDashUser } from '~/components/dash-shell';
 import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
@@ -49,11 +50,12 @@ function parseOrderId(value: string | undefined): number {
 
 /** Every signed-in user may read an order; the actions below check their own roles. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  await requireUser(request, context);
+  const user = await requireUser(request, context);
   const orderId = parseOrderId(params.orderId);
   try {
     // NOTE_MAX travels with the data: a `.server` module's exports do not exist in the browser.
-    return { ...(await orderDetail(context, orderId)), noteMax: NOTE_MAX };
+    // Viewers see buyer fields masked, in the order and inside the raw evidence.
+    return { ...maskOrderDetail(user.role, await orderDetail(context, orderId)), noteMax: NOTE_MAX };
   } catch (error) {
     if (error instanceof AppError) throw errorResponse(error);
     throw error;

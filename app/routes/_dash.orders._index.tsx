@@ -1,6 +1,7 @@
 import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData, useNavigation } from '@remix-run/react';
 import { requireUser } from '~/auth/guard.server';
+import { maskItems } from '~/monitor/dashboard/mask';
 import { EmptyState } from '~/components/empty-state';
 import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
 import { OrderFilters, Pager } from '~/components/order-filters';
@@ -48,11 +49,13 @@ type LoaderData =
 
 /** The payment log: every signed-in user. A bad filter parameter answers 400 with the reason. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireUser(request, context);
+  const user = await requireUser(request, context);
   const url = new URL(request.url);
   try {
     const view = await orderLog(context, url.searchParams);
-    return { ok: true, ...view, search: url.search } satisfies LoaderData;
+    // Viewers see buyer names masked.
+    const page = { ...view.page, items: maskItems(user.role, view.page.items) };
+    return { ok: true, ...view, page, search: url.search } satisfies LoaderData;
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'bad_request') throw error;
     const choices = await orderLogChoices(context);

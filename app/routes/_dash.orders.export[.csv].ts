@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireUser } from '~/auth/guard.server';
 import { AppError, errorResponse } from '~/errors';
 import { exportOrderLogCsv } from '~/monitor/dashboard/csv-export.server';
+import { masksBuyer } from '~/monitor/dashboard/mask';
 
 /**
  * `GET /orders/export.csv?<the log's filters>`: the whole filtered payment log as CSV, streamed
@@ -9,9 +10,11 @@ import { exportOrderLogCsv } from '~/monitor/dashboard/csv-export.server';
  * A bad filter answers 400 with the reason, like the log.
  */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireUser(request, context);
+  const user = await requireUser(request, context);
   try {
-    const { filename, body } = await exportOrderLogCsv(context, new URL(request.url).searchParams, context.now());
+    const { filename, body } = await exportOrderLogCsv(context, new URL(request.url).searchParams, context.now(), {
+      maskBuyer: masksBuyer(user.role),
+    });
     return new Response(body, {
       headers: {
         'Content-Type': 'text/csv; charset=utf-8',

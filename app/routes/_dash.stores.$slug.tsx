@@ -237,6 +237,8 @@ function SettingsList({ store }: { store: StoreView }) {
     ['stores.field.mismatchPolicy', t(`stores.mismatch.${store.mismatchPolicy}` as MessageKey)],
     ['stores.field.webhookGraceSeconds', String(store.webhookGraceSeconds)],
     ['stores.field.stalePendingSeconds', String(store.stalePendingSeconds)],
+    ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
+    ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
   ];
   return (
     <section className="card" data-testid="settings">

@@ -3,6 +3,7 @@ import { useLoaderData } from '@remix-run/react';
 import { signResultLocation } from '~/auth/result-link.server';
 import { rawQueryOf } from '~/http.server';
 import { useT } from '~/i18n/use-t';
+import { limitPublicRequest } from '~/monitor/capture/public-limits.server';
 import { captureRedirect } from '~/monitor/capture/redirect.server';
 
 /**
@@ -10,6 +11,8 @@ import { captureRedirect } from '~/monitor/capture/redirect.server';
  * raw, verified against the gateway, and the buyer goes on with the *verified* outcome.
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const limited = limitPublicRequest(context, 'redirect', params.store ?? '');
+  if (limited) return limited;
   const outcome = await captureRedirect(context, {
     storeSlug: params.store ?? '',
     rawQuery: rawQueryOf(context.rawUrl),

@@ -9,6 +9,9 @@ import * as m0036 from './0036_create_audit_filter_indexes';
 import * as m0037 from './0037_make_resolved_reason_index_partial';
 import * as m0040 from './0040_create_webhook_dedup';
 import * as m0041 from './0041_create_login_throttle';
+import * as m0050 from './0050_create_rate_tables';
+import * as m0051 from './0051_add_evidence_retention';
+import * as m0052 from './0052_create_retention_indexes';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0037_make_resolved_reason_index_partial': m0037,
   '0040_create_webhook_dedup': m0040,
   '0041_create_login_throttle': m0041,
+  '0050_create_rate_tables': m0050,
+  '0051_add_evidence_retention': m0051,
+  '0052_create_retention_indexes': m0052,
 };

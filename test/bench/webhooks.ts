@@ -105,6 +105,10 @@ export async function main() {
     env: {
       ...env,
       LOG_LEVEL: 'info',
+      // Ingestion throughput from one loopback client: the public limits (a few hundred requests
+      // per minute per address) would measure the limiter instead.
+      RATE_LIMIT_PER_IP: '0',
+      RATE_LIMIT_PER_STORE: '0',
       ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
     },
   });

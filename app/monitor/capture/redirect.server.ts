@@ -4,8 +4,9 @@ import type { RedirectFlag } from '../verify/decide';
 import { REDIRECT_GATEWAY_TIMEOUT_MS } from '../verify/gateway.server';
 import type { OrderStatus } from '../status';
 import { getStore, type Store } from '../stores/stores.server';
+import { admitEvidence, countUnknownStore } from './unknown-evidence.server';
 import { toDbTime } from '../time';
-import type { MonitorDeps } from '../deps';
+import type { CaptureDeps as MonitorDeps } from '../deps';
 import { verifyPayment } from '../verify/verify.server';
 
 /** Longer query strings are stored truncated and refused with 414. */
@@ -110,6 +111,12 @@ export async function captureRedirect(
   input: { storeSlug: string; rawQuery: string; ip: string; userAgent: string | null },
 ): Promise<RedirectOutcome> {
   const store = await getStore(deps, input.storeSlug);
+  if (!store) {
+    // Not evidence of anything we monitor: counted per slug, never stored in full.
+    await countUnknownStore(deps, input.storeSlug, 'redirect');
+    deps.metrics.inc('monitor_redirects_total', { outcome: 'unknown_store' });
+    return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
+  }
   const truncated = input.rawQuery.length > MAX_QUERY_LENGTH;
   const rawQuery = truncated ? input.rawQuery.slice(0, MAX_QUERY_LENGTH) : input.rawQuery;
   const parsed = parseRedirectQuery(rawQuery);
@@ -153,7 +160,21 @@ async function decideRedirect(
   if (!parsed.impUid && !parsed.merchantUid) {
     return { kind: 'bad_request', status: 400, message: 'The redirect carried neither imp_uid nor merchant_uid.' };
   }
+  const claimsFailure = parsed.flag.value === false || parsed.errorCode !== null;
   try {
+    // An unregistered order costs gateway calls: within the store's budget, or later by the job.
+    const admission = await admitEvidence(deps, store, {
+      impUid: parsed.impUid,
+      merchantUid: parsed.merchantUid,
+      claimsFailure,
+      redirectHitId: args.hitId,
+    });
+    if (admission === 'deferred') {
+      const failure = claimsFailure && parsed.merchantUid ? landingLocation(store, parsed.merchantUid, 'failed') : null;
+      return failure
+        ? { kind: 'landing', location: failure, status: 'failed' }
+        : { kind: 'confirming', merchantUid: parsed.merchantUid };
+    }
     const result = await verifyPayment(deps, {
       store,
       trigger: 'redirect',
@@ -161,9 +182,15 @@ async function decideRedirect(
       merchantUid: parsed.merchantUid,
       redirectHitId: args.hitId,
       redirectFlag: parsed.flag,
-      redirectClaimsFailure: parsed.flag.value === false || parsed.errorCode !== null,
+      redirectClaimsFailure: claimsFailure,
       timeoutMs: REDIRECT_GATEWAY_TIMEOUT_MS,
     });
+    // The buyer said the window failed and the gateway has no payment: the buyer sees the failure
+    // page at once, while the order itself stays pending until the gateway settles it (decision 0010).
+    if (!result.settled && result.merchantUid && result.openReasons.includes('unconfirmed_failure')) {
+      const location = landingLocation(store, result.merchantUid, 'failed');
+      if (location) return { kind: 'landing', location, status: 'failed' };
+    }
     if (!result.settled || !result.merchantUid || !result.status)
       return { kind: 'confirming', merchantUid: result.merchantUid };
     const location = landingLocation(store, result.merchantUid, result.status);

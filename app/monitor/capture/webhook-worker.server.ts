@@ -4,10 +4,11 @@ import { findOrder } from '../../../db/orders';
 import { findStoreById } from '../../../db/stores';
 import { claimWebhookJobs, completeWebhookJob, retryWebhookJob } from '../../../db/webhook-jobs';
 import { forEachLimited } from '../concurrency';
-import type { MonitorDeps } from '../deps';
+import type { CaptureDeps as MonitorDeps } from '../deps';
 import { inChunkTransaction } from '../jobs/chunk.server';
 import { batchAnswers, recordGatewayCheck, type Prefetched } from '../verify/gateway.server';
 import { toStore, type Store } from '../stores/stores.server';
+import { admitEvidence } from './unknown-evidence.server';
 import { toDbTime } from '../time';
 import { verifyPayment } from '../verify/verify.server';
 
@@ -108,12 +109,24 @@ async function verifyJob(
   delivery: WebhookDeliveryRow,
   prefetched: Map<string, Prefetched>,
 ): Promise<void> {
+  // An unregistered order costs gateway calls: within the store's budget, or later by the job.
+  const known = prefetched.get(delivery.imp_uid!);
+  const admission = await admitEvidence(deps, store, {
+    impUid: delivery.imp_uid,
+    merchantUid: known?.payment?.merchantUid ?? delivery.merchant_uid,
+    webhookDeliveryId: delivery.id,
+  });
+  if (admission === 'deferred') {
+    await completeWebhookJob(deps.db, job.id, toDbTime(deps.now()));
+    return;
+  }
   const result = await verifyPayment(deps, {
     store,
     trigger: 'webhook',
     impUid: delivery.imp_uid,
     merchantUid: delivery.merchant_uid,
     webhookDeliveryId: delivery.id,
+    webhookStatus: delivery.status,
     prefetched: prefetched.get(delivery.imp_uid!),
   });
   // Without an order to hang `unverified` on, the job itself must try again later.

@@ -4,6 +4,7 @@ import { findOrder } from '../../../db/orders';
 import { enqueueWebhookJob } from '../../../db/webhook-jobs';
 import { isIamportWebhookIp } from '../../iamport/webhook-ips';
 import { getStore, type Store } from '../stores/stores.server';
+import { countUnknownStore } from './unknown-evidence.server';
 import { toDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
 
@@ -84,14 +85,18 @@ export async function captureWebhook(
   request: WebhookRequest,
 ): Promise<WebhookAnswer> {
   const store = await getStore(deps, request.storeSlug);
+  if (!store) {
+    // Not evidence of anything we monitor: counted per slug, never stored in full.
+    await countUnknownStore(deps, request.storeSlug, 'webhook');
+    deps.metrics.inc('monitor_webhooks_total', { answer: '404', duplicate: 'false' });
+    return refuse(404, 'not_found', 'unknown store');
+  }
   const { text, valid } = decodeUtf8(request.body);
   const listed = isIamportWebhookIp(request.ip);
   const parsed: Parsed | null = request.tooLarge || !valid ? null : parseWebhookBody(request.contentType, text);
 
   let answer: WebhookAnswer;
-  if (!store) answer = refuse(404, 'not_found', `unknown store ${request.storeSlug}`);
-  else if (request.tooLarge)
-    answer = refuse(413, 'payload_too_large', `body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  if (request.tooLarge) answer = refuse(413, 'payload_too_large', `body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
   else if (store.webhookIpPolicy === 'enforce' && !listed)
     answer = refuse(403, 'forbidden', `source ${request.ip} is not one of Iamport's webhook addresses`);
   else if (!valid) answer = refuse(400, 'bad_request', 'body is not valid UTF-8');

@@ -1,3 +1,4 @@
+import { maskText } from './mask';
 import { choosePageDriver, type OrderKey, type OrderSort } from '../../../db/dashboard-orders';
 import { listAllStores } from '../stores/stores.server';
 import { orderLogPage, parseOrderLogParams } from './payment-log.server';
@@ -49,7 +50,7 @@ export function csvLine(values: (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-function csvRow(item: OrderLogItem): string {
+function csvRow(item: OrderLogItem, maskBuyer = false): string {
   return csvLine([
     item.id,
     item.store.slug,
@@ -64,7 +65,7 @@ function csvRow(item: OrderLogItem): string {
     item.currency,
     item.payMethod,
     item.pgProvider,
-    item.buyerName,
+    maskBuyer && item.buyerName !== null ? maskText(item.buyerName) : item.buyerName,
     item.createdAt,
     item.updatedAt,
     item.paidAt,
@@ -81,6 +82,7 @@ export async function exportOrderLogCsv(
   deps: ReadDeps,
   params: URLSearchParams,
   now: Date,
+  options: { maskBuyer?: boolean } = {},
 ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
   const parsed = { ...(await parseOrderLogParams(deps, params)), cursor: null, size: CSV_CHUNK };
   const stores = await listAllStores(deps);
@@ -104,7 +106,8 @@ export async function exportOrderLogCsv(
         stores,
         driver,
       );
-      if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(csvRow).join('')));
+      if (page.items.length > 0)
+        controller.enqueue(encoder.encode(page.items.map((item) => csvRow(item, options.maskBuyer === true)).join('')));
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
         after = { value: sortValueOf(last, parsed.sort), id: last.id };

@@ -110,6 +110,7 @@ export async function getJobStatuses(deps: ConfiguredDeps): Promise<JobStatus[]>
   const jobs: { kind: RunKind; schedule: string }[] = [
     { kind: 'reconcile', schedule: deps.config.reconcileCron },
     { kind: 'sweep', schedule: deps.config.sweepCron },
+    { kind: 'purge', schedule: deps.config.purgeCron },
   ];
   return Promise.all(
     jobs.map(async ({ kind, schedule }) => {

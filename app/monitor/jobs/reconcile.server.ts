@@ -31,6 +31,7 @@ import {
 import type { AttentionReason, RunKind } from '../status';
 import { getStore } from '../stores/stores.server';
 import { runSweep } from './sweep.server';
+import { verifyQueuedEvidence } from './unverified-evidence.server';
 import { fromDbTime, toDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
 import { batchAnswers, observe, type Prefetched } from '../verify/gateway.server';
@@ -58,7 +59,9 @@ export type ReconcileOptions = RunOptions & {
  * 2. re-queries the orders whose `next_check_at` is due (every ambiguous order with `all`): 100
  *    imp_uids per `GET /payments`, `find` by merchant_uid when no imp_uid is known, and hands each
  *    answer to `verifyPayment` (trigger `schedule`), which applies the state machine and plans the
- *    next check on the backoff; a vbank still unpaid after its due date gets `vbank_overdue`.
+ *    next check on the backoff; a vbank still unpaid after its due date gets `vbank_overdue`;
+ * 3. verifies evidence for unregistered orders that arrived past the store's unknown-order budget
+ *    (queued, coalesced per id), from the same budget (unverified-evidence.server.ts).
  *
  * Guarantees: a dead gateway or bad credentials cost a few calls per store and give one error per
  * store (the circuit breaker); orders it did not reach keep their next_check_at; nothing is marked
@@ -75,6 +78,7 @@ export async function runReconcile(deps: JobDeps, options: ReconcileOptions): Pr
 async function reconcileStore(run: StoreRun, options: { all: boolean; limit: number }): Promise<void> {
   await openTimeReasons(run);
   await requery(run, options);
+  await verifyQueuedEvidence(run);
 }
 
 /** Step 1: reasons that only need the clock and the database. */

@@ -37,7 +37,7 @@ import {
 } from '../status';
 import { listAllStores, requireStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
-import type { JobDeps, MonitorDeps } from '../deps';
+import type { CaptureDeps, JobDeps } from '../deps';
 import { forEachLimited } from '../concurrency';
 
 /**
@@ -81,7 +81,7 @@ export type StoreRun = {
   trigger: RunTrigger;
   dryRun: boolean;
   /** The monitor's dependencies with this run's counting gateway registry: pass them to verifyPayment. */
-  deps: MonitorDeps;
+  deps: CaptureDeps;
   manners: Manners;
   breaker: Breaker;
   /** A client whose calls are counted for this run. */
@@ -334,13 +334,14 @@ async function runStore(
   const gateways = countingRegistry(deps.gateways, (n) => {
     gatewayCalls += n;
   });
-  const runDeps: MonitorDeps = {
+  const runDeps: CaptureDeps = {
     db: deps.db,
     log: deps.log,
     now: deps.now,
     metrics: deps.metrics,
     gateways,
     ledgerListeners: deps.ledgerListeners,
+    config: deps.config,
   };
   const breaker = createBreaker(manners.breakerThreshold);
   const sleep = deps.sleep ?? realSleep;

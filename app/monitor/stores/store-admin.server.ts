@@ -6,6 +6,7 @@ import { AppError } from '../../errors';
 import { createIamportClient } from '../../iamport/client';
 import type { GatewayErrorKind } from '../../iamport/types';
 import { merchantUrls, type MerchantUrls } from '../capture/orders.server';
+import { sameApiBaseUrl } from './base-url';
 import { encryptSecret } from './secrets.server';
 import {
   createStore,
@@ -40,10 +41,15 @@ export const STORE_FIELDS = [
   'mismatchPolicy',
   'webhookGraceSeconds',
   'stalePendingSeconds',
+  'evidenceRetentionDays',
 ] as const;
 export type StoreField = (typeof STORE_FIELDS)[number];
-/** Why a field was refused: `invalid` (see the field's rule) or `taken` (the slug exists). */
-export type FieldErrors = Partial<Record<StoreField, 'invalid' | 'taken'>>;
+/**
+ * Why a field was refused: `invalid` (see the field's rule), `taken` (the slug exists) or
+ * `secret_for_new_url` (a new API base URL needs the secret typed again: a stored secret is only
+ * sent to the URL it was saved with).
+ */
+export type FieldErrors = Partial<Record<StoreField, 'invalid' | 'taken' | 'secret_for_new_url'>>;
 /** What the form showed, echoed back after a refusal (never the secret). */
 export type StoreFormValues = Partial<Record<Exclude<StoreField, 'impSecret'>, string>>;
 
@@ -62,6 +68,7 @@ function toView(store: Store, baseUrl: string): StoreView {
     mismatchPolicy: store.mismatchPolicy,
     webhookGraceSeconds: store.webhookGraceSeconds,
     stalePendingSeconds: store.stalePendingSeconds,
+    evidenceRetentionDays: store.evidenceRetentionDays,
     apiKeyPrefix: store.apiKeyPrefix,
     updatedAt: store.updatedAt,
     urls: merchantUrls(baseUrl, store),
@@ -82,6 +89,7 @@ function auditSnapshot(store: Store): Record<string, unknown> {
     mismatchPolicy: store.mismatchPolicy,
     webhookGraceSeconds: store.webhookGraceSeconds,
     stalePendingSeconds: store.stalePendingSeconds,
+    evidenceRetentionDays: store.evidenceRetentionDays,
   };
 }
 
@@ -138,6 +146,7 @@ const createFormSchema = z.object({
   mismatchPolicy: z.preprocess(blank, shape.mismatchPolicy),
   webhookGraceSeconds: z.preprocess(blank, shape.webhookGraceSeconds),
   stalePendingSeconds: z.preprocess(blank, shape.stalePendingSeconds),
+  evidenceRetentionDays: z.preprocess(blank, shape.evidenceRetentionDays),
 });
 /** Editing: the slug is fixed (it is in the URLs pasted at Iamport), a blank secret keeps the stored one. */
 const editFormSchema = createFormSchema.omit({ slug: true }).extend({
@@ -245,6 +254,13 @@ export async function updateStoreFromForm(
   return deps.db.transaction().execute(async (trx) => {
     const store = await getStore({ db: trx }, slug);
     if (!store) return unknownStore(slug);
+    // A stored secret is only ever sent to the URL it was saved with: a new URL needs it typed again.
+    if (input.impSecret === undefined && !sameApiBaseUrl(input.apiBaseUrl, store.apiBaseUrl))
+      return {
+        ok: false as const,
+        errors: { impSecret: 'secret_for_new_url' as const },
+        values: echo(formEntries(form)),
+      };
     const before = auditSnapshot(store);
     const after: Record<string, unknown> = {
       name: input.name,
@@ -258,6 +274,7 @@ export async function updateStoreFromForm(
       mismatchPolicy: input.mismatchPolicy,
       webhookGraceSeconds: input.webhookGraceSeconds,
       stalePendingSeconds: input.stalePendingSeconds,
+      evidenceRetentionDays: input.evidenceRetentionDays,
     };
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
     const secretChanged =
@@ -276,6 +293,7 @@ export async function updateStoreFromForm(
       mismatch_policy: input.mismatchPolicy,
       webhook_grace_seconds: input.webhookGraceSeconds,
       stale_pending_seconds: input.stalePendingSeconds,
+      evidence_retention_days: input.evidenceRetentionDays,
       updated_at: toDbTime(deps.now()),
     });
     const pick = (o: Record<string, unknown>) => Object.fromEntries(changed.map((k) => [k, o[k]]));

@@ -6,6 +6,7 @@ import { AppError } from '../../errors';
 import { apiKeyMatches, decryptSecret, encryptSecret, generateApiKey } from './secrets.server';
 import { MISMATCH_POLICIES, WEBHOOK_IP_POLICIES, type MismatchPolicy, type WebhookIpPolicy } from '../status';
 import { toDbTime } from '../time';
+import { isAllowedApiBaseUrl } from './base-url';
 
 export type Store = {
   id: number;
@@ -19,6 +20,8 @@ export type Store = {
   mismatchPolicy: MismatchPolicy;
   webhookGraceSeconds: number;
   stalePendingSeconds: number;
+  /** Days raw evidence of settled orders is kept before the purge empties it (default 180). */
+  evidenceRetentionDays: number;
   apiKeyPrefix: string;
   updatedAt: string;
   /** Kept for decrypting the secret on demand; never sent to a page. */
@@ -28,6 +31,7 @@ export type Store = {
 type StoreDeps = { db: Db; now: () => Date; appSecret: string };
 
 export const DEFAULT_API_BASE_URL = 'https://api.iamport.kr';
+export const DEFAULT_EVIDENCE_RETENTION_DAYS = 180;
 
 // http(s) only: a landing URL becomes a redirect target, so `javascript:` and friends must never pass.
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
@@ -39,7 +43,10 @@ export const storeInputSchema = z.object({
   impCode: z.string().regex(/^imp\d{8}$/, 'must look like imp12345678'),
   impKey: z.string().trim().min(1, 'is required').max(100),
   impSecret: z.string().min(1, 'is required').max(200),
-  apiBaseUrl: httpUrl().default(DEFAULT_API_BASE_URL),
+  // The secret goes there: https only, plain http only for a loopback host (the sandbox).
+  apiBaseUrl: httpUrl()
+    .refine(isAllowedApiBaseUrl, 'must be https (plain http only for a loopback host)')
+    .default(DEFAULT_API_BASE_URL),
   landingSuccessUrl: optionalUrl,
   landingFailureUrl: optionalUrl,
   landingPendingUrl: optionalUrl,
@@ -47,6 +54,7 @@ export const storeInputSchema = z.object({
   mismatchPolicy: z.enum(MISMATCH_POLICIES).default('flag'),
   webhookGraceSeconds: z.coerce.number().int().min(0).max(86_400).default(600),
   stalePendingSeconds: z.coerce.number().int().min(60).max(604_800).default(1800),
+  evidenceRetentionDays: z.coerce.number().int().min(1).max(3650).default(DEFAULT_EVIDENCE_RETENTION_DAYS),
 });
 export type StoreInput = z.input<typeof storeInputSchema>;
 
@@ -63,6 +71,7 @@ export function toStore(row: StoreRow): Store {
     mismatchPolicy: row.mismatch_policy as MismatchPolicy,
     webhookGraceSeconds: row.webhook_grace_seconds,
     stalePendingSeconds: row.stale_pending_seconds,
+    evidenceRetentionDays: row.evidence_retention_days,
     apiKeyPrefix: row.api_key_prefix,
     updatedAt: row.updated_at,
     secretSealed: row.imp_secret_enc,
@@ -98,6 +107,7 @@ export async function createStore(deps: StoreDeps, input: StoreInput): Promise<{
     mismatch_policy: data.mismatchPolicy,
     webhook_grace_seconds: data.webhookGraceSeconds,
     stale_pending_seconds: data.stalePendingSeconds,
+    evidence_retention_days: data.evidenceRetentionDays,
     api_key_hash: key.hash,
     api_key_prefix: key.prefix,
     created_at: at,

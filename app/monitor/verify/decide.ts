@@ -49,6 +49,13 @@ export type DecideInput = {
   ownAction?: boolean;
   /** The redirect said the process failed (flag false or an error_code). */
   redirectClaimsFailure?: boolean;
+  /** A webhook's `status` field: evidence worded into reasons, never a status (decision 0010). */
+  webhookStatus?: string | null;
+  /**
+   * An `unconfirmed_failure` is open on the order (a buyer's browser reported a failure the
+   * gateway has not confirmed); `silentPastWindow` once the store's window has passed since.
+   */
+  unconfirmedFailure?: { silentPastWindow: boolean } | null;
 };
 
 export type ReasonToOpen = { reason: AttentionReason; detail: string };
@@ -137,19 +144,30 @@ export function decide(input: DecideInput): Decision {
   resolve.push('unverified');
 
   if (observation.kind === 'not_found') {
-    // The buyer's window failed before any payment existed (bad PG setup, pressed X, F1002):
-    // the gateway confirms there is no money, so the claimed failure is safe to accept.
-    if (input.redirectClaimsFailure && order.status === 'pending') {
-      return {
-        status: 'failed',
-        outcome: 'not_found',
-        open: [],
-        resolve: [...resolve, 'not_found_at_gateway', 'missing_flag'],
-        settled: true,
-        payment: null,
-      };
+    // Only the gateway settles (decision 0010): a buyer's browser reporting failure for a payment
+    // the gateway has never seen proves nothing (anyone can send that GET). The order stays
+    // pending with a reason saying so and an early check; when the gateway is still silent after
+    // the store's window, the payment counts as abandoned, which a later payment overrides.
+    const claimedFailure = input.redirectClaimsFailure === true || input.unconfirmedFailure != null;
+    if (claimedFailure && order.status === 'pending') {
+      if (input.unconfirmedFailure?.silentPastWindow) {
+        return {
+          status: 'failed',
+          outcome: 'abandoned',
+          open: [],
+          resolve: [...resolve, 'unconfirmed_failure', 'not_found_at_gateway', 'missing_flag', 'stale_pending'],
+          settled: true,
+          payment: null,
+        };
+      }
+      open.push({
+        reason: 'unconfirmed_failure',
+        detail: "the buyer's browser reported a failure; the gateway has no payment for this order yet",
+      });
+      return { status: order.status, outcome: 'not_found', open, resolve, settled: false, payment: null };
     }
-    open.push({ reason: 'not_found_at_gateway', detail: 'the gateway does not know this payment' });
+    const said = input.webhookStatus ? ` (the webhook said status ${input.webhookStatus})` : '';
+    open.push({ reason: 'not_found_at_gateway', detail: `the gateway does not know this payment${said}` });
     return { status: order.status, outcome: 'not_found', open, resolve, settled: false, payment: null };
   }
   resolve.push('not_found_at_gateway');
@@ -181,23 +199,36 @@ export function decide(input: DecideInput): Decision {
       });
     }
   }
-  // A settled gateway answer explains any flag oddity: recorded, but nothing left to chase.
-  resolve.push('missing_flag', 'flag_contradicts_gateway');
+  // A settled gateway answer explains any flag oddity or claimed failure: recorded, nothing left to chase.
+  resolve.push('missing_flag', 'flag_contradicts_gateway', 'unconfirmed_failure');
   // The gateway knows a payment: the order is not stale; a vbank that left `ready` is not overdue.
   resolve.push('stale_pending');
   if (judged.status !== 'vbank_issued') resolve.push('vbank_overdue');
 
   const from = order.status;
   const to = judged.status;
-  if (from !== to && isLateChange(from, to, { sameAttempt: !otherAttempt, ownAction: input.ownAction === true })) {
+  if (
+    from !== to &&
+    isLateChange(from, to, {
+      sameAttempt: !otherAttempt,
+      ownAction: input.ownAction === true,
+      paymentSeen: order.impUid !== null,
+    })
+  ) {
     open.push({ reason: 'late_change', detail: `${from} → ${to} (gateway status ${payment.status})` });
   }
   return { status: to, outcome: judged.outcome, open, resolve, settled: true, payment };
 }
 
-function isLateChange(from: OrderStatus, to: OrderStatus, how: { sameAttempt: boolean; ownAction: boolean }): boolean {
+function isLateChange(
+  from: OrderStatus,
+  to: OrderStatus,
+  how: { sameAttempt: boolean; ownAction: boolean; paymentSeen: boolean },
+): boolean {
   if (NORMAL_TRANSITIONS[from].has(to)) return false;
   if (how.ownAction && OWN_ACTION_TRANSITIONS[from].has(to)) return false;
+  // Failed without the gateway ever showing a payment: abandoned by silence (decision 0010).
+  if (from === 'failed' && !how.paymentSeen) return false;
   // A new attempt after a failure (the buyer tried again) is ordinary.
   if (!how.sameAttempt && from === 'failed') return false;
   return SETTLED_STATUSES.has(from);

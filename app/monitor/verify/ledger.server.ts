@@ -30,9 +30,11 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
     await lockOrderRow(trx, dialectOf(trx), orderId);
     const before = await findOrderById(trx, orderId);
     if (!before) return null;
-    const open = new Set((await openReasonsOf(trx, orderId)).map((r) => r.reason));
+    const openRows = await openReasonsOf(trx, orderId);
+    const open = new Set(openRows.map((r) => r.reason));
+    const openSince = new Map(openRows.map((r) => [r.reason, r.opened_at] as const));
     const now = deps.now();
-    const plan = planChange({ order: before, open, change, now });
+    const plan = planChange({ order: before, open, openSince, change, now });
     if (plan.noop) return { before, order: before, plan };
 
     const at = toDbTime(now);

@@ -3,6 +3,7 @@ import type { Insertable } from 'kysely';
 import type { Payment } from '../../iamport/types';
 import { decide, type Decision, type OrderFacts, type RedirectFlag } from './decide';
 import { nextCheck } from './schedule';
+import { abandonAtFrom, unconfirmedFailureState } from './unconfirmed-failure';
 import { REQUERY_REASONS, type AttentionReason, type OrderStatus, type Trigger } from '../status';
 import { fromDbTime, toDbTime } from '../time';
 
@@ -28,6 +29,10 @@ export type LedgerChange =
       observation: GatewayObservation;
       redirectFlag?: RedirectFlag | null;
       redirectClaimsFailure?: boolean;
+      /** A webhook's `status` field (worded into reasons, never decides). */
+      webhookStatus?: string | null;
+      /** The store's window for the gateway to confirm a failure the buyer's browser reported (decision 0010). */
+      unconfirmedWindowSeconds?: number;
       ownAction?: boolean;
       checkId: number | null;
       redirectHitId?: number | null;
@@ -84,12 +89,14 @@ export function refundableAmount(row: Pick<OrderRow, 'imp_uid' | 'paid_amount' |
 export function planChange(input: {
   order: OrderRow;
   open: ReadonlySet<AttentionReason>;
+  /** When each open reason opened (ISO-8601); only the unconfirmed failure's window needs it. */
+  openSince?: ReadonlyMap<AttentionReason, string>;
   change: LedgerChange;
   now: Date;
 }): Plan {
   switch (input.change.kind) {
     case 'observation':
-      return planObservation(input.order, input.open, input.change, input.now);
+      return planObservation(input.order, input.open, input.openSince ?? new Map(), input.change, input.now);
     case 'open':
     case 'resolve':
       return planTimed(input.order, input.open, input.change, input.now);
@@ -101,15 +108,24 @@ export function planChange(input: {
 function planObservation(
   order: OrderRow,
   before: ReadonlySet<AttentionReason>,
+  openSince: ReadonlyMap<AttentionReason, string>,
   change: Extract<LedgerChange, { kind: 'observation' }>,
   now: Date,
 ): Plan {
   const at = toDbTime(now);
+  const windowSeconds = change.unconfirmedWindowSeconds ?? 0;
+  const unconfirmed = unconfirmedFailureState({
+    openReasons: [...openSince].map(([reason, opened_at]) => ({ reason, opened_at })),
+    windowSeconds,
+    now,
+  });
   const decision = decide({
     order: orderFacts(order),
     observation: change.observation,
     redirectFlag: change.redirectFlag,
     redirectClaimsFailure: change.redirectClaimsFailure,
+    webhookStatus: change.webhookStatus,
+    unconfirmedFailure: unconfirmed.state,
     ownAction: change.ownAction,
   });
   // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
@@ -139,6 +155,7 @@ function planObservation(
     openReasons: new Set(openAfter),
     attempts: order.check_attempts,
     vbankDueAt: payment?.vbankDate ?? fromDbTime(order.vbank_due_at),
+    abandonAt: unconfirmed.abandonAt ?? abandonAtFrom(now, windowSeconds),
   });
   return {
     noop: false,

@@ -21,6 +21,8 @@ export type VerifyInput = {
   redirectFlag?: RedirectFlag | null;
   /** The redirect said the process failed (flag false or an error_code). */
   redirectClaimsFailure?: boolean;
+  /** A webhook's `status` field (worded into reasons, never decides). */
+  webhookStatus?: string | null;
   /** Our own cancel caused what the gateway now says. */
   ownAction?: boolean;
   prefetched?: Prefetched;
@@ -109,6 +111,8 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     observation: fetched.observation,
     redirectFlag: input.redirectFlag,
     redirectClaimsFailure: input.redirectClaimsFailure,
+    webhookStatus: input.webhookStatus,
+    unconfirmedWindowSeconds: store.stalePendingSeconds,
     ownAction: input.ownAction,
     checkId,
     redirectHitId: input.redirectHitId,

@@ -21,9 +21,17 @@ describe('production server', () => {
     expect(response.headers.get('content-type')).toMatch(/application\/json/);
     const body = (await response.json()) as {
       status: string;
-      checks: { database: { status: string; dialect: string } };
+      checks: { database: { status: string; dialect: string; sizeBytes: number } };
     };
     expect(body).toMatchObject({ status: 'ok', checks: { database: { status: 'ok', dialect: testDialect } } });
+    expect(body.checks.database.sizeBytes).toBeGreaterThan(100_000);
+    if (testDialect === 'sqlite') {
+      // The database's size (SQLite: its pages, what the file holds once the WAL is checkpointed).
+      const { statSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      expect(body.checks.database.sizeBytes).toBeGreaterThanOrEqual(statSync(join(app.dataDir, 'monitor.db')).size);
+      expect(body.checks.database.sizeBytes % 4096).toBe(0);
+    }
   });
 
   it('renders the home page through Remix', async () => {

@@ -3,21 +3,30 @@ import { ConfigError, parseEnv } from '~/config.server';
 import { jobDefinitions } from '../../../jobs/index';
 
 describe('scheduled reconciliation jobs', () => {
-  it('runs the re-query job every minute and the sweep hourly by default', () => {
+  it('runs the re-query job every minute, the sweep hourly and the retention purge daily by default', () => {
     const env = parseEnv({});
     expect(
-      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => [j.name, j.schedule]),
+      jobDefinitions({
+        reconcileCron: env.RECONCILE_CRON,
+        sweepCron: env.SWEEP_CRON,
+        purgeCron: env.PURGE_CRON,
+      }).map((j) => [j.name, j.schedule]),
     ).toEqual([
       ['reconcile', '* * * * *'],
       ['sweep', '0 * * * *'],
+      ['purge', '17 3 * * *'],
     ]);
   });
 
   it('takes its schedules from the configuration', () => {
-    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *' });
+    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *', PURGE_CRON: '0 4 * * 0' });
     expect(
-      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => j.schedule),
-    ).toEqual(['*/5 * * * *', '15 */2 * * *']);
+      jobDefinitions({
+        reconcileCron: env.RECONCILE_CRON,
+        sweepCron: env.SWEEP_CRON,
+        purgeCron: env.PURGE_CRON,
+      }).map((j) => j.schedule),
+    ).toEqual(['*/5 * * * *', '15 */2 * * *', '0 4 * * 0']);
   });
 
   it.each([

@@ -31,10 +31,24 @@ describe('redirect route: bad input and gateway down', () => {
     return { response, row };
   };
 
-  it('answers 404 for an unknown store and still records the hit', async () => {
-    const { response, row } = await hit('imp_uid=imp_1&merchant_uid=m', 'nope');
-    expect(response.status).toBe(404);
-    expect(row).toMatchObject({ store_id: null, store_slug: 'nope', query_string: 'imp_uid=imp_1&merchant_uid=m' });
+  it('answers 404 for an unknown store: counted per slug, never stored in full', async () => {
+    const before = await h.t.db.selectFrom('redirect_hit').select('id').execute();
+    for (let i = 0; i < 3; i++) {
+      const request = new Request('http://localhost/payments/nope/complete?imp_uid=imp_1&merchant_uid=m');
+      const context = {
+        ...requestContext(h.ctx, request),
+        rawUrl: '/payments/nope/complete?imp_uid=imp_1&merchant_uid=m',
+      };
+      expect((await callRoute(completeLoader, request, { store: 'nope' }, context)).status).toBe(404);
+    }
+    expect(await h.t.db.selectFrom('redirect_hit').select('id').execute()).toEqual(before);
+    expect(
+      await h.t.db
+        .selectFrom('unknown_store_hit')
+        .select(['slug', 'route', 'count'])
+        .where('slug', '=', 'nope')
+        .execute(),
+    ).toEqual([{ slug: 'nope', route: 'redirect', count: 3 }]);
   });
 
   it('answers 400 when neither id is present', async () => {

@@ -17,7 +17,13 @@ const CONCURRENCY = 20;
  */
 describe('webhook durability across SIGKILL', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'monitor-durable-'));
-  const env = { APP_SECRET: 'durability-test-secret-0123456789abcdef' };
+  // Durability, not the public limits: 600 deliveries from one address for orders the store never
+  // registered would otherwise meet the per-address limit and the unknown-order budget.
+  const env = {
+    APP_SECRET: 'durability-test-secret-0123456789abcdef',
+    RATE_LIMIT_PER_IP: '0',
+    UNKNOWN_ORDER_BUDGET: '100000',
+  };
   let sandbox: RunningSandbox;
   let payments: { imp_uid: string; merchant_uid: string }[];
 

@@ -98,10 +98,24 @@ describe('webhook action: bad input', () => {
     expect(row.answer_status).toBe(413);
   });
 
-  it('answers 404 for an unknown store but keeps the delivery', async () => {
-    const { status, row } = await send('{"imp_uid":"imp_1"}', 'application/json', 'no-such-store');
-    expect(status).toBe(404);
-    expect(row).toMatchObject({ store_id: null, store_slug: 'no-such-store' });
+  it('answers 404 for an unknown store: counted per slug, never stored in full', async () => {
+    const before = await h.t.db.selectFrom('webhook_delivery').select('id').execute();
+    const request = new Request('http://localhost/webhooks/iamport/no-such-store', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"imp_uid":"imp_1","pad":"${'x'.repeat(60_000)}"}`,
+    });
+    const response = await callRoute(
+      webhookAction,
+      request,
+      { store: 'no-such-store' },
+      requestContext(h.ctx, request),
+    );
+    expect(response.status).toBe(404);
+    expect(await h.t.db.selectFrom('webhook_delivery').select('id').execute()).toEqual(before);
+    expect(
+      await h.t.db.selectFrom('unknown_store_hit').selectAll().where('slug', '=', 'no-such-store').execute(),
+    ).toMatchObject([{ route: 'webhook', count: 1 }]);
   });
 
   it('enforces the IP allow-list when the store asks for it', async () => {

@@ -165,15 +165,61 @@ describe('decide', () => {
   });
 });
 
-describe('decide: a failure the gateway confirms by knowing no payment', () => {
-  it('fails a pending order when the redirect claims failure and the gateway has nothing', () => {
+describe('decide: a failure the buyer reports but the gateway has not confirmed (decision 0010)', () => {
+  it('leaves a pending order pending with unconfirmed_failure when the gateway has nothing', () => {
     const d = decide({
       order: order(),
       observation: { kind: 'not_found' },
       redirectFlag: { kind: 'imp_success', value: false },
       redirectClaimsFailure: true,
     });
-    expect(d).toMatchObject({ status: 'failed', outcome: 'not_found', settled: true, open: [] });
+    expect(d).toMatchObject({ status: 'pending', outcome: 'not_found', settled: false });
+    expect(d.open.map((o) => o.reason)).toEqual(['unconfirmed_failure']);
+  });
+
+  it('keeps waiting while the store window is open, even without new evidence', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'not_found' },
+      unconfirmedFailure: { silentPastWindow: false },
+    });
+    expect(d).toMatchObject({ status: 'pending', settled: false });
+    expect(d.open.map((o) => o.reason)).toEqual(['unconfirmed_failure']);
+  });
+
+  it('settles as failed/abandoned when the gateway stays silent past the window', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'not_found' },
+      unconfirmedFailure: { silentPastWindow: true },
+    });
+    expect(d).toMatchObject({ status: 'failed', outcome: 'abandoned', settled: true, open: [], payment: null });
+    expect(d.resolve).toContain('unconfirmed_failure');
+  });
+
+  it('a gateway error past the window still settles nothing', () => {
+    const d = decide({
+      order: order(),
+      observation: { kind: 'error', errorKind: 'retryable', message: '503' },
+      unconfirmedFailure: { silentPastWindow: true },
+    });
+    expect(d).toMatchObject({ status: 'pending', outcome: 'unverified', settled: false });
+  });
+
+  it('the gateway failed payment settles it and resolves the claim', () => {
+    const d = decide({
+      order: order(),
+      observation: found({ status: 'failed' }),
+      unconfirmedFailure: { silentPastWindow: false },
+    });
+    expect(d).toMatchObject({ status: 'failed', outcome: 'failed', settled: true });
+    expect(d.resolve).toContain('unconfirmed_failure');
+  });
+
+  it('a later payment overrides an abandoned order without late_change', () => {
+    const d = decide({ order: order({ status: 'failed', impUid: null }), observation: found() });
+    expect(d.status).toBe('paid');
+    expect(d.open).toEqual([]);
   });
 
   it('never downgrades a settled order on such a claim', () => {
@@ -194,5 +240,94 @@ describe('decide: a failure the gateway confirms by knowing no payment', () => {
     });
     expect(d.status).toBe('pending');
     expect(d.open.map((o) => o.reason)).toEqual(['missing_flag', 'not_found_at_gateway']);
+  });
+});
+
+/**
+ * The property of decision 0010, over every evidence kind and every gateway answer kind:
+ * the status decide() produces is the one the gateway's answer alone produces; evidence can open
+ * reasons (and so make us ask sooner) but never moves the status, and without a gateway payment
+ * it never produces a settled status.
+ */
+describe('property: only the gateway settles', () => {
+  type Evidence = { label: string; input: Partial<Parameters<typeof decide>[0]> };
+  const flags = [
+    { kind: 'imp_success', value: true },
+    { kind: 'imp_success', value: false },
+    { kind: 'imp_success', value: null },
+    { kind: 'success', value: true },
+    { kind: 'success', value: false },
+    { kind: 'success', value: null },
+    { kind: 'none', value: null },
+  ] as const;
+  const evidence: Evidence[] = [{ label: 'no evidence (schedule/button)', input: {} }];
+  for (const flag of flags)
+    for (const errorCode of [null, 'F400', 'F1001'])
+      evidence.push({
+        label: `redirect ${flag.kind}=${flag.value} error_code=${errorCode}`,
+        input: { redirectFlag: flag, redirectClaimsFailure: flag.value === false || errorCode !== null },
+      });
+  for (const status of ['paid', 'ready', 'failed', 'cancelled', 'vbank_issued', 'bogus', null])
+    evidence.push({ label: `webhook status=${status}`, input: { webhookStatus: status } });
+
+  const answers = [
+    ...(['paid', 'ready', 'failed', 'cancelled'] as const).flatMap((status) => [
+      { label: `found ${status} card`, observation: found({ status, payMethod: 'card' }) },
+      { label: `found ${status} vbank`, observation: found({ status, payMethod: 'vbank', vbankNum: '1' }) },
+      { label: `found ${status} tampered`, observation: found({ status, amount: 1 }) },
+    ]),
+    { label: 'found cancelled partly', observation: found({ status: 'cancelled', cancelAmount: 300 }) },
+    { label: 'not_found', observation: { kind: 'not_found' as const } },
+    ...['indeterminate', 'retryable', 'rejected'].map((errorKind) => ({
+      label: `error ${errorKind}`,
+      observation: { kind: 'error' as const, errorKind, message: 'x' },
+    })),
+  ];
+  const orders = [
+    order(),
+    order({ status: 'failed', impUid: null }),
+    ...(['paid', 'vbank_issued', 'failed', 'cancelled', 'mismatch'] as const).map((status) =>
+      order({ status, impUid: 'imp_000000000001' }),
+    ),
+  ];
+  const cases = orders.flatMap((o) =>
+    answers.flatMap((a) =>
+      evidence.map((e) => [o.status, o.impUid, a.label, e.label, o, a.observation, e.input] as const),
+    ),
+  );
+
+  it('covers every evidence kind against every answer kind', () => {
+    expect(evidence.length).toBeGreaterThanOrEqual(29);
+    expect(cases.length).toBe(orders.length * answers.length * evidence.length);
+  });
+
+  // One test over the whole table (thousands of rows), each failure named by its row.
+  it('evidence never moves the status the gateway alone gives, and never settles without a payment', () => {
+    for (const [status, impUid, answer, ev, o, observation, input] of cases) {
+      const row = `${status} (imp_uid ${impUid}) · gateway ${answer} · ${ev}`;
+      const withEvidence = decide({ order: o, observation, ...input });
+      const gatewayAlone = decide({ order: o, observation });
+      expect(withEvidence.status, row).toBe(gatewayAlone.status);
+      expect(withEvidence.settled, row).toBe(gatewayAlone.settled);
+      if (observation.kind !== 'found') {
+        expect(withEvidence.status, row).toBe(o.status);
+        expect(withEvidence.settled, row).toBe(false);
+      }
+    }
+  });
+
+  it('and past the window, only the silence of a gateway that answered settles (as abandoned)', () => {
+    for (const a of answers)
+      for (const e of evidence) {
+        const d = decide({
+          order: order(),
+          observation: a.observation,
+          ...e.input,
+          unconfirmedFailure: { silentPastWindow: true },
+        });
+        const alone = decide({ order: order(), observation: a.observation });
+        if (a.observation.kind === 'not_found') expect(d).toMatchObject({ status: 'failed', outcome: 'abandoned' });
+        else expect(d.status).toBe(alone.status);
+      }
   });
 });

@@ -67,3 +67,22 @@ describe('nextCheck', () => {
     ).toEqual(new Date(now.getTime() + 7000));
   });
 });
+
+describe('nextCheck: a failure the gateway has not confirmed (decision 0010)', () => {
+  const now = new Date('2026-12-02T00:00:00.000Z');
+  const open = new Set<AttentionReason>(['unconfirmed_failure']);
+
+  it('asks early, then follows the backoff, never past the end of the window', () => {
+    const abandonAt = new Date(now.getTime() + 1800_000);
+    const first = nextCheck({ now, status: 'pending', openReasons: open, attempts: 0, vbankDueAt: null, abandonAt });
+    expect(first).toEqual({ nextCheckAt: new Date(now.getTime() + 15_000), attempts: 1 });
+    const later = nextCheck({ now, status: 'pending', openReasons: open, attempts: 3, vbankDueAt: null, abandonAt });
+    expect(later.nextCheckAt).toEqual(abandonAt);
+  });
+
+  it('past the backoff the check lands on the end of the window', () => {
+    const abandonAt = new Date(now.getTime() + 7 * 86_400_000);
+    const past = nextCheck({ now, status: 'pending', openReasons: open, attempts: 6, vbankDueAt: null, abandonAt });
+    expect(past.nextCheckAt).toEqual(abandonAt);
+  });
+});
