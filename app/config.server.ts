@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { DEFAULT_DISPLAY_TIME_ZONE, isTimeZone } from './i18n/format';
 
 /**
  * The one module that reads `process.env`. Everything else receives a parsed `Config`.
@@ -65,6 +66,17 @@ const envSchema = z.object({
     .max(256, 'must be at most 256 characters')
     .optional(),
   COOKIE_SECURE: z.enum(['on', 'off', 'auto']).default('auto'),
+  DISPLAY_TIME_ZONE: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { message: 'must be an IANA time zone name like Asia/Seoul or UTC' })
+    .default(DEFAULT_DISPLAY_TIME_ZONE),
+  BUYER_WAIT_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 10 to 3600' })
+    .int('must be a whole number of seconds from 10 to 3600')
+    .min(10, 'must be a whole number of seconds from 10 to 3600')
+    .max(3600, 'must be a whole number of seconds from 10 to 3600')
+    .default(60),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -105,6 +117,10 @@ export type Config = {
   sweepCron: string;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
+  /** The IANA zone every page, the CSV and the CLIs show times in (DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
+  /** How long the buyer's "confirming" page keeps refreshing before it stops and says the shop will follow up. */
+  buyerWaitSeconds: number;
 };
 
 export class ConfigError extends Error {
@@ -189,5 +205,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
       cookieSecure:
         env.COOKIE_SECURE === 'on' || (env.COOKIE_SECURE === 'auto' && (env.PUBLIC_URL?.startsWith('https:') ?? false)),
     },
+    displayTimeZone: env.DISPLAY_TIME_ZONE,
+    buyerWaitSeconds: env.BUYER_WAIT_SECONDS,
   };
 }

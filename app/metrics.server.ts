@@ -10,6 +10,7 @@ const HELP = {
   monitor_webhooks_total: 'Webhook deliveries recorded, by answer.',
   monitor_verifications_total: 'Verifications decided, by trigger and outcome.',
   monitor_gateway_calls_total: 'Calls to the Iamport API, by operation and HTTP status.',
+  monitor_redirect_coalesced_total: 'Redirect hits answered from a gateway look-up made moments before (no new call).',
 } as const;
 export type CounterName = keyof typeof HELP;
 
