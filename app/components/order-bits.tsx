@@ -1,4 +1,4 @@
-import type { MessageKey } from '../i18n/messages';
+import { isMessageKey, type MessageKey } from '../i18n/messages';
 import { formatAmount, formatDateTime } from '../i18n/format';
 import { useLocale, useT } from '../i18n/use-t';
 
@@ -55,5 +55,21 @@ export function Time({ iso, seconds = false, zone = true }: { iso: string | null
     <time dateTime={iso} title={`${iso} (UTC)`}>
       {formatDateTime(locale, iso, { seconds, zone })}
     </time>
+  );
+}
+
+/** A pay method by its name (`가상계좌`, `Card`); a code the catalog does not know is shown as sent. */
+export function payMethodLabel(t: (key: MessageKey) => string, code: string | null): string {
+  if (!code) return '—';
+  const key = `payMethod.${code}`;
+  return isMessageKey(key) ? t(key) : code;
+}
+
+export function PayMethod({ code }: { code: string | null }) {
+  const t = useT();
+  return (
+    <span data-pay-method={code ?? ''} title={code ?? undefined}>
+      {payMethodLabel(t, code)}
+    </span>
   );
 }

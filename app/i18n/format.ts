@@ -133,7 +133,11 @@ export function formatNumber(locale: Locale, value: number): string {
  * `USD 12` in both). Amounts are integers in the currency's unit (KRW has no minor unit);
  * `—` when unknown.
  */
-export function formatAmount(locale: Locale, amount: number | null | undefined, currency: string | null = 'KRW'): string {
+export function formatAmount(
+  locale: Locale,
+  amount: number | null | undefined,
+  currency: string | null = 'KRW',
+): string {
   if (amount === null || amount === undefined || !Number.isFinite(amount)) return '—';
   const code = (currency ?? 'KRW').toUpperCase();
   const digits = formatNumber(locale, amount);

@@ -69,7 +69,7 @@ export default function PaymentComplete() {
         <p>{t('buyer.confirming.endedBody')}</p>
         {order}
         <p>
-          <a className="button" href="">
+          <a className="btn" href="">
             {t('buyer.confirming.checkAgain')}
           </a>
         </p>

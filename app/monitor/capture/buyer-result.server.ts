@@ -1,18 +1,99 @@
+import { latestPaymentAnswers } from '../../../db/evidence';
 import { findOrder } from '../../../db/orders';
+import type { OrderRow } from '../../../db/monitor-schema';
+import { paymentsInStoredAnswer } from '../../iamport/stored-answer';
+import type { Payment } from '../../iamport/types';
 import type { OrderStatus } from '../status';
-import { getStore } from '../stores/stores.server';
+import { getStore, type Store } from '../stores/stores.server';
+import { fromDbTime } from '../time';
 import type { MonitorDeps } from '../verify/verify.server';
 
-export type BuyerResult = { status: OrderStatus | 'unknown'; merchantUid: string | null };
+/** A virtual account to pay into, exactly as the gateway issued it. */
+export type BuyerVbank = {
+  bank: string | null;
+  number: string | null;
+  holder: string | null;
+  amount: number;
+  currency: string;
+  /** ISO time of the deposit deadline, or null when the gateway gave none. */
+  deadline: string | null;
+  overdue: boolean;
+};
 
-/** What the buyer may see about their own order: our verified status, never the query's claim. */
+export type BuyerResult = {
+  status: OrderStatus | 'unknown';
+  merchantUid: string | null;
+  /** What the buyer paid (or was refunded) according to the gateway; null when nothing was paid. */
+  amount: { paid: number | null; refunded: number | null; currency: string } | null;
+  /** Set while a virtual account waits for its deposit (from the gateway's answer, never the query string). */
+  vbank: BuyerVbank | null;
+  /** Where "back to the shop" goes: the origin of the store's own landing pages, when it set any. */
+  shopUrl: string | null;
+};
+
+const UNKNOWN: BuyerResult = { status: 'unknown', merchantUid: null, amount: null, vbank: null, shopUrl: null };
+
+/** The origin of the first landing URL the store configured: the shop's own site. */
+export function shopUrlOf(store: Store): string | null {
+  for (const url of [store.landing.success, store.landing.failure, store.landing.pending]) {
+    if (!url) continue;
+    try {
+      return `${new URL(url).origin}/`;
+    } catch {
+      // stored URLs are validated; an unreadable one is skipped
+    }
+  }
+  return null;
+}
+
+/** The gateway's latest answer about this order's own payment attempt. */
+async function latestPayment(deps: Pick<MonitorDeps, 'db'>, order: OrderRow): Promise<Payment | null> {
+  for (const raw of await latestPaymentAnswers(deps.db, order.id)) {
+    const payments = paymentsInStoredAnswer(raw).filter(
+      (p) => p.merchantUid === order.merchant_uid && (order.imp_uid === null || p.impUid === order.imp_uid),
+    );
+    if (payments.length) return payments[0]!;
+  }
+  return null;
+}
+
+/**
+ * What the buyer may see about their own order: our verified status (never the query's claim),
+ * the amount the gateway says was paid or refunded, and for an issued virtual account its bank,
+ * number, holder, amount and deadline from the gateway's answer.
+ */
 export async function buyerResult(
-  deps: Pick<MonitorDeps, 'db'>,
+  deps: Pick<MonitorDeps, 'db' | 'now'>,
   storeSlug: string,
   merchantUid: string,
 ): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
-  if (!order) return { status: 'unknown', merchantUid: null };
-  return { status: order.status as OrderStatus, merchantUid: order.merchant_uid };
+  if (!store || !order) return UNKNOWN;
+  const status = order.status as OrderStatus;
+  const payment = status === 'pending' || status === 'failed' ? null : await latestPayment(deps, order);
+  const currency = payment?.currency ?? order.currency;
+  const paid =
+    payment && ['paid', 'cancelled', 'partially_cancelled', 'mismatch'].includes(status) ? payment.amount : null;
+  const refunded = payment && payment.cancelAmount > 0 ? payment.cancelAmount : null;
+  let vbank: BuyerVbank | null = null;
+  if (status === 'vbank_issued') {
+    const deadline = payment?.vbankDate ?? (order.vbank_due_at ? (fromDbTime(order.vbank_due_at) as Date) : null);
+    vbank = {
+      bank: payment?.vbankName ?? null,
+      number: payment?.vbankNum ?? null,
+      holder: payment?.vbankHolder ?? null,
+      amount: payment?.amount ?? order.expected_amount ?? 0,
+      currency,
+      deadline: deadline ? deadline.toISOString() : null,
+      overdue: deadline !== null && deadline.getTime() < deps.now().getTime(),
+    };
+  }
+  return {
+    status,
+    merchantUid: order.merchant_uid,
+    amount: paid === null && refunded === null ? null : { paid, refunded, currency },
+    vbank,
+    shopUrl: shopUrlOf(store),
+  };
 }

@@ -172,7 +172,11 @@ async function decideRedirect(
   const first = await firstRedirectAt(deps.db, { storeId: store.id, merchantUid, orderId: order?.id ?? null });
   const waitedMs = first ? now - (fromDbTime(first) as Date).getTime() : 0;
   const refreshSeconds = waitedMs >= deps.config.buyerWaitSeconds * 1000 ? null : CONFIRMING_REFRESH_SECONDS;
-  const confirming = (uid: string | null): RedirectOutcome => ({ kind: 'confirming', merchantUid: uid, refreshSeconds });
+  const confirming = (uid: string | null): RedirectOutcome => ({
+    kind: 'confirming',
+    merchantUid: uid,
+    refreshSeconds,
+  });
 
   // Coalesce: the order was looked up moments ago (by this buyer's last reload, the webhook or
   // the job); what we know now is as good as another call would be during that window.

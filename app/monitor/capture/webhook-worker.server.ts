@@ -8,6 +8,7 @@ import { inChunkTransaction } from '../jobs/chunk.server';
 import { recordGatewayCheck } from '../verify/gateway.server';
 import { toStore, type Store } from '../stores/stores.server';
 import { toDbTime } from '../time';
+import { attributeStore } from '../stores/shared-merchant.server';
 import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
 
 // Short, so jobs held by a process that died are picked up again soon; a job run twice is harmless.
@@ -100,7 +101,7 @@ async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: Webhoo
   for (const job of retry) await fail(deps, job, 'verification failed inside a batch', false);
   for (const job of single) {
     try {
-      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched);
+      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched, { attribute: true });
     } catch (error) {
       deps.log.error({ err: error, job: job.id }, 'webhook verification failed');
       await fail(deps, job, error instanceof Error ? error.message : String(error), false);
@@ -114,9 +115,15 @@ async function verifyJob(
   job: WebhookJobRow,
   delivery: WebhookDeliveryRow,
   prefetched: Map<string, Prefetched>,
+  options: { attribute?: boolean } = {},
 ): Promise<void> {
+  // Several stores may share one merchant account (and so one notification URL at Iamport): the
+  // payment belongs to the store that registered its merchant_uid.
+  const hinted = prefetched.get(delivery.imp_uid!)?.payment?.merchantUid ?? delivery.merchant_uid;
+  // (Batched jobs already have their order at this store.)
+  const owner = options.attribute ? await attributeStore(deps, store, hinted) : store;
   const result = await verifyPayment(deps, {
-    store,
+    store: owner,
     trigger: 'webhook',
     impUid: delivery.imp_uid,
     merchantUid: delivery.merchant_uid,

@@ -273,6 +273,54 @@ describe('capture and verify through the sandbox', () => {
     expect(await openReasons(order.id)).toEqual([]);
   });
 
+  describe('the buyer result page', () => {
+    const resultPage = (merchantUid: string, language = 'en') =>
+      fetch(`${s.appUrl}/payments/${s.store.slug}/result?merchant_uid=${merchantUid}&status=paid`, {
+        headers: { 'accept-language': language },
+      });
+
+    it('shows the virtual account from the gateway answer (bank, number, holder, amount, deadline), never the query', async () => {
+      const merchantUid = uid('vbank-buyer');
+      await register(merchantUid, 33000);
+      const created = await pay({ merchant_uid: merchantUid, amount: 33000, status: 'ready', pay_method: 'vbank' });
+      const response = await s.redirect(
+        `imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true&vbank_num=999-FAKE&vbank_name=FakeBank`,
+      );
+      expect(landing(response).searchParams.get('status')).toBe('vbank_issued');
+      const wire = await s.control<{ vbank_name: string; vbank_num: string; vbank_holder: string; vbank_date: number }>(
+        'GET',
+        `payments/${created.imp_uid}`,
+      );
+      const html = await (await resultPage(merchantUid, 'ko-KR')).text();
+      expect(html).toContain('가상계좌가 발급되었습니다');
+      expect(html).toContain(wire.vbank_name);
+      expect(html).toContain(wire.vbank_num);
+      expect(html).toContain(wire.vbank_holder);
+      expect(html).toContain('33,000원');
+      expect(html).toMatch(/data-testid="vbank-deadline">\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST</);
+      expect(html).not.toContain('999-FAKE');
+      expect(html).not.toContain('FakeBank');
+    });
+
+    it('shows the paid amount for a paid order and no amount for a failed one', async () => {
+      const paidUid = uid('paid-buyer');
+      await register(paidUid, 8000);
+      const paid = await pay({ merchant_uid: paidUid, amount: 8000, status: 'paid' });
+      await s.redirect(`imp_uid=${paid.imp_uid}&merchant_uid=${paidUid}&imp_success=true`);
+      const paidHtml = await (await resultPage(paidUid)).text();
+      expect(paidHtml).toContain('KRW 8,000');
+
+      const failedUid = uid('failed-buyer');
+      await register(failedUid, 8000);
+      const failed = await pay({ merchant_uid: failedUid, amount: 8000, status: 'failed', fail_reason: '한도초과' });
+      await s.redirect(`imp_uid=${failed.imp_uid}&merchant_uid=${failedUid}&imp_success=false`);
+      const failedHtml = await (await resultPage(failedUid)).text();
+      expect(failedHtml).toContain('You have not been charged');
+      expect(failedHtml).not.toContain('KRW 8,000');
+      expect(failedHtml).not.toContain('data-testid="buyer-amount"');
+    });
+  });
+
   it('failed, then paid a day later: applied and flagged as a late change', async () => {
     const merchantUid = uid('late');
     await register(merchantUid, 15000);
@@ -348,7 +396,11 @@ describe('capture and verify through the sandbox', () => {
           answers.push(await s.redirect(query));
           s.clock.advance(5_000);
         }
-        const hits = await s.t.db.selectFrom('redirect_hit').select('id').where('merchant_uid', '=', merchantUid).execute();
+        const hits = await s.t.db
+          .selectFrom('redirect_hit')
+          .select('id')
+          .where('merchant_uid', '=', merchantUid)
+          .execute();
         expect(hits).toHaveLength(13);
         const calls = await gatewayCalls(merchantUid);
         expect(calls).toBeGreaterThanOrEqual(4);
