@@ -3,6 +3,7 @@ import { findOrder } from '../../../db/orders';
 import type { OrderRow } from '../../../db/monitor-schema';
 import { paymentsInStoredAnswer } from '../../iamport/stored-answer';
 import type { Payment } from '../../iamport/types';
+import { orderAmounts } from '../amounts';
 import type { OrderStatus } from '../status';
 import { getStore, type Store } from '../stores/stores.server';
 import { fromDbTime } from '../time';
@@ -73,9 +74,14 @@ export async function buyerResult(
   const status = order.status as OrderStatus;
   const payment = status === 'pending' || status === 'failed' ? null : await latestPayment(deps, order);
   const currency = payment?.currency ?? order.currency;
-  const paid =
-    payment && ['paid', 'cancelled', 'partially_cancelled', 'mismatch'].includes(status) ? payment.amount : null;
-  const refunded = payment && payment.cancelAmount > 0 ? payment.cancelAmount : null;
+  const amounts = orderAmounts({
+    status,
+    paidAmount: order.paid_amount,
+    cancelAmount: order.cancel_amount,
+    expectedAmount: order.expected_amount,
+  });
+  const paid = amounts.paid;
+  const refunded = amounts.refunded ? amounts.refunded : null;
   let vbank: BuyerVbank | null = null;
   if (status === 'vbank_issued') {
     const deadline = payment?.vbankDate ?? (order.vbank_due_at ? (fromDbTime(order.vbank_due_at) as Date) : null);
@@ -83,7 +89,7 @@ export async function buyerResult(
       bank: payment?.vbankName ?? null,
       number: payment?.vbankNum ?? null,
       holder: payment?.vbankHolder ?? null,
-      amount: payment?.amount ?? order.expected_amount ?? 0,
+      amount: payment?.amount ?? amounts.awaitingDeposit ?? 0,
       currency,
       deadline: deadline ? deadline.toISOString() : null,
       overdue: deadline !== null && deadline.getTime() < deps.now().getTime(),
