@@ -65,7 +65,7 @@ describe('what ops staff and buyers see, in Chromium', () => {
     await page.waitForFunction(() => '__remixRouter' in window);
     await page.locator('input[name="email"]').fill(ADMIN.email);
     await page.locator('input[name="password"]').fill(ADMIN.password);
-    await page.locator('button[type="submit"]').click();
+    await page.locator('form button.btn-primary[type="submit"]').click();
     await page.waitForURL(`${app.url}/`);
     return session;
   }
