@@ -3,7 +3,7 @@ import type { FormEvent } from 'react';
 import type { MessageKey } from '../i18n/messages';
 import { useT } from '../i18n/use-t';
 import { payMethodLabel } from './order-bits';
-import type { OrderLogForm, StoreRef } from '../monitor/dashboard/order-log.server';
+import type { OrderLogForm, StoreRef } from '../monitor/dashboard/payment-log.server';
 import { ATTENTION_REASONS, ORDER_STATUSES } from '../monitor/status';
 
 /**

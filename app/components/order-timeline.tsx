@@ -2,7 +2,7 @@ import { Link } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import type { MessageKey } from '../i18n/messages';
 import { useT } from '../i18n/use-t';
-import type { OrderTimelineEntry } from '../monitor/dashboard/order-log.server';
+import type { OrderTimelineEntry } from '../monitor/dashboard/order-page.server';
 import { Money, ReasonBadge, StatusBadge, Time } from './order-bits';
 import { HeadersEvidence, QueryStringEvidence, RawEvidence } from './raw-evidence';
 

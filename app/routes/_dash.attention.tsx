@@ -31,7 +31,7 @@ import {
   resolveMany,
   selectionSchema,
 } from '~/monitor/verify/manual-actions.server';
-import { attentionQueue, type AttentionQueue } from '~/monitor/dashboard/order-log.server';
+import { attentionQueue, type AttentionQueue } from '~/monitor/dashboard/attention-queue.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

@@ -30,7 +30,7 @@ import {
   resolveOrderReasons,
   type CancelPreview,
 } from '~/monitor/verify/manual-actions.server';
-import { orderDetail, type OrderDetail } from '~/monitor/dashboard/order-log.server';
+import { orderDetail, type OrderDetail } from '~/monitor/dashboard/order-page.server';
 import { ATTENTION_REASONS } from '~/monitor/status';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';

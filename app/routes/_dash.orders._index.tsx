@@ -9,7 +9,12 @@ import { PageHeader } from '~/components/page-header';
 import { AppError } from '~/errors';
 import { pageMeta } from '~/i18n/meta';
 import { useT } from '~/i18n/use-t';
-import { orderLog, orderLogChoices, type OrderLogForm, type OrderLogView } from '~/monitor/dashboard/order-log.server';
+import {
+  orderLog,
+  orderLogChoices,
+  type OrderLogForm,
+  type OrderLogView,
+} from '~/monitor/dashboard/payment-log.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 

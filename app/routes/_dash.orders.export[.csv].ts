@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireUser } from '~/auth/guard.server';
 import { AppError, errorResponse } from '~/errors';
-import { exportOrderLogCsv } from '~/monitor/dashboard/order-log.server';
+import { exportOrderLogCsv } from '~/monitor/dashboard/csv-export.server';
 
 /**
  * `GET /orders/export.csv?<the log's filters>`: the whole filtered payment log as CSV, streamed

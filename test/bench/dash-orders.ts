@@ -13,7 +13,7 @@ import {
   type OrderPageQuery,
 } from '../../db/dashboard-orders';
 import { migrateToLatest } from '../../db/migrate';
-import { exportOrderLogCsv } from '../../app/monitor/dashboard/order-log.server';
+import { exportOrderLogCsv } from '../../app/monitor/dashboard/csv-export.server';
 
 /**
  * `npm run bench -- dash-orders [orders]`: the payment log's queries at 1,000,000 orders

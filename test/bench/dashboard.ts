@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig } from '~/config.server';
 import { createAppContext, type AppContext } from '~/context.server';
 import { startSession } from '~/auth/session.server';
-import { encodeCursor } from '~/monitor/dashboard/order-log.server';
+import { encodeCursor } from '~/monitor/dashboard/payment-log.server';
 import { DISPLAY_OFFSET_MINUTES, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';

@@ -8,6 +8,7 @@ import {
   listStalePending,
   openReasonsByOrder,
 } from '../../../db/runs';
+import { recordAudit, type AuditActor } from '../../auth/audit.server';
 import type { Payment } from '../../iamport/types';
 import { inChunkTransaction } from './chunk.server';
 import { decide } from '../verify/decide';
@@ -30,6 +31,7 @@ import {
   type StoreRun,
 } from './run-frame.server';
 import type { AttentionReason, OrderStatus, RunKind } from '../status';
+import { getStore } from '../stores/stores.server';
 import { runSweep } from './sweep.server';
 import { fromDbTime, toDbTime } from '../time';
 import { observe, verifyPayment, type MonitorDeps, type Prefetched } from '../verify/verify.server';
@@ -392,17 +394,24 @@ function vbankDue(fetched: Prefetched, order: OrderRow): string | null {
   return date ? toDbTime(date) : order.vbank_due_at;
 }
 
+/** Why "Run now" did not start: a refusal the page shows, not a failure. */
+export type StartRunRefusal = { ok: false; refusal: 'unknown_store'; message: string };
+
 /**
  * The dashboard's "Run now": starts a reconcile or sweep run (trigger `button`) in the background
  * of this server process and resolves as soon as the run is recorded, with its id, so the page can
- * show the run while it works. When another process holds the job's lease the run is recorded as
- * `skipped` at once. Throws (AppError not_found) for an unknown store, before recording anything.
- * `done` settles with the run's summary; failures are logged, never thrown into the request.
+ * show the run while it works; the audit event (`run.start`) is written then, naming who asked.
+ * When another process holds the job's lease the run is recorded as `skipped` at once. An unknown
+ * store is refused (a result, not a throw) before anything is recorded. `done` settles with the
+ * run's summary; failures are logged, never thrown into the request.
  */
 export async function startRun(
   deps: JobDeps,
-  input: { kind: RunKind; startedBy: string; storeSlug?: string; all?: boolean; dryRun?: boolean },
-): Promise<{ runId: number; done: Promise<RunSummary> }> {
+  input: { kind: RunKind; storeSlug?: string; all?: boolean; dryRun?: boolean },
+  who: { actor: AuditActor; ip: string | null },
+): Promise<{ ok: true; runId: number; done: Promise<RunSummary> } | StartRunRefusal> {
+  if (input.storeSlug !== undefined && !(await getStore(deps, input.storeSlug)))
+    return { ok: false, refusal: 'unknown_store', message: `unknown store ${input.storeSlug}` };
   let recorded!: (runId: number) => void;
   const created = new Promise<number>((resolve) => {
     recorded = resolve;
@@ -410,7 +419,7 @@ export async function startRun(
   const options = {
     trigger: 'button' as const,
     storeSlug: input.storeSlug,
-    startedBy: input.startedBy,
+    startedBy: who.actor === 'system' ? 'system' : who.actor.email,
     dryRun: input.dryRun,
     onRunCreated: recorded,
   };
@@ -420,5 +429,12 @@ export async function startRun(
     deps.log.error({ err: error, kind: input.kind }, 'run started from the dashboard failed'),
   );
   const runId = await Promise.race([created, done.then((summary) => summary.runId)]);
-  return { runId, done };
+  await recordAudit(deps, {
+    actor: who.actor,
+    action: 'run.start',
+    target: { type: 'run', id: runId },
+    after: { kind: input.kind, store: input.storeSlug ?? null },
+    ip: who.ip,
+  });
+  return { ok: true, runId, done };
 }

@@ -11,7 +11,6 @@ import {
   createStore,
   getStore,
   listAllStores,
-  requireStore,
   rotateStoreKey,
   storeInputSchema,
   storeSecret,
@@ -93,9 +92,23 @@ export async function listStoreViews(deps: Pick<AdminDeps, 'db'>, baseUrl: strin
   return (await listAllStores(deps)).map((s) => toView(s, baseUrl));
 }
 
-export async function getStoreView(deps: Pick<AdminDeps, 'db'>, slug: string, baseUrl: string): Promise<StoreView> {
-  return toView(await requireStore(deps, slug), baseUrl);
+/** One store as its page shows it; null when there is no such store. */
+export async function getStoreView(
+  deps: Pick<AdminDeps, 'db'>,
+  slug: string,
+  baseUrl: string,
+): Promise<StoreView | null> {
+  const store = await getStore(deps, slug);
+  return store ? toView(store, baseUrl) : null;
 }
+
+/** An action on a store that does not exist: a refusal the page answers with a 404. */
+export type UnknownStore = { ok: false; refusal: 'unknown_store'; message: string };
+const unknownStore = (slug: string): UnknownStore => ({
+  ok: false,
+  refusal: 'unknown_store',
+  message: `unknown store ${slug}`,
+});
 
 // ---------------------------------------------------------------------------------------------
 // The form
@@ -235,12 +248,14 @@ export async function updateStoreFromForm(
 ): Promise<
   | { ok: true; store: Store; changed: string[]; warnings: SharedCredentialWarning[] }
   | { ok: false; errors: FieldErrors; values: StoreFormValues }
+  | UnknownStore
 > {
   const parsed = parseEditForm(form);
   if (!parsed.ok) return parsed;
   const input = parsed.value;
   return deps.db.transaction().execute(async (trx) => {
-    const store = await requireStore({ db: trx }, slug);
+    const store = await getStore({ db: trx }, slug);
+    if (!store) return unknownStore(slug);
     const before = auditSnapshot(store);
     const after: Record<string, unknown> = {
       name: input.name,
@@ -308,9 +323,10 @@ export async function rotateStoreApiKey(
   deps: AdminDeps,
   who: Who,
   slug: string,
-): Promise<{ store: Store; apiKey: string }> {
+): Promise<{ ok: true; store: Store; apiKey: string } | UnknownStore> {
   return deps.db.transaction().execute(async (trx) => {
-    const before = await requireStore({ db: trx }, slug);
+    const before = await getStore({ db: trx }, slug);
+    if (!before) return unknownStore(slug);
     const rotated = await rotateStoreKey({ db: trx, now: deps.now, appSecret: deps.config.appSecret }, slug);
     await recordAudit(
       { db: trx, now: deps.now },
@@ -323,7 +339,7 @@ export async function rotateStoreApiKey(
         ip: who.ip,
       },
     );
-    return rotated;
+    return { ok: true as const, ...rotated };
   });
 }
 
@@ -350,8 +366,9 @@ export async function testStoreConnection(
   deps: AdminDeps & { fetch?: typeof fetch },
   who: Who,
   slug: string,
-): Promise<ConnectionTest> {
-  const store = await requireStore(deps, slug);
+): Promise<{ ok: true; result: ConnectionTest } | UnknownStore> {
+  const store = await getStore(deps, slug);
+  if (!store) return unknownStore(slug);
   const client = createIamportClient({
     baseUrl: store.apiBaseUrl,
     impKey: store.impKey,
@@ -377,5 +394,5 @@ export async function testStoreConnection(
     ip: who.ip,
   });
   deps.log.info({ store: slug, ok: answer.ok, httpStatus: answer.httpStatus }, 'store connection tested');
-  return answer;
+  return { ok: true, result: answer };
 }

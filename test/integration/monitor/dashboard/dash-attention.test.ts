@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action as attentionAction, loader as attentionLoader } from '~/routes/_dash.attention';
-import type { AttentionQueue } from '~/monitor/dashboard/order-log.server';
+import type { AttentionQueue } from '~/monitor/dashboard/attention-queue.server';
 import { registerOrder } from '~/monitor/capture/orders.server';
 import { callRoute, openReasonNames } from '../../../helpers/monitor';
 import { startMonitorStack, SANDBOX_MERCHANT, type MonitorStack } from '../../../helpers/stack';

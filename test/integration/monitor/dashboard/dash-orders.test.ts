@@ -5,17 +5,9 @@ import { loader as logLoader } from '~/routes/_dash.orders._index';
 import { loader as orderLoader } from '~/routes/_dash.orders.$orderId';
 import { AppError } from '~/errors';
 import { createStore, type Store } from '~/monitor/stores/stores.server';
-import {
-  csvField,
-  csvLine,
-  CSV_COLUMNS,
-  exportOrderLogCsv,
-  orderDetail,
-  orderLog,
-  orderLogPage,
-  parseOrderLogParams,
-  type OrderLogItem,
-} from '~/monitor/dashboard/order-log.server';
+import { csvField, csvLine, CSV_COLUMNS, exportOrderLogCsv } from '~/monitor/dashboard/csv-export.server';
+import { orderDetail } from '~/monitor/dashboard/order-page.server';
+import { orderLog, orderLogPage, parseOrderLogParams, type OrderLogItem } from '~/monitor/dashboard/payment-log.server';
 import {
   choosePageDriver,
   orderPageQuery,

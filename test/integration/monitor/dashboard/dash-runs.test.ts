@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStore } from '~/monitor/stores/stores.server';
-import * as runsPage from '~/routes/_dash.runs.($runId)';
+import * as runsPage from '~/routes/_dash.runs._index';
+import * as runPage from '~/routes/_dash.runs.$runId';
 import {
   callRoute,
   createAuthHarness,
@@ -13,8 +14,8 @@ import { closedPort } from '../../../helpers/monitor';
 
 /** The runs page's data: runs list with filters and paging, job schedule and lease, a run's detail, "Run now". */
 
-type ListData = Extract<Awaited<ReturnType<typeof runsPage.loader>>, { mode: 'list' }>;
-type DetailData = Extract<Awaited<ReturnType<typeof runsPage.loader>>, { mode: 'detail' }>;
+type ListData = Awaited<ReturnType<typeof runsPage.loader>>;
+type DetailData = Awaited<ReturnType<typeof runPage.loader>>;
 
 describe('runs page', () => {
   let h: AuthHarness;
@@ -79,7 +80,12 @@ describe('runs page', () => {
   async function load(user: TestUser, path: string, params: Record<string, string> = {}) {
     const { cookie } = await h.sessionFor(user);
     const request = makeRequest(path, { cookie });
-    return callRoute(runsPage.loader, request, params, h.context(request));
+    return callRoute(
+      params.runId === undefined ? runsPage.loader : runPage.loader,
+      request,
+      params,
+      h.context(request),
+    );
   }
 
   it('lists runs newest first with filters and paging, and each job with its schedule, next run and lease holder', async () => {

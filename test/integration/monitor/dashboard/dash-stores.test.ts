@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as ordersApi from '~/routes/api.v1.stores.$store.orders';
+import * as newStorePage from '~/routes/_dash.stores.new';
 import * as storePage from '~/routes/_dash.stores.$slug';
 import * as storesList from '~/routes/_dash.stores._index';
 import { createStore } from '~/monitor/stores/stores.server';
@@ -64,13 +65,15 @@ describe('stores pages', () => {
   function post(who: 'admin' | 'operator' | 'viewer', slug: string, form: Record<string, string>, csrf?: string) {
     const s = sessions[who]!;
     const request = makeRequest(`/stores/${slug}`, { cookie: s.cookie, form: { _csrf: csrf ?? s.csrf, ...form } });
+    // As the router does: `/stores/new` is its own route, any other slug is a store's page.
+    if (slug === 'new') return callRoute(newStorePage.action, request, {}, h.context(request));
     return callRoute(storePage.action, request, { slug }, h.context(request));
   }
   function get(
     who: 'admin' | 'operator' | 'viewer',
     path: string,
     params: Record<string, string>,
-    module: { loader: typeof storePage.loader | typeof storesList.loader },
+    module: { loader: typeof storePage.loader | typeof newStorePage.loader | typeof storesList.loader },
   ) {
     const request = makeRequest(path, { cookie: sessions[who]!.cookie });
     return callRoute(module.loader, request, params, h.context(request));
@@ -250,7 +253,7 @@ describe('stores pages', () => {
 
   it('refuses weaker roles on the server (403) and forms without a valid CSRF token', async () => {
     await post('admin', 'new', validForm());
-    expect((await get('viewer', '/stores/new', { slug: 'new' }, storePage)).status).toBe(403);
+    expect((await get('viewer', '/stores/new', {}, newStorePage)).status).toBe(403);
     const viewerUpdate = await post('viewer', 'shop', validForm({ intent: 'update' }));
     expect(viewerUpdate.status).toBe(403);
     expect(await errorOf(viewerUpdate)).toMatchObject({ code: 'forbidden', reason: 'role' });

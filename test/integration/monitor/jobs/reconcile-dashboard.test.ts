@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease } from '~/monitor/jobs/lease.server';
 import { runReconcile, startRun } from '~/monitor/jobs/reconcile.server';
-import { getJobStatuses, getRun, listRuns } from '~/monitor/jobs/run-frame.server';
+import { getJobStatuses, getRun, listRuns } from '~/monitor/dashboard/runs.server';
 import { createReconcileHarness, seedOrders, type ReconcileHarness } from '../../../helpers/reconcile';
 
 /** What the dashboard reads and starts: runs list, run detail, "Run now", lease holder, next run. */
@@ -20,8 +20,27 @@ describe('reconcile: dashboard functions', () => {
   });
   afterAll(() => h.closeAll());
 
+  /** "Run now" as a signed-in user asks for it: the audit event names them. */
+  async function asOps(input: Parameters<typeof startRun>[1]) {
+    const at = '2026-11-24T00:00:00.000Z';
+    const user =
+      (await h.ctx.db
+        .selectFrom('user')
+        .select(['id', 'email'])
+        .where('email', '=', 'ops@example.com')
+        .executeTakeFirst()) ??
+      (await h.ctx.db
+        .insertInto('user')
+        .values({ email: 'ops@example.com', role: 'operator', password_hash: 'x', created_at: at, updated_at: at })
+        .returning(['id', 'email'])
+        .executeTakeFirstOrThrow());
+    return startRun(h.deps(), input, { actor: user, ip: null });
+  }
+
   it('"Run now" answers with the run id at once and records who asked', async () => {
-    const { runId, done } = await startRun(h.deps(), { kind: 'reconcile', startedBy: 'ops@example.com' });
+    const started = await asOps({ kind: 'reconcile' });
+    if (!started.ok) throw new Error(started.message);
+    const { runId, done } = started;
     const summary = await done;
     expect(summary).toMatchObject({
       runId,
@@ -31,12 +50,16 @@ describe('reconcile: dashboard functions', () => {
       examined: 6,
       settled: 5,
     });
+    const audit = await h.ctx.db.selectFrom('audit_event').selectAll().where('action', '=', 'run.start').execute();
+    expect(audit).toMatchObject([{ actor_label: 'ops@example.com', target_type: 'run', target_id: String(runId) }]);
   });
 
   it('"Run now" while another process runs it records a skipped run naming the holder', async () => {
     const held = await acquireLease(h.ctx, 'sweep', 'other-host:42:abcdef');
     if (!held.ok) throw new Error('expected the lease');
-    const { runId, done } = await startRun(h.deps(), { kind: 'sweep', startedBy: 'ops@example.com' });
+    const started = await asOps({ kind: 'sweep' });
+    if (!started.ok) throw new Error(started.message);
+    const { runId, done } = started;
     expect(await done).toMatchObject({ runId, status: 'skipped', leaseHolder: 'other-host:42:abcdef' });
     const [sweep] = (await getJobStatuses(h.ctx)).filter((j) => j.kind === 'sweep');
     expect(sweep).toMatchObject({
@@ -48,9 +71,11 @@ describe('reconcile: dashboard functions', () => {
 
   it('an unknown store is refused before anything is recorded', async () => {
     const before = (await listRuns(h.ctx)).runs.length;
-    await expect(startRun(h.deps(), { kind: 'reconcile', startedBy: 'x', storeSlug: 'nope' })).rejects.toThrow(
-      'unknown store nope',
-    );
+    expect(await asOps({ kind: 'reconcile', storeSlug: 'nope' })).toEqual({
+      ok: false,
+      refusal: 'unknown_store',
+      message: 'unknown store nope',
+    });
     expect((await listRuns(h.ctx)).runs.length).toBe(before);
   });
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createAppContext } from '~/context.server';
 import { registerOrder } from '~/monitor/capture/orders.server';
 import { runReconcile } from '~/monitor/jobs/reconcile.server';
-import { getRun } from '~/monitor/jobs/run-frame.server';
+import { getRun } from '~/monitor/dashboard/runs.server';
 import { captureRedirect } from '~/monitor/capture/redirect.server';
 import { DEFAULT_BACKOFF_SECONDS } from '~/monitor/verify/schedule';
 import { captureWebhook } from '~/monitor/capture/webhook.server';

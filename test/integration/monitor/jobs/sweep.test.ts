@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerOrder } from '~/monitor/capture/orders.server';
-import { getRun, listRuns } from '~/monitor/jobs/run-frame.server';
+import { getRun, listRuns } from '~/monitor/dashboard/runs.server';
 import { runSweep } from '~/monitor/jobs/sweep.server';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';

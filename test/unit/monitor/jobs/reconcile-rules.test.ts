@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type ObservedPayment } from '~/monitor/verify/decide';
 import { crossedWindow, isVbankOverdue } from '~/monitor/verify/timed-reasons.server';
-import { nextCronRun } from '~/monitor/jobs/run-frame.server';
+import { nextCronRun } from '~/monitor/dashboard/runs.server';
 import { parseJobArgs, table } from '../../../../jobs/reconcile-cli';
 
 const payment = (over: Partial<ObservedPayment> = {}): ObservedPayment => ({
