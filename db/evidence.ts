@@ -118,3 +118,21 @@ export async function latestPaymentAnswers(db: Q, orderId: number, limit = 5): P
     .execute();
   return rows.map((r) => r.raw_json!);
 }
+
+/** The successful payment look-ups of several orders, newest first (the CSV reads a chunk at once). */
+export async function paymentAnswersOfOrders(
+  db: Q,
+  orderIds: number[],
+): Promise<{ order_id: number; raw_json: string }[]> {
+  if (orderIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('gateway_check')
+    .select(['order_id', 'raw_json'])
+    .where('order_id', 'in', orderIds)
+    .where('ok', '=', 1)
+    .where('operation', 'in', PAYMENT_LOOKUPS)
+    .where('raw_json', 'is not', null)
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((r) => ({ order_id: r.order_id!, raw_json: r.raw_json! }));
+}

@@ -713,6 +713,15 @@ const en = {
   'payMethod.unionpay': 'UnionPay',
   'payMethod.tenpay': 'Tenpay',
   'timeline.httpLatency': 'HTTP {status} · {ms} ms',
+  'orders.refundedShort': 'refunded',
+  'order.net': 'Net (paid − refunded)',
+  'order.nothingPaid': 'Nothing was paid at the gateway for this order, so there is nothing to refund.',
+  'order.awaitingDeposit': 'Virtual account issued: waiting for a deposit of {amount}. Nothing is paid yet.',
+  'order.failReason': 'Why it failed (gateway)',
+  'order.gatewayCancelReason': 'Why it was cancelled (gateway)',
+  'order.vbank': 'Virtual account',
+  'order.vbankOverdue': 'Overdue: the deadline passed without a deposit',
+  'order.vbankWaiting': 'Waiting for the deposit',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -1410,6 +1419,15 @@ const ko: Record<MessageKey, string> = {
   'payMethod.unionpay': '유니온페이',
   'payMethod.tenpay': '텐페이',
   'timeline.httpLatency': 'HTTP {status} · {ms}ms',
+  'orders.refundedShort': '환불',
+  'order.net': '순 결제액(결제 − 환불)',
+  'order.nothingPaid': '이 주문은 결제사에서 결제된 금액이 없어 환불할 것도 없습니다.',
+  'order.awaitingDeposit': '가상계좌 발급됨: {amount} 입금을 기다리고 있습니다. 아직 결제된 금액은 없습니다.',
+  'order.failReason': '실패 사유(결제사)',
+  'order.gatewayCancelReason': '취소 사유(결제사)',
+  'order.vbank': '가상계좌',
+  'order.vbankOverdue': '기한 초과: 입금 없이 기한이 지났습니다',
+  'order.vbankWaiting': '입금 대기 중',
 };
 
 export const messages: Record<Locale, Record<MessageKey, string>> = { en, ko };

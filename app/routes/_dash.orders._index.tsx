@@ -2,7 +2,7 @@ import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } 
 import { Link, useLoaderData, useNavigation } from '@remix-run/react';
 import { requireUser } from '~/auth/guard.server';
 import { EmptyState } from '~/components/empty-state';
-import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
+import { Money, PayMethod, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
 import { OrderFilters, Pager } from '~/components/order-filters';
 import orderStyles from '~/components/order-log.css';
 import { PageHeader } from '~/components/page-header';
@@ -157,6 +157,11 @@ export default function OrderLog() {
                       className={`num${o.paidAmount !== null && o.expectedAmount !== null && o.paidAmount !== o.expectedAmount ? ' amount-differs' : ''}`}
                     >
                       <Money amount={o.paidAmount} currency={o.currency} />
+                      {o.cancelAmount ? (
+                        <div className="muted small" data-testid="refunded">
+                          {t('orders.refundedShort')} <Money amount={o.cancelAmount} currency={o.currency} />
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       <StatusBadge status={o.status} />
@@ -167,7 +172,7 @@ export default function OrderLog() {
                       ))}
                     </td>
                     <td className="small">
-                      {o.payMethod ?? '—'}
+                      <PayMethod code={o.payMethod} />
                       {o.pgProvider ? <div className="muted">{o.pgProvider}</div> : null}
                     </td>
                     <td>

@@ -1,8 +1,5 @@
-import { latestPaymentAnswers } from '../../../db/evidence';
 import { findOrder } from '../../../db/orders';
-import type { OrderRow } from '../../../db/monitor-schema';
-import { paymentsInStoredAnswer } from '../../iamport/stored-answer';
-import type { Payment } from '../../iamport/types';
+import { latestPaymentOf, vbankFacts, type VbankFacts } from '../payment-facts.server';
 import { orderAmounts } from '../amounts';
 import type { OrderStatus } from '../status';
 import { getStore, type Store } from '../stores/stores.server';
@@ -10,16 +7,7 @@ import { fromDbTime } from '../time';
 import type { MonitorDeps } from '../verify/verify.server';
 
 /** A virtual account to pay into, exactly as the gateway issued it. */
-export type BuyerVbank = {
-  bank: string | null;
-  number: string | null;
-  holder: string | null;
-  amount: number;
-  currency: string;
-  /** ISO time of the deposit deadline, or null when the gateway gave none. */
-  deadline: string | null;
-  overdue: boolean;
-};
+export type BuyerVbank = VbankFacts;
 
 export type BuyerResult = {
   status: OrderStatus | 'unknown';
@@ -47,17 +35,6 @@ export function shopUrlOf(store: Store): string | null {
   return null;
 }
 
-/** The gateway's latest answer about this order's own payment attempt. */
-async function latestPayment(deps: Pick<MonitorDeps, 'db'>, order: OrderRow): Promise<Payment | null> {
-  for (const raw of await latestPaymentAnswers(deps.db, order.id)) {
-    const payments = paymentsInStoredAnswer(raw).filter(
-      (p) => p.merchantUid === order.merchant_uid && (order.imp_uid === null || p.impUid === order.imp_uid),
-    );
-    if (payments.length) return payments[0]!;
-  }
-  return null;
-}
-
 /**
  * What the buyer may see about their own order: our verified status (never the query's claim),
  * the amount the gateway says was paid or refunded, and for an issued virtual account its bank,
@@ -72,7 +49,7 @@ export async function buyerResult(
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
   if (!store || !order) return UNKNOWN;
   const status = order.status as OrderStatus;
-  const payment = status === 'pending' || status === 'failed' ? null : await latestPayment(deps, order);
+  const payment = status === 'pending' || status === 'failed' ? null : await latestPaymentOf(deps, order);
   const currency = payment?.currency ?? order.currency;
   const amounts = orderAmounts({
     status,
@@ -82,19 +59,18 @@ export async function buyerResult(
   });
   const paid = amounts.paid;
   const refunded = amounts.refunded ? amounts.refunded : null;
-  let vbank: BuyerVbank | null = null;
-  if (status === 'vbank_issued') {
-    const deadline = payment?.vbankDate ?? (order.vbank_due_at ? (fromDbTime(order.vbank_due_at) as Date) : null);
-    vbank = {
-      bank: payment?.vbankName ?? null,
-      number: payment?.vbankNum ?? null,
-      holder: payment?.vbankHolder ?? null,
-      amount: payment?.amount ?? amounts.awaitingDeposit ?? 0,
-      currency,
-      deadline: deadline ? deadline.toISOString() : null,
-      overdue: deadline !== null && deadline.getTime() < deps.now().getTime(),
-    };
-  }
+  const vbank: BuyerVbank | null =
+    status === 'vbank_issued'
+      ? vbankFacts(
+          payment,
+          {
+            dueAt: order.vbank_due_at ? (fromDbTime(order.vbank_due_at) as Date) : null,
+            amount: amounts.awaitingDeposit,
+            currency,
+          },
+          deps.now(),
+        )
+      : null;
   return {
     status,
     merchantUid: order.merchant_uid,

@@ -1,4 +1,7 @@
 import { choosePageDriver, type OrderKey, type OrderSort } from '../../../db/dashboard-orders';
+import { formatIsoWithOffset } from '../../i18n/format';
+import type { Payment } from '../../iamport/types';
+import { latestPaymentsOf, paymentFacts, vbankFacts } from '../payment-facts.server';
 import { listAllStores } from '../stores/stores.server';
 import { orderLogPage, parseOrderLogParams } from './payment-log.server';
 import type { OrderLogItem, ReadDeps } from './shared.server';
@@ -23,6 +26,17 @@ export const CSV_COLUMNS = [
   'created_at',
   'updated_at',
   'paid_at',
+  'net_amount',
+  'buyer_email',
+  'buyer_tel',
+  'fail_reason',
+  'cancel_reason',
+  'vbank_bank',
+  'vbank_num',
+  'vbank_holder',
+  'vbank_amount',
+  'vbank_due',
+  'vbank_overdue',
 ] as const;
 
 /** Rows fetched per query while streaming the export. */
@@ -44,7 +58,18 @@ export function csvLine(values: (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-function csvRow(item: OrderLogItem): string {
+/**
+ * One order as a CSV line. Amounts follow app/monitor/amounts.ts (paid_amount is empty for an
+ * order nothing was paid for; cancel_amount is what was refunded of it); times carry the display
+ * zone's offset (`2026-11-25T01:30:05+09:00`); contact, reasons and the virtual account come from
+ * the gateway's last answer.
+ */
+function csvRow(item: OrderLogItem, payment: Payment | null, now: Date): string {
+  const facts = paymentFacts(payment);
+  const vbank =
+    item.status === 'vbank_issued'
+      ? vbankFacts(payment, { dueAt: null, amount: item.awaitingDeposit, currency: item.currency }, now)
+      : null;
   return csvLine([
     item.id,
     item.store.slug,
@@ -60,9 +85,20 @@ function csvRow(item: OrderLogItem): string {
     item.payMethod,
     item.pgProvider,
     item.buyerName,
-    item.createdAt,
-    item.updatedAt,
-    item.paidAt,
+    formatIsoWithOffset(item.createdAt),
+    formatIsoWithOffset(item.updatedAt),
+    formatIsoWithOffset(item.paidAt),
+    item.netAmount,
+    facts.buyerEmail,
+    facts.buyerTel,
+    facts.failReason,
+    facts.cancelReason,
+    vbank?.bank ?? null,
+    vbank?.number ?? null,
+    vbank?.holder ?? null,
+    vbank?.amount ?? null,
+    vbank ? formatIsoWithOffset(vbank.deadline) : null,
+    vbank ? (vbank.overdue ? 'yes' : 'no') : null,
   ]);
 }
 
@@ -99,7 +135,12 @@ export async function exportOrderLogCsv(
         stores,
         driver,
       );
-      if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(csvRow).join('')));
+      if (page.items.length > 0) {
+        const payments = await latestPaymentsOf(deps, page.items);
+        controller.enqueue(
+          encoder.encode(page.items.map((item) => csvRow(item, payments.get(item.id) ?? null, now)).join('')),
+        );
+      }
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
         after = { value: sortValueOf(last, parsed.sort), id: last.id };
@@ -120,6 +161,6 @@ function sortValueOf(item: OrderLogItem, sort: OrderSort): string | number {
     case 'updated':
       return item.updatedAt;
     case 'amount':
-      return item.expectedAmount ?? item.paidAmount ?? 0;
+      return item.expectedAmount ?? item.gatewayAmount ?? 0;
   }
 }
