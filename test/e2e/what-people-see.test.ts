@@ -118,46 +118,75 @@ describe('what ops staff and buyers see, in Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, name), fullPage: true });
   }
 
-  it('defect 2: the vbank buyer sees bank, account number, holder, amount and deadline', async () => {
-    for (const [locale, viewport, suffix] of [
-      ['ko-KR', WIDE, 'ko-1366'],
-      ['en-US', PHONE, 'en-390'],
-      ['ko-KR', PHONE, 'ko-390'],
-      ['en-US', WIDE, 'en-1366'],
-    ] as const) {
-      const { context, page } = await newPage({ locale, viewport });
-      try {
-        const merchantUid = await payInDemoShop(page, {
-          amount: 33000,
-          buyer: '이서연',
-          payMethod: 'vbank',
-          outcome: 'vbank_issued',
-        });
-        await page.waitForURL(/\/payments\/demo\/result\?/);
-        const vbank = page.getByTestId('vbank');
-        await vbank.waitFor();
-        const number = (await page.getByTestId('vbank-number').textContent())!.trim();
-        expect(number).toMatch(/\d/);
-        expect((await page.getByTestId('vbank-bank').textContent())!.trim()).not.toBe('—');
-        expect((await page.getByTestId('vbank-holder').textContent())!.trim()).not.toBe('—');
-        await expect(page.getByTestId('vbank-amount').textContent()).resolves.toBe(
-          locale === 'ko-KR' ? '33,000원' : 'KRW 33,000',
-        );
-        await expect(page.getByTestId('vbank-deadline').textContent()).resolves.toMatch(
-          /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST$/,
-        );
-        // What the page shows is the gateway's account: the same as the sandbox issued.
-        const issued = await control<{ payments: { vbank_num: string; merchant_uid: string }[] } | unknown>(
-          'GET',
-          `payments?merchant_uid=${encodeURIComponent(merchantUid)}`,
-        );
-        expect(JSON.stringify(issued)).toContain(number);
-        await shoot(page, `buyer-vbank-${suffix}.png`);
-      } finally {
-        await context.close();
-      }
+  let failedUid = '';
+  let vbankUid = '';
+
+  it('defect 1: a failed payment shows no paid amount and no refund form', async () => {
+    const buyer = await newPage();
+    try {
+      failedUid = await payInDemoShop(buyer.page, { amount: 8000, buyer: 'Han Jiwoo', outcome: 'failed' });
+    } finally {
+      await buyer.context.close();
     }
+    const { page } = admin;
+    await page.goto(`${app.url}/orders?q=${encodeURIComponent(failedUid)}`);
+    const row = page.locator(`[data-testid="order-row"][data-merchant-uid="${failedUid}"]`);
+    await row.waitFor();
+    await expect(row.locator('[data-status]').first().getAttribute('data-status')).resolves.toBe('failed');
+    await expect(row.locator('.money[data-amount]').count()).resolves.toBe(1); // the expected amount only
+    await row.getByRole('link', { name: failedUid }).click();
+    await page.waitForURL(/\/orders\/\d+$/);
+    await expect(page.getByTestId('paid-amount').textContent()).resolves.toBe('—');
+    await expect(page.getByTestId('nothing-paid').count()).resolves.toBe(1);
+    await expect(page.getByTestId('refundable').count()).resolves.toBe(0);
+    await expect(page.locator('input[name="amount"]').count()).resolves.toBe(0);
   });
+
+  it(
+    'defect 2: the vbank buyer sees bank, account number, holder, amount and deadline',
+    { timeout: 120_000 },
+    async () => {
+      for (const [locale, viewport, suffix] of [
+        ['ko-KR', WIDE, 'ko-1366'],
+        ['en-US', PHONE, 'en-390'],
+        ['ko-KR', PHONE, 'ko-390'],
+        ['en-US', WIDE, 'en-1366'],
+      ] as const) {
+        const { context, page } = await newPage({ locale, viewport });
+        try {
+          const merchantUid = await payInDemoShop(page, {
+            amount: 33000,
+            buyer: '이서연',
+            payMethod: 'vbank',
+            outcome: 'vbank_issued',
+          });
+          await page.waitForURL(/\/payments\/demo\/result\?/);
+          const vbank = page.getByTestId('vbank');
+          await vbank.waitFor();
+          const number = (await page.getByTestId('vbank-number').textContent())!.trim();
+          expect(number).toMatch(/\d/);
+          expect((await page.getByTestId('vbank-bank').textContent())!.trim()).not.toBe('—');
+          expect((await page.getByTestId('vbank-holder').textContent())!.trim()).not.toBe('—');
+          await expect(page.getByTestId('vbank-amount').textContent()).resolves.toBe(
+            locale === 'ko-KR' ? '33,000원' : 'KRW 33,000',
+          );
+          await expect(page.getByTestId('vbank-deadline').textContent()).resolves.toMatch(
+            /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST$/,
+          );
+          // What the page shows is the gateway's account: the same as the sandbox issued.
+          const issued = await control<{ payments: { vbank_num: string; merchant_uid: string }[] } | unknown>(
+            'GET',
+            `payments?merchant_uid=${encodeURIComponent(merchantUid)}`,
+          );
+          expect(JSON.stringify(issued)).toContain(number);
+          vbankUid = merchantUid;
+          await shoot(page, `buyer-vbank-${suffix}.png`);
+        } finally {
+          await context.close();
+        }
+      }
+    },
+  );
 
   it('defect 3: two stores on one merchant code make no false orphans after a sweep', async () => {
     const env = { DATA_DIR: app.dataDir };
@@ -204,43 +233,93 @@ describe('what ops staff and buyers see, in Chromium', () => {
     expect(sweep.code, sweep.stderr).toBe(0);
 
     const { page } = admin;
-    await page.goto(`${app.url}/orders?reason=orphan_payment`);
+    // The payment nobody registered is flagged once, at one store (the oldest on the code)…
+    await page.goto(`${app.url}/orders?reason=orphan_payment&store=demo`);
     const rows = page.locator('[data-testid="order-row"]');
     await expect(rows.count()).resolves.toBe(1);
     await expect(rows.first().getAttribute('data-merchant-uid')).resolves.toBe('nobody-registered-this');
-    // Brand B's own payments are settled at brand B, with nothing open.
-    await page.goto(`${app.url}/orders?store=brand-b`);
+    // …and brand B's payments stay brand B's: one order each, at brand B, paid (flagged there only
+    // because brand B never received their evidence), never an unknown order at the demo store.
+    await page.goto(`${app.url}/orders?reason=unknown_order`);
+    await expect(
+      page
+        .locator('[data-testid="order-row"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-merchant-uid'))),
+    ).resolves.toEqual(['nobody-registered-this']);
     for (const uid of uids) {
+      await page.goto(`${app.url}/orders?q=${uid}`);
       const row = page.locator(`[data-testid="order-row"][data-merchant-uid="${uid}"]`);
+      await expect(row.count()).resolves.toBe(1);
+      await expect(row.locator('td').nth(1).textContent()).resolves.toBe('brand-b');
       await expect(row.locator('[data-status]').first().getAttribute('data-status')).resolves.toBe('paid');
     }
-    await page.goto(`${app.url}/attention`);
-    for (const uid of uids)
-      await expect(page.locator(`[data-testid="attention-row"][data-merchant-uid="${uid}"]`).count()).resolves.toBe(0);
   });
 
-  it('defect 4: the confirming page stops refreshing and tells the buyer the shop will follow up', async () => {
-    const { context, page } = await newPage({ locale: 'en-US' });
-    try {
-      await payInDemoShop(page, {
-        amount: 9000,
-        buyer: 'Choi Minho',
-        outcome: 'paid',
-        // The gateway fails from the moment the buyer comes back.
-        whileInWindow: () => control('PUT', `merchants/${IMP_CODE}/faults`, { status: 503 }),
-      });
-      await page.getByTestId('confirming').waitFor();
-      // BUYER_WAIT_SECONDS=10 here: the page refreshes itself every 5 s, then ends.
-      await page.getByTestId('confirming-ended').waitFor({ timeout: 30_000 });
-      await expect(page.textContent('main')).resolves.toContain('the shop will confirm your payment and follow up');
-      const url = page.url();
-      // No Refresh any more: the page stays put.
-      await page.waitForTimeout(6_000);
-      expect(page.url()).toBe(url);
-      await expect(page.getByTestId('confirming-ended').count()).resolves.toBe(1);
-    } finally {
-      await control('DELETE', `merchants/${IMP_CODE}/faults`);
-      await context.close();
+  it(
+    'defect 4: the confirming page stops refreshing and tells the buyer the shop will follow up',
+    { timeout: 90_000 },
+    async () => {
+      const { context, page } = await newPage({ locale: 'en-US' });
+      try {
+        await payInDemoShop(page, {
+          amount: 9000,
+          buyer: 'Choi Minho',
+          outcome: 'paid',
+          // The gateway fails from the moment the buyer comes back.
+          whileInWindow: () => control('PUT', `merchants/${IMP_CODE}/faults`, { status: 503 }),
+        });
+        await page.getByTestId('confirming').waitFor();
+        // BUYER_WAIT_SECONDS=10 here: the page refreshes itself every 5 s, then ends.
+        await page.getByTestId('confirming-ended').waitFor({ timeout: 30_000 });
+        await expect(page.textContent('main')).resolves.toContain('the shop will confirm your payment and follow up');
+        const url = page.url();
+        // No Refresh any more: the page stays put.
+        await page.waitForTimeout(6_000);
+        expect(page.url()).toBe(url);
+        await expect(page.getByTestId('confirming-ended').count()).resolves.toBe(1);
+      } finally {
+        await control('DELETE', `merchants/${IMP_CODE}/faults`);
+        await context.close();
+      }
+    },
+  );
+
+  it('screens read well in Korean and English, at 1366 px and on a 390 px phone', { timeout: 240_000 }, async () => {
+    for (const [locale, lang] of [
+      ['en-US', 'en'],
+      ['ko-KR', 'ko'],
+    ] as const) {
+      for (const [viewport, width] of [
+        [WIDE, 1366],
+        [PHONE, 390],
+      ] as const) {
+        const { context, page } = await signedIn({ locale, viewport });
+        try {
+          await page.goto(`${app.url}/orders`);
+          await page.getByTestId('orders-table').waitFor();
+          // Nothing is cut off: the table fits the page or scrolls inside itself.
+          const clipped = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+          expect(clipped, `log at ${width}px`).toBe(false);
+          await shoot(page, `log-${lang}-${width}.png`);
+          await page.goto(`${app.url}/orders?q=${encodeURIComponent(vbankUid)}`);
+          await page.locator(`[data-testid="order-row"][data-merchant-uid="${vbankUid}"] a`).first().click();
+          await page.waitForURL(/\/orders\/\d+$/);
+          await page.getByTestId('order-vbank').waitFor();
+          await shoot(page, `order-${lang}-${width}.png`);
+          await page.goto(`${app.url}/attention`);
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+          expect(overflow, `attention at ${width}px`).toBe(false);
+          await shoot(page, `attention-${lang}-${width}.png`);
+          if (width === 390) {
+            // The navigation folds behind the menu button on a phone.
+            await expect(page.locator('#main-nav').isVisible()).resolves.toBe(false);
+            await page.locator('label[for="nav-toggle"]').click();
+            await expect(page.locator('#main-nav').isVisible()).resolves.toBe(true);
+          }
+        } finally {
+          await context.close();
+        }
+      }
     }
   });
 
