@@ -5,6 +5,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { ensurePrivateDir, tightenPrivateFile } from '../db/private-files';
 import { parseTrustList, type TrustList } from './proxy.server';
+import { DEFAULT_DISPLAY_TIME_ZONE, isTimeZone } from './i18n/format';
 
 /**
  * The one module that reads `process.env`. Everything else receives a parsed `Config`.
@@ -119,6 +120,17 @@ const envSchema = z.object({
   RATE_LIMIT_PER_STORE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
   UNKNOWN_ORDER_BUDGET: z.coerce.number().int().min(0).max(100_000).default(60),
   PURGE_CRON: cronSchema.default('17 3 * * *'),
+  DISPLAY_TIME_ZONE: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { message: 'must be an IANA time zone name like Asia/Seoul or UTC' })
+    .default(DEFAULT_DISPLAY_TIME_ZONE),
+  BUYER_WAIT_SECONDS: z.coerce
+    .number({ error: 'must be a whole number of seconds from 10 to 3600' })
+    .int('must be a whole number of seconds from 10 to 3600')
+    .min(10, 'must be a whole number of seconds from 10 to 3600')
+    .max(3600, 'must be a whole number of seconds from 10 to 3600')
+    .default(60),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -189,6 +201,10 @@ export type Config = {
   sweepCron: string;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
+  /** The IANA zone every page, the CSV and the CLIs show times in (DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
+  /** How long the buyer's "confirming" page keeps refreshing before it stops and says the shop will follow up. */
+  buyerWaitSeconds: number;
   http: HttpConfig;
   limits: LimitsConfig;
   /** node-cron expression of the retention purge (app/monitor/jobs/purge.server.ts). */
@@ -334,5 +350,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
       requestTimeoutMs: Math.round(Math.max(env.REQUEST_TIMEOUT_SECONDS, env.HEADERS_TIMEOUT_SECONDS) * 1000),
       bodyTimeoutMs: Math.round(env.BODY_TIMEOUT_SECONDS * 1000),
     },
+    displayTimeZone: env.DISPLAY_TIME_ZONE,
+    buyerWaitSeconds: env.BUYER_WAIT_SECONDS,
   };
 }

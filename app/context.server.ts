@@ -1,4 +1,5 @@
 import type { Config } from './config.server';
+import { setDisplayTimeZone } from './i18n/format';
 import type { Db } from '../db/connection';
 import type { Log } from './logger.server';
 import { createGatewayRegistry, type GatewayRegistry } from './monitor/verify/gateway.server';
@@ -35,6 +36,8 @@ export function createAppContext(deps: {
   fetch?: typeof fetch;
 }): AppContext {
   const now = deps.now ?? (() => new Date());
+  // Server-side text outside a page (the CSV, logs meant for people) uses the same zone as pages.
+  setDisplayTimeZone(deps.config.displayTimeZone);
   return {
     config: deps.config,
     db: deps.db,

@@ -15,6 +15,7 @@ const HELP = {
   monitor_unknown_evidence_total:
     'Evidence for unregistered orders, by what the per-store budget decided (admitted or deferred to the job).',
   monitor_public_limited_total: 'Public requests answered 429, by route and limit (ip or store).',
+  monitor_redirect_coalesced_total: 'Redirect hits answered from a gateway look-up made moments before (no new call).',
 } as const;
 export type CounterName = keyof typeof HELP;
 

@@ -5,6 +5,7 @@ import { consumeFlash } from '~/auth/flash.server';
 import { ErrorView } from '~/components/error-view';
 import { useNonce } from '~/components/nonce';
 import { useShellData, type ShellData } from '~/components/shell-data';
+import { setDisplayTimeZone } from '~/i18n/format';
 import { resolveLocale } from '~/i18n/locale.server';
 import { translate } from '~/i18n/messages';
 import stylesHref from '~/styles/app.css';
@@ -21,7 +22,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const headers = new Headers();
   if (csrf.setCookie) headers.append('Set-Cookie', csrf.setCookie);
   if (flash.setCookie) headers.append('Set-Cookie', flash.setCookie);
-  return data<ShellData>({ locale, csrfToken: csrf.token, flash: flash.flash }, { headers });
+  return data<ShellData>(
+    { locale, csrfToken: csrf.token, flash: flash.flash, timeZone: context.config.displayTimeZone },
+    { headers },
+  );
 }
 
 export const meta: MetaFunction = ({ data: shell }) => [
@@ -29,7 +33,9 @@ export const meta: MetaFunction = ({ data: shell }) => [
 ];
 
 export function Layout({ children }: { children: React.ReactNode }) {
-  const { locale } = useShellData();
+  const { locale, timeZone } = useShellData();
+  // Before any page renders (server and browser alike), so every time on it is in one zone.
+  setDisplayTimeZone(timeZone);
   const nonce = useNonce();
   return (
     <html lang={locale}>

@@ -23,3 +23,13 @@ export async function insertStore(db: Q, row: NewStoreRow): Promise<StoreRow> {
 export async function updateStore(db: Q, id: number, changes: StoreRowUpdate): Promise<StoreRow> {
   return db.updateTable('store').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
+
+/** Stores on one Iamport merchant account (several brands may share it), by slug. */
+export function listStoresByImpCode(db: Q, impCode: string): Promise<StoreRow[]> {
+  return db.selectFrom('store').selectAll().where('imp_code', '=', impCode).orderBy('slug').execute();
+}
+
+/** Stores using one REST API key (the same account under another name, or a copy-paste slip). */
+export function listStoresByImpKey(db: Q, impKey: string): Promise<StoreRow[]> {
+  return db.selectFrom('store').selectAll().where('imp_key', '=', impKey).orderBy('slug').execute();
+}

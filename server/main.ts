@@ -14,6 +14,7 @@ import { ensureDemoStore } from '../app/monitor/stores/demo.server';
 import { merchantUrls } from '../app/monitor/capture/orders.server';
 import { startWebhookWorker } from '../app/monitor/capture/webhook-worker.server';
 import { createAppServer } from './app-server';
+import { listeningUrl } from './listen-url';
 
 // Bundled to build/node/server/main.js; the Remix build sits at build/index.js.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -63,7 +64,13 @@ async function main() {
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
   log.info(
-    { port, url: `http://localhost:${port}`, database: config.database.dialect, sandbox: sandbox?.url ?? null },
+    {
+      host: config.host,
+      port,
+      url: listeningUrl(config.host, port, config.publicUrl),
+      database: config.database.dialect,
+      sandbox: sandbox?.url ?? null,
+    },
     'listening',
   );
 

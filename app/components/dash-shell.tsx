@@ -44,7 +44,17 @@ export function DashShell({ user, children }: { user: DashUser | null; children:
           {t('app.name')}
         </Link>
         {user ? (
-          <nav aria-label={t('nav.label')} className="main-nav">
+          // A phone folds the navigation behind a menu button (a checkbox: it works before the
+          // page's script loads); wider screens always show it.
+          <input type="checkbox" id="nav-toggle" className="nav-toggle" aria-controls="main-nav" />
+        ) : null}
+        {user ? (
+          <label htmlFor="nav-toggle" className="nav-toggle-label">
+            {t('nav.menu')}
+          </label>
+        ) : null}
+        {user ? (
+          <nav aria-label={t('nav.label')} className="main-nav" id="main-nav">
             {NAV_ITEMS.filter((item) => hasRole(user.role, item.minRole)).map((item) => (
               <NavLink key={item.to} to={item.to} end={item.end}>
                 {t(item.label)}

@@ -1,5 +1,5 @@
-import type { MessageKey } from '../i18n/messages';
-import { formatDateTime, formatNumber } from '../i18n/format';
+import { isMessageKey, type MessageKey } from '../i18n/messages';
+import { formatAmount, formatDateTime } from '../i18n/format';
 import { useLocale, useT } from '../i18n/use-t';
 
 /** Small pieces shared by the payment log, the order page and the attention queue. */
@@ -36,26 +36,40 @@ export function ReasonBadge({ reason, resolved = false }: { reason: string; reso
   );
 }
 
-/** `15,000 KRW`; `—` for null. Integers only (DESIGN: money is an integer plus a currency). */
+/** `15,000원` / `KRW 15,000`; `—` for null. Integers only (DESIGN: money is an integer plus a currency). */
 export function Money({ amount, currency }: { amount: number | null; currency: string }) {
   const locale = useLocale();
   if (amount === null) return <span className="muted">—</span>;
   return (
-    <span className="money">
-      {formatNumber(locale, amount)} <span className="muted small">{currency}</span>
+    <span className="money" data-amount={amount}>
+      {formatAmount(locale, amount, currency)}
     </span>
   );
 }
 
-/** A time in the display zone, with the stored UTC value as a machine-readable attribute (`zone`: say "KST"; tables say it once). */
+/** A time in the display zone, with the stored UTC value as a machine-readable attribute (`zone`: name the zone; tables say it once). */
 export function Time({ iso, seconds = false, zone = true }: { iso: string | null; seconds?: boolean; zone?: boolean }) {
   const locale = useLocale();
-  const t = useT();
   if (!iso) return <span className="muted">—</span>;
   return (
     <time dateTime={iso} title={`${iso} (UTC)`}>
-      {formatDateTime(locale, iso, { seconds })}
-      {zone ? <span className="muted small"> {t('time.zone')}</span> : null}
+      {formatDateTime(locale, iso, { seconds, zone })}
     </time>
+  );
+}
+
+/** A pay method by its name (`가상계좌`, `Card`); a code the catalog does not know is shown as sent. */
+export function payMethodLabel(t: (key: MessageKey) => string, code: string | null): string {
+  if (!code) return '—';
+  const key = `payMethod.${code}`;
+  return isMessageKey(key) ? t(key) : code;
+}
+
+export function PayMethod({ code }: { code: string | null }) {
+  const t = useT();
+  return (
+    <span data-pay-method={code ?? ''} title={code ?? undefined}>
+      {payMethodLabel(t, code)}
+    </span>
   );
 }

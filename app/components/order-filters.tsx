@@ -2,6 +2,7 @@ import { Form, Link, useNavigate } from '@remix-run/react';
 import type { FormEvent } from 'react';
 import type { MessageKey } from '../i18n/messages';
 import { useT } from '../i18n/use-t';
+import { payMethodLabel } from './order-bits';
 import type { OrderLogForm, StoreRef } from '../monitor/dashboard/payment-log.server';
 import { ATTENTION_REASONS, ORDER_STATUSES } from '../monitor/status';
 
@@ -105,7 +106,7 @@ export function OrderFilters({
             <option value="">{any}</option>
             {withCurrent(payMethods, params.method).map((m) => (
               <option key={m} value={m}>
-                {m}
+                {payMethodLabel(t, m)}
               </option>
             ))}
           </select>

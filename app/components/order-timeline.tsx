@@ -108,7 +108,8 @@ function Entry({ entry, currency }: { entry: OrderTimelineEntry; currency: strin
           <Head title={t('timeline.check', { operation: entry.operation })}>
             <span className={entry.ok ? 'muted' : 'field-error'}>
               {entry.ok ? t('timeline.checkOk') : t('timeline.checkFailed', { error: entry.error ?? '—' })} ·{' '}
-              {t(`trigger.${entry.trigger}` as MessageKey)} · HTTP {entry.httpStatus ?? '—'} · {entry.latencyMs} ms
+              {t(`trigger.${entry.trigger}` as MessageKey)} ·{' '}
+              {t('timeline.httpLatency', { status: entry.httpStatus ?? '—', ms: entry.latencyMs })}
             </span>
           </Head>
           <Raw>

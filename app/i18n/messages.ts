@@ -1,3 +1,4 @@
+import { zoneLabel } from './format';
 import type { Locale } from './locale';
 
 /**
@@ -124,7 +125,7 @@ const en = {
   'error.generic': 'An unexpected error happened. It has been logged; try again in a moment.',
   'error.home': 'Back to the overview',
 
-  'time.zone': 'KST',
+  'time.zone': '{zone}',
 
   // Payment log, order page, attention queue (app/routes/_dash.orders*, _dash.attention.tsx)
   'status.pending': 'Pending',
@@ -238,7 +239,7 @@ const en = {
   'orders.colAttention': 'Attention',
   'orders.colMethod': 'Method / PG',
   'orders.colUpdated': 'Updated',
-  'orders.timesInKst': 'Times in KST (UTC+9)',
+  'orders.timesInKst': 'Times in {zone}',
 
   'order.title': 'Order',
   'order.back': 'Payments',
@@ -296,7 +297,7 @@ const en = {
   'order.cancelling': 'Refunding…',
   'order.cancelBack': 'Do not cancel',
   'order.timeline': 'Timeline',
-  'order.timelineHelp': 'Oldest first, in KST. Raw evidence is shown exactly as received, as text.',
+  'order.timelineHelp': 'Oldest first, in {zone}. Raw evidence is shown exactly as received, as text.',
   'order.recheck.settled': 'Re-checked: the order is {status} and nothing needs attention.',
   'order.recheck.open': 'Re-checked: the order is {status}; still open: {open}.',
   'order.resolve.done': 'Resolved {reasons}. {open} reason(s) still open.',
@@ -608,7 +609,7 @@ const en = {
   'runs.noMatchTitle': 'No run matches',
   'runs.noMatchBody': 'Pick another kind, status or store, or clear the filters.',
   'runs.older': 'Older runs →',
-  'runs.caption': 'Times in KST. Examined: orders looked at; settled: orders the gateway gave a final answer for.',
+  'runs.caption': 'Times in {zone}. Examined: orders looked at; settled: orders the gateway gave a final answer for.',
   'runs.colRun': 'Run',
   'runs.colKind': 'Kind',
   'runs.colStarted': 'Started',
@@ -671,7 +672,7 @@ const en = {
     'Sign-ins, store changes, re-checks, resolutions, cancels and runs started by hand are recorded here as they happen.',
   'audit.noMatchTitle': 'No event matches',
   'audit.noMatchBody': 'Pick someone else or another action, or clear the filters.',
-  'audit.caption': 'Times in KST, newest first.',
+  'audit.caption': 'Times in {zone}, newest first.',
   'audit.colAt': 'When',
   'audit.colTarget': 'On',
   'audit.colReason': 'Reason',
@@ -697,6 +698,63 @@ const en = {
   'buyer.result.unknown': 'We could not find this order.',
   'buyer.result.order': 'Order',
   'buyer.result.title': 'Payment result',
+  'buyer.error.unknownStore': 'This payment result link points to a shop that does not exist.',
+  'buyer.error.tooLong': 'This payment result link is too long to read.',
+  'buyer.error.noIds': 'This payment result link carries no payment or order number.',
+  'buyer.confirming.wait': 'This page checks again every {seconds} seconds.',
+  'buyer.confirming.endedTitle': 'Your payment is still being confirmed',
+  'buyer.confirming.endedBody':
+    'The payment company has not answered yet. You do not need to pay again: the shop will confirm your payment and follow up with you. You can close this page.',
+  'buyer.confirming.checkAgain': 'Check again',
+  'buyer.result.amount': 'Amount',
+  'buyer.result.refunded': 'Refunded',
+  'buyer.result.backToShop': 'Back to the shop',
+  'buyer.vbank.title': 'Pay into this virtual account',
+  'buyer.vbank.bank': 'Bank',
+  'buyer.vbank.number': 'Account number',
+  'buyer.vbank.holder': 'Account holder',
+  'buyer.vbank.amount': 'Amount to deposit',
+  'buyer.vbank.deadline': 'Deposit by',
+  'buyer.vbank.overdue': 'The deposit deadline has passed. Contact the shop if you have already paid.',
+  'buyer.vbank.unavailable': 'The account details are not available yet; the shop will send them to you.',
+  'copy.copy': 'Copy',
+  'copy.copied': 'Copied',
+  'copy.failed': 'Copy failed: select the text and copy it',
+  'nav.menu': 'Menu',
+  'users.disableConfirm':
+    'Disable {email}? They are signed out everywhere at once and cannot sign in until an admin enables them again.',
+  'payMethod.card': 'Card',
+  'payMethod.trans': 'Bank transfer',
+  'payMethod.vbank': 'Virtual account',
+  'payMethod.phone': 'Mobile phone',
+  'payMethod.samsung': 'Samsung Pay',
+  'payMethod.kpay': 'KPay',
+  'payMethod.kakaopay': 'Kakao Pay',
+  'payMethod.payco': 'PAYCO',
+  'payMethod.lpay': 'L.pay',
+  'payMethod.ssgpay': 'SSG Pay',
+  'payMethod.tosspay': 'Toss Pay',
+  'payMethod.naverpay': 'Naver Pay',
+  'payMethod.cultureland': 'Culture Land gift card',
+  'payMethod.smartculture': 'Smart Culture gift card',
+  'payMethod.happymoney': 'Happy Money gift card',
+  'payMethod.booknlife': 'Book & Life gift card',
+  'payMethod.point': 'Points',
+  'payMethod.paypal': 'PayPal',
+  'payMethod.alipay': 'Alipay',
+  'payMethod.wechat': 'WeChat Pay',
+  'payMethod.unionpay': 'UnionPay',
+  'payMethod.tenpay': 'Tenpay',
+  'timeline.httpLatency': 'HTTP {status} · {ms} ms',
+  'orders.refundedShort': 'refunded',
+  'order.net': 'Net (paid − refunded)',
+  'order.nothingPaid': 'Nothing was paid at the gateway for this order, so there is nothing to refund.',
+  'order.awaitingDeposit': 'Virtual account issued: waiting for a deposit of {amount}. Nothing is paid yet.',
+  'order.failReason': 'Why it failed (gateway)',
+  'order.gatewayCancelReason': 'Why it was cancelled (gateway)',
+  'order.vbank': 'Virtual account',
+  'order.vbankOverdue': 'Overdue: the deadline passed without a deposit',
+  'order.vbankWaiting': 'Waiting for the deposit',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -822,7 +880,7 @@ const ko: Record<MessageKey, string> = {
   'error.generic': '예상하지 못한 오류가 발생했습니다. 기록해 두었으니 잠시 후 다시 시도하세요.',
   'error.home': '개요로 돌아가기',
 
-  'time.zone': 'KST',
+  'time.zone': '{zone}',
 
   // 결제 내역, 주문 상세, 확인 필요 목록
   'status.pending': '대기',
@@ -933,7 +991,7 @@ const ko: Record<MessageKey, string> = {
   'orders.colAttention': '확인 필요',
   'orders.colMethod': '수단 / PG',
   'orders.colUpdated': '변경',
-  'orders.timesInKst': '시각은 KST(UTC+9) 기준',
+  'orders.timesInKst': '시각은 {zone} 기준',
 
   'order.title': '주문',
   'order.back': '결제 내역',
@@ -988,7 +1046,7 @@ const ko: Record<MessageKey, string> = {
   'order.cancelling': '환불하는 중…',
   'order.cancelBack': '취소하지 않음',
   'order.timeline': '타임라인',
-  'order.timelineHelp': '오래된 순서, KST 기준입니다. 원본 증거는 받은 그대로 텍스트로 보여 줍니다.',
+  'order.timelineHelp': '오래된 순서, {zone} 기준입니다. 원본 증거는 받은 그대로 텍스트로 보여 줍니다.',
   'order.recheck.settled': '재확인 완료: 주문은 {status} 상태이며 확인할 것이 없습니다.',
   'order.recheck.open': '재확인 완료: 주문은 {status} 상태이며 아직 열린 사유: {open}.',
   'order.resolve.done': '{reasons}을(를) 해결했습니다. 남은 사유 {open}개.',
@@ -1291,7 +1349,7 @@ const ko: Record<MessageKey, string> = {
   'runs.noMatchTitle': '조건에 맞는 실행이 없습니다',
   'runs.noMatchBody': '다른 종류, 상태, 상점을 고르거나 필터를 지우세요.',
   'runs.older': '이전 실행 →',
-  'runs.caption': '시각은 KST입니다. 확인: 살펴본 주문, 확정: 결제사가 최종 응답을 준 주문.',
+  'runs.caption': '시각은 {zone} 기준입니다. 확인: 살펴본 주문, 확정: 결제사가 최종 응답을 준 주문.',
   'runs.colRun': '실행',
   'runs.colKind': '종류',
   'runs.colStarted': '시작',
@@ -1353,7 +1411,7 @@ const ko: Record<MessageKey, string> = {
   'audit.emptyBody': '로그인, 상점 변경, 재확인, 해결, 취소, 수동 실행이 일어나는 대로 여기에 기록됩니다.',
   'audit.noMatchTitle': '조건에 맞는 기록이 없습니다',
   'audit.noMatchBody': '다른 사람이나 작업을 고르거나 필터를 지우세요.',
-  'audit.caption': '시각은 KST이며 최신순입니다.',
+  'audit.caption': '시각은 {zone} 기준이며 최신순입니다.',
   'audit.colAt': '언제',
   'audit.colTarget': '대상',
   'audit.colReason': '사유',
@@ -1379,6 +1437,63 @@ const ko: Record<MessageKey, string> = {
   'buyer.result.unknown': '주문을 찾을 수 없습니다.',
   'buyer.result.order': '주문번호',
   'buyer.result.title': '결제 결과',
+  'buyer.error.unknownStore': '이 결제 결과 링크가 가리키는 상점이 없습니다.',
+  'buyer.error.tooLong': '결제 결과 링크가 너무 길어 읽을 수 없습니다.',
+  'buyer.error.noIds': '결제 결과 링크에 결제번호나 주문번호가 없습니다.',
+  'buyer.confirming.wait': '이 페이지는 {seconds}초마다 다시 확인합니다.',
+  'buyer.confirming.endedTitle': '결제를 계속 확인하고 있습니다',
+  'buyer.confirming.endedBody':
+    '결제사가 아직 응답하지 않았습니다. 다시 결제하지 마세요. 상점에서 결제를 확인한 뒤 연락드립니다. 이 페이지는 닫으셔도 됩니다.',
+  'buyer.confirming.checkAgain': '다시 확인',
+  'buyer.result.amount': '금액',
+  'buyer.result.refunded': '환불 금액',
+  'buyer.result.backToShop': '상점으로 돌아가기',
+  'buyer.vbank.title': '아래 가상계좌로 입금해 주세요',
+  'buyer.vbank.bank': '은행',
+  'buyer.vbank.number': '계좌번호',
+  'buyer.vbank.holder': '예금주',
+  'buyer.vbank.amount': '입금할 금액',
+  'buyer.vbank.deadline': '입금 기한',
+  'buyer.vbank.overdue': '입금 기한이 지났습니다. 이미 입금하셨다면 상점에 문의해 주세요.',
+  'buyer.vbank.unavailable': '계좌 정보를 아직 받지 못했습니다. 상점에서 안내해 드립니다.',
+  'copy.copy': '복사',
+  'copy.copied': '복사됨',
+  'copy.failed': '복사하지 못했습니다. 텍스트를 선택해 복사하세요',
+  'nav.menu': '메뉴',
+  'users.disableConfirm':
+    '{email} 사용자를 비활성화할까요? 모든 기기에서 즉시 로그아웃되며, 관리자가 다시 활성화할 때까지 로그인할 수 없습니다.',
+  'payMethod.card': '신용카드',
+  'payMethod.trans': '계좌이체',
+  'payMethod.vbank': '가상계좌',
+  'payMethod.phone': '휴대폰 소액결제',
+  'payMethod.samsung': '삼성페이',
+  'payMethod.kpay': 'KPay',
+  'payMethod.kakaopay': '카카오페이',
+  'payMethod.payco': '페이코',
+  'payMethod.lpay': 'L.pay',
+  'payMethod.ssgpay': 'SSG페이',
+  'payMethod.tosspay': '토스페이',
+  'payMethod.naverpay': '네이버페이',
+  'payMethod.cultureland': '컬처랜드 문화상품권',
+  'payMethod.smartculture': '스마트문화상품권',
+  'payMethod.happymoney': '해피머니 상품권',
+  'payMethod.booknlife': '도서문화상품권',
+  'payMethod.point': '포인트',
+  'payMethod.paypal': '페이팔',
+  'payMethod.alipay': '알리페이',
+  'payMethod.wechat': '위챗페이',
+  'payMethod.unionpay': '유니온페이',
+  'payMethod.tenpay': '텐페이',
+  'timeline.httpLatency': 'HTTP {status} · {ms}ms',
+  'orders.refundedShort': '환불',
+  'order.net': '순 결제액(결제 − 환불)',
+  'order.nothingPaid': '이 주문은 결제사에서 결제된 금액이 없어 환불할 것도 없습니다.',
+  'order.awaitingDeposit': '가상계좌 발급됨: {amount} 입금을 기다리고 있습니다. 아직 결제된 금액은 없습니다.',
+  'order.failReason': '실패 사유(결제사)',
+  'order.gatewayCancelReason': '취소 사유(결제사)',
+  'order.vbank': '가상계좌',
+  'order.vbankOverdue': '기한 초과: 입금 없이 기한이 지났습니다',
+  'order.vbankWaiting': '입금 대기 중',
 };
 
 export const messages: Record<Locale, Record<MessageKey, string>> = { en, ko };
@@ -1389,11 +1504,15 @@ export function isMessageKey(value: unknown): value is MessageKey {
 
 export type MessageParams = Record<string, string | number>;
 
-/** The message in `locale` with `{name}` parameters filled; a missing parameter stays visible as `{name}`. */
+/**
+ * The message in `locale` with `{name}` parameters filled; a missing parameter stays visible as
+ * `{name}`. `{zone}` is filled with the display time zone's name (`KST`) unless given.
+ */
 export function translate(locale: Locale, key: MessageKey, params?: MessageParams): string {
   const template = messages[locale][key];
-  if (!params) return template;
+  if (!template.includes('{')) return template;
+  const filled: MessageParams = { zone: zoneLabel(), ...params };
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(params, name) ? String(params[name]) : whole,
+    Object.hasOwn(filled, name) ? String(filled[name]) : whole,
   );
 }

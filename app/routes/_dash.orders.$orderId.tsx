@@ -13,7 +13,7 @@ import { hasRole } from '~/auth/roles';
 import { maskOrderDetail } from '~/monitor/dashboard/mask';
 import { CsrfInput } from '~/components/csrf-input';
 import { useDashUser } from '~/components/dash-shell';
-import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
+import { Money, PayMethod, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
 import orderStyles from '~/components/order-log.css';
 import { OrderTimeline } from '~/components/order-timeline';
 import { PageHeader } from '~/components/page-header';
@@ -22,7 +22,8 @@ import { AppError, errorResponse } from '~/errors';
 import { resolveLocale } from '~/i18n/locale.server';
 import { translate, type MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
-import { useT } from '~/i18n/use-t';
+import { useLocale, useT } from '~/i18n/use-t';
+import { formatAmount } from '~/i18n/format';
 import {
   cancelOrderPayment,
   NOTE_MAX,
@@ -170,6 +171,7 @@ async function orNotFound<T>(work: Promise<T>): Promise<T> {
 
 export default function OrderPage() {
   const t = useT();
+  const locale = useLocale();
   const user = useDashUser();
   const { order, reasons, timeline, noteMax } = useLoaderData<OrderDetail & { noteMax: number }>();
   const review = useActionData<CancelReviewData>();
@@ -214,11 +216,24 @@ export default function OrderPage() {
               </div>
               <div className="amount-box">
                 <span className="muted small">{t('order.cancelled')}</span>
-                <strong>
+                <strong data-testid="refunded-amount">
                   <Money amount={order.cancelAmount} currency={order.currency} />
                 </strong>
               </div>
+              <div className="amount-box">
+                <span className="muted small">{t('order.net')}</span>
+                <strong data-testid="net-amount">
+                  <Money amount={order.netAmount} currency={order.currency} />
+                </strong>
+              </div>
             </div>
+            {order.paidAmount === null ? (
+              <p className="muted small" data-testid="nothing-paid">
+                {order.awaitingDeposit !== null
+                  ? t('order.awaitingDeposit', { amount: formatAmount(locale, order.awaitingDeposit, order.currency) })
+                  : t('order.nothingPaid')}
+              </p>
+            ) : null}
             {order.amountDiffers ? (
               <p className="form-error" role="alert">
                 {t('order.amountDiffers')}
@@ -237,11 +252,28 @@ export default function OrderPage() {
               <dt>{t('order.name')}</dt>
               <dd>{order.name ?? '—'}</dd>
               <dt>{t('order.buyer')}</dt>
-              <dd>{order.buyerName ?? '—'}</dd>
+              <dd data-testid="buyer">
+                {order.buyerName ?? '—'}
+                {order.facts.buyerEmail ? <div className="small">{order.facts.buyerEmail}</div> : null}
+                {order.facts.buyerTel ? <div className="small">{order.facts.buyerTel}</div> : null}
+              </dd>
               <dt>{t('order.payMethod')}</dt>
               <dd>
-                {order.payMethod ?? '—'} {order.pgProvider ? <span className="muted">· {order.pgProvider}</span> : null}
+                <PayMethod code={order.payMethod} />{' '}
+                {order.pgProvider ? <span className="muted">· {order.pgProvider}</span> : null}
               </dd>
+              {order.facts.failReason ? (
+                <>
+                  <dt>{t('order.failReason')}</dt>
+                  <dd data-testid="fail-reason">{order.facts.failReason}</dd>
+                </>
+              ) : null}
+              {order.facts.cancelReason ? (
+                <>
+                  <dt>{t('order.gatewayCancelReason')}</dt>
+                  <dd data-testid="cancel-reason">{order.facts.cancelReason}</dd>
+                </>
+              ) : null}
               <dt>{t('order.source')}</dt>
               <dd>{t(order.source === 'api' ? 'order.sourceApi' : 'order.sourceEvidence')}</dd>
               <dt>{t('order.created')}</dt>
@@ -252,11 +284,28 @@ export default function OrderPage() {
               <dd>
                 <Time iso={order.paidAt} seconds />
               </dd>
-              {order.vbankDueAt ? (
+              {order.vbank ? (
                 <>
+                  <dt>{t('order.vbank')}</dt>
+                  <dd data-testid="order-vbank">
+                    {order.vbank.bank ?? '—'} <span className="mono">{order.vbank.number ?? '—'}</span>
+                    {order.vbank.holder ? <span className="muted"> · {order.vbank.holder}</span> : null}
+                    <div className="small">
+                      <Money amount={order.vbank.amount} currency={order.vbank.currency} />
+                    </div>
+                  </dd>
                   <dt>{t('order.vbankDue')}</dt>
-                  <dd>
-                    <Time iso={order.vbankDueAt} />
+                  <dd data-testid="order-vbank-due">
+                    <Time iso={order.vbank.deadline} />{' '}
+                    {order.status === 'vbank_issued' ? (
+                      order.vbank.overdue ? (
+                        <span className="badge badge-tone-danger" data-testid="vbank-overdue">
+                          {t('order.vbankOverdue')}
+                        </span>
+                      ) : (
+                        <span className="badge badge-tone-info">{t('order.vbankWaiting')}</span>
+                      )
+                    ) : null}
                   </dd>
                 </>
               ) : null}

@@ -3,7 +3,7 @@ import { Link, useLoaderData, useNavigation } from '@remix-run/react';
 import { requireUser } from '~/auth/guard.server';
 import { maskItems } from '~/monitor/dashboard/mask';
 import { EmptyState } from '~/components/empty-state';
-import { Money, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
+import { Money, PayMethod, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
 import { OrderFilters, Pager } from '~/components/order-filters';
 import orderStyles from '~/components/order-log.css';
 import { PageHeader } from '~/components/page-header';
@@ -160,6 +160,11 @@ export default function OrderLog() {
                       className={`num${o.paidAmount !== null && o.expectedAmount !== null && o.paidAmount !== o.expectedAmount ? ' amount-differs' : ''}`}
                     >
                       <Money amount={o.paidAmount} currency={o.currency} />
+                      {o.cancelAmount ? (
+                        <div className="muted small" data-testid="refunded">
+                          {t('orders.refundedShort')} <Money amount={o.cancelAmount} currency={o.currency} />
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       <StatusBadge status={o.status} />
@@ -170,7 +175,7 @@ export default function OrderLog() {
                       ))}
                     </td>
                     <td className="small">
-                      {o.payMethod ?? '—'}
+                      <PayMethod code={o.payMethod} />
                       {o.pgProvider ? <div className="muted">{o.pgProvider}</div> : null}
                     </td>
                     <td>

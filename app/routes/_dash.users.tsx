@@ -1,5 +1,6 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData } from '@remix-run/react';
+import { useEffect, useRef } from 'react';
 import { z } from 'zod';
 import { redirectWithFlash } from '~/auth/flash.server';
 import { authorizeAction, requireRole } from '~/auth/guard.server';
@@ -155,6 +156,11 @@ export default function Users() {
   const failure = result?.intent === 'create' ? result : null;
   const created = result?.intent === 'created' || result?.intent === 'reset' ? result : null;
   const roleOptions = ROLES.map((role) => ({ value: role, label: t(`role.${role}`) }));
+  // After a user is added, the form starts empty again (the next one is a different person).
+  const createForm = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (created) createForm.current?.reset();
+  }, [created]);
 
   return (
     <>
@@ -174,7 +180,7 @@ export default function Users() {
 
       <section className="card">
         <h2>{t('users.createTitle')}</h2>
-        <Form method="post" className="inline-form" data-testid="create-user-form">
+        <Form method="post" className="inline-form" data-testid="create-user-form" ref={createForm}>
           <CsrfInput />
           <input type="hidden" name="intent" value="create" />
           <Field
@@ -320,7 +326,15 @@ export default function Users() {
                       </Form>
                     )}
                     {isMe ? null : (
-                      <Form method="post" className="row-form">
+                      <Form
+                        method="post"
+                        className="row-form"
+                        onSubmit={(event) => {
+                          // Disabling signs the person out everywhere: ask first.
+                          if (!u.disabled && !window.confirm(t('users.disableConfirm', { email: u.email })))
+                            event.preventDefault();
+                        }}
+                      >
                         <CsrfInput />
                         <input type="hidden" name="intent" value={u.disabled ? 'enable' : 'disable'} />
                         <input type="hidden" name="userId" value={id} />

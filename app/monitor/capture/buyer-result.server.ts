@@ -1,18 +1,81 @@
 import { findOrder } from '../../../db/orders';
+import { latestPaymentOf, vbankFacts, type VbankFacts } from '../payment-facts.server';
+import { orderAmounts } from '../amounts';
 import type { OrderStatus } from '../status';
-import { getStore } from '../stores/stores.server';
+import { getStore, type Store } from '../stores/stores.server';
+import { fromDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
 
-export type BuyerResult = { status: OrderStatus | 'unknown'; merchantUid: string | null };
+/** A virtual account to pay into, exactly as the gateway issued it. */
+export type BuyerVbank = VbankFacts;
 
-/** What the buyer may see about their own order: our verified status, never the query's claim. */
+export type BuyerResult = {
+  status: OrderStatus | 'unknown';
+  merchantUid: string | null;
+  /** What the buyer paid (or was refunded) according to the gateway; null when nothing was paid. */
+  amount: { paid: number | null; refunded: number | null; currency: string } | null;
+  /** Set while a virtual account waits for its deposit (from the gateway's answer, never the query string). */
+  vbank: BuyerVbank | null;
+  /** Where "back to the shop" goes: the origin of the store's own landing pages, when it set any. */
+  shopUrl: string | null;
+};
+
+const UNKNOWN: BuyerResult = { status: 'unknown', merchantUid: null, amount: null, vbank: null, shopUrl: null };
+
+/** The origin of the first landing URL the store configured: the shop's own site. */
+export function shopUrlOf(store: Store): string | null {
+  for (const url of [store.landing.success, store.landing.failure, store.landing.pending]) {
+    if (!url) continue;
+    try {
+      return `${new URL(url).origin}/`;
+    } catch {
+      // stored URLs are validated; an unreadable one is skipped
+    }
+  }
+  return null;
+}
+
+/**
+ * What the buyer may see about their own order: our verified status (never the query's claim),
+ * the amount the gateway says was paid or refunded, and for an issued virtual account its bank,
+ * number, holder, amount and deadline from the gateway's answer.
+ */
 export async function buyerResult(
-  deps: Pick<MonitorDeps, 'db'>,
+  deps: Pick<MonitorDeps, 'db' | 'now'>,
   storeSlug: string,
   merchantUid: string,
 ): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
-  if (!order) return { status: 'unknown', merchantUid: null };
-  return { status: order.status, merchantUid: order.merchant_uid };
+  if (!store || !order) return UNKNOWN;
+  const status = order.status;
+  const payment = status === 'pending' || status === 'failed' ? null : await latestPaymentOf(deps, order);
+  const currency = payment?.currency ?? order.currency;
+  const amounts = orderAmounts({
+    status,
+    paidAmount: order.paid_amount,
+    cancelAmount: order.cancel_amount,
+    expectedAmount: order.expected_amount,
+  });
+  const paid = amounts.paid;
+  const refunded = amounts.refunded ? amounts.refunded : null;
+  const vbank: BuyerVbank | null =
+    status === 'vbank_issued'
+      ? vbankFacts(
+          payment,
+          {
+            dueAt: order.vbank_due_at ? (fromDbTime(order.vbank_due_at) as Date) : null,
+            amount: amounts.awaitingDeposit,
+            currency,
+          },
+          deps.now(),
+        )
+      : null;
+  return {
+    status,
+    merchantUid: order.merchant_uid,
+    amount: paid === null && refunded === null ? null : { paid, refunded, currency },
+    vbank,
+    shopUrl: shopUrlOf(store),
+  };
 }

@@ -1,11 +1,13 @@
-import { findOrder } from '../../../db/orders';
-import { insertRedirectHit } from '../../../db/evidence';
+import { findOrder, findOrderByImpUid } from '../../../db/orders';
+import { firstRedirectAt, insertRedirectHit, lastGatewayCheckAt } from '../../../db/evidence';
+import type { OrderRow } from '../../../db/monitor-schema';
+import type { MessageKey } from '../../i18n/messages';
 import type { RedirectFlag } from '../verify/decide';
 import { REDIRECT_GATEWAY_TIMEOUT_MS } from '../verify/gateway.server';
 import type { OrderStatus } from '../status';
 import { getStore, type Store } from '../stores/stores.server';
 import { admitEvidence, countUnknownStore } from './unknown-evidence.server';
-import { toDbTime } from '../time';
+import { fromDbTime, toDbTime } from '../time';
 import type { CaptureDeps as MonitorDeps } from '../deps';
 import { verifyPayment } from '../verify/verify.server';
 
@@ -77,11 +79,25 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
   };
 }
 
+/** How often the confirming page reloads itself while the buyer waits. */
+export const CONFIRMING_REFRESH_SECONDS = 5;
+/**
+ * Reloads within this long of the order's last gateway look-up answer from what we know instead
+ * of asking again: a buyer pressing reload (or the page refreshing itself) during an outage costs
+ * at most one gateway call per window, not one per reload.
+ */
+export const REDIRECT_COALESCE_MS = 15_000;
+
 export type RedirectOutcome =
-  | { kind: 'unknown_store'; message: string }
-  | { kind: 'bad_request'; status: 400 | 414; message: string }
+  | { kind: 'unknown_store'; message: MessageKey }
+  | { kind: 'bad_request'; status: 400 | 414; message: MessageKey }
   | { kind: 'landing'; location: string; status: OrderStatus }
-  | { kind: 'confirming'; merchantUid: string | null };
+  | {
+      kind: 'confirming';
+      merchantUid: string | null;
+      /** Seconds until the page reloads itself; null once the buyer has waited `buyerWaitSeconds`. */
+      refreshSeconds: number | null;
+    };
 
 /** Where the buyer goes for a verified status: the store's landing URL or our result page. */
 export function landingLocation(store: Store, merchantUid: string, status: OrderStatus): string | null {
@@ -115,12 +131,18 @@ export async function captureRedirect(
     // Not evidence of anything we monitor: counted per slug, never stored in full.
     await countUnknownStore(deps, input.storeSlug, 'redirect');
     deps.metrics.inc('monitor_redirects_total', { outcome: 'unknown_store' });
-    return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
+    return { kind: 'unknown_store', message: 'buyer.error.unknownStore' };
   }
   const truncated = input.rawQuery.length > MAX_QUERY_LENGTH;
   const rawQuery = truncated ? input.rawQuery.slice(0, MAX_QUERY_LENGTH) : input.rawQuery;
   const parsed = parseRedirectQuery(rawQuery);
-  const order = store && parsed.merchantUid ? await findOrder(deps.db, store.id, parsed.merchantUid) : undefined;
+  const order: OrderRow | undefined = !store
+    ? undefined
+    : parsed.merchantUid
+      ? await findOrder(deps.db, store.id, parsed.merchantUid)
+      : parsed.impUid
+        ? await findOrderByImpUid(deps.db, store.id, parsed.impUid)
+        : undefined;
   const hit = await insertRedirectHit(deps.db, {
     store_slug: input.storeSlug.slice(0, 100),
     store_id: store?.id ?? null,
@@ -139,26 +161,41 @@ export async function captureRedirect(
     error_msg: parsed.errorMsg,
   });
 
-  const outcome = await decideRedirect(deps, { store, parsed, truncated, hitId: hit.id });
+  const outcome = await decideRedirect(deps, { store, parsed, truncated, hitId: hit.id, order: order ?? null });
   deps.metrics.inc('monitor_redirects_total', { outcome: outcome.kind === 'landing' ? outcome.status : outcome.kind });
   return outcome;
 }
 
 async function decideRedirect(
   deps: MonitorDeps,
-  args: { store: Store | null; parsed: ParsedRedirect; truncated: boolean; hitId: number },
+  args: { store: Store | null; parsed: ParsedRedirect; truncated: boolean; hitId: number; order: OrderRow | null },
 ): Promise<RedirectOutcome> {
-  const { store, parsed } = args;
-  if (!store)
-    return { kind: 'unknown_store', message: 'This payment result link points to a store that does not exist.' };
-  if (args.truncated)
-    return {
-      kind: 'bad_request',
-      status: 414,
-      message: `The query string is longer than ${MAX_QUERY_LENGTH} characters.`,
-    };
-  if (!parsed.impUid && !parsed.merchantUid) {
-    return { kind: 'bad_request', status: 400, message: 'The redirect carried neither imp_uid nor merchant_uid.' };
+  const { store, parsed, order } = args;
+  if (!store) return { kind: 'unknown_store', message: 'buyer.error.unknownStore' };
+  if (args.truncated) return { kind: 'bad_request', status: 414, message: 'buyer.error.tooLong' };
+  if (!parsed.impUid && !parsed.merchantUid) return { kind: 'bad_request', status: 400, message: 'buyer.error.noIds' };
+
+  const merchantUid = order?.merchant_uid ?? parsed.merchantUid;
+  const now = deps.now().getTime();
+  const first = await firstRedirectAt(deps.db, { storeId: store.id, merchantUid, orderId: order?.id ?? null });
+  const waitedMs = first ? now - (fromDbTime(first) as Date).getTime() : 0;
+  const refreshSeconds = waitedMs >= deps.config.buyerWaitSeconds * 1000 ? null : CONFIRMING_REFRESH_SECONDS;
+  const confirming = (uid: string | null): RedirectOutcome => ({
+    kind: 'confirming',
+    merchantUid: uid,
+    refreshSeconds,
+  });
+
+  // Coalesce: the order was looked up moments ago (by this buyer's last reload, the webhook or
+  // the job); what we know now is as good as another call would be during that window.
+  if (order) {
+    const lastCheck = await lastGatewayCheckAt(deps.db, order.id);
+    if (lastCheck && now - (fromDbTime(lastCheck) as Date).getTime() < REDIRECT_COALESCE_MS) {
+      deps.metrics.inc('monitor_redirect_coalesced_total', {});
+      const status = order.status as OrderStatus;
+      const location = landingLocation(store, order.merchant_uid, status);
+      return location ? { kind: 'landing', location, status } : confirming(order.merchant_uid);
+    }
   }
   const claimsFailure = parsed.flag.value === false || parsed.errorCode !== null;
   try {
@@ -171,9 +208,7 @@ async function decideRedirect(
     });
     if (admission === 'deferred') {
       const failure = claimsFailure && parsed.merchantUid ? landingLocation(store, parsed.merchantUid, 'failed') : null;
-      return failure
-        ? { kind: 'landing', location: failure, status: 'failed' }
-        : { kind: 'confirming', merchantUid: parsed.merchantUid };
+      return failure ? { kind: 'landing', location: failure, status: 'failed' } : confirming(parsed.merchantUid);
     }
     const result = await verifyPayment(deps, {
       store,
@@ -191,15 +226,12 @@ async function decideRedirect(
       const location = landingLocation(store, result.merchantUid, 'failed');
       if (location) return { kind: 'landing', location, status: 'failed' };
     }
-    if (!result.settled || !result.merchantUid || !result.status)
-      return { kind: 'confirming', merchantUid: result.merchantUid };
+    if (!result.settled || !result.merchantUid || !result.status) return confirming(result.merchantUid);
     const location = landingLocation(store, result.merchantUid, result.status);
-    return location
-      ? { kind: 'landing', location, status: result.status }
-      : { kind: 'confirming', merchantUid: result.merchantUid };
+    return location ? { kind: 'landing', location, status: result.status } : confirming(result.merchantUid);
   } catch (error) {
     // The buyer never sees an error page for our fault: the hit is stored, the job will settle it.
     deps.log.error({ err: error, hit: args.hitId }, 'redirect verification failed');
-    return { kind: 'confirming', merchantUid: parsed.merchantUid };
+    return confirming(merchantUid);
   }
 }

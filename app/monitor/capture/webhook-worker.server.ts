@@ -11,6 +11,7 @@ import { toStore, type Store } from '../stores/stores.server';
 import { admitEvidence } from './unknown-evidence.server';
 import { toDbTime } from '../time';
 import { verifyPayment } from '../verify/verify.server';
+import { attributeStore } from '../stores/shared-merchant.server';
 
 // Short, so jobs held by a process that died are picked up again soon; a job run twice is harmless.
 export const WEBHOOK_JOB_LEASE_MS = 15_000;
@@ -94,7 +95,7 @@ async function processStoreJobs(deps: MonitorDeps, storeId: number, jobs: Webhoo
   for (const job of retry) await fail(deps, job, 'verification failed inside a batch', false);
   for (const job of single) {
     try {
-      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched);
+      await verifyJob(deps, store, job, deliveries.get(job.id)!, prefetched, { attribute: true });
     } catch (error) {
       deps.log.error({ err: error, job: job.id }, 'webhook verification failed');
       await fail(deps, job, error instanceof Error ? error.message : String(error), false);
@@ -108,12 +109,17 @@ async function verifyJob(
   job: WebhookJobRow,
   delivery: WebhookDeliveryRow,
   prefetched: Map<string, Prefetched>,
+  options: { attribute?: boolean } = {},
 ): Promise<void> {
+  // Several stores may share one merchant account (and so one notification URL at Iamport): the
+  // payment belongs to the store that registered its merchant_uid.
+  const hinted = prefetched.get(delivery.imp_uid!)?.payment?.merchantUid ?? delivery.merchant_uid;
+  // (Batched jobs already have their order at this store.)
+  const owner = options.attribute ? await attributeStore(deps, store, hinted) : store;
   // An unregistered order costs gateway calls: within the store's budget, or later by the job.
-  const known = prefetched.get(delivery.imp_uid!);
-  const admission = await admitEvidence(deps, store, {
+  const admission = await admitEvidence(deps, owner, {
     impUid: delivery.imp_uid,
-    merchantUid: known?.payment?.merchantUid ?? delivery.merchant_uid,
+    merchantUid: hinted,
     webhookDeliveryId: delivery.id,
   });
   if (admission === 'deferred') {
@@ -121,7 +127,7 @@ async function verifyJob(
     return;
   }
   const result = await verifyPayment(deps, {
-    store,
+    store: owner,
     trigger: 'webhook',
     impUid: delivery.imp_uid,
     merchantUid: delivery.merchant_uid,

@@ -1,5 +1,8 @@
 import { maskText } from './mask';
 import { choosePageDriver, type OrderKey, type OrderSort } from '../../../db/dashboard-orders';
+import { formatIsoWithOffset } from '../../i18n/format';
+import type { Payment } from '../../iamport/types';
+import { latestPaymentsOf, paymentFacts, vbankFacts } from '../payment-facts.server';
 import { listAllStores } from '../stores/stores.server';
 import { orderLogPage, parseOrderLogParams } from './payment-log.server';
 import type { OrderLogItem, ReadDeps } from './shared.server';
@@ -24,6 +27,17 @@ export const CSV_COLUMNS = [
   'created_at',
   'updated_at',
   'paid_at',
+  'net_amount',
+  'buyer_email',
+  'buyer_tel',
+  'fail_reason',
+  'cancel_reason',
+  'vbank_bank',
+  'vbank_num',
+  'vbank_holder',
+  'vbank_amount',
+  'vbank_due',
+  'vbank_overdue',
 ] as const;
 
 /** Rows fetched per query while streaming the export. */
@@ -50,7 +64,20 @@ export function csvLine(values: (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-function csvRow(item: OrderLogItem, maskBuyer = false): string {
+/**
+ * One order as a CSV line. Amounts follow app/monitor/amounts.ts (paid_amount is empty for an
+ * order nothing was paid for; cancel_amount is what was refunded of it); times carry the display
+ * zone's offset (`2026-11-25T01:30:05+09:00`); contact, reasons and the virtual account come from
+ * the gateway's last answer.
+ */
+function csvRow(item: OrderLogItem, payment: Payment | null, now: Date, maskBuyer: boolean): string {
+  const facts = paymentFacts(payment);
+  // Viewers get buyer fields masked (decision 0011).
+  const buyer = (value: string | null) => (maskBuyer && value !== null ? maskText(value) : value);
+  const vbank =
+    item.status === 'vbank_issued'
+      ? vbankFacts(payment, { dueAt: null, amount: item.awaitingDeposit, currency: item.currency }, now)
+      : null;
   return csvLine([
     item.id,
     item.store.slug,
@@ -65,10 +92,21 @@ function csvRow(item: OrderLogItem, maskBuyer = false): string {
     item.currency,
     item.payMethod,
     item.pgProvider,
-    maskBuyer && item.buyerName !== null ? maskText(item.buyerName) : item.buyerName,
-    item.createdAt,
-    item.updatedAt,
-    item.paidAt,
+    buyer(item.buyerName),
+    formatIsoWithOffset(item.createdAt),
+    formatIsoWithOffset(item.updatedAt),
+    formatIsoWithOffset(item.paidAt),
+    item.netAmount,
+    buyer(facts.buyerEmail),
+    buyer(facts.buyerTel),
+    facts.failReason,
+    facts.cancelReason,
+    vbank?.bank ?? null,
+    vbank?.number ?? null,
+    vbank?.holder ?? null,
+    vbank?.amount ?? null,
+    vbank ? formatIsoWithOffset(vbank.deadline) : null,
+    vbank ? (vbank.overdue ? 'yes' : 'no') : null,
   ]);
 }
 
@@ -106,8 +144,16 @@ export async function exportOrderLogCsv(
         stores,
         driver,
       );
-      if (page.items.length > 0)
-        controller.enqueue(encoder.encode(page.items.map((item) => csvRow(item, options.maskBuyer === true)).join('')));
+      if (page.items.length > 0) {
+        const payments = await latestPaymentsOf(deps, page.items);
+        controller.enqueue(
+          encoder.encode(
+            page.items
+              .map((item) => csvRow(item, payments.get(item.id) ?? null, now, options.maskBuyer === true))
+              .join(''),
+          ),
+        );
+      }
       if (page.next) {
         const last = page.items[page.items.length - 1]!;
         after = { value: sortValueOf(last, parsed.sort), id: last.id };
@@ -128,6 +174,6 @@ function sortValueOf(item: OrderLogItem, sort: OrderSort): string | number {
     case 'updated':
       return item.updatedAt;
     case 'amount':
-      return item.expectedAmount ?? item.paidAmount ?? 0;
+      return item.expectedAmount ?? item.gatewayAmount ?? 0;
   }
 }

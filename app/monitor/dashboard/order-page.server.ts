@@ -2,7 +2,9 @@ import { findOrderById, reasonsOf } from '../../../db/orders';
 import { listRunItemsForOrder } from '../../../db/runs';
 import { listAudit } from '../../auth/audit.server';
 import { AppError } from '../../errors';
+import { latestPaymentOf, paymentFacts, vbankFacts, type PaymentFacts, type VbankFacts } from '../payment-facts.server';
 import type { AttentionReason } from '../status';
+import { fromDbTime } from '../time';
 import { listAllStores } from '../stores/stores.server';
 import { pretty, storeMap, toOrderItems, type OrderLogItem, type ReadDeps } from './shared.server';
 import { orderTimeline, type TimelineEntry } from './timeline.server';
@@ -59,10 +61,12 @@ export type OrderDetail = {
     vbankDueAt: string | null;
     preparedAt: string | null;
     lastCheckedAt: string | null;
-    /** What a cancel can still refund (paid − cancelled); null when nothing was paid at the gateway. */
-    refundable: number | null;
     /** Paid amount known and different from the expected one. */
     amountDiffers: boolean;
+    /** The buyer's contact and the gateway's fail/cancel reasons, from its last answer. */
+    facts: PaymentFacts;
+    /** An issued virtual account (bank, number, holder, amount, deadline, overdue), from the gateway's answer. */
+    vbank: VbankFacts | null;
   };
   reasons: ReasonView[];
   timeline: OrderTimelineEntry[];
@@ -80,15 +84,16 @@ function parseNames(json: string): string[] {
 }
 
 /** Everything the order page shows; 404 (AppError) for an unknown id. */
-export async function orderDetail(deps: ReadDeps, orderId: number): Promise<OrderDetail> {
+export async function orderDetail(deps: ReadDeps & { now?: () => Date }, orderId: number): Promise<OrderDetail> {
   const row = await findOrderById(deps.db, orderId);
   if (!row) throw new AppError('not_found', `order ${orderId} does not exist`);
-  const [stores, reasons, timeline, audit, runItems] = await Promise.all([
+  const [stores, reasons, timeline, audit, runItems, payment] = await Promise.all([
     listAllStores(deps),
     reasonsOf(deps.db, orderId),
     orderTimeline(deps, orderId),
     listAudit(deps, { targetType: 'order', targetId: String(orderId), limit: TIMELINE_AUDIT_LIMIT }),
     listRunItemsForOrder(deps.db, orderId),
+    latestPaymentOf(deps, row),
   ]);
   const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason as AttentionReason);
   const [item] = await toOrderItems(deps, [{ ...row, sort_value: row.created_at }], await storeMap(deps, stores));
@@ -116,8 +121,6 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
     reasonsOpened: parseNames(i.reasons_opened),
     error: i.error,
   }));
-  const refundable =
-    row.imp_uid && row.paid_amount !== null ? Math.max(0, row.paid_amount - (row.cancel_amount ?? 0)) : null;
   return {
     order: {
       ...item!,
@@ -127,9 +130,23 @@ export async function orderDetail(deps: ReadDeps, orderId: number): Promise<Orde
       vbankDueAt: row.vbank_due_at,
       preparedAt: row.prepared_at,
       lastCheckedAt: row.last_checked_at,
-      refundable,
+      // What a cancel can still refund: nothing without a payment attempt to cancel.
+      refundable: row.imp_uid ? item!.refundable : 0,
+      facts: paymentFacts(payment),
+      vbank:
+        row.status === 'vbank_issued' || row.vbank_due_at !== null
+          ? vbankFacts(
+              payment,
+              {
+                dueAt: fromDbTime(row.vbank_due_at),
+                amount: item!.awaitingDeposit ?? row.expected_amount,
+                currency: row.currency,
+              },
+              (deps.now ?? (() => new Date()))(),
+            )
+          : null,
       amountDiffers:
-        row.paid_amount !== null && row.expected_amount !== null && row.paid_amount !== row.expected_amount,
+        item!.paidAmount !== null && row.expected_amount !== null && item!.paidAmount !== row.expected_amount,
     },
     reasons: reasons.map((r) => ({
       id: r.id,

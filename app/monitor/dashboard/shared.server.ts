@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../../../db/connection';
 import { openReasonsOfOrders, type OrderLogRow } from '../../../db/dashboard-orders';
 import { AppError } from '../../errors';
+import { orderAmounts } from '../amounts';
 import type { AttentionReason, OrderStatus } from '../status';
 import { listAllStores, type Store } from '../stores/stores.server';
 
@@ -54,8 +55,20 @@ export type OrderLogItem = {
   name: string | null;
   status: OrderStatus;
   expectedAmount: number | null;
+  /**
+   * Money taken at the gateway, and refunded of it (app/monitor/amounts.ts): null for a failed,
+   * abandoned, pending or unpaid-vbank order, whatever amount the gateway's record asked for.
+   */
   paidAmount: number | null;
   cancelAmount: number | null;
+  /** Paid minus refunded; null when nothing was paid. */
+  netAmount: number | null;
+  /** What a cancel at the gateway can still refund (0 when nothing). */
+  refundable: number;
+  /** An issued virtual account's amount to deposit; null otherwise. */
+  awaitingDeposit: number | null;
+  /** The amount on the gateway's record, paid or not (the list's amount sort uses it). */
+  gatewayAmount: number | null;
   currency: string;
   payMethod: string | null;
   pgProvider: string | null;
@@ -67,6 +80,22 @@ export type OrderLogItem = {
   checkAttempts: number;
   openReasons: AttentionReason[];
 };
+
+function amountsOf(r: OrderLogRow) {
+  const a = orderAmounts({
+    status: r.status as OrderStatus,
+    paidAmount: r.paid_amount,
+    cancelAmount: r.cancel_amount,
+    expectedAmount: r.expected_amount,
+  });
+  return {
+    paidAmount: a.paid,
+    cancelAmount: a.refunded,
+    netAmount: a.net,
+    refundable: a.refundable,
+    awaitingDeposit: a.awaitingDeposit,
+  };
+}
 
 /** Order rows with their open reasons (one query for the whole page). */
 export async function toOrderItems(
@@ -88,8 +117,8 @@ export async function toOrderItems(
     name: r.name,
     status: r.status as OrderStatus,
     expectedAmount: r.expected_amount,
-    paidAmount: r.paid_amount,
-    cancelAmount: r.cancel_amount,
+    ...amountsOf(r),
+    gatewayAmount: r.paid_amount,
     currency: r.currency,
     payMethod: r.pay_method,
     pgProvider: r.pg_provider,

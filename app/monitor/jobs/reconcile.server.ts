@@ -200,9 +200,14 @@ async function requery(run: StoreRun, options: { all: boolean; limit: number }):
   // nothing about them changes.
   for (const failed of failedLookups) {
     if (run.breaker.unavailable) run.notReached(failed.orders.length);
-    else await verifyChunk(run, failed.orders, failed.prefetched);
+    else {
+      await verifyChunk(run, failed.orders, failed.prefetched);
+      done += failed.orders.length;
+    }
   }
-  run.progress('requery', due.length, due.length);
+  // The last progress line says how many were actually looked at: during an outage that is
+  // fewer than were due (it once said "26/26" over a table of 0 examined).
+  run.progress('requery', done, due.length);
 }
 
 async function fetchChunk(run: StoreRun, chunk: Chunk): Promise<Fetched> {

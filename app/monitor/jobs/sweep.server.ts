@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import type { Payment, PaymentStatus, Sorting } from '../../iamport/types';
 import { statusForPayment, type ObservedPayment, type OrderFacts } from '../verify/decide';
 import { describeFailure } from './gateway-manners';
+import { sweepOwnership } from '../stores/shared-merchant.server';
 import { openTimedReason } from '../verify/timed-reasons.server';
 import {
   executeRun,
@@ -181,8 +182,19 @@ async function sweepStore(run: StoreRun, options: SweepOptions): Promise<void> {
 async function examinePage(run: StoreRun, payments: Payment[], checkId: number): Promise<void> {
   const { store, deps } = run;
   const orders = await findOrdersByMerchantUids(deps.db, store.id, [...new Set(payments.map((p) => p.merchantUid))]);
+  // The gateway lists the whole merchant account: payments another store on the same merchant
+  // code registered are theirs (their own sweep checks them), not orphans of this store.
+  const ownership = await sweepOwnership(
+    deps,
+    store,
+    [...new Set(payments.map((p) => p.merchantUid))].filter((uid) => !orders.has(uid)),
+  );
   for (const payment of payments) {
     const order: OrderRow | undefined = orders.get(payment.merchantUid);
+    if (!order && (ownership.knownElsewhere.has(payment.merchantUid) || !ownership.claimsUnknown)) {
+      run.countExamined(1);
+      continue;
+    }
     const verdict = classifySweptPayment(payment, order ? orderFacts(order) : null);
     if (verdict.kind === 'agrees' || verdict.kind === 'ignored') {
       run.countExamined(1);

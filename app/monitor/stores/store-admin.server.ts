@@ -17,6 +17,7 @@ import {
   storeSecret,
   type Store,
 } from './stores.server';
+import { sharedCredentialWarnings, type SharedCredentialWarning } from './shared-merchant.server';
 import { toDbTime } from '../time';
 
 /**
@@ -204,7 +205,10 @@ export async function createStoreFromForm(
   deps: AdminDeps,
   who: Who,
   form: FormData,
-): Promise<{ ok: true; store: Store; apiKey: string } | { ok: false; errors: FieldErrors; values: StoreFormValues }> {
+): Promise<
+  | { ok: true; store: Store; apiKey: string; warnings: SharedCredentialWarning[] }
+  | { ok: false; errors: FieldErrors; values: StoreFormValues }
+> {
   const parsed = parseCreateForm(form);
   if (!parsed.ok) return parsed;
   const input = parsed.value;
@@ -227,7 +231,12 @@ export async function createStoreFromForm(
           ip: who.ip,
         },
       );
-      return { ok: true as const, ...created };
+      // Allowed (two brands on one Iamport account), but said out loud, naming the other store.
+      const warnings = await sharedCredentialWarnings(
+        { db: trx },
+        { slug: created.store.slug, impCode: created.store.impCode, impKey: created.store.impKey },
+      );
+      return { ok: true as const, ...created, warnings };
     });
   } catch (error) {
     // Two admins creating the same slug at once: the loser gets the field error too.
@@ -244,7 +253,7 @@ export async function updateStoreFromForm(
   slug: string,
   form: FormData,
 ): Promise<
-  | { ok: true; store: Store; changed: string[] }
+  | { ok: true; store: Store; changed: string[]; warnings: SharedCredentialWarning[] }
   | { ok: false; errors: FieldErrors; values: StoreFormValues }
   | UnknownStore
 > {
@@ -279,7 +288,11 @@ export async function updateStoreFromForm(
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
     const secretChanged =
       input.impSecret !== undefined && input.impSecret !== storeSecret(store, deps.config.appSecret);
-    if (changed.length === 0 && !secretChanged) return { ok: true as const, store, changed: [] };
+    const warnings = await sharedCredentialWarnings(
+      { db: trx },
+      { slug: store.slug, impCode: input.impCode, impKey: input.impKey },
+    );
+    if (changed.length === 0 && !secretChanged) return { ok: true as const, store, changed: [], warnings };
     const row = await updateStore(trx, store.id, {
       name: input.name,
       imp_code: input.impCode,
@@ -309,7 +322,12 @@ export async function updateStoreFromForm(
       },
     );
     const updated = (await getStore({ db: trx }, row.slug))!;
-    return { ok: true as const, store: updated, changed: [...changed, ...(secretChanged ? ['impSecret'] : [])] };
+    return {
+      ok: true as const,
+      store: updated,
+      changed: [...changed, ...(secretChanged ? ['impSecret'] : [])],
+      warnings,
+    };
   });
 }
 

@@ -14,6 +14,12 @@ describe('parseEnv', () => {
       SANDBOX_PORT: 3001,
       JOBS: 'on',
       LOG_LEVEL: 'info',
+      DISPLAY_TIME_ZONE: 'Asia/Seoul',
+      BUYER_WAIT_SECONDS: 60,
+    });
+    expect(parseEnv({ DISPLAY_TIME_ZONE: 'UTC', BUYER_WAIT_SECONDS: '120' })).toMatchObject({
+      DISPLAY_TIME_ZONE: 'UTC',
+      BUYER_WAIT_SECONDS: 120,
     });
   });
 
@@ -30,6 +36,8 @@ describe('parseEnv', () => {
     [{ PUBLIC_URL: 'not a url' }, /^Invalid PUBLIC_URL: must be an absolute/],
     [{ DATABASE_POOL_SIZE: '0' }, /^Invalid DATABASE_POOL_SIZE: must be a whole number from 1 to 500/],
     [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /^Invalid DATABASE_STATEMENT_TIMEOUT_MS: must be a whole number/],
+    [{ DISPLAY_TIME_ZONE: 'Seoul' }, /^Invalid DISPLAY_TIME_ZONE: must be an IANA time zone name/],
+    [{ BUYER_WAIT_SECONDS: '5' }, /^Invalid BUYER_WAIT_SECONDS: must be a whole number of seconds from 10 to 3600/],
   ])('rejects %j with a one-line reason', (source, message) => {
     expect(() => parseEnv(source)).toThrow(ConfigError);
     expect(() => parseEnv(source)).toThrow(message);

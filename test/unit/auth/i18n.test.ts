@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatDateTime } from '~/i18n/format';
+import {
+  formatAmount,
+  formatDateTime,
+  formatIsoWithOffset,
+  getDisplayTimeZone,
+  setDisplayTimeZone,
+} from '~/i18n/format';
 import { negotiateLocale } from '~/i18n/locale';
 import { messages, translate, type MessageKey } from '~/i18n/messages';
 
@@ -40,9 +46,40 @@ describe('message catalog', () => {
     expect(translate('en', 'users.created', { email: '<b>x</b>' })).toBe('User <b>x</b> added.');
   });
 
-  it('formats times in Korea Standard Time for both languages', () => {
-    expect(formatDateTime('en', '2026-11-24T16:30:00.000Z')).toBe('2026-11-25 01:30');
-    expect(formatDateTime('ko', '2026-11-24T16:30:00.000Z')).toMatch(/^2026\. 11\. 25\.? 01:30$/);
+  it('formats times in the display zone (Korea Standard Time by default), naming the zone', () => {
+    expect(formatDateTime('en', '2026-11-24T16:30:00.000Z')).toBe('2026-11-25 01:30 KST');
+    expect(formatDateTime('ko', '2026-11-24T16:30:05.000Z', { seconds: true })).toBe('2026-11-25 01:30:05 KST');
+    expect(formatDateTime('ko', '2026-11-24T16:30:05.000Z', { zone: false })).toBe('2026-11-25 01:30');
     expect(formatDateTime('en', null)).toBe('—');
+    expect(formatDateTime('en', 'not a time')).toBe('—');
+    expect(formatIsoWithOffset('2026-11-24T16:30:05.000Z')).toBe('2026-11-25T01:30:05+09:00');
+    expect(translate('en', 'audit.caption')).toBe('Times in KST, newest first.');
+  });
+
+  it('shows another display zone when DISPLAY_TIME_ZONE names one', () => {
+    try {
+      setDisplayTimeZone('UTC');
+      expect(formatDateTime('en', '2026-11-24T16:30:00.000Z')).toBe('2026-11-24 16:30 UTC');
+      expect(formatIsoWithOffset('2026-11-24T16:30:05.000Z')).toBe('2026-11-24T16:30:05+00:00');
+      expect(translate('ko', 'audit.caption')).toContain('UTC');
+      setDisplayTimeZone('Asia/Kolkata');
+      expect(formatDateTime('en', '2026-11-24T16:30:00.000Z')).toBe('2026-11-24 22:00 GMT+5:30');
+      expect(formatIsoWithOffset('2026-11-24T16:30:05.000Z')).toBe('2026-11-24T22:00:05+05:30');
+      setDisplayTimeZone('Not/AZone');
+      expect(getDisplayTimeZone()).toBe('Asia/Kolkata');
+    } finally {
+      setDisplayTimeZone('Asia/Seoul');
+    }
+  });
+
+  it.each([
+    ['ko', 8000, 'KRW', '8,000원'],
+    ['en', 8000, 'KRW', 'KRW 8,000'],
+    ['ko', 1234567, 'KRW', '1,234,567원'],
+    ['en', 0, 'KRW', 'KRW 0'],
+    ['ko', 1999, 'USD', 'USD 1,999'],
+    ['en', null, 'KRW', '—'],
+  ] as const)('amount %s %j %s → %s', (locale, amount, currency, expected) => {
+    expect(formatAmount(locale, amount, currency)).toBe(expected);
   });
 });

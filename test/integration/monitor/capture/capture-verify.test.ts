@@ -1,5 +1,6 @@
 import { openReasonNames } from '../../../helpers/monitor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIRECT_COALESCE_MS } from '~/monitor/capture/redirect.server';
 import { orderTimeline } from '~/monitor/dashboard/timeline.server';
 import { startMonitorStack, type MonitorStack } from '../../../helpers/stack';
 
@@ -282,6 +283,54 @@ describe('capture and verify through the sandbox', () => {
     expect(await openReasons(order.id)).toEqual([]);
   });
 
+  describe('the buyer result page', () => {
+    const resultPage = (merchantUid: string, language = 'en') =>
+      fetch(`${s.appUrl}/payments/${s.store.slug}/result?merchant_uid=${merchantUid}&status=paid`, {
+        headers: { 'accept-language': language },
+      });
+
+    it('shows the virtual account from the gateway answer (bank, number, holder, amount, deadline), never the query', async () => {
+      const merchantUid = uid('vbank-buyer');
+      await register(merchantUid, 33000);
+      const created = await pay({ merchant_uid: merchantUid, amount: 33000, status: 'ready', pay_method: 'vbank' });
+      const response = await s.redirect(
+        `imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true&vbank_num=999-FAKE&vbank_name=FakeBank`,
+      );
+      expect(landing(response).searchParams.get('status')).toBe('vbank_issued');
+      const wire = await s.control<{ vbank_name: string; vbank_num: string; vbank_holder: string; vbank_date: number }>(
+        'GET',
+        `payments/${created.imp_uid}`,
+      );
+      const html = await (await resultPage(merchantUid, 'ko-KR')).text();
+      expect(html).toContain('가상계좌가 발급되었습니다');
+      expect(html).toContain(wire.vbank_name);
+      expect(html).toContain(wire.vbank_num);
+      expect(html).toContain(wire.vbank_holder);
+      expect(html).toContain('33,000원');
+      expect(html).toMatch(/data-testid="vbank-deadline">\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST</);
+      expect(html).not.toContain('999-FAKE');
+      expect(html).not.toContain('FakeBank');
+    });
+
+    it('shows the paid amount for a paid order and no amount for a failed one', async () => {
+      const paidUid = uid('paid-buyer');
+      await register(paidUid, 8000);
+      const paid = await pay({ merchant_uid: paidUid, amount: 8000, status: 'paid' });
+      await s.redirect(`imp_uid=${paid.imp_uid}&merchant_uid=${paidUid}&imp_success=true`);
+      const paidHtml = await (await resultPage(paidUid)).text();
+      expect(paidHtml).toContain('KRW 8,000');
+
+      const failedUid = uid('failed-buyer');
+      await register(failedUid, 8000);
+      const failed = await pay({ merchant_uid: failedUid, amount: 8000, status: 'failed', fail_reason: '한도초과' });
+      await s.redirect(`imp_uid=${failed.imp_uid}&merchant_uid=${failedUid}&imp_success=false`);
+      const failedHtml = await (await resultPage(failedUid)).text();
+      expect(failedHtml).toContain('You have not been charged');
+      expect(failedHtml).not.toContain('KRW 8,000');
+      expect(failedHtml).not.toContain('data-testid="buyer-amount"');
+    });
+  });
+
   it('failed, then paid a day later: applied and flagged as a late change', async () => {
     const merchantUid = uid('late');
     await register(merchantUid, 15000);
@@ -321,7 +370,9 @@ describe('capture and verify through the sandbox', () => {
     } finally {
       await s.control('DELETE', `merchants/${'imp10000000'}/faults`);
     }
-    // The confirming page refreshes itself: the same hit again settles it once the gateway answers.
+    // The confirming page refreshes itself: the same hit again settles it once the gateway answers
+    // (after the coalescing window: reloads within it answer from the last look-up).
+    s.clock.advance(REDIRECT_COALESCE_MS);
     const again = await s.redirect(`imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`);
     expect(landing(again).searchParams.get('status')).toBe('paid');
     const order = await orderOf(merchantUid);
@@ -329,6 +380,70 @@ describe('capture and verify through the sandbox', () => {
     expect(
       await s.t.db.selectFrom('redirect_hit').select('id').where('merchant_uid', '=', merchantUid).execute(),
     ).toHaveLength(3);
+  });
+
+  describe('bounded waiting for the buyer while the gateway is down', () => {
+    const gatewayCalls = async (merchantUid: string) =>
+      (
+        await s.t.db
+          .selectFrom('gateway_check')
+          .select('id')
+          .where('merchant_uid', '=', merchantUid)
+          .where('operation', 'in', ['getPayment', 'findPayment'])
+          .execute()
+      ).length;
+
+    it('reloads within the coalescing window do not each call the gateway, and the page stops refreshing after BUYER_WAIT_SECONDS', async () => {
+      const merchantUid = uid('outage');
+      await register(merchantUid, 8000);
+      const created = await pay({ merchant_uid: merchantUid, amount: 8000, status: 'paid' });
+      const query = `imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=true`;
+      await s.control('PUT', `merchants/${'imp10000000'}/faults`, { status: 503 });
+      try {
+        // 13 reloads 5 s apart (65 s): every one is recorded, the gateway is asked about every 15 s.
+        const answers: Response[] = [];
+        for (let i = 0; i < 13; i++) {
+          answers.push(await s.redirect(query));
+          s.clock.advance(5_000);
+        }
+        const hits = await s.t.db
+          .selectFrom('redirect_hit')
+          .select('id')
+          .where('merchant_uid', '=', merchantUid)
+          .execute();
+        expect(hits).toHaveLength(13);
+        const calls = await gatewayCalls(merchantUid);
+        expect(calls).toBeGreaterThanOrEqual(4);
+        expect(calls).toBeLessThanOrEqual(5);
+        // Within 60 s the page refreshes itself; after it, it stops and says the shop will follow up.
+        expect(answers[0]!.status).toBe(202);
+        expect(answers[0]!.headers.get('refresh')).toBe('5');
+        const last = answers[12]!;
+        expect(last.status).toBe(200);
+        expect(last.headers.get('refresh')).toBeNull();
+        const text = await last.text();
+        expect(text).toContain('Your payment is still being confirmed');
+        expect(text).toContain('the shop will confirm your payment and follow up');
+      } finally {
+        await s.control('DELETE', `merchants/${'imp10000000'}/faults`);
+      }
+      // A reload after the outage (the "Check again" link) still settles it.
+      s.clock.advance(REDIRECT_COALESCE_MS);
+      const after = await s.redirect(query);
+      expect(landing(after).searchParams.get('status')).toBe('paid');
+    });
+
+    it('an unknown merchant_uid gets a bounded page too', async () => {
+      const merchantUid = uid('never-registered');
+      const first = await s.redirect(`merchant_uid=${merchantUid}&imp_success=true`);
+      expect(first.status).toBe(202);
+      expect(first.headers.get('refresh')).toBe('5');
+      s.clock.advance(61_000);
+      const later = await s.redirect(`merchant_uid=${merchantUid}&imp_success=true`);
+      expect(later.status).toBe(200);
+      expect(later.headers.get('refresh')).toBeNull();
+      expect(await later.text()).toContain('Your payment is still being confirmed');
+    });
   });
 
   describe('unknown merchant_uid', () => {
