@@ -192,7 +192,7 @@ async function decideRedirect(
     const lastCheck = await lastGatewayCheckAt(deps.db, order.id);
     if (lastCheck && now - (fromDbTime(lastCheck) as Date).getTime() < REDIRECT_COALESCE_MS) {
       deps.metrics.inc('monitor_redirect_coalesced_total', {});
-      const status = order.status as OrderStatus;
+      const status = order.status;
       const location = landingLocation(store, order.merchant_uid, status);
       return location ? { kind: 'landing', location, status } : confirming(order.merchant_uid);
     }

@@ -56,14 +56,14 @@ const attentionCursor = z.object({ o: z.string().max(64), i: z.number().int().po
 function toAttentionItem(row: AttentionRow, stores: Map<number, Store>): AttentionItem {
   return {
     reasonId: row.reason_id,
-    reason: row.reason as AttentionReason,
+    reason: row.reason,
     since: row.opened_at,
     detail: row.detail,
     orderId: row.order_id,
     store: storeRef(stores, row.store_id),
     merchantUid: row.merchant_uid,
     impUid: row.imp_uid,
-    status: row.status as OrderStatus,
+    status: row.status,
     expectedAmount: row.expected_amount,
     paidAmount: row.paid_amount,
     currency: row.currency,
@@ -123,7 +123,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
           ? Buffer.from(JSON.stringify({ o: last.opened_at, i: last.reason_id })).toString('base64url')
           : null;
       return {
-        reason: c.reason as AttentionReason,
+        reason: c.reason,
         count: c.count,
         oldest: c.oldest,
         items: page.map((r) => toAttentionItem(r, storeMap)),
@@ -133,7 +133,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
   );
   return {
     groups,
-    summary: known.map((c) => ({ reason: c.reason as AttentionReason, count: c.count })),
+    summary: known.map((c) => ({ reason: c.reason, count: c.count })),
     total: counts.reduce((sum, c) => sum + c.count, 0),
     params: { reason: p.reason ?? '', store: p.store ?? '', after: p.after !== undefined },
     stores: storeRefs(stores),

@@ -95,7 +95,7 @@ export async function orderDetail(deps: ReadDeps & { now?: () => Date }, orderId
     listRunItemsForOrder(deps.db, orderId),
     latestPaymentOf(deps, row),
   ]);
-  const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason as AttentionReason);
+  const open = reasons.filter((r) => r.resolved_at === null).map((r) => r.reason);
   const [item] = await toOrderItems(deps, [{ ...row, sort_value: row.created_at }], await storeMap(deps, stores));
   const actions: OperatorActionEntry[] = audit.map((e) => ({
     kind: 'operator_action',
@@ -150,7 +150,7 @@ export async function orderDetail(deps: ReadDeps & { now?: () => Date }, orderId
     },
     reasons: reasons.map((r) => ({
       id: r.id,
-      reason: r.reason as AttentionReason,
+      reason: r.reason,
       openedAt: r.opened_at,
       detail: r.detail,
       resolvedAt: r.resolved_at,

@@ -83,7 +83,7 @@ export type OrderLogItem = {
 
 function amountsOf(r: OrderLogRow) {
   const a = orderAmounts({
-    status: r.status as OrderStatus,
+    status: r.status,
     paidAmount: r.paid_amount,
     cancelAmount: r.cancel_amount,
     expectedAmount: r.expected_amount,
@@ -108,14 +108,14 @@ export async function toOrderItems(
     rows.filter((r) => r.open_reason_count > 0).map((r) => r.id),
   );
   const byOrder = new Map<number, AttentionReason[]>();
-  for (const r of reasons) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r.reason as AttentionReason]);
+  for (const r of reasons) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r.reason]);
   return rows.map((r) => ({
     id: r.id,
     store: storeRef(stores, r.store_id),
     merchantUid: r.merchant_uid,
     impUid: r.imp_uid,
     name: r.name,
-    status: r.status as OrderStatus,
+    status: r.status,
     expectedAmount: r.expected_amount,
     ...amountsOf(r),
     gatewayAmount: r.paid_amount,

@@ -1,6 +1,5 @@
 import { deleteUnverifiedEvidence, listUnverifiedEvidence, orderExistsFor } from '../../../db/integrity';
 import { takeUnknownOrderBudget } from '../capture/unknown-evidence.server';
-import type { OrderStatus } from '../status';
 import { verifyPayment } from '../verify/verify.server';
 import type { StoreRun } from './run-frame.server';
 
@@ -45,7 +44,7 @@ export async function verifyQueuedEvidence(run: StoreRun): Promise<void> {
         ...base,
         orderId: result.orderId,
         merchantUid: result.merchantUid,
-        statusAfter: result.status as OrderStatus | null,
+        statusAfter: result.status,
         outcome: result.outcome,
         reasonsOpened: result.openReasons,
       });
