@@ -52,6 +52,8 @@ const envSchema = z.object({
   JOBS: onOff.default('on'),
   RECONCILE_CRON: cronSchema.default('* * * * *'),
   SWEEP_CRON: cronSchema.default('0 * * * *'),
+  ALERTS_CRON: cronSchema.default('* * * * *'),
+  ALERTS_DELIVERY: onOff.default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_EMAIL: z
     .string()
@@ -103,6 +105,10 @@ export type Config = {
   /** node-cron expressions of the re-query job and the reverse sweep (validated at start). */
   reconcileCron: string;
   sweepCron: string;
+  /** node-cron schedule of the time-based alert rules and reminders. */
+  alertsCron: string;
+  /** Runs the alert delivery worker in this process (any number of instances may). */
+  alertsDelivery: boolean;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
 };
@@ -183,6 +189,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
     jobs: env.JOBS === 'on',
     reconcileCron: env.RECONCILE_CRON,
     sweepCron: env.SWEEP_CRON,
+    alertsCron: env.ALERTS_CRON,
+    alertsDelivery: env.ALERTS_DELIVERY === 'on',
     logLevel: env.LOG_LEVEL,
     auth: {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },

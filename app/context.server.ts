@@ -4,6 +4,8 @@ import type { Log } from './logger.server';
 import { createGatewayRegistry, type GatewayRegistry } from './monitor/verify/gateway.server';
 import { createMetrics, type Metrics } from './metrics.server';
 import type { LedgerListener } from './monitor/verify/ledger-events';
+import type { JobListener } from './monitor/jobs/job-events';
+import { createAlertJobListener, createAlertLedgerListener } from './alerts/incidents.server';
 
 /**
  * Every stateful dependency of a request, created once by the server entry and handed to
@@ -22,6 +24,10 @@ export type AppContext = {
   notifyWebhookQueued: () => void;
   /** Called by the order ledger, inside its transaction, with what each change did (alerts subscribe). */
   ledgerListeners: LedgerListener[];
+  /** Called by scheduled jobs with their results (failed runs, an opened breaker); alerts subscribe. */
+  jobListeners: JobListener[];
+  /** Wakes the alert delivery worker when the outbox may hold something (no-op when none runs). */
+  notifyAlertQueued: () => void;
 };
 
 export function createAppContext(deps: {
@@ -32,7 +38,7 @@ export function createAppContext(deps: {
   fetch?: typeof fetch;
 }): AppContext {
   const now = deps.now ?? (() => new Date());
-  return {
+  const context: AppContext = {
     config: deps.config,
     db: deps.db,
     log: deps.log,
@@ -41,7 +47,14 @@ export function createAppContext(deps: {
     metrics: createMetrics(),
     notifyWebhookQueued: () => {},
     ledgerListeners: [],
+    jobListeners: [],
+    notifyAlertQueued: () => {},
   };
+  // The alert rules subscribe to the ledger and the jobs (docs/decisions/0160-alerts.md).
+  const wake = () => context.notifyAlertQueued();
+  context.ledgerListeners.push(createAlertLedgerListener(wake));
+  context.jobListeners.push(createAlertJobListener(wake));
+  return context;
 }
 
 /** What a loader or action receives: the app's dependencies plus facts about this request. */

@@ -54,3 +54,15 @@ export async function lockOverviewRefresh(trx: Kysely<Database>, dialect: Dialec
     await trx.updateTable('app_setting').set({ key: 'overview.rollup' }).where('key', '=', 'overview.rollup').execute();
   }
 }
+
+/** The database's size in bytes (the `db_size` alert rule and its gauge). */
+export async function databaseSizeBytes(db: Kysely<Database>, dialect: Dialect): Promise<number> {
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ size: string }>`select pg_database_size(current_database()) as size`.execute(db);
+    return Number(rows[0]?.size ?? 0);
+  }
+  const { rows } = await sql<{
+    size: number;
+  }>`select page_count * page_size as size from pragma_page_count(), pragma_page_size()`.execute(db);
+  return Number(rows[0]?.size ?? 0);
+}

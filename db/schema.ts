@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AlertTables } from './alert-schema';
 import type { AuthTables } from './auth-schema';
 import type { MonitorTables } from './monitor-schema';
 import type { OverviewTables } from './overview-schema';
@@ -21,7 +22,7 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables {
+export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables, AlertTables {
   app_setting: AppSettingTable;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../app/config.server';
 import { runReconcile } from '../app/monitor/jobs/reconcile.server';
 import { runSweep } from '../app/monitor/jobs/sweep.server';
+import { runAlertEvaluation } from '../app/alerts/evaluate.server';
 import type { JobDefinition } from './scheduler';
 
 /**
@@ -8,7 +9,7 @@ import type { JobDefinition } from './scheduler';
  * job's database lease itself, so any number of instances may run the scheduler (JOBS=on): one
  * runs, the others record a `skipped` run.
  */
-export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron'>): JobDefinition[] {
+export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron' | 'alertsCron'>): JobDefinition[] {
   return [
     {
       name: 'reconcile',
@@ -22,6 +23,20 @@ export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron
       schedule: config.sweepCron,
       run: async (ctx) => {
         await runSweep(ctx, { trigger: 'schedule', startedBy: 'scheduler' });
+      },
+    },
+    {
+      name: 'alerts',
+      schedule: config.alertsCron,
+      run: async (ctx) => {
+        await runAlertEvaluation({
+          db: ctx.db,
+          now: ctx.now,
+          log: ctx.log,
+          dialect: ctx.config.database.dialect,
+          dataDir: ctx.config.dataDir,
+        });
+        ctx.notifyAlertQueued();
       },
     },
   ];

@@ -2,6 +2,7 @@ import { inTransaction } from '../../../db/connection';
 import { lockOrderRow } from '../../../db/dialect';
 import type { OrderRow } from '../../../db/monitor-schema';
 import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../../db/orders';
+import type { LedgerEvent } from './ledger-events';
 import { nextCheck } from './schedule';
 import type { AttentionReason, OrderStatus } from '../status';
 import { fromDbTime, toDbTime } from '../time';
@@ -22,7 +23,11 @@ export const WEBHOOK_EXPECTED_STATUSES: readonly OrderStatus[] = [
   'partially_cancelled',
 ];
 
-type ReasonDeps = Pick<MonitorDeps, 'db' | 'now' | 'config'>;
+type ReasonDeps = Pick<MonitorDeps, 'db' | 'now' | 'config' | 'ledgerListeners'>;
+
+type ReasonEvent =
+  | { type: 'reason_opened'; reason: AttentionReason; detail: string }
+  | { type: 'reason_resolved'; reason: AttentionReason; by: string };
 
 async function replan(deps: ReasonDeps, trx: ReasonDeps['db'], order: OrderRow, at: string): Promise<OrderRow> {
   const open = new Set((await openReasonsOf(trx, order.id)).map((r) => r.reason as AttentionReason));
@@ -49,6 +54,7 @@ function changeReasonsLocked(
   deps: ReasonDeps,
   orderId: number,
   change: (trx: ReasonDeps['db'], at: string) => Promise<boolean>,
+  event?: ReasonEvent,
 ): Promise<boolean> {
   return inTransaction(deps.db, async (trx) => {
     await lockOrderRow(trx, deps.config.database.dialect, orderId);
@@ -56,7 +62,25 @@ function changeReasonsLocked(
     if (!order) return false;
     const at = toDbTime(deps.now());
     const changed = await change(trx, at);
-    if (changed) await replan(deps, trx, order, at);
+    if (changed) {
+      const after = await replan(deps, trx, order, at);
+      // Until the order ledger lands (it will emit these itself): tell the listeners, in this transaction.
+      if (event && deps.ledgerListeners?.length) {
+        const ledgerEvent: LedgerEvent = {
+          ...event,
+          orderId: after.id,
+          storeId: after.store_id,
+          merchantUid: after.merchant_uid,
+          status: after.status as OrderStatus,
+          expectedAmount: after.expected_amount,
+          paidAmount: after.paid_amount,
+          currency: after.currency,
+          trigger: 'time',
+          at,
+        };
+        for (const listener of deps.ledgerListeners) await listener(trx, [ledgerEvent]);
+      }
+    }
     return changed;
   });
 }
@@ -68,8 +92,11 @@ export async function openTimedReason(
   reason: AttentionReason,
   detail: string,
 ): Promise<boolean> {
-  return changeReasonsLocked(deps, orderId, (trx, at) =>
-    openReason(trx, { order_id: orderId, reason, opened_at: at, detail }),
+  return changeReasonsLocked(
+    deps,
+    orderId,
+    (trx, at) => openReason(trx, { order_id: orderId, reason, opened_at: at, detail }),
+    { type: 'reason_opened', reason, detail },
   );
 }
 
@@ -85,6 +112,7 @@ export async function resolveTimedReason(
     deps,
     orderId,
     async (trx, at) => (await resolveReasons(trx, orderId, [reason], at, by, note)).length > 0,
+    { type: 'reason_resolved', reason, by },
   );
 }
 

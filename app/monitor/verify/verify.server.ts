@@ -17,12 +17,14 @@ import type { GatewayResult, Payment } from '../../iamport/types';
 import { cancelAtGateway } from './cancel.server';
 import { decide, type Decision, type Observation, type RedirectFlag } from './decide';
 import { recordGatewayCheck } from './gateway.server';
+import type { LedgerEvent } from './ledger-events';
 import { nextCheck } from './schedule';
 import type { AttentionReason, OrderStatus, Trigger, VerificationOutcome } from '../status';
 import type { Store } from '../stores/stores.server';
 import { fromDbTime, toDbTime } from '../time';
 
-export type MonitorDeps = Pick<AppContext, 'db' | 'log' | 'now' | 'config' | 'gateways' | 'metrics'>;
+export type MonitorDeps = Pick<AppContext, 'db' | 'log' | 'now' | 'config' | 'gateways' | 'metrics'> &
+  Partial<Pick<AppContext, 'ledgerListeners' | 'jobListeners'>>;
 
 /** A payment already fetched (e.g. in a batch) together with the check that recorded it. */
 export type Prefetched = { observation: Observation; payment: Payment | null; checkId: number };
@@ -300,6 +302,35 @@ async function applyObservation(
           }
         : {}),
     });
+
+    // Until the order ledger lands (it will emit these itself): tell the listeners, in this transaction.
+    if (deps.ledgerListeners?.length) {
+      const ref = {
+        orderId: order.id,
+        storeId: order.store_id,
+        merchantUid: order.merchant_uid,
+        status: decision.status,
+        expectedAmount: order.expected_amount,
+        paidAmount: payment?.amount ?? order.paid_amount,
+        currency: payment?.currency ?? order.currency,
+        trigger: input.trigger,
+        at,
+      };
+      const details = new Map(decision.open.map((o) => [o.reason, o.detail]));
+      const events: LedgerEvent[] = [
+        ...openedNow.map((reason) => ({
+          ...ref,
+          type: 'reason_opened' as const,
+          reason,
+          detail: details.get(reason) ?? '',
+        })),
+        ...resolvedNow.map((reason) => ({ ...ref, type: 'reason_resolved' as const, reason, by: 'gateway' })),
+        ...(changed
+          ? [{ ...ref, type: 'status_changed' as const, from: order.status as OrderStatus, to: decision.status }]
+          : []),
+      ];
+      if (events.length) for (const listener of deps.ledgerListeners) await listener(trx, events);
+    }
 
     await insertVerification(trx, {
       order_id: order.id,

@@ -6,18 +6,27 @@ describe('scheduled reconciliation jobs', () => {
   it('runs the re-query job every minute and the sweep hourly by default', () => {
     const env = parseEnv({});
     expect(
-      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => [j.name, j.schedule]),
+      jobDefinitions({
+        reconcileCron: env.RECONCILE_CRON,
+        sweepCron: env.SWEEP_CRON,
+        alertsCron: env.ALERTS_CRON,
+      }).map((j) => [j.name, j.schedule]),
     ).toEqual([
       ['reconcile', '* * * * *'],
       ['sweep', '0 * * * *'],
+      ['alerts', '* * * * *'],
     ]);
   });
 
   it('takes its schedules from the configuration', () => {
-    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *' });
+    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *', ALERTS_CRON: '*/2 * * * *' });
     expect(
-      jobDefinitions({ reconcileCron: env.RECONCILE_CRON, sweepCron: env.SWEEP_CRON }).map((j) => j.schedule),
-    ).toEqual(['*/5 * * * *', '15 */2 * * *']);
+      jobDefinitions({
+        reconcileCron: env.RECONCILE_CRON,
+        sweepCron: env.SWEEP_CRON,
+        alertsCron: env.ALERTS_CRON,
+      }).map((j) => j.schedule),
+    ).toEqual(['*/5 * * * *', '15 */2 * * *', '*/2 * * * *']);
   });
 
   it.each([
