@@ -53,7 +53,7 @@ const envSchema = z.object({
   RECONCILE_CRON: cronSchema.default('* * * * *'),
   SWEEP_CRON: cronSchema.default('0 * * * *'),
   ALERTS_CRON: cronSchema.default('* * * * *'),
-  ALERTS_DELIVERY: onOff.default('on'),
+  ALERTS: onOff.default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_EMAIL: z
     .string()
@@ -107,8 +107,8 @@ export type Config = {
   sweepCron: string;
   /** node-cron schedule of the time-based alert rules and reminders. */
   alertsCron: string;
-  /** Runs the alert delivery worker in this process (any number of instances may). */
-  alertsDelivery: boolean;
+  /** Alert rules listen to the ledger and the jobs, and this process delivers alerts (any number of instances may). */
+  alerts: boolean;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
 };
@@ -190,7 +190,7 @@ export function loadConfig(source: EnvSource = process.env): Config {
     reconcileCron: env.RECONCILE_CRON,
     sweepCron: env.SWEEP_CRON,
     alertsCron: env.ALERTS_CRON,
-    alertsDelivery: env.ALERTS_DELIVERY === 'on',
+    alerts: env.ALERTS === 'on',
     logLevel: env.LOG_LEVEL,
     auth: {
       firstAdmin: { email: env.ADMIN_EMAIL?.trim().toLowerCase() ?? null, password: env.ADMIN_PASSWORD ?? null },

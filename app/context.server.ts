@@ -51,9 +51,11 @@ export function createAppContext(deps: {
     notifyAlertQueued: () => {},
   };
   // The alert rules subscribe to the ledger and the jobs (docs/decisions/0160-alerts.md).
-  const wake = () => context.notifyAlertQueued();
-  context.ledgerListeners.push(createAlertLedgerListener(wake));
-  context.jobListeners.push(createAlertJobListener(wake));
+  if (deps.config.alerts) {
+    const wake = () => context.notifyAlertQueued();
+    context.ledgerListeners.push(createAlertLedgerListener(wake));
+    context.jobListeners.push(createAlertJobListener(wake));
+  }
   return context;
 }
 

@@ -29,6 +29,7 @@ export function jobDefinitions(config: Pick<Config, 'reconcileCron' | 'sweepCron
       name: 'alerts',
       schedule: config.alertsCron,
       run: async (ctx) => {
+        if (!ctx.config.alerts) return;
         await runAlertEvaluation({
           db: ctx.db,
           now: ctx.now,

@@ -64,7 +64,7 @@ async function main() {
   if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
   // Delivers queued alerts, including those left by a previous process (the outbox is durable).
   let alertWorker: AlertWorker | null = null;
-  if (config.alertsDelivery) {
+  if (config.alerts) {
     const linkBase = config.publicUrl ?? `http://localhost:${port}`;
     alertWorker = startAlertWorker({ ...context, appSecret: config.appSecret, linkBase: () => linkBase });
     context.notifyAlertQueued = alertWorker.wake;
