@@ -77,6 +77,8 @@ const envSchema = z.object({
   JOBS: onOff.default('on'),
   RECONCILE_CRON: cronSchema.default('* * * * *'),
   SWEEP_CRON: cronSchema.default('0 * * * *'),
+  ALERTS_CRON: cronSchema.default('* * * * *'),
+  ALERTS: onOff.default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_EMAIL: z
     .string()
@@ -199,6 +201,10 @@ export type Config = {
   /** node-cron expressions of the re-query job and the reverse sweep (validated at start). */
   reconcileCron: string;
   sweepCron: string;
+  /** node-cron schedule of the time-based alert rules and reminders. */
+  alertsCron: string;
+  /** Alert rules listen to the ledger and the jobs, and this process delivers alerts (any number of instances may). */
+  alerts: boolean;
   logLevel: Env['LOG_LEVEL'];
   auth: AuthConfig;
   /** The IANA zone every page, the CSV and the CLIs show times in (DISPLAY_TIME_ZONE). */
@@ -328,6 +334,8 @@ export function loadConfig(source: EnvSource = process.env): Config {
     jobs: env.JOBS === 'on',
     reconcileCron: env.RECONCILE_CRON,
     sweepCron: env.SWEEP_CRON,
+    alertsCron: env.ALERTS_CRON,
+    alerts: env.ALERTS === 'on',
     logLevel: env.LOG_LEVEL,
     limits: {
       perIpPerMinute: env.RATE_LIMIT_PER_IP,

@@ -6,6 +6,8 @@ import { createGatewayRegistry, type GatewayRegistry } from './monitor/verify/ga
 import { createMetrics, type Metrics } from './metrics.server';
 import { createPublicLimiter, type PublicLimiter } from './monitor/capture/public-limits.server';
 import type { LedgerListener } from './monitor/verify/ledger-events';
+import type { JobListener } from './monitor/jobs/job-events';
+import { createAlertJobListener, createAlertLedgerListener } from './alerts/incidents.server';
 
 /**
  * Every stateful dependency of a request, created once by the server entry and handed to
@@ -26,6 +28,10 @@ export type AppContext = {
   ledgerListeners: LedgerListener[];
   /** Per-address and per-store limits of the public routes (monitor/capture/public-limits.server.ts). */
   publicLimits: PublicLimiter;
+  /** Called by scheduled jobs with their results (failed runs, an opened breaker); alerts subscribe. */
+  jobListeners: JobListener[];
+  /** Wakes the alert delivery worker when the outbox may hold something (no-op when none runs). */
+  notifyAlertQueued: () => void;
 };
 
 export function createAppContext(deps: {
@@ -38,7 +44,7 @@ export function createAppContext(deps: {
   const now = deps.now ?? (() => new Date());
   // Server-side text outside a page (the CSV, logs meant for people) uses the same zone as pages.
   setDisplayTimeZone(deps.config.displayTimeZone);
-  return {
+  const context: AppContext = {
     config: deps.config,
     db: deps.db,
     log: deps.log,
@@ -48,7 +54,16 @@ export function createAppContext(deps: {
     notifyWebhookQueued: () => {},
     ledgerListeners: [],
     publicLimits: createPublicLimiter(deps.config.limits),
+    jobListeners: [],
+    notifyAlertQueued: () => {},
   };
+  // The alert rules subscribe to the ledger and the jobs (docs/decisions/0160-alerts.md).
+  if (deps.config.alerts) {
+    const wake = () => context.notifyAlertQueued();
+    context.ledgerListeners.push(createAlertLedgerListener(wake));
+    context.jobListeners.push(createAlertJobListener(wake));
+  }
+  return context;
 }
 
 /** What a loader or action receives: the app's dependencies plus facts about this request. */

@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { AlertTables } from './alert-schema';
 import type { AuthTables } from './auth-schema';
 import type { IntegrityTables } from './integrity-schema';
 import type { MonitorTables } from './monitor-schema';
@@ -22,7 +23,13 @@ export type AppSetting = Selectable<AppSettingTable>;
 export type NewAppSetting = Insertable<AppSettingTable>;
 export type AppSettingUpdate = Updateable<AppSettingTable>;
 
-export interface Database extends MonitorTables, AuthTables, ReconcileTables, OverviewTables, IntegrityTables {
+export interface Database
+  extends MonitorTables,
+    AuthTables,
+    ReconcileTables,
+    OverviewTables,
+    IntegrityTables,
+    AlertTables {
   app_setting: AppSettingTable;
 }
 

@@ -15,6 +15,7 @@ import { merchantUrls } from '../app/monitor/capture/orders.server';
 import { startWebhookWorker } from '../app/monitor/capture/webhook-worker.server';
 import { createAppServer } from './app-server';
 import { listeningUrl } from './listen-url';
+import { startAlertWorker, type AlertWorker } from '../app/alerts/delivery.server';
 
 // Bundled to build/node/server/main.js; the Remix build sits at build/index.js.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -63,6 +64,14 @@ async function main() {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (sandbox) await connectDemoStore(context, sandbox, config.publicUrl ?? `http://127.0.0.1:${port}`);
+  // Delivers queued alerts, including those left by a previous process (the outbox is durable).
+  let alertWorker: AlertWorker | null = null;
+  if (config.alerts) {
+    const linkBase = config.publicUrl ?? `http://localhost:${port}`;
+    alertWorker = startAlertWorker({ ...context, appSecret: config.appSecret, linkBase: () => linkBase });
+    context.notifyAlertQueued = alertWorker.wake;
+    alertWorker.wake();
+  }
   log.info(
     {
       host: config.host,
@@ -84,6 +93,7 @@ async function main() {
     await scheduler?.stop();
     await app.drain(SHUTDOWN_GRACE_MS);
     await webhookWorker.stop();
+    await alertWorker?.stop();
     await sandbox?.close();
     await database.close();
     log.info('stopped');

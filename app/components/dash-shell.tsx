@@ -19,6 +19,7 @@ export const NAV_ITEMS: { to: string; label: MessageKey; minRole: Role; end?: bo
   { to: '/orders', label: 'nav.payments', minRole: 'viewer' },
   { to: '/attention', label: 'nav.attention', minRole: 'viewer' },
   { to: '/runs', label: 'nav.runs', minRole: 'viewer' },
+  { to: '/alerts', label: 'nav.alerts', minRole: 'viewer' },
   { to: '/stores', label: 'nav.stores', minRole: 'viewer' },
   { to: '/audit', label: 'nav.audit', minRole: 'operator' },
   { to: '/users', label: 'nav.users', minRole: 'admin' },

@@ -1,3 +1,4 @@
+import { openIncidentsSummary } from '~/alerts/pages.server';
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Form, Link, useLoaderData } from '@remix-run/react';
 import { requireUser } from '~/auth/guard.server';
@@ -47,6 +48,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const health = await checkHealth(context);
   return {
     overview,
+    alerts: await openIncidentsSummary(context),
     canManageStores: hasRole(user.role, 'admin'),
     refreshSeconds: REFRESH_EVERY_MS / 1000,
     databaseBytes: health.checks.database.sizeBytes ?? null,
@@ -61,7 +63,7 @@ function query(o: Overview, extra: Record<string, string> = {}): string {
 }
 
 export default function OverviewPage() {
-  const { overview: o, canManageStores, refreshSeconds, databaseBytes } = useLoaderData<typeof loader>();
+  const { overview: o, alerts, canManageStores, refreshSeconds, databaseBytes } = useLoaderData<typeof loader>();
   const t = useT();
   const locale = useLocale();
   const count = (n: number) => formatCount(locale, n);
@@ -123,6 +125,7 @@ export default function OverviewPage() {
           {t('overview.databaseSize', { size: formatBytes(locale, databaseBytes) })}
         </p>
       ) : null}
+      <OpenIncidents summary={alerts} />
 
       <Form method="get" className="overview-filters" aria-label={t('overview.filters')}>
         <nav className="presets" aria-label={t('overview.presets')}>
@@ -482,5 +485,35 @@ function SeriesTable({
         </table>
       )}
     </>
+  );
+}
+
+/** Open alert incidents, newest first, above the figures (docs/decisions/0160-alerts.md). */
+function OpenIncidents({ summary }: { summary: Awaited<ReturnType<typeof openIncidentsSummary>> }) {
+  const t = useT();
+  const locale = useLocale();
+  return (
+    <section className="card" data-testid="open-incidents" data-count={summary.open}>
+      <h2>
+        {t('overview.openIncidents')} ({summary.open + summary.acknowledged})
+      </h2>
+      {summary.newest.length === 0 ? (
+        <p className="muted small">{t('overview.openIncidentsNone')}</p>
+      ) : (
+        <ul>
+          {summary.newest.map((i) => (
+            <li key={i.id}>
+              <Link to={`/alerts/incidents/${i.id}`}>
+                {t(`alerts.rule.${i.rule}` as MessageKey)} · {i.storeName ?? t('alerts.system')} · {i.subject}
+              </Link>{' '}
+              <span className="small muted">
+                {t(`alerts.state.${i.state}` as MessageKey)} · {formatDateTime(locale, i.openedAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <Link to="/alerts">{t('overview.openIncidentsAll')}</Link>
+    </section>
   );
 }

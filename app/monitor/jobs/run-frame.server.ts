@@ -1,3 +1,4 @@
+import { emitJobEvents } from './job-events';
 import type { NewReconcileRunItemRow, ReconcileRunRow, ReconcileRunStoreRow } from '../../../db/reconcile-schema';
 import {
   clearCooldown,
@@ -507,6 +508,24 @@ async function runStore(
     finished_at: toDbTime(deps.now()),
   };
   await updateRunStore(deps.db, row.id, finished);
+  if (!dryRun && !skipped) {
+    // What the alert rules hear: the run's result for this store, its breaker, its credentials.
+    const at = toDbTime(deps.now());
+    const refused = breaker.unavailable && /HTTP 401\b/.test(breaker.lastError ?? '');
+    await emitJobEvents(deps, [
+      {
+        type: 'run_finished',
+        kind: ctx.kind,
+        storeId: store.id,
+        ok: status === 'ok',
+        error: storeError,
+        runId: ctx.run.id,
+        at,
+      },
+      { type: 'breaker', storeId: store.id, open: breaker.unavailable, error: breaker.lastError, at },
+      { type: 'credentials', storeId: store.id, refused, error: refused ? breaker.lastError : null, at },
+    ]);
+  }
   if (lost) throw lost;
   return finished;
 }

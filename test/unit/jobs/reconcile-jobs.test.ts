@@ -10,23 +10,31 @@ describe('scheduled reconciliation jobs', () => {
         reconcileCron: env.RECONCILE_CRON,
         sweepCron: env.SWEEP_CRON,
         purgeCron: env.PURGE_CRON,
+        alertsCron: env.ALERTS_CRON,
       }).map((j) => [j.name, j.schedule]),
     ).toEqual([
       ['reconcile', '* * * * *'],
       ['sweep', '0 * * * *'],
       ['purge', '17 3 * * *'],
+      ['alerts', '* * * * *'],
     ]);
   });
 
   it('takes its schedules from the configuration', () => {
-    const env = parseEnv({ RECONCILE_CRON: '*/5 * * * *', SWEEP_CRON: '15 */2 * * *', PURGE_CRON: '0 4 * * 0' });
+    const env = parseEnv({
+      RECONCILE_CRON: '*/5 * * * *',
+      SWEEP_CRON: '15 */2 * * *',
+      PURGE_CRON: '0 4 * * 0',
+      ALERTS_CRON: '*/2 * * * *',
+    });
     expect(
       jobDefinitions({
         reconcileCron: env.RECONCILE_CRON,
         sweepCron: env.SWEEP_CRON,
         purgeCron: env.PURGE_CRON,
+        alertsCron: env.ALERTS_CRON,
       }).map((j) => j.schedule),
-    ).toEqual(['*/5 * * * *', '15 */2 * * *', '0 4 * * 0']);
+    ).toEqual(['*/5 * * * *', '15 */2 * * *', '0 4 * * 0', '*/2 * * * *']);
   });
 
   it.each([

@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { startAlertWorker } from '~/alerts/delivery.server';
+import { loadConfig } from '~/config.server';
+import { createAppContext } from '~/context.server';
+import { createStore } from '~/monitor/stores/stores.server';
+import type { LedgerEvent } from '~/monitor/verify/ledger-events';
+import { openDatabase } from '../../db/connection';
+import { migrateToLatest } from '../../db/migrate';
+import { newPendingOrder } from '../../db/orders';
+import { startSandbox } from '../../sandbox/server';
+import { addChannel, emailChannelFields } from '../helpers/alerts';
+import { startApp } from '../helpers/app-server';
+import { addStoreWithCli, sandboxControl } from '../helpers/monitor';
+import { startSmtpReceiver } from '../helpers/smtp-receiver';
+import { SANDBOX_MERCHANT } from '../helpers/stack';
+import { formatLoad, runLoad } from './load';
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/**
+ * 1. Latency from "reason opened" (the ledger transaction that wrote the outbox row) to "message
+ *    accepted by the SMTP server" (250 reply), for 1,000 amount mismatches arriving one every
+ *    few milliseconds, with the delivery worker running and a local smtp-server receiving.
+ * 2. Webhook ingestion of tampered payments (each one opens an incident and writes outbox rows)
+ *    with alerts on next to alerts off, the production build, same run.
+ */
+export async function main() {
+  const work = mkdtempSync(path.join(tmpdir(), 'bench-alerts-'));
+  const smtp = await startSmtpReceiver();
+  try {
+    await latency(work, smtp.port, smtp);
+    await ingestion(work, smtp.port);
+  } finally {
+    await smtp.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function latency(work: string, smtpPort: number, smtp: Awaited<ReturnType<typeof startSmtpReceiver>>) {
+  const events = Number(process.env.BENCH_ALERT_EVENTS ?? 1000);
+  const filename = path.join(work, 'latency.db');
+  const handle = openDatabase({ dialect: 'sqlite', filename });
+  await migrateToLatest(handle.db);
+  const config = loadConfig({
+    DATA_DIR: work,
+    DATABASE_URL: `file:${filename}`,
+    APP_SECRET: 'bench-secret-'.padEnd(40, 'x'),
+  });
+  const ctx = createAppContext({ config, db: handle.db, log: pino({ level: 'silent' }) });
+  const { store } = await createStore(
+    { db: ctx.db, now: ctx.now, appSecret: config.appSecret },
+    {
+      slug: 'bench',
+      name: 'Bench',
+      impCode: 'imp10000000',
+      impKey: 'k',
+      impSecret: 's',
+      apiBaseUrl: 'http://127.0.0.1:9',
+    },
+  );
+  await addChannel(ctx, emailChannelFields(smtpPort, { groupSeconds: '0' }));
+  const worker = startAlertWorker(
+    { ...ctx, appSecret: config.appSecret, linkBase: () => 'http://monitor.test' },
+    { pollMs: 200 },
+  );
+  ctx.notifyAlertQueued = worker.wake;
+  const started = performance.now();
+  for (let i = 0; i < events; i++) {
+    const event: LedgerEvent = {
+      type: 'reason_opened',
+      reason: 'amount_mismatch',
+      detail: 'expected 15000 KRW, gateway has 100 KRW',
+      orderId: i + 1,
+      storeId: store.id,
+      merchantUid: `lat-${i}`,
+      status: 'mismatch',
+      expectedAmount: 15000,
+      paidAmount: 100,
+      currency: 'KRW',
+      trigger: 'webhook',
+      at: new Date().toISOString(),
+    };
+    await ctx.db.transaction().execute(async (trx) => {
+      for (const listener of ctx.ledgerListeners) await listener(trx, [event]);
+    });
+    if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 20)); // ~500 events/s
+  }
+  const emitted = (performance.now() - started) / 1000;
+  for (let i = 0; i < 600; i++) {
+    const left = await ctx.db.selectFrom('alert_outbox').select('id').where('state', '=', 'pending').executeTakeFirst();
+    const open = await ctx.db.selectFrom('alert_message').select('id').where('state', '!=', 'sent').executeTakeFirst();
+    if (!left && !open) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await worker.stop();
+  const rows = await ctx.db
+    .selectFrom('alert_outbox as o')
+    .innerJoin('alert_message as m', 'm.id', 'o.message_id')
+    .select(['o.created_at', 'm.sent_at'])
+    .execute();
+  const latencies = rows
+    .filter((r) => r.sent_at !== null)
+    .map((r) => new Date(r.sent_at!).getTime() - new Date(r.created_at).getTime())
+    .sort((a, b) => a - b);
+  const messages = await ctx.db.selectFrom('alert_message').select(['item_count']).execute();
+  console.log(
+    `\nalert latency: ${events} amount mismatches over ${emitted.toFixed(1)} s, one email channel (grouping interval 0 s), local smtp-server`,
+  );
+  console.log(
+    `reason opened → SMTP 250: p50 ${pct(latencies, 50)} ms, p90 ${pct(latencies, 90)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms; delivered ${latencies.length}/${events}`,
+  );
+  console.log(
+    `messages: ${messages.length} (incidents per message: mean ${(events / messages.length).toFixed(1)}, max ${Math.max(...messages.map((m) => m.item_count))}); emails received by the SMTP server: ${smtp.mails.length}`,
+  );
+  await handle.close();
+}
+
+async function ingestion(work: string, smtpPort: number) {
+  const total = Number(process.env.BENCH_DELIVERIES ?? 5000);
+  const concurrency = 50;
+  const log = pino({ level: 'silent' });
+  const sandbox = await startSandbox({
+    config: { enabled: true, host: '127.0.0.1', port: 0, publicUrl: null, merchant: SANDBOX_MERCHANT },
+    dataDir: path.join(work, 'sandbox'),
+    log,
+  });
+  const headers = { 'content-type': 'application/json' };
+  const results: { label: string; perSecond: number; drain: number; incidents: number; messages: number }[] = [];
+  for (const [label, alerts] of [
+    ['alerts off', 'off'],
+    ['alerts on', 'on'],
+    ['alerts off (again)', 'off'],
+  ] as const) {
+    const dataDir = path.join(work, `app-${results.length}`);
+    const env = { APP_SECRET: 'bench-secret-0123456789abcdef0123456789', LOG_LEVEL: 'info', ALERTS: alerts };
+    await addStoreWithCli({ dataDir, env, slug: 'bench', sandboxUrl: sandbox.url, merchant: SANDBOX_MERCHANT });
+    // Tampered payments: the gateway took 100 for orders of 1,000, so every verification opens amount_mismatch.
+    const { payments } = await sandboxControl<{ payments: { imp_uid: string; merchant_uid: string }[] }>(
+      sandbox.url,
+      'POST',
+      'payments',
+      Array.from({ length: total }, (_, i) => ({
+        merchant_uid: `t${results.length}-${i}`,
+        amount: 1000,
+        paid_amount: 100,
+        status: 'paid',
+        webhook: false,
+      })),
+    );
+    const handle = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
+    const db = handle.db;
+    const at = new Date().toISOString();
+    const orders = payments.map((p) =>
+      newPendingOrder({
+        store_id: 1,
+        merchant_uid: p.merchant_uid,
+        expected_amount: 1000,
+        currency: 'KRW',
+        name: null,
+        source: 'api',
+        at,
+      }),
+    );
+    for (let i = 0; i < orders.length; i += 500)
+      await db
+        .insertInto('order')
+        .values(orders.slice(i, i + 500))
+        .execute();
+    const config = loadConfig({ DATA_DIR: dataDir, ...env });
+    await addChannel(createAppContext({ config, db, log }), emailChannelFields(smtpPort, { groupSeconds: '10' }));
+    const app = await startApp({ dataDir, env });
+    const load = await runLoad({
+      url: `${app.url}/webhooks/iamport/bench`,
+      method: 'POST',
+      total,
+      concurrency,
+      body: (i) =>
+        JSON.stringify({ imp_uid: payments[i]!.imp_uid, merchant_uid: payments[i]!.merchant_uid, status: 'paid' }),
+      headers,
+    });
+    const started = performance.now();
+    for (let i = 0; i < 6000; i++) {
+      const row = await db
+        .selectFrom('webhook_job')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
+      if (Number(row.n) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const drain = (performance.now() - started) / 1000;
+    const count = async (table: 'alert_incident' | 'alert_message') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    console.log(formatLoad(`webhook ingestion, ${label}`, load));
+    results.push({
+      label,
+      perSecond: load.perSecond,
+      drain,
+      incidents: await count('alert_incident'),
+      messages: await count('alert_message'),
+    });
+    await app.stop();
+    await handle.close();
+  }
+  await sandbox.close();
+  console.log(
+    `\nwebhook ingestion of ${total} tampered payments, ${concurrency} concurrent connections, production build:`,
+  );
+  for (const r of results)
+    console.log(
+      `${r.label.padEnd(20)} ${r.perSecond.toFixed(0).padStart(6)} req/s; verification queue drained ${r.drain.toFixed(1)} s after; incidents ${r.incidents}; alert messages ${r.messages}`,
+    );
+  const off = (results[0]!.perSecond + results[2]!.perSecond) / 2;
+  console.log(
+    `ratio alerts on / alerts off (mean of the two off runs): ${(results[1]!.perSecond / off).toFixed(3)}; off-run spread (noise): ${(Math.abs(results[0]!.perSecond - results[2]!.perSecond) / off).toFixed(3)}`,
+  );
+}
