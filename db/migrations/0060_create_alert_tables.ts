@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { columnTypes } from '../dialect';
 
 /**
  * Alerts (docs/decisions/0160-alerts.md): channels, per-store rule settings, incidents, the
@@ -6,33 +7,34 @@ import { sql, type Kysely } from 'kysely';
  * (one per channel per grouping interval) and every delivery attempt with its answer.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const T = columnTypes(db);
   await db.schema
     .createTable('alert_channel')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('name', 'text', (col) => col.notNull())
-    .addColumn('kind', 'text', (col) => col.notNull())
-    .addColumn('enabled', 'integer', (col) => col.notNull())
-    .addColumn('locale', 'text', (col) => col.notNull())
-    .addColumn('min_severity', 'text', (col) => col.notNull())
-    .addColumn('store_ids', 'text')
-    .addColumn('group_seconds', 'integer', (col) => col.notNull())
-    .addColumn('config_json', 'text', (col) => col.notNull())
-    .addColumn('secret_enc', 'text')
-    .addColumn('next_send_at', 'text')
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('updated_at', 'text', (col) => col.notNull())
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('name', T.text, (col) => col.notNull())
+    .addColumn('kind', T.text, (col) => col.notNull())
+    .addColumn('enabled', T.int, (col) => col.notNull())
+    .addColumn('locale', T.text, (col) => col.notNull())
+    .addColumn('min_severity', T.text, (col) => col.notNull())
+    .addColumn('store_ids', T.text)
+    .addColumn('group_seconds', T.int, (col) => col.notNull())
+    .addColumn('config_json', T.text, (col) => col.notNull())
+    .addColumn('secret_enc', T.text)
+    .addColumn('next_send_at', T.text)
+    .addColumn('created_at', T.text, (col) => col.notNull())
+    .addColumn('updated_at', T.text, (col) => col.notNull())
     .execute();
 
   await db.schema
     .createTable('alert_rule_setting')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('store_id', 'integer', (col) => col.notNull().references('store.id'))
-    .addColumn('rule', 'text', (col) => col.notNull())
-    .addColumn('enabled', 'integer', (col) => col.notNull())
-    .addColumn('threshold', 'integer')
-    .addColumn('reminder_minutes', 'integer')
-    .addColumn('updated_at', 'text', (col) => col.notNull())
-    .addColumn('updated_by', 'text')
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('store_id', T.int, (col) => col.notNull().references('store.id'))
+    .addColumn('rule', T.text, (col) => col.notNull())
+    .addColumn('enabled', T.int, (col) => col.notNull())
+    .addColumn('threshold', T.int)
+    .addColumn('reminder_minutes', T.int)
+    .addColumn('updated_at', T.text, (col) => col.notNull())
+    .addColumn('updated_by', T.text)
     .execute();
   await db.schema
     .createIndex('alert_rule_setting_unique')
@@ -43,25 +45,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('alert_incident')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('rule', 'text', (col) => col.notNull())
-    .addColumn('severity', 'text', (col) => col.notNull())
-    .addColumn('store_id', 'integer')
-    .addColumn('subject', 'text', (col) => col.notNull())
-    .addColumn('dedupe_key', 'text', (col) => col.notNull())
-    .addColumn('state', 'text', (col) => col.notNull())
-    .addColumn('order_id', 'integer')
-    .addColumn('detail_json', 'text', (col) => col.notNull())
-    .addColumn('event_count', 'integer', (col) => col.notNull())
-    .addColumn('opened_at', 'text', (col) => col.notNull())
-    .addColumn('last_event_at', 'text', (col) => col.notNull())
-    .addColumn('next_reminder_at', 'text')
-    .addColumn('acknowledged_at', 'text')
-    .addColumn('acknowledged_by', 'text')
-    .addColumn('muted_until', 'text')
-    .addColumn('mute_reason', 'text')
-    .addColumn('resolved_at', 'text')
-    .addColumn('resolved_by', 'text')
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('rule', T.text, (col) => col.notNull())
+    .addColumn('severity', T.text, (col) => col.notNull())
+    .addColumn('store_id', T.int)
+    .addColumn('subject', T.text, (col) => col.notNull())
+    .addColumn('dedupe_key', T.text, (col) => col.notNull())
+    .addColumn('state', T.text, (col) => col.notNull())
+    .addColumn('order_id', T.int)
+    .addColumn('detail_json', T.text, (col) => col.notNull())
+    .addColumn('event_count', T.int, (col) => col.notNull())
+    .addColumn('opened_at', T.text, (col) => col.notNull())
+    .addColumn('last_event_at', T.text, (col) => col.notNull())
+    .addColumn('next_reminder_at', T.text)
+    .addColumn('acknowledged_at', T.text)
+    .addColumn('acknowledged_by', T.text)
+    .addColumn('muted_until', T.text)
+    .addColumn('mute_reason', T.text)
+    .addColumn('resolved_at', T.text)
+    .addColumn('resolved_by', T.text)
     .execute();
   // One incident per (rule, store, subject) while it is open: the database says so, not only the code.
   await db.schema
@@ -82,18 +84,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('alert_message')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('channel_id', 'integer', (col) => col.notNull().references('alert_channel.id'))
-    .addColumn('webhook_id', 'text', (col) => col.notNull())
-    .addColumn('state', 'text', (col) => col.notNull())
-    .addColumn('item_count', 'integer', (col) => col.notNull())
-    .addColumn('attempts', 'integer', (col) => col.notNull())
-    .addColumn('next_attempt_at', 'text', (col) => col.notNull())
-    .addColumn('locked_until', 'text')
-    .addColumn('locked_by', 'text')
-    .addColumn('last_error', 'text')
-    .addColumn('created_at', 'text', (col) => col.notNull())
-    .addColumn('sent_at', 'text')
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('channel_id', T.int, (col) => col.notNull().references('alert_channel.id'))
+    .addColumn('webhook_id', T.text, (col) => col.notNull())
+    .addColumn('state', T.text, (col) => col.notNull())
+    .addColumn('item_count', T.int, (col) => col.notNull())
+    .addColumn('attempts', T.int, (col) => col.notNull())
+    .addColumn('next_attempt_at', T.text, (col) => col.notNull())
+    .addColumn('locked_until', T.text)
+    .addColumn('locked_by', T.text)
+    .addColumn('last_error', T.text)
+    .addColumn('created_at', T.text, (col) => col.notNull())
+    .addColumn('sent_at', T.text)
     .execute();
   await db.schema
     .createIndex('alert_message_due_idx')
@@ -108,14 +110,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('alert_outbox')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('channel_id', 'integer', (col) => col.notNull().references('alert_channel.id'))
-    .addColumn('incident_id', 'integer')
-    .addColumn('kind', 'text', (col) => col.notNull())
-    .addColumn('state', 'text', (col) => col.notNull())
-    .addColumn('message_id', 'integer')
-    .addColumn('payload_json', 'text', (col) => col.notNull())
-    .addColumn('created_at', 'text', (col) => col.notNull())
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('channel_id', T.int, (col) => col.notNull().references('alert_channel.id'))
+    .addColumn('incident_id', T.int)
+    .addColumn('kind', T.text, (col) => col.notNull())
+    .addColumn('state', T.text, (col) => col.notNull())
+    .addColumn('message_id', T.int)
+    .addColumn('payload_json', T.text, (col) => col.notNull())
+    .addColumn('created_at', T.text, (col) => col.notNull())
     .execute();
   await db.schema
     .createIndex('alert_outbox_pending_idx')
@@ -123,21 +125,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['state', 'channel_id', 'id'])
     .execute();
   await db.schema.createIndex('alert_outbox_message_idx').on('alert_outbox').column('message_id').execute();
+  await db.schema.createIndex('alert_outbox_channel_idx').on('alert_outbox').column('channel_id').execute();
   await db.schema.createIndex('alert_outbox_incident_idx').on('alert_outbox').column('incident_id').execute();
 
   await db.schema
     .createTable('alert_delivery_attempt')
-    .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-    .addColumn('message_id', 'integer', (col) => col.notNull().references('alert_message.id'))
-    .addColumn('channel_id', 'integer', (col) => col.notNull())
-    .addColumn('attempt', 'integer', (col) => col.notNull())
-    .addColumn('at', 'text', (col) => col.notNull())
-    .addColumn('ok', 'integer', (col) => col.notNull())
-    .addColumn('latency_ms', 'integer', (col) => col.notNull())
-    .addColumn('response_status', 'integer')
-    .addColumn('response_text', 'text')
-    .addColumn('error', 'text')
-    .addColumn('worker', 'text', (col) => col.notNull())
+    .addColumn('id', T.int, (col) => T.pk(col))
+    .addColumn('message_id', T.int, (col) => col.notNull().references('alert_message.id'))
+    .addColumn('channel_id', T.int, (col) => col.notNull())
+    .addColumn('attempt', T.int, (col) => col.notNull())
+    .addColumn('at', T.text, (col) => col.notNull())
+    .addColumn('ok', T.int, (col) => col.notNull())
+    .addColumn('latency_ms', T.int, (col) => col.notNull())
+    .addColumn('response_status', T.int)
+    .addColumn('response_text', T.text)
+    .addColumn('error', T.text)
+    .addColumn('worker', T.text, (col) => col.notNull())
     .execute();
   await db.schema
     .createIndex('alert_delivery_attempt_message_idx')

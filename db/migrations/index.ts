@@ -11,7 +11,6 @@ import * as m0040 from './0040_create_webhook_dedup';
 import * as m0041 from './0041_create_login_throttle';
 import * as m0050 from './0050_create_rate_tables';
 import * as m0051 from './0051_add_evidence_retention';
-import * as m0052 from './0052_create_retention_indexes';
 import * as m0060 from './0060_create_alert_tables';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
@@ -28,6 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0041_create_login_throttle': m0041,
   '0050_create_rate_tables': m0050,
   '0051_add_evidence_retention': m0051,
-  '0052_create_retention_indexes': m0052,
   '0060_create_alert_tables': m0060,
 };
