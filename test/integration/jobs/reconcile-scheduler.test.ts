@@ -13,7 +13,12 @@ describe('reconciliation jobs in the server', () => {
     });
     try {
       const line = app.lines.find((l) => l.includes('"msg":"scheduler started"'))!;
-      expect((JSON.parse(line) as { jobs: string[] }).jobs).toEqual(['reconcile (*/2 * * * *)', 'sweep (0 * * * *)']);
+      expect((JSON.parse(line) as { jobs: string[] }).jobs).toEqual([
+        'reconcile (*/2 * * * *)',
+        'sweep (0 * * * *)',
+        'purge (17 3 * * *)',
+        'alerts (* * * * *)',
+      ]);
     } finally {
       await app.stop();
       app.cleanup();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIRECT_COALESCE_MS } from '~/monitor/capture/redirect.server';
 import { orderTimeline } from '~/monitor/dashboard/timeline.server';
 import { startMonitorStack, type MonitorStack } from '../../../helpers/stack';
+import { signResultLocation } from '~/auth/result-link.server';
 
 type WirePayment = { imp_uid: string; merchant_uid: string; amount: number; status: string; cancel_amount: number };
 
@@ -284,10 +285,16 @@ describe('capture and verify through the sandbox', () => {
   });
 
   describe('the buyer result page', () => {
-    const resultPage = (merchantUid: string, language = 'en') =>
-      fetch(`${s.appUrl}/payments/${s.store.slug}/result?merchant_uid=${merchantUid}&status=paid`, {
-        headers: { 'accept-language': language },
-      });
+    // The page shows an order only through the signed link the redirect route issues.
+    const resultPage = (merchantUid: string, language = 'en') => {
+      const location = signResultLocation(
+        s.ctx.config.appSecret,
+        s.store.slug,
+        `/payments/${s.store.slug}/result?merchant_uid=${merchantUid}&status=paid`,
+        s.ctx.now(),
+      );
+      return fetch(`${s.appUrl}${location}`, { headers: { 'accept-language': language } });
+    };
 
     it('shows the virtual account from the gateway answer (bank, number, holder, amount, deadline), never the query', async () => {
       const merchantUid = uid('vbank-buyer');

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as storePage from '~/routes/_dash.stores.$slug';
+import * as newStorePage from '~/routes/_dash.stores.new';
 import { decryptSecret } from '~/monitor/stores/secrets.server';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../../../helpers/auth';
 
@@ -40,7 +41,9 @@ describe('store admin: where the REST secret may go', () => {
       cookie: session.cookie,
       form: { _csrf: session.csrf, ...fields },
     });
-    return callRoute(storePage.action, request, { slug }, h.context(request));
+    // Creating a store is its own page (/stores/new); editing one is /stores/:slug.
+    const route = slug === 'new' ? newStorePage : storePage;
+    return callRoute(route.action, request, { slug }, h.context(request));
   };
   const row = () => h.t.db.selectFrom('store').selectAll().executeTakeFirstOrThrow();
 
