@@ -235,7 +235,7 @@ describe('what ops staff and buyers see, in Chromium', () => {
     const { page } = admin;
     // The payment nobody registered is flagged once, at one store on the code (whichever claims
     // unknown payments)…
-    await page.goto(`${app.url}/orders?reason=orphan_payment`);
+    await page.goto(`${app.url}/orders?reason=orphan_payment&q=nobody-registered-this`);
     const rows = page.locator('[data-testid="order-row"]');
     await expect(rows.count()).resolves.toBe(1);
     await expect(rows.first().getAttribute('data-merchant-uid')).resolves.toBe('nobody-registered-this');
