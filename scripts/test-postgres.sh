@@ -8,7 +8,9 @@
 #
 # The cluster listens on 127.0.0.1 on a free port, as the `postgres` user when run as root, with
 # a CREATEDB role `monitor_test` (each test file creates and drops its own database) and a
-# database `monitor_test` it owns. PostgreSQL
+# database `monitor_test` it owns. The role is in pg_signal_backend: `drop database ... with (force)`
+# must end an autovacuum worker that happens to be in the dropped database, and PostgreSQL 15
+# refuses that to a role that is neither superuser nor in that group. PostgreSQL
 # is installed from Debian's packages when missing and we are root. When it cannot be installed
 # or started, `run` prints one line saying so and exits 0 without running CMD: the SQLite run
 # has already covered everything, and the summary says PostgreSQL was skipped.
@@ -71,6 +73,7 @@ start_cluster() {
     -w start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   as_owner "$PG_VERSION_DIR/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
     -c "create role monitor_test login createdb password '$password'" \
+    -c "grant pg_signal_backend to monitor_test" \
     -c "create database monitor_test owner monitor_test" >/dev/null || return 1
   echo "$port" >"$dir/port"
   echo "$PG_VERSION_DIR" >"$dir/bin"
