@@ -1,9 +1,9 @@
 import type { OrderRow } from '../../db/monitor-schema';
-import { newPendingOrder } from '../../db/orders';
 import type { JobDeps } from '~/monitor/jobs/run-frame.server';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
 import type { Store } from '~/monitor/stores/stores.server';
 import { startTestSandbox, type SandboxMerchant, type TestSandbox } from '../integration/iamport/sandbox-harness';
+import { insertOpenReasons, insertOrders } from './factories';
 import { createMonitorHarness, type Clock, type MonitorHarness } from './monitor';
 
 /**
@@ -76,53 +76,36 @@ export type SeedOrder = {
  */
 export async function seedOrders(h: MonitorHarness, store: Store, orders: SeedOrder[]): Promise<OrderRow[]> {
   const at = h.clock.now().toISOString();
+  const ids = await insertOrders(
+    h.t.db,
+    orders.map((o) => ({
+      storeId: store.id,
+      merchantUid: o.merchantUid,
+      amount: o.amount,
+      source: o.source ?? 'api',
+      at,
+      status: o.status ?? 'pending',
+      imp_uid: o.impUid,
+      next_check_at: o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
+      open_reason_count: (o.reasons ?? ['unverified']).length,
+    })),
+  );
+  await insertOpenReasons(
+    h.t.db,
+    ids.flatMap((orderId, j) =>
+      (orders[j]!.reasons ?? ['unverified']).map((reason) => ({ orderId, reason, at, detail: 'seeded' })),
+    ),
+  );
   const rows: OrderRow[] = [];
-  for (let i = 0; i < orders.length; i += 500) {
-    const slice = orders.slice(i, i + 500);
-    const inserted = await h.t.db
-      .insertInto('order')
-      .values(
-        slice.map((o) =>
-          newPendingOrder(
-            {
-              store_id: store.id,
-              merchant_uid: o.merchantUid,
-              expected_amount: o.amount,
-              currency: 'KRW',
-              name: null,
-              source: o.source ?? 'api',
-              at,
-            },
-            {
-              status: o.status ?? 'pending',
-              imp_uid: o.impUid,
-              next_check_at:
-                o.nextCheckAt === undefined ? at : o.nextCheckAt === null ? null : o.nextCheckAt.toISOString(),
-              open_reason_count: (o.reasons ?? ['unverified']).length,
-            },
-          ),
-        ),
-      )
-      .returningAll()
-      .execute();
-    const reasons = inserted.flatMap((row, j) =>
-      (slice[j]!.reasons ?? ['unverified']).map((reason) => ({
-        order_id: row.id,
-        reason,
-        opened_at: at,
-        detail: 'seeded',
-        resolved_at: null,
-        resolved_by: null,
-        resolution_note: null,
-      })),
+  for (let i = 0; i < ids.length; i += 500)
+    rows.push(
+      ...(await h.t.db
+        .selectFrom('order')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + 500))
+        .orderBy('id')
+        .execute()),
     );
-    for (let k = 0; k < reasons.length; k += 500)
-      await h.t.db
-        .insertInto('attention_reason')
-        .values(reasons.slice(k, k + 500))
-        .execute();
-    rows.push(...inserted);
-  }
   return rows;
 }
 
@@ -133,16 +116,4 @@ export async function orderOf(h: MonitorHarness, storeId: number, merchantUid: s
     .where('store_id', '=', storeId)
     .where('merchant_uid', '=', merchantUid)
     .executeTakeFirstOrThrow();
-}
-
-/** A webhook as Iamport would post it, captured and then verified by the worker. */
-export function webhookRequest(storeSlug: string, body: Record<string, string>) {
-  return {
-    storeSlug,
-    contentType: 'application/json',
-    headers: [['content-type', 'application/json']] as [string, string][],
-    body: new TextEncoder().encode(JSON.stringify(body)),
-    tooLarge: false,
-    ip: '52.78.100.19',
-  };
 }

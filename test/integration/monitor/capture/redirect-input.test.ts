@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newPendingOrder } from '../../../../db/orders';
 import { loader as completeLoader } from '~/routes/payments.$store.complete';
 import { callRoute, createMonitorHarness, requestContext, type MonitorHarness } from '../../../helpers/monitor';
+import { insertOrder } from '../../../helpers/factories';
 
 /** The redirect route with bad input and with the gateway down (its base URL is a closed port). */
 describe('redirect route: bad input and gateway down', () => {
@@ -106,34 +106,20 @@ describe('redirect route: bad input and gateway down', () => {
   it('opens unverified and missing_flag on a registered order when the gateway is down', async () => {
     const store = await h.t.db.selectFrom('store').select('id').where('slug', '=', slug).executeTakeFirstOrThrow();
     const at = h.clock.now().toISOString();
-    const order = await h.t.db
-      .insertInto('order')
-      .values(
-        newPendingOrder({
-          store_id: store.id,
-          merchant_uid: 'order-reg',
-          expected_amount: 1000,
-          currency: 'KRW',
-          name: null,
-          source: 'api',
-          at,
-        }),
-      )
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const orderId = await insertOrder(h.t.db, { storeId: store.id, merchantUid: 'order-reg', at });
     const { response } = await hit('imp_uid=imp_200000000002&merchant_uid=order-reg');
     expect(response.status).toBe(202);
     const reasons = await h.t.db
       .selectFrom('attention_reason')
       .select(['reason', 'resolved_at'])
-      .where('order_id', '=', order.id)
+      .where('order_id', '=', orderId)
       .orderBy('reason')
       .execute();
     expect(reasons).toEqual([
       { reason: 'missing_flag', resolved_at: null },
       { reason: 'unverified', resolved_at: null },
     ]);
-    const updated = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+    const updated = await h.t.db.selectFrom('order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     expect(updated).toMatchObject({
       status: 'pending',
       open_reason_count: 2,

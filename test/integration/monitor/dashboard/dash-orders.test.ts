@@ -18,6 +18,7 @@ import {
   type PageDriver,
 } from '../../../../db/payment-log';
 import { recordAudit } from '~/auth/audit.server';
+import { insertOpenReasons, orderRow } from '../../../helpers/factories';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../../../helpers/auth';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
 
@@ -78,38 +79,28 @@ describe('payment log queries', () => {
       const paid =
         status === 'paid' || status === 'mismatch' ? (expected ?? 3000) + (status === 'mismatch' ? 100 : 0) : null;
       const created = times[rand(times.length)]!;
-      const row = {
-        store_id: stores[rand(2)]!.id,
-        merchant_uid: `ord-${String(i).padStart(4, '0')}`,
-        expected_amount: expected,
-        currency: 'KRW',
+      const row = orderRow({
+        storeId: stores[rand(2)]!.id,
+        merchantUid: `ord-${String(i).padStart(4, '0')}`,
+        amount: expected,
         name: 'item',
-        source: 'api',
+        at: created,
         status,
         imp_uid: status === 'pending' ? null : `imp_${String(100000000000 + i)}`,
-        gateway_status: null,
         paid_amount: paid,
-        cancel_amount: null,
         pay_method: METHODS[rand(METHODS.length)]!,
         pg_provider: PGS[rand(PGS.length)]!,
         buyer_name: NAMES[rand(NAMES.length)]!,
-        vbank_due_at: null,
-        prepared_at: null,
-        created_at: created,
         updated_at: times[rand(times.length)]!,
-        paid_at: null,
-        last_checked_at: null,
-        next_check_at: null,
         open_reason_count: 0,
-      };
+      });
       const inserted = await h.t.db.insertInto('order').values(row).returning('id').executeTakeFirstOrThrow();
       const reasons: AttentionReason[] =
         i % 5 === 0 ? [REASONS[rand(REASONS.length)]!] : i % 11 === 0 ? ['unverified', 'missing_flag'] : [];
-      for (const reason of reasons)
-        await h.t.db
-          .insertInto('attention_reason')
-          .values({ order_id: inserted.id, reason, opened_at: created, detail: null })
-          .execute();
+      await insertOpenReasons(
+        h.t.db,
+        reasons.map((reason) => ({ orderId: inserted.id, reason, at: created })),
+      );
       // A resolved reason must not count as open.
       if (i % 7 === 0)
         await h.t.db
@@ -129,7 +120,12 @@ describe('payment log queries', () => {
           .set({ open_reason_count: reasons.length })
           .where('id', '=', inserted.id)
           .execute();
-      fixtures.push({ id: inserted.id, ...row, reasons });
+      const stored = await h.t.db
+        .selectFrom('order')
+        .selectAll()
+        .where('id', '=', inserted.id)
+        .executeTakeFirstOrThrow();
+      fixtures.push({ ...stored, reasons });
     }
   });
   afterAll(() => h?.close());

@@ -5,6 +5,7 @@ import type { Store } from '~/monitor/stores/stores.server';
 import { rebuildOverviewRollup } from '../../../../db/overview-rollup';
 import type { Db } from '../../../../db/connection';
 import { createMonitorHarness, type MonitorHarness } from '../../../helpers/monitor';
+import { insertOrder } from '../../../helpers/factories';
 import type { AttentionReason, FlagKind, OrderStatus, VerificationOutcome } from '~/monitor/status';
 
 /**
@@ -24,35 +25,21 @@ type OrderSeed = {
   paidAmount?: number | null;
 };
 
-async function addOrder(db: Db, o: OrderSeed): Promise<number> {
-  const row = await db
-    .insertInto('order')
-    .values({
-      store_id: o.store.id,
-      merchant_uid: o.uid,
-      expected_amount: o.amount,
-      currency: o.currency ?? 'KRW',
-      name: 'item',
-      source: 'api',
-      status: o.status,
-      imp_uid: `imp_${o.uid}`,
-      gateway_status: null,
-      paid_amount: o.paidAmount ?? (o.paidAt ? o.amount : null),
-      cancel_amount: null,
-      pay_method: 'card',
-      pg_provider: 'kcp',
-      buyer_name: null,
-      vbank_due_at: null,
-      prepared_at: null,
-      created_at: o.created,
-      updated_at: o.created,
-      paid_at: o.paidAt ?? null,
-      last_checked_at: null,
-      next_check_at: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+function addOrder(db: Db, o: OrderSeed): Promise<number> {
+  return insertOrder(db, {
+    storeId: o.store.id,
+    merchantUid: o.uid,
+    amount: o.amount,
+    currency: o.currency ?? 'KRW',
+    name: 'item',
+    at: o.created,
+    status: o.status,
+    imp_uid: `imp_${o.uid}`,
+    paid_amount: o.paidAmount ?? (o.paidAt ? o.amount : null),
+    pay_method: 'card',
+    pg_provider: 'kcp',
+    paid_at: o.paidAt ?? null,
+  });
 }
 
 async function addWebhook(

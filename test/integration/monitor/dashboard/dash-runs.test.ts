@@ -11,6 +11,7 @@ import {
   type TestUser,
 } from '../../../helpers/auth';
 import { closedPort } from '../../../helpers/monitor';
+import { insertOrder } from '../../../helpers/factories';
 import type { RunItemOutcome, RunKind, RunStatus, RunTrigger } from '~/monitor/status';
 
 /** The runs page's data: runs list with filters and paging, job schedule and lease, a run's detail, "Run now". */
@@ -158,37 +159,21 @@ describe('runs page', () => {
         finished_at: '2026-11-24T08:00:01.000Z',
       })
       .execute();
-    const order = await h.t.db
-      .insertInto('order')
-      .values({
-        store_id: storeId,
-        merchant_uid: 'o-1',
-        expected_amount: 1000,
-        currency: 'KRW',
-        name: null,
-        source: 'api',
-        status: 'paid',
-        imp_uid: 'imp_1',
-        gateway_status: 'paid',
-        paid_amount: 1000,
-        cancel_amount: 0,
-        pay_method: null,
-        pg_provider: null,
-        buyer_name: null,
-        vbank_due_at: null,
-        prepared_at: null,
-        created_at: '2026-11-24T07:00:00.000Z',
-        updated_at: '2026-11-24T08:00:00.000Z',
-        paid_at: null,
-        last_checked_at: null,
-        next_check_at: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const orderId = await insertOrder(h.t.db, {
+      storeId,
+      merchantUid: 'o-1',
+      at: '2026-11-24T07:00:00.000Z',
+      status: 'paid',
+      imp_uid: 'imp_1',
+      gateway_status: 'paid',
+      paid_amount: 1000,
+      cancel_amount: 0,
+      updated_at: '2026-11-24T08:00:00.000Z',
+    });
     const item = (outcome: RunItemOutcome, error: string | null = null) => ({
       run_id: runId,
       store_id: storeId,
-      order_id: order.id,
+      order_id: orderId,
       merchant_uid: 'o-1',
       imp_uid: 'imp_1',
       status_before: 'pending' as const,
@@ -215,9 +200,9 @@ describe('runs page', () => {
       { storeSlug: 'shop', status: 'failed', notReached: 4, error: 'gateway unavailable' },
     ]);
     expect(detail.run.items.map((i) => [i.outcome, i.orderId, i.reasonsOpened])).toEqual([
-      ['paid', order.id, []],
-      ['reason_opened', order.id, ['unverified']],
-      ['error', order.id, []],
+      ['paid', orderId, []],
+      ['reason_opened', orderId, ['unverified']],
+      ['error', orderId, []],
     ]);
     const errors = (await (
       await load(viewer, `/runs/${runId}?outcome=error`, { runId: String(runId) })

@@ -8,14 +8,9 @@ import { captureRedirect } from '~/monitor/capture/redirect.server';
 import { DEFAULT_BACKOFF_SECONDS } from '~/monitor/verify/schedule';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
-import {
-  createReconcileHarness,
-  orderOf,
-  seedOrders,
-  webhookRequest,
-  type ReconcileHarness,
-} from '../../../helpers/reconcile';
+import { createReconcileHarness, orderOf, seedOrders, type ReconcileHarness } from '../../../helpers/reconcile';
 import { openReasonNames } from '../../../helpers/monitor';
+import { webhookRequest } from '../../../helpers/factories';
 
 /**
  * The re-query job against the sandbox over HTTP with the real client, on one hand-moved clock:

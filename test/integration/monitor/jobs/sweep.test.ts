@@ -5,7 +5,8 @@ import { runSweep } from '~/monitor/jobs/sweep.server';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
 import { listRunItemsForOrder } from '../../../../db/runs';
-import { createReconcileHarness, orderOf, webhookRequest, type ReconcileHarness } from '../../../helpers/reconcile';
+import { createReconcileHarness, orderOf, type ReconcileHarness } from '../../../helpers/reconcile';
+import { webhookRequest } from '../../../helpers/factories';
 import { openReasonNames } from '../../../helpers/monitor';
 
 /** The reverse sweep against the sandbox's status lists, over HTTP with the real client. */

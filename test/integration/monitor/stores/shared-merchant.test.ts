@@ -5,7 +5,8 @@ import { processWebhookBatch } from '~/monitor/capture/webhook-worker.server';
 import { runSweep } from '~/monitor/jobs/sweep.server';
 import { createStoreFromForm, updateStoreFromForm } from '~/monitor/stores/store-admin.server';
 import type { Store } from '~/monitor/stores/stores.server';
-import { createReconcileHarness, webhookRequest, type ReconcileHarness } from '../../../helpers/reconcile';
+import { createReconcileHarness, type ReconcileHarness } from '../../../helpers/reconcile';
+import { webhookRequest } from '../../../helpers/factories';
 import { openReasonNames } from '../../../helpers/monitor';
 
 /**
