@@ -66,6 +66,8 @@ export interface OrderTable {
   next_check_at: string | null;
   check_attempts: Generated<number>;
   open_reason_count: Generated<number>;
+  /** A fingerprint of the gateway's last answer about the order (verify/answer.ts; migration 0070). */
+  last_answer: Generated<string | null>;
 }
 export type OrderRow = Selectable<OrderTable>;
 export type NewOrderRow = Insertable<OrderTable>;
@@ -80,6 +82,8 @@ export interface AttentionReasonTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_note: string | null;
+  /** Set when a person resolved it: the fingerprint of the gateway answer they resolved it against (0070). */
+  resolved_answer: Generated<string | null>;
 }
 export type AttentionReasonRow = Selectable<AttentionReasonTable>;
 

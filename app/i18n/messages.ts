@@ -146,7 +146,7 @@ const en = {
     'A redirect was recorded but no webhook came within the store’s grace period.',
   'reason.unverified': 'Unverified',
   'reason.unverified.help':
-    'Verification could not finish (timeout, gateway error or bad credentials). It is retried on a schedule.',
+    'Verification could not finish (timeout, gateway error or bad credentials). It is re-checked a few times at growing intervals; after the last attempt it waits for a person to re-check or resolve it.',
   'reason.not_found_at_gateway': 'Not found at gateway',
   'reason.not_found_at_gateway.help':
     'The gateway does not know this imp_uid, or has no payment for this merchant_uid.',
@@ -1090,7 +1090,7 @@ const ko: Record<MessageKey, string> = {
   'reason.redirect_without_webhook.help': '리디렉션은 기록되었지만 상점의 유예 시간 안에 웹훅이 오지 않았습니다.',
   'reason.unverified': '검증 안 됨',
   'reason.unverified.help':
-    '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 일정에 따라 다시 확인합니다.',
+    '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 간격을 늘려 가며 몇 번 다시 확인하고, 마지막 시도 뒤에는 사람이 재확인하거나 해결할 때까지 기다립니다.',
   'reason.not_found_at_gateway': '결제사에 없음',
   'reason.not_found_at_gateway.help': '결제사가 이 imp_uid를 모르거나 이 merchant_uid의 결제가 없습니다.',
   'reason.unknown_order': '등록되지 않은 주문',
