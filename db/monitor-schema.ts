@@ -34,6 +34,9 @@ export interface StoreTable {
   api_key_prefix: string;
   created_at: string;
   updated_at: string;
+  /** When an admin archived the store, and who (migration 0071); null while it is active. */
+  archived_at: Generated<string | null>;
+  archived_by: Generated<string | null>;
 }
 export type StoreRow = Selectable<StoreTable>;
 export type NewStoreRow = Insertable<StoreTable>;

@@ -7,6 +7,7 @@ import type { MessageKey } from '~/i18n/messages';
 import { useT } from '~/i18n/use-t';
 import type { FieldErrors, StoreField, StoreFormValues, StoreView } from '~/monitor/stores/store-admin.server';
 import { MISMATCH_POLICIES, WEBHOOK_IP_POLICIES } from '~/monitor/status';
+import type { SharedCredentialWarning } from '~/monitor/stores/shared-merchant.server';
 
 /** What the new-store page and a store's page share: the settings form, the URLs card, the one-time API key. */
 
@@ -223,6 +224,23 @@ export function StoreForm({
           </SubmitButton>
         </div>
       </Form>
+    </section>
+  );
+}
+
+/** Other stores on the same merchant code or REST key, named (allowed, but said out loud). */
+export function SharedCredentialWarnings({ warnings }: { warnings: readonly SharedCredentialWarning[] }) {
+  const t = useT();
+  if (warnings.length === 0) return null;
+  return (
+    <section className="callout callout-warning" role="status" data-testid="shared-credentials">
+      {warnings.map((w) => (
+        <p key={w.field} data-field={w.field}>
+          {t(w.field === 'impCode' ? 'stores.shared.impCode' : 'stores.shared.impKey', {
+            stores: w.stores.map((s) => `${s.name} (${s.slug})`).join(', '),
+          })}
+        </p>
+      ))}
     </section>
   );
 }

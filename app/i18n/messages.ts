@@ -575,6 +575,23 @@ const en = {
   'stores.save': 'Save settings',
   'stores.saved': 'Settings saved ({count} changed).',
   'stores.unchanged': 'Nothing changed.',
+  'stores.archivedBadge': 'Archived',
+  'stores.archiveTitle': 'Archive',
+  'stores.archiveIntro':
+    'An archived store stops taking payments: its redirect, webhook and result URLs and its merchant API answer 410 Gone with the reason, and the scheduled jobs skip it. Its orders, evidence and runs stay visible here, and you can unarchive it at any time.',
+  'stores.archiveConfirm': 'Its payment URLs stop working at once',
+  'stores.archive': 'Archive store',
+  'stores.unarchive': 'Unarchive store',
+  'stores.archivedNotice':
+    'Archived {time} by {by}. Its public URLs answer 410 Gone and the scheduled jobs skip it; its data stays visible.',
+  'stores.archivedDone': 'Store archived: its URLs answer 410 and its jobs skip it.',
+  'stores.unarchivedDone': 'Store unarchived: its URLs and jobs work again.',
+  'stores.error.already_archived': 'This store is already archived.',
+  'stores.error.not_archived': 'This store is not archived.',
+  'stores.shared.impCode':
+    'Another store uses this merchant code: {stores}. This is allowed (two brands on one Iamport account): each payment belongs to the store that registered its merchant_uid.',
+  'stores.shared.impKey':
+    'Another store uses this REST API key: {stores}. Make sure both really are the same Iamport account.',
   'runs.title': 'Runs',
   'runs.intro':
     "The re-query job settles ambiguous orders by asking the gateway again; the reverse sweep lists the gateway's payments to find the ones nobody told us about. Only one process runs each at a time (the lease).",
@@ -699,6 +716,10 @@ const en = {
   'buyer.result.order': 'Order',
   'buyer.result.title': 'Payment result',
   'buyer.error.unknownStore': 'This payment result link points to a shop that does not exist.',
+  'buyer.error.storeArchived':
+    'This shop no longer takes payments here (it was archived). If you paid, contact the shop with your order number.',
+  'buyer.result.archived':
+    'This shop no longer takes payments here (it was archived). If you paid, contact the shop with your order number.',
   'buyer.error.tooLong': 'This payment result link is too long to read.',
   'buyer.error.noIds': 'This payment result link carries no payment or order number.',
   'buyer.confirming.wait': 'This page checks again every {seconds} seconds.',
@@ -1507,6 +1528,23 @@ const ko: Record<MessageKey, string> = {
   'stores.save': '설정 저장',
   'stores.saved': '설정을 저장했습니다({count}개 변경).',
   'stores.unchanged': '바뀐 것이 없습니다.',
+  'stores.archivedBadge': '보관됨',
+  'stores.archiveTitle': '보관',
+  'stores.archiveIntro':
+    '보관한 상점은 더 이상 결제를 받지 않습니다. 리디렉션·웹훅·결과 URL과 가맹점 API는 이유와 함께 410 Gone으로 응답하고, 예약 작업은 이 상점을 건너뜁니다. 주문·증거·실행 기록은 여기서 그대로 볼 수 있으며 언제든 보관을 해제할 수 있습니다.',
+  'stores.archiveConfirm': '결제 URL이 즉시 동작을 멈춥니다',
+  'stores.archive': '상점 보관',
+  'stores.unarchive': '보관 해제',
+  'stores.archivedNotice':
+    '{time}에 {by}님이 보관했습니다. 공개 URL은 410 Gone으로 응답하고 예약 작업은 이 상점을 건너뜁니다. 데이터는 그대로 볼 수 있습니다.',
+  'stores.archivedDone': '상점을 보관했습니다. URL은 410으로 응답하고 작업은 이 상점을 건너뜁니다.',
+  'stores.unarchivedDone': '보관을 해제했습니다. URL과 작업이 다시 동작합니다.',
+  'stores.error.already_archived': '이미 보관된 상점입니다.',
+  'stores.error.not_archived': '보관된 상점이 아닙니다.',
+  'stores.shared.impCode':
+    '다른 상점이 같은 가맹점 식별코드를 씁니다: {stores}. 허용되는 구성입니다(한 아임포트 계정의 두 브랜드). 각 결제는 그 merchant_uid를 등록한 상점에 속합니다.',
+  'stores.shared.impKey':
+    '다른 상점이 같은 REST API 키를 씁니다: {stores}. 두 상점이 정말 같은 아임포트 계정인지 확인하세요.',
   'runs.title': '대사 실행',
   'runs.intro':
     '재조회 작업은 결제사에 다시 물어 애매한 주문을 확정하고, 역방향 점검은 결제사의 결제 목록에서 알려지지 않은 결제를 찾습니다. 각 작업은 한 번에 한 프로세스만 실행합니다(리스).',
@@ -1629,6 +1667,10 @@ const ko: Record<MessageKey, string> = {
   'buyer.result.order': '주문번호',
   'buyer.result.title': '결제 결과',
   'buyer.error.unknownStore': '이 결제 결과 링크가 가리키는 상점이 없습니다.',
+  'buyer.error.storeArchived':
+    '이 상점은 보관 처리되어 더 이상 여기서 결제를 받지 않습니다. 결제하셨다면 주문번호와 함께 상점에 문의하세요.',
+  'buyer.result.archived':
+    '이 상점은 보관 처리되어 더 이상 여기서 결제를 받지 않습니다. 결제하셨다면 주문번호와 함께 상점에 문의하세요.',
   'buyer.error.tooLong': '결제 결과 링크가 너무 길어 읽을 수 없습니다.',
   'buyer.error.noIds': '결제 결과 링크에 결제번호나 주문번호가 없습니다.',
   'buyer.confirming.wait': '이 페이지는 {seconds}초마다 다시 확인합니다.',

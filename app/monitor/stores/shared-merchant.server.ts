@@ -67,5 +67,6 @@ export async function sweepOwnership(
     if (rest.length === 0) break;
     for (const uid of (await findOrdersByMerchantUids(deps.db, sibling.id, rest)).keys()) knownElsewhere.add(uid);
   }
-  return { knownElsewhere, claimsUnknown: siblings.every((s) => s.id > store.id) };
+  // An archived store's sweep does not run: the oldest *active* store on the code claims unknowns.
+  return { knownElsewhere, claimsUnknown: siblings.every((s) => s.archivedAt !== null || s.id > store.id) };
 }

@@ -72,6 +72,8 @@ function toView(store: Store, baseUrl: string): StoreView {
     evidenceRetentionDays: store.evidenceRetentionDays,
     apiKeyPrefix: store.apiKeyPrefix,
     updatedAt: store.updatedAt,
+    archivedAt: store.archivedAt,
+    archivedBy: store.archivedBy,
     urls: merchantUrls(baseUrl, store),
   };
 }
@@ -356,6 +358,48 @@ export async function rotateStoreApiKey(
       },
     );
     return { ok: true as const, ...rotated };
+  });
+}
+
+/** Why archiving or unarchiving did nothing: the store is already in the asked state. */
+export type ArchiveRefusal = { ok: false; refusal: 'already_archived' | 'not_archived' };
+
+/**
+ * Archives (`archive: true`) or unarchives a store (decision 0155). Archived, its public routes
+ * (redirect, webhook, result page, merchant API) answer 410 with the reason and its scheduled jobs
+ * skip it; its orders, evidence and runs stay as they are, visible in the dashboard, and the
+ * retention purge still applies to them. Audited as `store.archive` / `store.unarchive`.
+ */
+export async function setStoreArchived(
+  deps: AdminDeps,
+  who: Who,
+  slug: string,
+  archive: boolean,
+): Promise<{ ok: true; store: Store } | ArchiveRefusal | UnknownStore> {
+  return deps.db.transaction().execute(async (trx) => {
+    const store = await getStore({ db: trx }, slug);
+    if (!store) return unknownStore(slug);
+    if (archive === (store.archivedAt !== null))
+      return { ok: false as const, refusal: archive ? ('already_archived' as const) : ('not_archived' as const) };
+    const at = toDbTime(deps.now());
+    const by = who.actor === 'system' ? 'system' : who.actor.email;
+    await updateStore(trx, store.id, {
+      archived_at: archive ? at : null,
+      archived_by: archive ? by : null,
+      updated_at: at,
+    });
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor: who.actor,
+        action: archive ? 'store.archive' : 'store.unarchive',
+        target: { type: 'store', id: slug },
+        before: { archivedAt: store.archivedAt, archivedBy: store.archivedBy },
+        after: { archivedAt: archive ? at : null, archivedBy: archive ? by : null },
+        ip: who.ip,
+      },
+    );
+    return { ok: true as const, store: (await getStore({ db: trx }, slug))! };
   });
 }
 

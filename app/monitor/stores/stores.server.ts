@@ -24,6 +24,9 @@ export type Store = {
   evidenceRetentionDays: number;
   apiKeyPrefix: string;
   updatedAt: string;
+  /** When an admin archived it (null while active): its public routes answer 410, its jobs skip it. */
+  archivedAt: string | null;
+  archivedBy: string | null;
   /** Kept for decrypting the secret on demand; never sent to a page. */
   secretSealed: string;
 };
@@ -74,6 +77,8 @@ export function toStore(row: StoreRow): Store {
     evidenceRetentionDays: row.evidence_retention_days,
     apiKeyPrefix: row.api_key_prefix,
     updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
+    archivedBy: row.archived_by,
     secretSealed: row.imp_secret_enc,
   };
 }
@@ -131,6 +136,20 @@ export async function listAllStores(deps: Pick<StoreDeps, 'db'>): Promise<Store[
   return (await listStores(deps.db)).map(toStore);
 }
 
+/** What a public route (redirect, webhook, result page, merchant API) says for an archived store. */
+export function archivedMessage(store: Pick<Store, 'slug'>): string {
+  return `store ${store.slug} is archived: it no longer takes payments or notifications`;
+}
+
+/** A store's standing for a public route: answered 404 when unknown, 410 when archived. */
+export async function publicStoreState(
+  deps: Pick<StoreDeps, 'db'>,
+  slug: string,
+): Promise<'active' | 'archived' | 'unknown'> {
+  const store = await getStore(deps, slug);
+  return !store ? 'unknown' : store.archivedAt ? 'archived' : 'active';
+}
+
 /** The merchant backend's credential: `Authorization: Bearer <store api key>`. */
 export async function authenticateStore(
   deps: Pick<StoreDeps, 'db'>,
@@ -142,6 +161,7 @@ export async function authenticateStore(
   const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (!presented) throw new AppError('unauthorized', 'send the store API key as Authorization: Bearer <key>');
   if (!apiKeyMatches(presented, row.api_key_hash)) throw new AppError('unauthorized', 'the store API key is not valid');
+  if (row.archived_at) throw new AppError('gone', archivedMessage(row));
   return toStore(row);
 }
 
