@@ -304,6 +304,8 @@ const en = {
   'order.cancel.done': 'The gateway refunded {amount}. The order is now {status}.',
   'order.cancel.refused': 'The gateway did not cancel: {message}',
   'order.cancel.tooMuch': 'At most {refundable} can be refunded.',
+  'order.cancel.notPaid':
+    'Nothing was paid for this order (it failed, was abandoned, or waits for a deposit), so there is nothing to refund.',
   'order.cancel.notConfirmed': 'The cancel was not confirmed. Review it again.',
   'order.error.badInput': 'The form was incomplete ({detail}). Reload the page and try again.',
   'order.error.noteRequired': 'Write a reason of at least 3 characters.',
@@ -1265,6 +1267,7 @@ const ko: Record<MessageKey, string> = {
   'order.cancel.done': '결제사에서 {amount}을(를) 환불했습니다. 주문 상태: {status}.',
   'order.cancel.refused': '결제사가 취소하지 않았습니다: {message}',
   'order.cancel.tooMuch': '최대 {refundable}까지 환불할 수 있습니다.',
+  'order.cancel.notPaid': '이 주문은 결제된 금액이 없어(실패, 중단 또는 입금 대기) 환불할 것이 없습니다.',
   'order.cancel.notConfirmed': '취소가 확인되지 않았습니다. 다시 검토하세요.',
   'order.error.badInput': '양식이 완전하지 않습니다({detail}). 페이지를 새로 고친 뒤 다시 시도하세요.',
   'order.error.noteRequired': '사유를 3자 이상 적어 주세요.',
