@@ -158,6 +158,15 @@ export async function latestResolutionsOf(
   return rows.filter((r) => !seen.has(r.reason) && seen.add(r.reason));
 }
 
+/** Merchant uid and store of each order id (what a person recognises an order by), for labels. */
+export function orderLabelsOf(
+  db: Q,
+  ids: readonly number[],
+): Promise<{ id: number; merchant_uid: string; store_id: number }[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('order').select(['id', 'merchant_uid', 'store_id']).where('id', 'in', ids).execute();
+}
+
 export async function countOpenReasons(db: Q, orderId: number): Promise<number> {
   const row = await db
     .selectFrom('attention_reason')

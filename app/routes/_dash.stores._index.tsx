@@ -64,7 +64,7 @@ export default function Stores() {
                   {s.archivedAt ? (
                     <>
                       {' '}
-                      <span className="badge badge-tone-muted" data-testid="store-archived">
+                      <span className="badge badge-muted" data-testid="store-archived">
                         {t('stores.archivedBadge')}
                       </span>
                     </>
