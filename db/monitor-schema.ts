@@ -37,6 +37,8 @@ export interface StoreTable {
   /** When an admin archived the store, and who (migration 0071); null while it is active. */
   archived_at: Generated<string | null>;
   archived_by: Generated<string | null>;
+  /** Payments nobody registered whose merchant_uid starts with it are this store's (migration 0072). */
+  merchant_uid_prefix: Generated<string | null>;
 }
 export type StoreRow = Selectable<StoreTable>;
 export type NewStoreRow = Insertable<StoreTable>;

@@ -140,6 +140,7 @@ export function StoreForm({
     webhookGraceSeconds: String(store?.webhookGraceSeconds ?? 600),
     stalePendingSeconds: String(store?.stalePendingSeconds ?? 1800),
     evidenceRetentionDays: String(store?.evidenceRetentionDays ?? 180),
+    merchantUidPrefix: store?.merchantUidPrefix ?? '',
   };
   const errorOf = (field: StoreField) =>
     errors[field]
@@ -214,6 +215,7 @@ export function StoreForm({
         {text('webhookGraceSeconds', { type: 'number' })}
         {text('stalePendingSeconds', { type: 'number' })}
         {text('evidenceRetentionDays', { type: 'number' })}
+        {text('merchantUidPrefix')}
         <div>
           <SubmitButton
             match={{ intent: mode === 'create' ? 'create' : 'update' }}

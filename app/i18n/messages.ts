@@ -526,6 +526,10 @@ const en = {
   'stores.error.webhookGraceSeconds': 'Enter whole seconds from 0 to 86400.',
   'stores.error.stalePendingSeconds': 'Enter whole seconds from 60 to 604800.',
   'stores.error.evidenceRetentionDays': 'Enter whole days from 1 to 3650.',
+  'stores.field.merchantUidPrefix': 'merchant_uid prefix (optional)',
+  'stores.hint.merchantUidPrefix':
+    'Only for a merchant code shared with another store: payments nobody registered whose merchant_uid starts with this are this store’s.',
+  'stores.error.merchantUidPrefix': 'Use 1–40 letters, digits or _ . : -, or leave it empty.',
   'stores.ipPolicy.off': 'Off',
   'stores.ipPolicy.log': 'Log unlisted sources',
   'stores.ipPolicy.enforce': 'Refuse unlisted sources',
@@ -1489,6 +1493,10 @@ const ko: Record<MessageKey, string> = {
   'stores.error.webhookGraceSeconds': '0부터 86400까지의 정수(초)를 입력하세요.',
   'stores.error.stalePendingSeconds': '60부터 604800까지의 정수(초)를 입력하세요.',
   'stores.error.evidenceRetentionDays': '1부터 3650까지의 정수(일)를 입력하세요.',
+  'stores.field.merchantUidPrefix': 'merchant_uid 접두사(선택)',
+  'stores.hint.merchantUidPrefix':
+    '다른 상점과 가맹점 식별코드를 함께 쓸 때만: 아무도 등록하지 않은 결제 중 merchant_uid가 이것으로 시작하면 이 상점의 결제입니다.',
+  'stores.error.merchantUidPrefix': '영문·숫자·_ . : - 1–40자로 입력하거나 비워 두세요.',
   'stores.ipPolicy.off': '끄기',
   'stores.ipPolicy.log': '목록 외 발신지 기록',
   'stores.ipPolicy.enforce': '목록 외 발신지 거부',

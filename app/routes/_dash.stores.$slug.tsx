@@ -304,7 +304,7 @@ function SettingsList({ store }: { store: StoreView }) {
     ['stores.field.webhookGraceSeconds', String(store.webhookGraceSeconds)],
     ['stores.field.stalePendingSeconds', String(store.stalePendingSeconds)],
     ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
-    ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
+    ['stores.field.merchantUidPrefix', store.merchantUidPrefix ?? '—'],
   ];
   return (
     <section className="card" data-testid="settings">

@@ -43,6 +43,7 @@ export const STORE_FIELDS = [
   'webhookGraceSeconds',
   'stalePendingSeconds',
   'evidenceRetentionDays',
+  'merchantUidPrefix',
 ] as const;
 export type StoreField = (typeof STORE_FIELDS)[number];
 /**
@@ -74,6 +75,7 @@ function toView(store: Store, baseUrl: string): StoreView {
     updatedAt: store.updatedAt,
     archivedAt: store.archivedAt,
     archivedBy: store.archivedBy,
+    merchantUidPrefix: store.merchantUidPrefix,
     urls: merchantUrls(baseUrl, store),
   };
 }
@@ -93,6 +95,7 @@ function auditSnapshot(store: Store): Record<string, unknown> {
     webhookGraceSeconds: store.webhookGraceSeconds,
     stalePendingSeconds: store.stalePendingSeconds,
     evidenceRetentionDays: store.evidenceRetentionDays,
+    merchantUidPrefix: store.merchantUidPrefix,
   };
 }
 
@@ -150,6 +153,8 @@ const createFormSchema = z.object({
   webhookGraceSeconds: z.preprocess(blank, shape.webhookGraceSeconds),
   stalePendingSeconds: z.preprocess(blank, shape.stalePendingSeconds),
   evidenceRetentionDays: z.preprocess(blank, shape.evidenceRetentionDays),
+  // Blank means "no prefix" (null), also when editing one away.
+  merchantUidPrefix: z.preprocess((v) => (blank(v) === undefined ? null : blank(v)), shape.merchantUidPrefix),
 });
 /** Editing: the slug is fixed (it is in the URLs pasted at Iamport), a blank secret keeps the stored one. */
 const editFormSchema = createFormSchema.omit({ slug: true }).extend({
@@ -286,6 +291,7 @@ export async function updateStoreFromForm(
       webhookGraceSeconds: input.webhookGraceSeconds,
       stalePendingSeconds: input.stalePendingSeconds,
       evidenceRetentionDays: input.evidenceRetentionDays,
+      merchantUidPrefix: input.merchantUidPrefix,
     };
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
     const secretChanged =
@@ -309,6 +315,7 @@ export async function updateStoreFromForm(
       webhook_grace_seconds: input.webhookGraceSeconds,
       stale_pending_seconds: input.stalePendingSeconds,
       evidence_retention_days: input.evidenceRetentionDays,
+      merchant_uid_prefix: input.merchantUidPrefix,
       updated_at: toDbTime(deps.now()),
     });
     const pick = (o: Record<string, unknown>) => Object.fromEntries(changed.map((k) => [k, o[k]]));

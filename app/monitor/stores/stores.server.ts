@@ -27,6 +27,8 @@ export type Store = {
   /** When an admin archived it (null while active): its public routes answer 410, its jobs skip it. */
   archivedAt: string | null;
   archivedBy: string | null;
+  /** On a shared merchant code: unregistered payments whose merchant_uid starts with it are this store's. */
+  merchantUidPrefix: string | null;
   /** Kept for decrypting the secret on demand; never sent to a page. */
   secretSealed: string;
 };
@@ -58,6 +60,14 @@ export const storeInputSchema = z.object({
   webhookGraceSeconds: z.coerce.number().int().min(0).max(86_400).default(600),
   stalePendingSeconds: z.coerce.number().int().min(60).max(604_800).default(1800),
   evidenceRetentionDays: z.coerce.number().int().min(1).max(3650).default(DEFAULT_EVIDENCE_RETENTION_DAYS),
+  merchantUidPrefix: z.preprocess(
+    (v) => (v === '' ? null : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,40}$/, 'must be 1-40 letters, digits or _ . : -')
+      .nullable()
+      .default(null),
+  ),
 });
 export type StoreInput = z.input<typeof storeInputSchema>;
 
@@ -79,6 +89,7 @@ export function toStore(row: StoreRow): Store {
     updatedAt: row.updated_at,
     archivedAt: row.archived_at,
     archivedBy: row.archived_by,
+    merchantUidPrefix: row.merchant_uid_prefix,
     secretSealed: row.imp_secret_enc,
   };
 }
@@ -113,6 +124,7 @@ export async function createStore(deps: StoreDeps, input: StoreInput): Promise<{
     webhook_grace_seconds: data.webhookGraceSeconds,
     stale_pending_seconds: data.stalePendingSeconds,
     evidence_retention_days: data.evidenceRetentionDays,
+    merchant_uid_prefix: data.merchantUidPrefix,
     api_key_hash: key.hash,
     api_key_prefix: key.prefix,
     created_at: at,
