@@ -314,6 +314,27 @@ describe('resolutions that stick (decision 0154)', () => {
     expect(await openReasonNames(h.t.db, order.id)).toEqual(['late_change']);
   });
 
+  it('a resolution raced by re-checks of the same answer ends resolved, with one row, in any order', async () => {
+    const order = await orderAt('pending');
+    await observe(order.id, mismatchAnswer(order.merchant_uid, 900));
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => observe(order.id, mismatchAnswer(order.merchant_uid, 900))),
+      changeOrder(h.ctx, order.id, {
+        kind: 'person_resolve',
+        reasons: ['amount_mismatch'],
+        by: 'ops@example.com',
+        note: 'agreed with the buyer',
+      }),
+      ...Array.from({ length: 10 }, () => observe(order.id, mismatchAnswer(order.merchant_uid, 900))),
+    ]);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
+    expect((await rows(order.id)).map((r) => [r.reason, r.resolved_by])).toEqual([
+      ['amount_mismatch', 'ops@example.com'],
+    ]);
+    const after = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+    expect(after.open_reason_count).toBe(0);
+  });
+
   it('time re-opening a reason a person resolved waits for a different answer', async () => {
     const order = await orderAt('pending');
     const open = () =>
