@@ -34,6 +34,11 @@ export interface StoreTable {
   api_key_prefix: string;
   created_at: string;
   updated_at: string;
+  /** When an admin archived the store, and who (migration 0071); null while it is active. */
+  archived_at: Generated<string | null>;
+  archived_by: Generated<string | null>;
+  /** Payments nobody registered whose merchant_uid starts with it are this store's (migration 0072). */
+  merchant_uid_prefix: Generated<string | null>;
 }
 export type StoreRow = Selectable<StoreTable>;
 export type NewStoreRow = Insertable<StoreTable>;
@@ -66,6 +71,8 @@ export interface OrderTable {
   next_check_at: string | null;
   check_attempts: Generated<number>;
   open_reason_count: Generated<number>;
+  /** A fingerprint of the gateway's last answer about the order (verify/answer.ts; migration 0070). */
+  last_answer: Generated<string | null>;
 }
 export type OrderRow = Selectable<OrderTable>;
 export type NewOrderRow = Insertable<OrderTable>;
@@ -80,6 +87,8 @@ export interface AttentionReasonTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_note: string | null;
+  /** Set when a person resolved it: the fingerprint of the gateway answer they resolved it against (0070). */
+  resolved_answer: Generated<string | null>;
 }
 export type AttentionReasonRow = Selectable<AttentionReasonTable>;
 

@@ -124,17 +124,47 @@ export async function resolveReasons(
   at: string,
   by: string,
   note: string | null,
+  /** A person's resolution: the fingerprint of the gateway answer it was made against (migration 0070). */
+  answer: string | null = null,
 ): Promise<AttentionReason[]> {
   if (reasons.length === 0) return [];
   const rows = await db
     .updateTable('attention_reason')
-    .set({ resolved_at: at, resolved_by: by, resolution_note: note })
+    .set({ resolved_at: at, resolved_by: by, resolution_note: note, resolved_answer: answer })
     .where('order_id', '=', orderId)
     .where('reason', 'in', reasons)
     .where('resolved_at', 'is', null)
     .returning('reason')
     .execute();
   return rows.map((r) => r.reason);
+}
+
+/** For each of `reasons`, its most recent resolved row on the order (none when it was never resolved). */
+export async function latestResolutionsOf(
+  db: Q,
+  orderId: number,
+  reasons: readonly AttentionReason[],
+): Promise<Pick<AttentionReasonRow, 'reason' | 'resolved_by' | 'resolved_answer'>[]> {
+  if (reasons.length === 0) return [];
+  const rows = await db
+    .selectFrom('attention_reason')
+    .select(['reason', 'resolved_by', 'resolved_answer'])
+    .where('order_id', '=', orderId)
+    .where('reason', 'in', reasons)
+    .where('resolved_at', 'is not', null)
+    .orderBy('id', 'desc')
+    .execute();
+  const seen = new Set<AttentionReason>();
+  return rows.filter((r) => !seen.has(r.reason) && seen.add(r.reason));
+}
+
+/** Merchant uid and store of each order id (what a person recognises an order by), for labels. */
+export function orderLabelsOf(
+  db: Q,
+  ids: readonly number[],
+): Promise<{ id: number; merchant_uid: string; store_id: number }[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('order').select(['id', 'merchant_uid', 'store_id']).where('id', 'in', ids).execute();
 }
 
 export async function countOpenReasons(db: Q, orderId: number): Promise<number> {

@@ -6,9 +6,10 @@ import { SandboxError, readJson, sendOk } from './http';
 import { guardControlRequest } from './control-guard';
 import { merchantView } from './merchants';
 import { toWirePayment } from './payment-view';
-import { createPayments, depositVbank, transitionPayment } from './payments';
+import { amendPayment, createPayments, depositVbank, transitionPayment } from './payments';
 import {
   advanceSchema,
+  amendSchema,
   createPaymentSchema,
   depositSchema,
   describeZodError,
@@ -231,6 +232,11 @@ export async function handleControls(
       const input = parse(depositSchema, await body(req));
       await paymentOr404(ctx, id!);
       return sendOk(res, toWirePayment(await depositVbank(ctx, id!, input.webhook)));
+    }
+    case 'POST payments/:id/amend': {
+      const input = parse(amendSchema, await body(req));
+      await paymentOr404(ctx, id!);
+      return sendOk(res, toWirePayment(await amendPayment(ctx, id!, input.amount)));
     }
     case 'POST payments/:id/transition': {
       const input = parse(transitionSchema, await body(req));

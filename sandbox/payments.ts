@@ -371,6 +371,20 @@ async function lockedPayment(trx: SandboxContext['db'], impUid: string): Promise
   return row;
 }
 
+/**
+ * The gateway's record corrected after the fact (a PG amount correction): the payment now reports
+ * `amount`, nothing else changes and no webhook is sent. Lets a test change the gateway's answer.
+ */
+export async function amendPayment(ctx: SandboxContext, impUid: string, amount: number): Promise<PaymentRow> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await lockedPayment(trx, impUid);
+    if (amount < row.cancel_amount)
+      throw new SandboxError(409, `the amount cannot go below what was refunded (${row.cancel_amount})`);
+    await trx.updateTable('payment').set({ amount }).where('id', '=', row.id).execute();
+    return { ...row, amount };
+  });
+}
+
 /** A vbank deposit (ready → paid) with its `paid` webhook (iamport-facts §5.1). */
 export async function depositVbank(
   ctx: SandboxContext,

@@ -138,6 +138,13 @@ export const transitionSchema = z
   })
   .strict();
 
+/** A correction of the gateway's record: the amount it now reports for the payment. */
+export const amendSchema = z
+  .object({
+    amount: num.pipe(z.number().int().positive()),
+  })
+  .strict();
+
 export const depositSchema = z
   .object({
     webhook: z.union([webhookScenarioSchema, z.literal(false)]).optional(),

@@ -7,6 +7,7 @@ import type { MessageKey } from '~/i18n/messages';
 import { useT } from '~/i18n/use-t';
 import type { FieldErrors, StoreField, StoreFormValues, StoreView } from '~/monitor/stores/store-admin.server';
 import { MISMATCH_POLICIES, WEBHOOK_IP_POLICIES } from '~/monitor/status';
+import type { SharedCredentialWarning } from '~/monitor/stores/shared-merchant.server';
 
 /** What the new-store page and a store's page share: the settings form, the URLs card, the one-time API key. */
 
@@ -139,6 +140,7 @@ export function StoreForm({
     webhookGraceSeconds: String(store?.webhookGraceSeconds ?? 600),
     stalePendingSeconds: String(store?.stalePendingSeconds ?? 1800),
     evidenceRetentionDays: String(store?.evidenceRetentionDays ?? 180),
+    merchantUidPrefix: store?.merchantUidPrefix ?? '',
   };
   const errorOf = (field: StoreField) =>
     errors[field]
@@ -213,6 +215,7 @@ export function StoreForm({
         {text('webhookGraceSeconds', { type: 'number' })}
         {text('stalePendingSeconds', { type: 'number' })}
         {text('evidenceRetentionDays', { type: 'number' })}
+        {text('merchantUidPrefix')}
         <div>
           <SubmitButton
             match={{ intent: mode === 'create' ? 'create' : 'update' }}
@@ -223,6 +226,23 @@ export function StoreForm({
           </SubmitButton>
         </div>
       </Form>
+    </section>
+  );
+}
+
+/** Other stores on the same merchant code or REST key, named (allowed, but said out loud). */
+export function SharedCredentialWarnings({ warnings }: { warnings: readonly SharedCredentialWarning[] }) {
+  const t = useT();
+  if (warnings.length === 0) return null;
+  return (
+    <section className="callout callout-warning" role="status" data-testid="shared-credentials">
+      {warnings.map((w) => (
+        <p key={w.field} data-field={w.field}>
+          {t(w.field === 'impCode' ? 'stores.shared.impCode' : 'stores.shared.impKey', {
+            stores: w.stores.map((s) => `${s.name} (${s.slug})`).join(', '),
+          })}
+        </p>
+      ))}
     </section>
   );
 }

@@ -146,7 +146,7 @@ const en = {
     'A redirect was recorded but no webhook came within the store’s grace period.',
   'reason.unverified': 'Unverified',
   'reason.unverified.help':
-    'Verification could not finish (timeout, gateway error or bad credentials). It is retried on a schedule.',
+    'Verification could not finish (timeout, gateway error or bad credentials). It is re-checked a few times at growing intervals; after the last attempt it waits for a person to re-check or resolve it.',
   'reason.not_found_at_gateway': 'Not found at gateway',
   'reason.not_found_at_gateway.help':
     'The gateway does not know this imp_uid, or has no payment for this merchant_uid.',
@@ -304,6 +304,8 @@ const en = {
   'order.cancel.done': 'The gateway refunded {amount}. The order is now {status}.',
   'order.cancel.refused': 'The gateway did not cancel: {message}',
   'order.cancel.tooMuch': 'At most {refundable} can be refunded.',
+  'order.cancel.notPaid':
+    'Nothing was paid for this order (it failed, was abandoned, or waits for a deposit), so there is nothing to refund.',
   'order.cancel.notConfirmed': 'The cancel was not confirmed. Review it again.',
   'order.error.badInput': 'The form was incomplete ({detail}). Reload the page and try again.',
   'order.error.noteRequired': 'Write a reason of at least 3 characters.',
@@ -524,6 +526,10 @@ const en = {
   'stores.error.webhookGraceSeconds': 'Enter whole seconds from 0 to 86400.',
   'stores.error.stalePendingSeconds': 'Enter whole seconds from 60 to 604800.',
   'stores.error.evidenceRetentionDays': 'Enter whole days from 1 to 3650.',
+  'stores.field.merchantUidPrefix': 'merchant_uid prefix (optional)',
+  'stores.hint.merchantUidPrefix':
+    'Only for a merchant code shared with another store: payments nobody registered whose merchant_uid starts with this are this store’s.',
+  'stores.error.merchantUidPrefix': 'Use 1–40 letters, digits or _ . : -, or leave it empty.',
   'stores.ipPolicy.off': 'Off',
   'stores.ipPolicy.log': 'Log unlisted sources',
   'stores.ipPolicy.enforce': 'Refuse unlisted sources',
@@ -575,6 +581,23 @@ const en = {
   'stores.save': 'Save settings',
   'stores.saved': 'Settings saved ({count} changed).',
   'stores.unchanged': 'Nothing changed.',
+  'stores.archivedBadge': 'Archived',
+  'stores.archiveTitle': 'Archive',
+  'stores.archiveIntro':
+    'An archived store stops taking payments: its redirect, webhook and result URLs and its merchant API answer 410 Gone with the reason, and the scheduled jobs skip it. Its orders, evidence and runs stay visible here, and you can unarchive it at any time.',
+  'stores.archiveConfirm': 'Its payment URLs stop working at once',
+  'stores.archive': 'Archive store',
+  'stores.unarchive': 'Unarchive store',
+  'stores.archivedNotice':
+    'Archived {time} by {by}. Its public URLs answer 410 Gone and the scheduled jobs skip it; its data stays visible.',
+  'stores.archivedDone': 'Store archived: its URLs answer 410 and its jobs skip it.',
+  'stores.unarchivedDone': 'Store unarchived: its URLs and jobs work again.',
+  'stores.error.already_archived': 'This store is already archived.',
+  'stores.error.not_archived': 'This store is not archived.',
+  'stores.shared.impCode':
+    'Another store uses this merchant code: {stores}. This is allowed (two brands on one Iamport account): each payment belongs to the store that registered its merchant_uid.',
+  'stores.shared.impKey':
+    'Another store uses this REST API key: {stores}. Make sure both really are the same Iamport account.',
   'runs.title': 'Runs',
   'runs.intro':
     "The re-query job settles ambiguous orders by asking the gateway again; the reverse sweep lists the gateway's payments to find the ones nobody told us about. Only one process runs each at a time (the lease).",
@@ -675,6 +698,13 @@ const en = {
   'audit.caption': 'Times in {zone}, newest first.',
   'audit.colAt': 'When',
   'audit.colTarget': 'On',
+  'audit.refused': 'Refused',
+  'audit.target.order': 'Order',
+  'audit.target.store': 'Store',
+  'audit.target.user': 'User',
+  'audit.target.run': 'Run',
+  'audit.target.alert_channel': 'Alert channel',
+  'audit.target.alert_incident': 'Incident',
   'audit.colReason': 'Reason',
   'audit.colChange': 'Change',
   'audit.showChange': 'Before / after',
@@ -699,6 +729,10 @@ const en = {
   'buyer.result.order': 'Order',
   'buyer.result.title': 'Payment result',
   'buyer.error.unknownStore': 'This payment result link points to a shop that does not exist.',
+  'buyer.error.storeArchived':
+    'This shop no longer takes payments here (it was archived). If you paid, contact the shop with your order number.',
+  'buyer.result.archived':
+    'This shop no longer takes payments here (it was archived). If you paid, contact the shop with your order number.',
   'buyer.error.tooLong': 'This payment result link is too long to read.',
   'buyer.error.noIds': 'This payment result link carries no payment or order number.',
   'buyer.confirming.wait': 'This page checks again every {seconds} seconds.',
@@ -1090,7 +1124,7 @@ const ko: Record<MessageKey, string> = {
   'reason.redirect_without_webhook.help': '리디렉션은 기록되었지만 상점의 유예 시간 안에 웹훅이 오지 않았습니다.',
   'reason.unverified': '검증 안 됨',
   'reason.unverified.help':
-    '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 일정에 따라 다시 확인합니다.',
+    '검증을 마치지 못했습니다(시간 초과, 결제사 오류, 잘못된 인증 정보). 간격을 늘려 가며 몇 번 다시 확인하고, 마지막 시도 뒤에는 사람이 재확인하거나 해결할 때까지 기다립니다.',
   'reason.not_found_at_gateway': '결제사에 없음',
   'reason.not_found_at_gateway.help': '결제사가 이 imp_uid를 모르거나 이 merchant_uid의 결제가 없습니다.',
   'reason.unknown_order': '등록되지 않은 주문',
@@ -1244,6 +1278,7 @@ const ko: Record<MessageKey, string> = {
   'order.cancel.done': '결제사에서 {amount}을(를) 환불했습니다. 주문 상태: {status}.',
   'order.cancel.refused': '결제사가 취소하지 않았습니다: {message}',
   'order.cancel.tooMuch': '최대 {refundable}까지 환불할 수 있습니다.',
+  'order.cancel.notPaid': '이 주문은 결제된 금액이 없어(실패, 중단 또는 입금 대기) 환불할 것이 없습니다.',
   'order.cancel.notConfirmed': '취소가 확인되지 않았습니다. 다시 검토하세요.',
   'order.error.badInput': '양식이 완전하지 않습니다({detail}). 페이지를 새로 고친 뒤 다시 시도하세요.',
   'order.error.noteRequired': '사유를 3자 이상 적어 주세요.',
@@ -1458,6 +1493,10 @@ const ko: Record<MessageKey, string> = {
   'stores.error.webhookGraceSeconds': '0부터 86400까지의 정수(초)를 입력하세요.',
   'stores.error.stalePendingSeconds': '60부터 604800까지의 정수(초)를 입력하세요.',
   'stores.error.evidenceRetentionDays': '1부터 3650까지의 정수(일)를 입력하세요.',
+  'stores.field.merchantUidPrefix': 'merchant_uid 접두사(선택)',
+  'stores.hint.merchantUidPrefix':
+    '다른 상점과 가맹점 식별코드를 함께 쓸 때만: 아무도 등록하지 않은 결제 중 merchant_uid가 이것으로 시작하면 이 상점의 결제입니다.',
+  'stores.error.merchantUidPrefix': '영문·숫자·_ . : - 1–40자로 입력하거나 비워 두세요.',
   'stores.ipPolicy.off': '끄기',
   'stores.ipPolicy.log': '목록 외 발신지 기록',
   'stores.ipPolicy.enforce': '목록 외 발신지 거부',
@@ -1507,6 +1546,23 @@ const ko: Record<MessageKey, string> = {
   'stores.save': '설정 저장',
   'stores.saved': '설정을 저장했습니다({count}개 변경).',
   'stores.unchanged': '바뀐 것이 없습니다.',
+  'stores.archivedBadge': '보관됨',
+  'stores.archiveTitle': '보관',
+  'stores.archiveIntro':
+    '보관한 상점은 더 이상 결제를 받지 않습니다. 리디렉션·웹훅·결과 URL과 가맹점 API는 이유와 함께 410 Gone으로 응답하고, 예약 작업은 이 상점을 건너뜁니다. 주문·증거·실행 기록은 여기서 그대로 볼 수 있으며 언제든 보관을 해제할 수 있습니다.',
+  'stores.archiveConfirm': '결제 URL이 즉시 동작을 멈춥니다',
+  'stores.archive': '상점 보관',
+  'stores.unarchive': '보관 해제',
+  'stores.archivedNotice':
+    '{time}에 {by}님이 보관했습니다. 공개 URL은 410 Gone으로 응답하고 예약 작업은 이 상점을 건너뜁니다. 데이터는 그대로 볼 수 있습니다.',
+  'stores.archivedDone': '상점을 보관했습니다. URL은 410으로 응답하고 작업은 이 상점을 건너뜁니다.',
+  'stores.unarchivedDone': '보관을 해제했습니다. URL과 작업이 다시 동작합니다.',
+  'stores.error.already_archived': '이미 보관된 상점입니다.',
+  'stores.error.not_archived': '보관된 상점이 아닙니다.',
+  'stores.shared.impCode':
+    '다른 상점이 같은 가맹점 식별코드를 씁니다: {stores}. 허용되는 구성입니다(한 아임포트 계정의 두 브랜드). 각 결제는 그 merchant_uid를 등록한 상점에 속합니다.',
+  'stores.shared.impKey':
+    '다른 상점이 같은 REST API 키를 씁니다: {stores}. 두 상점이 정말 같은 아임포트 계정인지 확인하세요.',
   'runs.title': '대사 실행',
   'runs.intro':
     '재조회 작업은 결제사에 다시 물어 애매한 주문을 확정하고, 역방향 점검은 결제사의 결제 목록에서 알려지지 않은 결제를 찾습니다. 각 작업은 한 번에 한 프로세스만 실행합니다(리스).',
@@ -1605,6 +1661,13 @@ const ko: Record<MessageKey, string> = {
   'audit.caption': '시각은 {zone} 기준이며 최신순입니다.',
   'audit.colAt': '언제',
   'audit.colTarget': '대상',
+  'audit.refused': '거절됨',
+  'audit.target.order': '주문',
+  'audit.target.store': '상점',
+  'audit.target.user': '사용자',
+  'audit.target.run': '실행',
+  'audit.target.alert_channel': '알림 채널',
+  'audit.target.alert_incident': '인시던트',
   'audit.colReason': '사유',
   'audit.colChange': '변경 내용',
   'audit.showChange': '이전 / 이후',
@@ -1629,6 +1692,10 @@ const ko: Record<MessageKey, string> = {
   'buyer.result.order': '주문번호',
   'buyer.result.title': '결제 결과',
   'buyer.error.unknownStore': '이 결제 결과 링크가 가리키는 상점이 없습니다.',
+  'buyer.error.storeArchived':
+    '이 상점은 보관 처리되어 더 이상 여기서 결제를 받지 않습니다. 결제하셨다면 주문번호와 함께 상점에 문의하세요.',
+  'buyer.result.archived':
+    '이 상점은 보관 처리되어 더 이상 여기서 결제를 받지 않습니다. 결제하셨다면 주문번호와 함께 상점에 문의하세요.',
   'buyer.error.tooLong': '결제 결과 링크가 너무 길어 읽을 수 없습니다.',
   'buyer.error.noIds': '결제 결과 링크에 결제번호나 주문번호가 없습니다.',
   'buyer.confirming.wait': '이 페이지는 {seconds}초마다 다시 확인합니다.',

@@ -7,6 +7,7 @@ import { formatDateTime } from '~/i18n/format';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
 import { auditLog } from '~/monitor/dashboard/audit-log.server';
+import type { MessageKey } from '~/i18n/messages';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 
@@ -17,6 +18,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireRole(request, context, 'operator');
   return auditLog(context, new URL(request.url).searchParams);
 }
+
+/** Target types the catalog names (`audit.target.*`); another shows as stored. */
+const TARGET_TYPES = new Set(['order', 'store', 'user', 'run', 'alert_channel', 'alert_incident']);
 
 /** Where an event's target lives in the dashboard, when it has a page. */
 function targetHref(type: string | null, id: string | null): string | null {
@@ -116,7 +120,19 @@ export default function Audit() {
           <tbody>
             {data.events.map((e) => {
               const href = targetHref(e.targetType, e.targetId);
-              const target = e.targetType ? `${e.targetType} ${e.targetId ?? ''}`.trim() : '—';
+              const target = e.target ? (
+                <>
+                  <span className="muted">
+                    {TARGET_TYPES.has(e.target.type) ? t(`audit.target.${e.target.type}` as MessageKey) : e.target.type}
+                  </span>{' '}
+                  <span className="mono" data-testid="audit-target">
+                    {e.target.label}
+                  </span>
+                  {e.target.detail ? <span className="muted"> · {e.target.detail}</span> : null}
+                </>
+              ) : (
+                '—'
+              );
               return (
                 <tr key={e.id} data-testid={`audit-${e.id}`} style={{ verticalAlign: 'top' }}>
                   <td className="small" style={{ whiteSpace: 'nowrap' }}>
@@ -132,6 +148,14 @@ export default function Audit() {
                   </td>
                   <td>
                     <code>{e.action}</code>
+                    {e.outcome === 'refused' ? (
+                      <>
+                        {' '}
+                        <span className="badge badge-warn" data-testid="audit-refused">
+                          {t('audit.refused')}
+                        </span>
+                      </>
+                    ) : null}
                   </td>
                   <td className="small">{href ? <Link to={href}>{target}</Link> : target}</td>
                   <td className="small">{e.reason ?? '—'}</td>

@@ -6,7 +6,7 @@ import { authorizeAction, requireUser } from '~/auth/guard.server';
 import { hasRole } from '~/auth/roles';
 import { CsrfInput } from '~/components/csrf-input';
 import { PageHeader } from '~/components/page-header';
-import { ApiKeyCallout, StoreForm, UrlsCard } from '~/components/store-settings';
+import { ApiKeyCallout, SharedCredentialWarnings, StoreForm, UrlsCard } from '~/components/store-settings';
 import { SubmitButton } from '~/components/submit-button';
 import { AppError, errorResponse } from '~/errors';
 import { publicBaseUrl } from '~/http.server';
@@ -14,9 +14,11 @@ import { formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
+import { sharedCredentialWarnings } from '~/monitor/stores/shared-merchant.server';
 import {
   getStoreView,
   rotateStoreApiKey,
+  setStoreArchived,
   testStoreConnection,
   updateStoreFromForm,
   type ConnectionTest,
@@ -41,6 +43,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return {
     mode: 'view' as const,
     store,
+    // Said on every visit while it holds, naming the other store (allowed, but explicit).
+    warnings: await sharedCredentialWarnings(context, {
+      slug: store.slug,
+      impCode: store.impCode,
+      impKey: store.impKey,
+    }),
     baseUrl,
     fromConfig: context.config.publicUrl !== null,
     canManage: hasRole(user.role, 'admin'),
@@ -53,7 +61,7 @@ type ActionResult =
   | { intent: 'rotated'; apiKey: string; apiKeyPrefix: string }
   | { intent: 'test'; result: ConnectionTest };
 
-const intentSchema = z.object({ intent: z.enum(['create', 'update', 'rotate', 'test']) });
+const intentSchema = z.object({ intent: z.enum(['create', 'update', 'rotate', 'test', 'archive', 'unarchive']) });
 
 function refused(refusal: UnknownStore): never {
   throw errorResponse(new AppError('not_found', refusal.message));
@@ -98,6 +106,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         apiKeyPrefix: rotated.store.apiKeyPrefix,
       });
     }
+    case 'archive':
+    case 'unarchive': {
+      const changed = await setStoreArchived(context, who, slug, intent === 'archive');
+      if (!changed.ok && changed.refusal === 'unknown_store') refused(changed);
+      const to = `/stores/${encodeURIComponent(slug)}`;
+      if (!changed.ok) return redirectWithFlash(to, context, { kind: 'error', key: `stores.error.${changed.refusal}` });
+      return redirectWithFlash(to, context, {
+        kind: 'success',
+        key: intent === 'archive' ? 'stores.archivedDone' : 'stores.unarchivedDone',
+      });
+    }
     case 'test': {
       const tested = await testStoreConnection(context, who, slug);
       if (!tested.ok) refused(tested);
@@ -130,7 +149,16 @@ export default function StorePage() {
         }
       />
 
+      {store.archivedAt ? (
+        <section className="callout callout-warning" role="status" data-testid="archived-notice">
+          <strong>{t('stores.archivedBadge')}</strong>{' '}
+          {t('stores.archivedNotice', { time: formatDateTime(locale, store.archivedAt), by: store.archivedBy ?? '—' })}
+        </section>
+      ) : null}
+
       {result?.intent === 'rotated' ? <ApiKeyCallout apiKey={result.apiKey} rotated /> : null}
+
+      <SharedCredentialWarnings warnings={page.warnings} />
 
       <UrlsCard urls={store.urls} fromConfig={page.fromConfig} impCode={store.impCode} />
 
@@ -184,6 +212,44 @@ export default function StorePage() {
           </Form>
         ) : null}
       </section>
+
+      {page.canManage ? (
+        <section className="card" data-testid="archive-card">
+          <h2>{t('stores.archiveTitle')}</h2>
+          <p className="muted small">{t('stores.archiveIntro')}</p>
+          <Form method="post" className="inline-form">
+            <CsrfInput />
+            {store.archivedAt ? (
+              <>
+                <input type="hidden" name="intent" value="unarchive" />
+                <SubmitButton
+                  variant="secondary"
+                  match={{ intent: 'unarchive' }}
+                  pendingLabel={t('form.saving')}
+                  data-testid="unarchive-store"
+                >
+                  {t('stores.unarchive')}
+                </SubmitButton>
+              </>
+            ) : (
+              <>
+                <input type="hidden" name="intent" value="archive" />
+                <label className="small">
+                  <input type="checkbox" name="confirm" value="yes" required /> {t('stores.archiveConfirm')}
+                </label>
+                <SubmitButton
+                  variant="danger"
+                  match={{ intent: 'archive' }}
+                  pendingLabel={t('form.saving')}
+                  data-testid="archive-store"
+                >
+                  {t('stores.archive')}
+                </SubmitButton>
+              </>
+            )}
+          </Form>
+        </section>
+      ) : null}
     </>
   );
 }
@@ -238,7 +304,7 @@ function SettingsList({ store }: { store: StoreView }) {
     ['stores.field.webhookGraceSeconds', String(store.webhookGraceSeconds)],
     ['stores.field.stalePendingSeconds', String(store.stalePendingSeconds)],
     ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
-    ['stores.field.evidenceRetentionDays', String(store.evidenceRetentionDays)],
+    ['stores.field.merchantUidPrefix', store.merchantUidPrefix ?? '—'],
   ];
   return (
     <section className="card" data-testid="settings">

@@ -61,6 +61,14 @@ export default function Stores() {
                 <td>
                   <Link to={`/stores/${encodeURIComponent(s.slug)}`}>{s.name}</Link>{' '}
                   <span className="muted mono small">{s.slug}</span>
+                  {s.archivedAt ? (
+                    <>
+                      {' '}
+                      <span className="badge badge-muted" data-testid="store-archived">
+                        {t('stores.archivedBadge')}
+                      </span>
+                    </>
+                  ) : null}
                 </td>
                 <td className="mono">{s.impCode}</td>
                 <td className="mono small">{s.apiBaseUrl}</td>

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { authorizeAction, requireRole } from '~/auth/guard.server';
 import { hasRole } from '~/auth/roles';
 import { PageHeader } from '~/components/page-header';
-import { ApiKeyCallout, StoreForm, UrlsCard } from '~/components/store-settings';
+import { ApiKeyCallout, SharedCredentialWarnings, StoreForm, UrlsCard } from '~/components/store-settings';
 import { AppError, errorResponse } from '~/errors';
 import { publicBaseUrl } from '~/http.server';
 import { pageMeta } from '~/i18n/meta';
@@ -16,6 +16,7 @@ import {
   type StoreFormValues,
   type StoreView,
 } from '~/monitor/stores/store-admin.server';
+import type { SharedCredentialWarning } from '~/monitor/stores/shared-merchant.server';
 
 export { DashErrorBoundary as ErrorBoundary } from '~/components/dash-shell';
 
@@ -30,7 +31,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 type ActionResult =
   | { intent: 'create'; ok: false; errors: FieldErrors; values: StoreFormValues }
-  | { intent: 'created'; slug: string; name: string; apiKey: string; urls: StoreView['urls'] };
+  | {
+      intent: 'created';
+      slug: string;
+      name: string;
+      apiKey: string;
+      urls: StoreView['urls'];
+      warnings: SharedCredentialWarning[];
+    };
 
 const intentSchema = z.object({ intent: z.enum(['create', 'update', 'rotate', 'test']) });
 
@@ -54,6 +62,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     name: created.store.name,
     apiKey: created.apiKey,
     urls: merchantUrls(baseUrl, created.store),
+    warnings: created.warnings,
   });
 }
 
@@ -66,6 +75,7 @@ export default function NewStorePage() {
       <>
         <PageHeader title={t('stores.createdTitle', { name: result.name })} />
         <ApiKeyCallout apiKey={result.apiKey} />
+        <SharedCredentialWarnings warnings={result.warnings} />
         <UrlsCard urls={result.urls} fromConfig={page.fromConfig} impCode={null} />
         <p>
           <Link to={`/stores/${encodeURIComponent(result.slug)}`} className="btn btn-primary">

@@ -45,6 +45,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       return data({ kind: 'error' as const, message: outcome.message }, { status: outcome.status, headers: noStore });
     case 'unknown_store':
       return data({ kind: 'error' as const, message: outcome.message }, { status: 404, headers: noStore });
+    case 'gone':
+      return data({ kind: 'error' as const, message: outcome.message }, { status: 410, headers: noStore });
   }
 }
 

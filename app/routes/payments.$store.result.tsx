@@ -1,10 +1,11 @@
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { data, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
 import { verifyResultLink } from '~/auth/result-link.server';
 import { CopyButton } from '~/components/copy-button';
 import { formatAmount, formatDateTime } from '~/i18n/format';
 import { useLocale, useT } from '~/i18n/use-t';
-import { buyerResult } from '~/monitor/capture/buyer-result.server';
+import { ARCHIVED, buyerResult, UNKNOWN_RESULT, type BuyerResult } from '~/monitor/capture/buyer-result.server';
+import { publicStoreState } from '~/monitor/stores/stores.server';
 
 /**
  * The built-in landing page, for stores that have not set their own landing URLs. It shows a
@@ -13,20 +14,23 @@ import { buyerResult } from '~/monitor/capture/buyer-result.server';
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const store = params.store ?? '';
+  // An archived store's page answers 410 and says why, whatever the link.
+  if ((await publicStoreState(context, store)) === 'archived') return data(ARCHIVED, { status: 410 });
   const merchantUid = verifyResultLink(
     context.config.appSecret,
     store,
     new URL(request.url).searchParams,
     context.now(),
   );
-  if (!merchantUid) return { status: 'unknown' as const, merchantUid: null, amount: null, vbank: null, shopUrl: null };
-  return buyerResult(context, store, merchantUid);
+  if (!merchantUid) return data(UNKNOWN_RESULT);
+  return data(await buyerResult(context, store, merchantUid));
 }
 
 export const meta: MetaFunction = () => [{ title: '결제 결과 · Payment result' }];
 
 export default function PaymentResult() {
-  const result = useLoaderData<typeof loader>();
+  // Every branch answers a BuyerResult (with a 410 status when the store is archived).
+  const result = useLoaderData<() => Promise<BuyerResult>>();
   const t = useT();
   const locale = useLocale();
   const vbank = result.vbank;

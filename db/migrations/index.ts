@@ -12,6 +12,9 @@ import * as m0041 from './0041_create_login_throttle';
 import * as m0050 from './0050_create_rate_tables';
 import * as m0051 from './0051_add_evidence_retention';
 import * as m0060 from './0060_create_alert_tables';
+import * as m0070 from './0070_add_gateway_answer';
+import * as m0071 from './0071_add_store_archive';
+import * as m0072 from './0072_add_store_uid_prefix';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0050_create_rate_tables': m0050,
   '0051_add_evidence_retention': m0051,
   '0060_create_alert_tables': m0060,
+  '0070_add_gateway_answer': m0070,
+  '0071_add_store_archive': m0071,
+  '0072_add_store_uid_prefix': m0072,
 };

@@ -291,6 +291,74 @@ describe('what ops staff and buyers see, in Chromium', () => {
     },
   );
 
+  it(
+    'defect 5: a resolution survives a re-check of the same answer, and a changed answer reopens it',
+    { timeout: 90_000 },
+    async () => {
+      const buyer = await newPage();
+      let merchantUid = '';
+      try {
+        merchantUid = await payInDemoShop(buyer.page, {
+          amount: 10000,
+          buyer: 'Jung Hayun',
+          outcome: 'paid',
+          // The browser pays 9,000 for a 10,000 order: an amount mismatch.
+          whileInWindow: () => buyer.page.fill('#tampered_amount', '9000'),
+        });
+      } finally {
+        await buyer.context.close();
+      }
+      const [payment] = await control<{ imp_uid: string; amount: number }[]>(
+        'GET',
+        `payments?merchant_uid=${encodeURIComponent(merchantUid)}`,
+      );
+      expect(payment!.amount).toBe(9000);
+
+      const { page } = admin;
+      await page.goto(`${app.url}/orders?q=${encodeURIComponent(merchantUid)}`);
+      await page.locator(`[data-testid="order-row"][data-merchant-uid="${merchantUid}"] a`).first().click();
+      await page.waitForURL(/\/orders\/\d+$/);
+      const orderUrl = page.url();
+      const openMismatch = page.locator('[data-testid="open-reasons"] li[data-reason="amount_mismatch"]');
+      const resolvedMismatch = page.locator('[data-testid="resolved-reasons"] li[data-reason="amount_mismatch"]');
+      await openMismatch.waitFor();
+
+      // A person resolves the mismatch with a written reason…
+      await openMismatch.locator('textarea[name="note"]').fill('The buyer paid 9,000 by phone agreement; keep it.');
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(orderUrl)),
+        openMismatch.getByRole('button').click(),
+      ]);
+      await resolvedMismatch.first().waitFor();
+      await expect(openMismatch.count()).resolves.toBe(0);
+
+      // …and "Re-check now" asks the gateway, which answers the same: it stays resolved.
+      const recheck = async () => {
+        const checksBefore = await page.locator('[data-testid="timeline"] [data-kind="gateway_check"]').count();
+        await Promise.all([
+          page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(orderUrl)),
+          page.locator('button[name="intent"][value="recheck"]').click(),
+        ]);
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('[data-testid="timeline"] [data-kind="gateway_check"]').length > n,
+          checksBefore,
+        );
+      };
+      await recheck();
+      await expect(openMismatch.count()).resolves.toBe(0);
+      await expect(resolvedMismatch.count()).resolves.toBe(1);
+      await expect(page.getByTestId('open-reasons').count()).resolves.toBe(0);
+
+      // The gateway's answer changes (its record now says 9,500): the next re-check reopens it, saying what changed.
+      await control('POST', `payments/${payment!.imp_uid}/amend`, { amount: 9500 });
+      await recheck();
+      await openMismatch.waitFor();
+      await expect(openMismatch.textContent()).resolves.toContain('amount 9000 → 9500');
+      await expect(openMismatch.textContent()).resolves.toContain(ADMIN.email);
+      await expect(resolvedMismatch.count()).resolves.toBe(1);
+    },
+  );
+
   it('screens read well in Korean and English, at 1366 px and on a 390 px phone', { timeout: 240_000 }, async () => {
     for (const [locale, lang] of [
       ['en-US', 'en'],

@@ -10,7 +10,8 @@ import type { MonitorDeps } from '../deps';
 export type BuyerVbank = VbankFacts;
 
 export type BuyerResult = {
-  status: OrderStatus | 'unknown';
+  /** `archived`: the store was archived (the page answers 410 and says so). */
+  status: OrderStatus | 'unknown' | 'archived';
   merchantUid: string | null;
   /** What the buyer paid (or was refunded) according to the gateway; null when nothing was paid. */
   amount: { paid: number | null; refunded: number | null; currency: string } | null;
@@ -20,7 +21,14 @@ export type BuyerResult = {
   shopUrl: string | null;
 };
 
-const UNKNOWN: BuyerResult = { status: 'unknown', merchantUid: null, amount: null, vbank: null, shopUrl: null };
+export const UNKNOWN_RESULT: BuyerResult = {
+  status: 'unknown',
+  merchantUid: null,
+  amount: null,
+  vbank: null,
+  shopUrl: null,
+};
+export const ARCHIVED: BuyerResult = { ...UNKNOWN_RESULT, status: 'archived' };
 
 /** The origin of the first landing URL the store configured: the shop's own site. */
 export function shopUrlOf(store: Store): string | null {
@@ -46,8 +54,9 @@ export async function buyerResult(
   merchantUid: string,
 ): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
+  if (store?.archivedAt) return ARCHIVED;
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
-  if (!store || !order) return UNKNOWN;
+  if (!store || !order) return UNKNOWN_RESULT;
   const status = order.status;
   const payment = status === 'pending' || status === 'failed' ? null : await latestPaymentOf(deps, order);
   const currency = payment?.currency ?? order.currency;

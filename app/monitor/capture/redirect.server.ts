@@ -90,6 +90,8 @@ export const REDIRECT_COALESCE_MS = 15_000;
 
 export type RedirectOutcome =
   | { kind: 'unknown_store'; message: MessageKey }
+  /** The store is archived: the hit is kept as evidence, the buyer is told, nothing is verified (410). */
+  | { kind: 'gone'; message: MessageKey }
   | { kind: 'bad_request'; status: 400 | 414; message: MessageKey }
   | { kind: 'landing'; location: string; status: OrderStatus }
   | {
@@ -172,6 +174,7 @@ async function decideRedirect(
 ): Promise<RedirectOutcome> {
   const { store, parsed, order } = args;
   if (!store) return { kind: 'unknown_store', message: 'buyer.error.unknownStore' };
+  if (store.archivedAt) return { kind: 'gone', message: 'buyer.error.storeArchived' };
   if (args.truncated) return { kind: 'bad_request', status: 414, message: 'buyer.error.tooLong' };
   if (!parsed.impUid && !parsed.merchantUid) return { kind: 'bad_request', status: 400, message: 'buyer.error.noIds' };
 

@@ -3,7 +3,7 @@ import { attachOriginalDelivery, claimDeliveryIdentity, insertWebhookDelivery } 
 import { findOrder } from '../../../db/orders';
 import { enqueueWebhookJob } from '../../../db/webhook-jobs';
 import { isIamportWebhookIp } from '../../iamport/webhook-ips';
-import { getStore, type Store } from '../stores/stores.server';
+import { archivedMessage, getStore, type Store } from '../stores/stores.server';
 import { countUnknownStore } from './unknown-evidence.server';
 import { toDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
@@ -97,6 +97,8 @@ export async function captureWebhook(
 
   let answer: WebhookAnswer;
   if (request.tooLarge) answer = refuse(413, 'payload_too_large', `body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  // Archived: kept as evidence (the data stays visible), answered 410, never verified.
+  else if (store.archivedAt) answer = refuse(410, 'gone', archivedMessage(store));
   else if (store.webhookIpPolicy === 'enforce' && !listed)
     answer = refuse(403, 'forbidden', `source ${request.ip} is not one of Iamport's webhook addresses`);
   else if (!valid) answer = refuse(400, 'bad_request', 'body is not valid UTF-8');

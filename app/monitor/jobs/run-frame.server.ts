@@ -177,7 +177,9 @@ export async function executeRun(
 ): Promise<RunSummary> {
   const { options, kind } = spec;
   const dryRun = options.dryRun === true;
-  const stores = options.storeSlug ? [await requireStore(deps, options.storeSlug)] : await listAllStores(deps);
+  const named = options.storeSlug ? [await requireStore(deps, options.storeSlug)] : await listAllStores(deps);
+  // An archived store's jobs skip it (decision 0155); only the retention purge still covers its data.
+  const stores = kind === 'purge' ? named : named.filter((s) => s.archivedAt === null);
   const manners: Manners = { ...DEFAULT_MANNERS, ...deps.manners };
   const holder = deps.holder ?? PROCESS_HOLDER;
   const startedAt = deps.now();

@@ -192,7 +192,11 @@ async function examinePage(run: StoreRun, payments: Payment[], checkId: number):
   );
   for (const payment of payments) {
     const order: OrderRow | undefined = orders.get(payment.merchantUid);
-    if (!order && (ownership.knownElsewhere.has(payment.merchantUid) || !ownership.claimsUnknown)) {
+    if (
+      !order &&
+      (ownership.knownElsewhere.has(payment.merchantUid) ||
+        (!ownership.claimsUnknown && !ownership.claimedByPrefix.has(payment.merchantUid)))
+    ) {
       run.countExamined(1);
       continue;
     }

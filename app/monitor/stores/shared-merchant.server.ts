@@ -36,17 +36,32 @@ export async function sharedCredentialWarnings(
   return warnings;
 }
 
+/** The store among `stores` whose merchant_uid prefix the uid starts with (the longest prefix wins). */
+export function prefixOwner<S extends Pick<Store, 'merchantUidPrefix'>>(
+  stores: readonly S[],
+  merchantUid: string,
+): S | null {
+  let owner: S | null = null;
+  for (const s of stores) {
+    const prefix = s.merchantUidPrefix;
+    if (prefix && merchantUid.startsWith(prefix) && prefix.length > (owner?.merchantUidPrefix?.length ?? 0)) owner = s;
+  }
+  return owner;
+}
+
 /**
  * The store a payment belongs to: the one that registered its merchant_uid, looking first at the
- * store whose URL the evidence came to, then at the others on the same merchant code. When none
- * knows it, the receiving store (where it will be flagged as unknown).
+ * store whose URL the evidence came to, then at the others on the same merchant code; when none
+ * registered it, the store whose `merchant_uid` prefix it carries; else the receiving store (where
+ * it will be flagged as unknown).
  */
 export async function attributeStore(deps: Deps, store: Store, merchantUid: string | null): Promise<Store> {
   if (!merchantUid || (await findOrder(deps.db, store.id, merchantUid))) return store;
-  for (const sibling of await storesSharingMerchantCode(deps, store)) {
+  const siblings = await storesSharingMerchantCode(deps, store);
+  for (const sibling of siblings) {
     if (await findOrder(deps.db, sibling.id, merchantUid)) return sibling;
   }
-  return store;
+  return prefixOwner([store, ...siblings], merchantUid) ?? store;
 }
 
 /**
@@ -57,9 +72,9 @@ export async function attributeStore(deps: Deps, store: Store, merchantUid: stri
  */
 export async function sweepOwnership(
   deps: Deps,
-  store: Pick<Store, 'id' | 'impCode'>,
+  store: Pick<Store, 'id' | 'impCode' | 'merchantUidPrefix'>,
   merchantUids: string[],
-): Promise<{ knownElsewhere: Set<string>; claimsUnknown: boolean }> {
+): Promise<{ knownElsewhere: Set<string>; claimsUnknown: boolean; claimedByPrefix: Set<string> }> {
   const siblings = await storesSharingMerchantCode(deps, store);
   const knownElsewhere = new Set<string>();
   for (const sibling of siblings) {
@@ -67,5 +82,18 @@ export async function sweepOwnership(
     if (rest.length === 0) break;
     for (const uid of (await findOrdersByMerchantUids(deps.db, sibling.id, rest)).keys()) knownElsewhere.add(uid);
   }
-  return { knownElsewhere, claimsUnknown: siblings.every((s) => s.id > store.id) };
+  // A payment nobody registered with a store's merchant_uid prefix is that store's to claim.
+  const claimedByPrefix = new Set<string>();
+  for (const uid of merchantUids) {
+    if (knownElsewhere.has(uid)) continue;
+    const owner = prefixOwner([store, ...siblings], uid);
+    if (owner === store) claimedByPrefix.add(uid);
+    else if (owner) knownElsewhere.add(uid);
+  }
+  // An archived store's sweep does not run: the oldest *active* store on the code claims the rest.
+  return {
+    knownElsewhere,
+    claimsUnknown: siblings.every((s) => s.archivedAt !== null || s.id > store.id),
+    claimedByPrefix,
+  };
 }

@@ -43,6 +43,7 @@ export const STORE_FIELDS = [
   'webhookGraceSeconds',
   'stalePendingSeconds',
   'evidenceRetentionDays',
+  'merchantUidPrefix',
 ] as const;
 export type StoreField = (typeof STORE_FIELDS)[number];
 /**
@@ -72,6 +73,9 @@ function toView(store: Store, baseUrl: string): StoreView {
     evidenceRetentionDays: store.evidenceRetentionDays,
     apiKeyPrefix: store.apiKeyPrefix,
     updatedAt: store.updatedAt,
+    archivedAt: store.archivedAt,
+    archivedBy: store.archivedBy,
+    merchantUidPrefix: store.merchantUidPrefix,
     urls: merchantUrls(baseUrl, store),
   };
 }
@@ -91,6 +95,7 @@ function auditSnapshot(store: Store): Record<string, unknown> {
     webhookGraceSeconds: store.webhookGraceSeconds,
     stalePendingSeconds: store.stalePendingSeconds,
     evidenceRetentionDays: store.evidenceRetentionDays,
+    merchantUidPrefix: store.merchantUidPrefix,
   };
 }
 
@@ -148,6 +153,8 @@ const createFormSchema = z.object({
   webhookGraceSeconds: z.preprocess(blank, shape.webhookGraceSeconds),
   stalePendingSeconds: z.preprocess(blank, shape.stalePendingSeconds),
   evidenceRetentionDays: z.preprocess(blank, shape.evidenceRetentionDays),
+  // Blank means "no prefix" (null), also when editing one away.
+  merchantUidPrefix: z.preprocess((v) => (blank(v) === undefined ? null : blank(v)), shape.merchantUidPrefix),
 });
 /** Editing: the slug is fixed (it is in the URLs pasted at Iamport), a blank secret keeps the stored one. */
 const editFormSchema = createFormSchema.omit({ slug: true }).extend({
@@ -284,6 +291,7 @@ export async function updateStoreFromForm(
       webhookGraceSeconds: input.webhookGraceSeconds,
       stalePendingSeconds: input.stalePendingSeconds,
       evidenceRetentionDays: input.evidenceRetentionDays,
+      merchantUidPrefix: input.merchantUidPrefix,
     };
     const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
     const secretChanged =
@@ -307,6 +315,7 @@ export async function updateStoreFromForm(
       webhook_grace_seconds: input.webhookGraceSeconds,
       stale_pending_seconds: input.stalePendingSeconds,
       evidence_retention_days: input.evidenceRetentionDays,
+      merchant_uid_prefix: input.merchantUidPrefix,
       updated_at: toDbTime(deps.now()),
     });
     const pick = (o: Record<string, unknown>) => Object.fromEntries(changed.map((k) => [k, o[k]]));
@@ -356,6 +365,48 @@ export async function rotateStoreApiKey(
       },
     );
     return { ok: true as const, ...rotated };
+  });
+}
+
+/** Why archiving or unarchiving did nothing: the store is already in the asked state. */
+export type ArchiveRefusal = { ok: false; refusal: 'already_archived' | 'not_archived' };
+
+/**
+ * Archives (`archive: true`) or unarchives a store (decision 0155). Archived, its public routes
+ * (redirect, webhook, result page, merchant API) answer 410 with the reason and its scheduled jobs
+ * skip it; its orders, evidence and runs stay as they are, visible in the dashboard, and the
+ * retention purge still applies to them. Audited as `store.archive` / `store.unarchive`.
+ */
+export async function setStoreArchived(
+  deps: AdminDeps,
+  who: Who,
+  slug: string,
+  archive: boolean,
+): Promise<{ ok: true; store: Store } | ArchiveRefusal | UnknownStore> {
+  return deps.db.transaction().execute(async (trx) => {
+    const store = await getStore({ db: trx }, slug);
+    if (!store) return unknownStore(slug);
+    if (archive === (store.archivedAt !== null))
+      return { ok: false as const, refusal: archive ? ('already_archived' as const) : ('not_archived' as const) };
+    const at = toDbTime(deps.now());
+    const by = who.actor === 'system' ? 'system' : who.actor.email;
+    await updateStore(trx, store.id, {
+      archived_at: archive ? at : null,
+      archived_by: archive ? by : null,
+      updated_at: at,
+    });
+    await recordAudit(
+      { db: trx, now: deps.now },
+      {
+        actor: who.actor,
+        action: archive ? 'store.archive' : 'store.unarchive',
+        target: { type: 'store', id: slug },
+        before: { archivedAt: store.archivedAt, archivedBy: store.archivedBy },
+        after: { archivedAt: archive ? at : null, archivedBy: archive ? by : null },
+        ip: who.ip,
+      },
+    );
+    return { ok: true as const, store: (await getStore({ db: trx }, slug))! };
   });
 }
 

@@ -24,6 +24,11 @@ export type Store = {
   evidenceRetentionDays: number;
   apiKeyPrefix: string;
   updatedAt: string;
+  /** When an admin archived it (null while active): its public routes answer 410, its jobs skip it. */
+  archivedAt: string | null;
+  archivedBy: string | null;
+  /** On a shared merchant code: unregistered payments whose merchant_uid starts with it are this store's. */
+  merchantUidPrefix: string | null;
   /** Kept for decrypting the secret on demand; never sent to a page. */
   secretSealed: string;
 };
@@ -55,6 +60,14 @@ export const storeInputSchema = z.object({
   webhookGraceSeconds: z.coerce.number().int().min(0).max(86_400).default(600),
   stalePendingSeconds: z.coerce.number().int().min(60).max(604_800).default(1800),
   evidenceRetentionDays: z.coerce.number().int().min(1).max(3650).default(DEFAULT_EVIDENCE_RETENTION_DAYS),
+  merchantUidPrefix: z.preprocess(
+    (v) => (v === '' ? null : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,40}$/, 'must be 1-40 letters, digits or _ . : -')
+      .nullable()
+      .default(null),
+  ),
 });
 export type StoreInput = z.input<typeof storeInputSchema>;
 
@@ -74,6 +87,9 @@ export function toStore(row: StoreRow): Store {
     evidenceRetentionDays: row.evidence_retention_days,
     apiKeyPrefix: row.api_key_prefix,
     updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
+    archivedBy: row.archived_by,
+    merchantUidPrefix: row.merchant_uid_prefix,
     secretSealed: row.imp_secret_enc,
   };
 }
@@ -108,6 +124,7 @@ export async function createStore(deps: StoreDeps, input: StoreInput): Promise<{
     webhook_grace_seconds: data.webhookGraceSeconds,
     stale_pending_seconds: data.stalePendingSeconds,
     evidence_retention_days: data.evidenceRetentionDays,
+    merchant_uid_prefix: data.merchantUidPrefix,
     api_key_hash: key.hash,
     api_key_prefix: key.prefix,
     created_at: at,
@@ -131,6 +148,20 @@ export async function listAllStores(deps: Pick<StoreDeps, 'db'>): Promise<Store[
   return (await listStores(deps.db)).map(toStore);
 }
 
+/** What a public route (redirect, webhook, result page, merchant API) says for an archived store. */
+export function archivedMessage(store: Pick<Store, 'slug'>): string {
+  return `store ${store.slug} is archived: it no longer takes payments or notifications`;
+}
+
+/** A store's standing for a public route: answered 404 when unknown, 410 when archived. */
+export async function publicStoreState(
+  deps: Pick<StoreDeps, 'db'>,
+  slug: string,
+): Promise<'active' | 'archived' | 'unknown'> {
+  const store = await getStore(deps, slug);
+  return !store ? 'unknown' : store.archivedAt ? 'archived' : 'active';
+}
+
 /** The merchant backend's credential: `Authorization: Bearer <store api key>`. */
 export async function authenticateStore(
   deps: Pick<StoreDeps, 'db'>,
@@ -142,6 +173,7 @@ export async function authenticateStore(
   const presented = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (!presented) throw new AppError('unauthorized', 'send the store API key as Authorization: Bearer <key>');
   if (!apiKeyMatches(presented, row.api_key_hash)) throw new AppError('unauthorized', 'the store API key is not valid');
+  if (row.archived_at) throw new AppError('gone', archivedMessage(row));
   return toStore(row);
 }
 

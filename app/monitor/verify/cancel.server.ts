@@ -2,13 +2,16 @@ import { findOrderById } from '../../../db/orders';
 import { AppError } from '../../errors';
 import type { Payment } from '../../iamport/types';
 import type { MonitorDeps } from '../deps';
-import type { Trigger } from '../status';
+import { MONEY_TAKEN } from '../amounts';
+import type { OrderStatus, Trigger } from '../status';
 import type { Store } from '../stores/stores.server';
 import { observe, recordGatewayCheck, type Prefetched } from './gateway.server';
 import { refundableAmount } from './plan';
 
 /** Why a cancel was not even asked for: closed, so each has its message for a person. */
 export type CancelRefusal =
+  /** Nothing was paid (failed, abandoned, pending or an unpaid virtual account): nothing to refund. */
+  | { ok: false; refusal: 'not_paid'; status: OrderStatus }
   | { ok: false; refusal: 'no_payment' }
   | { ok: false; refusal: 'nothing_left' }
   | { ok: false; refusal: 'amount_out_of_range'; refundable: number };
@@ -38,6 +41,7 @@ export async function requestCancel(
 ): Promise<CancelRequest> {
   const order = await findOrderById(deps.db, input.orderId);
   if (!order) throw new AppError('not_found', 'order not found');
+  if (!MONEY_TAKEN.has(order.status)) return { ok: false, refusal: 'not_paid', status: order.status };
   const refundable = refundableAmount(order);
   if (refundable === null || !order.imp_uid) return { ok: false, refusal: 'no_payment' };
   if (refundable <= 0) return { ok: false, refusal: 'nothing_left' };

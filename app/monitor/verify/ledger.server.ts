@@ -2,11 +2,19 @@ import { inTransaction } from '../../../db/connection';
 import { dialectOf, lockOrderRow } from '../../../db/dialect';
 import { insertVerification } from '../../../db/evidence';
 import type { OrderRow } from '../../../db/monitor-schema';
-import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../../db/orders';
+import {
+  findOrderById,
+  latestResolutionsOf,
+  openReason,
+  openReasonsOf,
+  resolveReasons,
+  updateOrder,
+} from '../../../db/orders';
 import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
-import { planChange, type LedgerChange, type Plan } from './plan';
+import type { AttentionReason } from '../status';
+import { planChange, type LedgerChange, type PersonResolution, type Plan } from './plan';
 
 export type Applied = {
   /** The order as it was under the lock, before the change. */
@@ -34,7 +42,13 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
     const open = new Set(openRows.map((r) => r.reason));
     const openSince = new Map(openRows.map((r) => [r.reason, r.opened_at] as const));
     const now = deps.now();
-    const plan = planChange({ order: before, open, openSince, change, now });
+    let plan = planChange({ order: before, open, openSince, change, now });
+    // Only when the change would open something: was it resolved by a person against this same answer?
+    const opening = plan.insert.filter((r) => r.resolvedBy === null).map((r) => r.reason);
+    if (opening.length > 0) {
+      const resolutions = await personResolutions(trx, orderId, opening);
+      if (resolutions.size > 0) plan = planChange({ order: before, open, openSince, change, now, resolutions });
+    }
     if (plan.noop) return { before, order: before, plan };
 
     const at = toDbTime(now);
@@ -47,7 +61,15 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
         ...(resolvedBy ? { resolved_at: at, resolved_by: resolvedBy } : {}),
       });
     }
-    await resolveReasons(trx, orderId, plan.resolve.reasons, at, plan.resolve.by, plan.resolve.note);
+    await resolveReasons(
+      trx,
+      orderId,
+      plan.resolve.reasons,
+      at,
+      plan.resolve.by,
+      plan.resolve.note,
+      plan.resolve.answer,
+    );
     const order = await updateOrder(trx, orderId, plan.orderUpdate);
     if (plan.verification) await insertVerification(trx, { order_id: orderId, ...plan.verification });
 
@@ -55,6 +77,20 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
     if (events.length > 0) for (const listener of deps.ledgerListeners) await listener(trx, events);
     return { before, order, plan };
   });
+}
+
+/** The latest resolution of each reason, when a person made it (it carries the answer they judged). */
+async function personResolutions(
+  trx: LedgerDeps['db'],
+  orderId: number,
+  reasons: AttentionReason[],
+): Promise<Map<AttentionReason, PersonResolution>> {
+  const latest = await latestResolutionsOf(trx, orderId, reasons);
+  const byPerson = new Map<AttentionReason, PersonResolution>();
+  for (const row of latest)
+    if (row.resolved_answer !== null && row.resolved_by !== null)
+      byPerson.set(row.reason, { by: row.resolved_by, answer: row.resolved_answer });
+  return byPerson;
 }
 
 function eventsOf(before: OrderRow, order: OrderRow, plan: Plan, change: LedgerChange, at: string): LedgerEvent[] {

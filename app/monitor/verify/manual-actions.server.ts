@@ -10,6 +10,7 @@ import type { DbDeps, MonitorDeps } from '../deps';
 import { isAttentionReason, type AttentionReason, type OrderStatus, type VerificationOutcome } from '../status';
 import { toStore, type Store } from '../stores/stores.server';
 import { changeOrder } from './ledger.server';
+import { MONEY_TAKEN } from '../amounts';
 import { refundableAmount } from './plan';
 import { cancelAtGateway, verifyPayment } from './verify.server';
 
@@ -41,6 +42,7 @@ export const resolutionNoteSchema = z
 export type Refusal =
   | { ok: false; refusal: 'invalid_note'; detail: string }
   | { ok: false; refusal: 'not_open' }
+  | { ok: false; refusal: 'not_paid'; status: OrderStatus }
   | { ok: false; refusal: 'no_payment' }
   | { ok: false; refusal: 'nothing_left' }
   | { ok: false; refusal: 'amount_out_of_range'; refundable: number }
@@ -278,6 +280,8 @@ export async function cancelPreview(
 ): Promise<({ ok: true } & CancelPreview) | Refusal> {
   const order = await findOrderById(deps.db, orderId);
   if (!order) throw new AppError('not_found', `order ${orderId} does not exist`);
+  // The domain refuses, whatever form was (or was not) shown: only money the gateway took can go back.
+  if (!MONEY_TAKEN.has(order.status)) return { ok: false, refusal: 'not_paid', status: order.status };
   const refundable = refundableAmount(order);
   if (refundable === null || !order.imp_uid || order.paid_amount === null) return { ok: false, refusal: 'no_payment' };
   if (refundable <= 0) return { ok: false, refusal: 'nothing_left' };

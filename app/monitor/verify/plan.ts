@@ -1,6 +1,7 @@
 import type { OrderRow, OrderRowUpdate, VerificationTable } from '../../../db/monitor-schema';
 import type { Insertable } from 'kysely';
 import type { Payment } from '../../iamport/types';
+import { fingerprint, NO_ANSWER, reopenedNote } from './answer';
 import { decide, type Decision, type OrderFacts, type RedirectFlag } from './decide';
 import { nextCheck } from './schedule';
 import { abandonAtFrom, unconfirmedFailureState } from './unconfirmed-failure';
@@ -52,6 +53,13 @@ export type ReasonToInsert = {
   resolvedBy: string | null;
 };
 
+/**
+ * The latest resolution of a reason by a person (decision 0154): who, and the fingerprint of the
+ * gateway answer they resolved it against. Only the reason's most recent resolved row counts, and
+ * only when a person resolved it (the gateway's or time's resolutions carry no answer).
+ */
+export type PersonResolution = { by: string; answer: string };
+
 export type Plan = {
   /** Nothing to write (a reason already open, or not open to resolve). */
   noop: boolean;
@@ -59,14 +67,19 @@ export type Plan = {
   status: OrderStatus;
   /** Reasons to insert (open ones, and ones opened and resolved at once). */
   insert: ReasonToInsert[];
-  /** Open reasons to close, with who closed them and why. */
-  resolve: { reasons: AttentionReason[]; by: string; note: string | null };
+  /**
+   * Open reasons to close, with who closed them and why; `answer` only for a person's resolution:
+   * the fingerprint of the gateway answer it was made against.
+   */
+  resolve: { reasons: AttentionReason[]; by: string; note: string | null; answer: string | null };
   /** The reasons open before the change (in the order they were opened). */
   openBefore: AttentionReason[];
   /** The reasons open once the plan is applied. */
   openAfter: AttentionReason[];
   /** Opened now and still open (not the ones opened and resolved at once). */
   openedNow: AttentionReason[];
+  /** Reasons the change would open that stay closed: a person resolved them against this same answer. */
+  kept: AttentionReason[];
   /** Set on the order row (empty when `noop`). */
   orderUpdate: OrderRowUpdate;
   /** Only for a gateway answer: the verification to record. */
@@ -93,15 +106,50 @@ export function planChange(input: {
   openSince?: ReadonlyMap<AttentionReason, string>;
   change: LedgerChange;
   now: Date;
+  /**
+   * The latest person's resolution of reasons this change may open (the ledger reads them only
+   * when a first plan would open something). A reason whose resolution was made against the same
+   * gateway answer stays resolved; a different answer opens it again, saying what changed.
+   */
+  resolutions?: ReadonlyMap<AttentionReason, PersonResolution>;
 }): Plan {
+  const resolutions = input.resolutions ?? new Map<AttentionReason, PersonResolution>();
   switch (input.change.kind) {
     case 'observation':
-      return planObservation(input.order, input.open, input.openSince ?? new Map(), input.change, input.now);
+      return planObservation(
+        input.order,
+        input.open,
+        input.openSince ?? new Map(),
+        resolutions,
+        input.change,
+        input.now,
+      );
     case 'open':
     case 'resolve':
-      return planTimed(input.order, input.open, input.change, input.now);
+      return planTimed(input.order, input.open, resolutions, input.change, input.now);
     case 'person_resolve':
       return planPersonResolve(input.order, input.open, input.change, input.now);
+  }
+}
+
+/** The fingerprint of a gateway answer the ledger applies (a stale attempt's answer is not the order's). */
+export function answerOf(observation: GatewayObservation): string {
+  switch (observation.kind) {
+    case 'found': {
+      const p = observation.payment;
+      return fingerprint({
+        kind: 'found',
+        impUid: p.impUid,
+        status: p.status,
+        amount: p.amount,
+        cancelAmount: p.cancelAmount,
+        currency: p.currency,
+      });
+    }
+    case 'not_found':
+      return fingerprint({ kind: 'not_found' });
+    case 'error':
+      return fingerprint({ kind: 'error', errorKind: observation.errorKind });
   }
 }
 
@@ -109,6 +157,7 @@ function planObservation(
   order: OrderRow,
   before: ReadonlySet<AttentionReason>,
   openSince: ReadonlyMap<AttentionReason, string>,
+  resolutions: ReadonlyMap<AttentionReason, PersonResolution>,
   change: Extract<LedgerChange, { kind: 'observation' }>,
   now: Date,
 ): Plan {
@@ -131,19 +180,29 @@ function planObservation(
   // A webhook arrived, whatever it says and whatever the gateway answered: nothing is missing any more.
   if (change.trigger === 'webhook') decision.resolve.push('redirect_without_webhook');
 
+  // The answer this plan applies; a stale attempt's answer (no payment recorded) leaves the order's as it was.
+  const answer = decision.outcome === 'stale_attempt' ? order.last_answer : answerOf(change.observation);
   const resolveSet = new Set(decision.resolve);
   const insert: ReasonToInsert[] = [];
   const openedNow: AttentionReason[] = [];
   const openedAndResolved: AttentionReason[] = [];
+  const kept: AttentionReason[] = [];
   for (const { reason, detail } of decision.open) {
     if (before.has(reason) || openedNow.includes(reason) || openedAndResolved.includes(reason)) continue;
+    if (kept.includes(reason)) continue;
     if (resolveSet.has(reason)) {
       insert.push({ reason, detail, resolvedBy: 'gateway' });
       openedAndResolved.push(reason);
-    } else {
-      insert.push({ reason, detail, resolvedBy: null });
-      openedNow.push(reason);
+      continue;
     }
+    const resolution = resolutions.get(reason);
+    if (resolution && resolution.answer === answer) {
+      kept.push(reason);
+      continue;
+    }
+    const reopened = resolution ? `; ${reopenedNote(resolution.by, resolution.answer, answer)}` : '';
+    insert.push({ reason, detail: `${detail}${reopened}`, resolvedBy: null });
+    openedNow.push(reason);
   }
   const resolvedNow = [...resolveSet].filter((r) => before.has(r));
   const openAfter = [...before, ...openedNow].filter((r) => !resolvedNow.includes(r));
@@ -162,13 +221,15 @@ function planObservation(
     statusBefore: order.status,
     status: decision.status,
     insert,
-    resolve: { reasons: resolvedNow, by: 'gateway', note: null },
+    resolve: { reasons: resolvedNow, by: 'gateway', note: null, answer: null },
     openBefore: [...before],
     openAfter,
     openedNow,
+    kept,
     decision,
     orderUpdate: {
       status: decision.status,
+      last_answer: answer,
       updated_at: at,
       last_checked_at: at,
       next_check_at: schedule.nextCheckAt ? toDbTime(schedule.nextCheckAt) : null,
@@ -211,11 +272,20 @@ function planObservation(
 function planTimed(
   order: OrderRow,
   before: ReadonlySet<AttentionReason>,
+  resolutions: ReadonlyMap<AttentionReason, PersonResolution>,
   change: Extract<LedgerChange, { kind: 'open' | 'resolve' }>,
   now: Date,
 ): Plan {
   const opening = change.kind === 'open';
   if (opening ? before.has(change.reason) : !before.has(change.reason)) return unchanged(order, before);
+  // Time re-opening what a person resolved: only when the gateway's answer changed since (decision 0154).
+  const answer = order.last_answer ?? NO_ANSWER;
+  const resolution = opening ? resolutions.get(change.reason) : undefined;
+  if (resolution && resolution.answer === answer) return { ...unchanged(order, before), kept: [change.reason] };
+  const detail =
+    change.kind === 'open'
+      ? `${change.detail}${resolution ? `; ${reopenedNote(resolution.by, resolution.answer, answer)}` : ''}`
+      : '';
   const openAfter = opening ? [...before, change.reason] : [...before].filter((r) => r !== change.reason);
   const schedule = nextCheck({
     now,
@@ -227,10 +297,10 @@ function planTimed(
   return {
     ...unchanged(order, before),
     noop: false,
-    insert: opening ? [{ reason: change.reason, detail: change.detail, resolvedBy: null }] : [],
+    insert: opening ? [{ reason: change.reason, detail, resolvedBy: null }] : [],
     resolve: opening
-      ? { reasons: [], by: '', note: null }
-      : { reasons: [change.reason], by: change.by, note: change.note },
+      ? { reasons: [], by: '', note: null, answer: null }
+      : { reasons: [change.reason], by: change.by, note: change.note, answer: null },
     openAfter,
     openedNow: opening ? [change.reason] : [],
     orderUpdate: {
@@ -271,7 +341,8 @@ function planPersonResolve(
   return {
     ...unchanged(order, before),
     noop: false,
-    resolve: { reasons: resolved, by: change.by, note: change.note },
+    // The answer the person judged: the reason stays resolved while the gateway keeps giving it.
+    resolve: { reasons: resolved, by: change.by, note: change.note, answer: order.last_answer ?? NO_ANSWER },
     openAfter,
     orderUpdate,
   };
@@ -283,10 +354,11 @@ function unchanged(order: OrderRow, before: ReadonlySet<AttentionReason>): Plan 
     statusBefore: order.status,
     status: order.status,
     insert: [],
-    resolve: { reasons: [], by: '', note: null },
+    resolve: { reasons: [], by: '', note: null, answer: null },
     openBefore: [...before],
     openAfter: [...before],
     openedNow: [],
+    kept: [],
     orderUpdate: {},
     verification: null,
     decision: null,

@@ -22,6 +22,8 @@ export function refusalFlash(refusal: Refusal, screen: 'order' | 'attention'): F
       return screen === 'order'
         ? { kind: 'error', key: 'order.error.notOpen' }
         : { kind: 'error', key: 'attention.error.refused', params: { detail: REFUSAL_DETAIL.not_open } };
+    case 'not_paid':
+      return { kind: 'error', key: 'order.cancel.notPaid' };
     case 'no_payment':
     case 'nothing_left':
       return { kind: 'error', key: `${screen}.error.refused`, params: { detail: REFUSAL_DETAIL[refusal.refusal] } };

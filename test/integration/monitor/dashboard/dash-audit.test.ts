@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit } from '~/auth/audit.server';
 import * as auditPage from '~/routes/_dash.audit';
+import { createStore } from '~/monitor/stores/stores.server';
+import { insertOrderIfAbsent, newPendingOrder } from '../../../../db/orders';
 import {
   callRoute,
   createAuthHarness,
@@ -124,6 +126,54 @@ describe('audit log page', () => {
     const bad = await page('?action=DROP%20TABLE&before=yesterday');
     expect(bad).toMatchObject({ badFilter: true, filter: { action: '' } });
     expect(bad.events).toHaveLength(50);
+  });
+
+  it('names targets as people know them (merchant_uid and store, store name, e-mail) and marks a refused refund', async () => {
+    const { store } = await createStore(
+      { db: h.t.db, now: h.clock.now, appSecret: h.config.appSecret },
+      { slug: 'named', name: 'Named Shop', impCode: 'imp12345678', impKey: 'k', impSecret: 's' },
+    );
+    const { order } = await insertOrderIfAbsent(
+      h.t.db,
+      newPendingOrder({
+        store_id: store.id,
+        merchant_uid: 'order-2026-0042',
+        expected_amount: 4000,
+        currency: 'KRW',
+        name: null,
+        source: 'api',
+        at: h.clock.now().toISOString(),
+      }),
+    );
+    h.clock.advance(1000);
+    const cancel = (accepted: boolean) =>
+      recordAudit(h.ctx, {
+        actor: admin,
+        action: 'order.cancel',
+        target: { type: 'order', id: order.id },
+        reason: 'buyer asked',
+        before: { status: 'paid', refundable: 4000 },
+        after: accepted
+          ? { status: 'cancelled', requested: 4000, accepted: true }
+          : { status: 'paid', requested: 4000, accepted: false, error: 'already cancelled' },
+      });
+    await cancel(false);
+    h.clock.advance(1000);
+    await cancel(true);
+    await recordAudit(h.ctx, { actor: admin, action: 'store.update', target: { type: 'store', id: 'named' } });
+    const events = (await page(`?actor=${admin.id}`)).events;
+    const [storeEvent, accepted, refused] = events;
+    expect(refused).toMatchObject({
+      action: 'order.cancel',
+      outcome: 'refused',
+      target: { type: 'order', id: String(order.id), label: 'order-2026-0042', detail: 'named' },
+    });
+    expect(accepted).toMatchObject({ action: 'order.cancel', outcome: null });
+    expect(storeEvent!.target).toEqual({ type: 'store', id: 'named', label: 'Named Shop', detail: 'named' });
+    const created = (await page('?action=user.create')).events[0]!;
+    expect(created.target).toMatchObject({ type: 'user', label: 'admin@example.com' });
+    // An order that no longer exists keeps its id, marked as one.
+    expect((await page('?action=order.resolve')).events[0]!.target).toMatchObject({ label: '#159', detail: null });
   });
 
   it('is for operators and admins: a viewer gets 403', async () => {

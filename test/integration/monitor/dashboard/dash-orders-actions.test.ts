@@ -311,7 +311,38 @@ describe('order page actions', () => {
         ['intent', 'cancel_review'],
         ['reason', 'never paid'],
       ]);
-      expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'error', key: 'order.error.refused' });
+      expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'error', key: 'order.cancel.notPaid' });
+    });
+
+    it('refuses an unpaid order in the domain, even when the form is posted without being shown', async () => {
+      const merchantUid = `act-${++n}`;
+      await registerOrder(s.ctx, s.store, { merchant_uid: merchantUid, amount: 8000 });
+      const payment = await s.control<WirePayment>('POST', 'payments', {
+        merchant_uid: merchantUid,
+        amount: 8000,
+        status: 'failed',
+        webhook: false,
+      });
+      await s.redirect(`imp_uid=${payment.imp_uid}&merchant_uid=${merchantUid}&imp_success=false`);
+      const order = await orderOf(merchantUid);
+      // The gateway's record carries the amount asked for, though nothing was paid.
+      expect(order).toMatchObject({ status: 'failed', paid_amount: 8000 });
+      const checks = () =>
+        s.t.db.selectFrom('gateway_check').select('operation').where('order_id', '=', order.id).execute();
+      const checksBefore = (await checks()).length;
+      for (const intent of ['cancel_review', 'cancel']) {
+        const response = await act(admin, order.id, [
+          ['intent', intent],
+          ['reason', 'refund the failed payment'],
+          ['confirm', 'yes'],
+        ]);
+        expect(await flashOf(s.ctx, response)).toMatchObject({ kind: 'error', key: 'order.cancel.notPaid' });
+      }
+      // The gateway was never asked, nothing was audited as a cancel, the order is as it was.
+      expect(await checks()).toHaveLength(checksBefore);
+      expect((await auditOf(order.id)).filter((e) => e.action === 'order.cancel')).toEqual([]);
+      expect((await orderOf(merchantUid)).status).toBe('failed');
+      expect((await s.control<WirePayment>('GET', `payments/${payment.imp_uid}`)).status).toBe('failed');
     });
   });
 });

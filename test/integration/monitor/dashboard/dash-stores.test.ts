@@ -3,6 +3,9 @@ import * as ordersApi from '~/routes/api.v1.stores.$store.orders';
 import * as newStorePage from '~/routes/_dash.stores.new';
 import * as storePage from '~/routes/_dash.stores.$slug';
 import * as storesList from '~/routes/_dash.stores._index';
+import * as completePage from '~/routes/payments.$store.complete';
+import * as resultPage from '~/routes/payments.$store.result';
+import * as webhookRoute from '~/routes/webhooks.iamport.$store';
 import { createStore } from '~/monitor/stores/stores.server';
 import {
   callRoute,
@@ -296,6 +299,81 @@ describe('stores pages', () => {
     expect(`${event.before_json}${event.after_json}`).not.toContain(apiKey);
     // The page after the rotation shows the prefix only.
     expect(await (await get('admin', '/stores/shop', { slug: 'shop' }, storePage)).text()).not.toContain(apiKey);
+  });
+
+  it('warns, naming the other store, when the merchant code or REST key is already used (create and page)', async () => {
+    await post('admin', 'new', validForm());
+    const second = await post('admin', 'new', validForm({ slug: 'brand-b', name: 'Brand B', impKey: 'key-other' }));
+    expect(second.status).toBe(200);
+    const created = (await second.json()) as { warnings: unknown };
+    expect(created.warnings).toEqual([{ field: 'impCode', stores: [{ slug: 'shop', name: 'My Shop' }] }]);
+    // The store's own page says it on every visit, both ways round.
+    const page = (await (await get('operator', '/stores/shop', { slug: 'shop' }, storePage)).json()) as {
+      warnings: unknown;
+    };
+    expect(page.warnings).toEqual([{ field: 'impCode', stores: [{ slug: 'brand-b', name: 'Brand B' }] }]);
+    // Editing brand B onto the same REST key too: both fields are named.
+    await post('admin', 'brand-b', { ...validForm({ name: 'Brand B' }), intent: 'update', impSecret: '' });
+    const both = (await (await get('admin', '/stores/brand-b', { slug: 'brand-b' }, storePage)).json()) as {
+      warnings: { field: string }[];
+    };
+    expect(both.warnings.map((w) => w.field)).toEqual(['impCode', 'impKey']);
+    // A store alone on its code: no warning.
+    await post('admin', 'new', validForm({ slug: 'alone', impCode: 'imp99999999', impKey: 'key-alone' }));
+    const alone = (await (await get('admin', '/stores/alone', { slug: 'alone' }, storePage)).json()) as {
+      warnings: unknown[];
+    };
+    expect(alone.warnings).toEqual([]);
+  });
+
+  it('archives and unarchives from the store page (admin only): public routes answer 410, the page and list say so', async () => {
+    const created = (await (await post('admin', 'new', validForm())).json()) as { apiKey: string };
+    expect((await post('operator', 'shop', { intent: 'archive', confirm: 'yes' })).status).toBe(403);
+
+    const archived = await post('admin', 'shop', { intent: 'archive', confirm: 'yes' });
+    expect(archived.status).toBe(303);
+    expect(archived.headers.get('location')).toBe('/stores/shop');
+    const page = (await (await get('viewer', '/stores/shop', { slug: 'shop' }, storePage)).json()) as {
+      store: { archivedAt: string | null; archivedBy: string | null };
+    };
+    expect(page.store).toMatchObject({ archivedAt: h.clock.now().toISOString(), archivedBy: 'admin@example.com' });
+    const list = (await (await get('viewer', '/stores', {}, storesList)).json()) as {
+      stores: { slug: string; archivedAt: string | null }[];
+    };
+    expect(list.stores.find((s) => s.slug === 'shop')?.archivedAt).not.toBeNull();
+
+    const redirect = makeRequest('/payments/shop/complete?imp_uid=imp_1&merchant_uid=o-1&imp_success=true');
+    const redirected = await callRoute(completePage.loader, redirect, { store: 'shop' }, h.context(redirect));
+    expect(redirected.status).toBe(410);
+    expect(await redirected.json()).toEqual({ kind: 'error', message: 'buyer.error.storeArchived' });
+
+    const result = makeRequest('/payments/shop/result?merchant_uid=o-1');
+    const shown = await callRoute(resultPage.loader, result, { store: 'shop' }, h.context(result));
+    expect(shown.status).toBe(410);
+    expect(await shown.json()).toMatchObject({ status: 'archived' });
+
+    const hook = new Request(`${ORIGIN}/webhooks/iamport/shop`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ imp_uid: 'imp_1', merchant_uid: 'o-1', status: 'paid' }),
+    });
+    const hooked = await callRoute(webhookRoute.action, hook, { store: 'shop' }, h.context(hook));
+    expect(hooked.status).toBe(410);
+    expect(JSON.stringify(await hooked.json())).toContain('store shop is archived');
+
+    const register = new Request(`${ORIGIN}/api/v1/stores/shop/orders`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${created.apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ merchant_uid: 'o-1', amount: 1000 }),
+    });
+    expect((await callRoute(ordersApi.action, register, { store: 'shop' }, h.context(register))).status).toBe(410);
+
+    // Archiving twice is refused with a flash; unarchiving brings the routes back.
+    expect((await post('admin', 'shop', { intent: 'archive', confirm: 'yes' })).status).toBe(303);
+    expect((await post('admin', 'shop', { intent: 'unarchive' })).status).toBe(303);
+    const back = makeRequest('/payments/shop/result?merchant_uid=o-1');
+    expect((await callRoute(resultPage.loader, back, { store: 'shop' }, h.context(back))).status).toBe(200);
+    expect((await audit()).map((e) => e.action)).toEqual(['store.create', 'store.archive', 'store.unarchive']);
   });
 
   describe('test connection', () => {

@@ -146,4 +146,53 @@ describe('stores sharing one merchant code', () => {
       },
     ]);
   });
+
+  it('a merchant_uid prefix attributes payments nobody registered, in the sweep and from a webhook', async () => {
+    const who = { actor: 'system' as const, ip: null };
+    const edit = new FormData();
+    for (const [k, v] of Object.entries({
+      name: 'Brand B',
+      impCode: h.merchant.impCode,
+      impKey: h.merchant.impKey,
+      apiBaseUrl: h.sb.url,
+      merchantUidPrefix: 'bb-',
+    }))
+      edit.set(k, v);
+    expect(await updateStoreFromForm(h.ctx, who, 'brand-b', edit)).toMatchObject({
+      ok: true,
+      changed: ['merchantUidPrefix'],
+    });
+    const bad = new FormData();
+    for (const [k, v] of edit) bad.set(k, v);
+    bad.set('merchantUidPrefix', 'has space');
+    expect(await updateStoreFromForm(h.ctx, who, 'brand-b', bad)).toMatchObject({
+      ok: false,
+      errors: { merchantUidPrefix: 'invalid' },
+    });
+
+    const tenMinutesAgo = Math.floor(h.clock.now().getTime() / 1000) - 600;
+    await h.sb.createPayments(h.merchant, [
+      { merchant_uid: 'bb-unregistered', amount: 6000, paid_at: tenMinutesAgo, started_at: tenMinutesAgo },
+      { merchant_uid: 'zz-unregistered', amount: 7000, paid_at: tenMinutesAgo, started_at: tenMinutesAgo },
+    ]);
+    await runSweep(h.deps(), {
+      trigger: 'cli',
+      from: new Date(h.clock.now().getTime() - 3_600_000),
+      to: h.clock.now(),
+    });
+    const open = await allOpenReasons();
+    expect(open).toContain('brand-b:bb-unregistered:unknown_order');
+    expect(open).toContain(`${h.store.slug}:zz-unregistered:unknown_order`);
+    expect(open.filter((r) => r.includes('bb-unregistered') && !r.startsWith('brand-b:'))).toEqual([]);
+
+    // A webhook at the other store's URL for an unregistered uid with brand B's prefix lands at brand B.
+    const [paid] = await h.sb.createPayments(h.merchant, [{ merchant_uid: 'bb-hook', amount: 5000 }]);
+    await captureWebhook(
+      h.ctx,
+      webhookRequest(h.store.slug, { imp_uid: paid!.imp_uid, merchant_uid: 'bb-hook', status: 'paid' }),
+    );
+    await processWebhookBatch(h.ctx);
+    const orders = await h.t.db.selectFrom('order').selectAll().where('merchant_uid', '=', 'bb-hook').execute();
+    expect(orders.map((o) => o.store_id)).toEqual([brandB.id]);
+  });
 });

@@ -256,3 +256,110 @@ describe('the ledger’s listeners', () => {
     expect(await h.t.db.selectFrom('verification').selectAll().where('order_id', '=', order.id).execute()).toEqual([]);
   });
 });
+
+describe('resolutions that stick (decision 0154)', () => {
+  const mismatchAnswer = (merchantUid: string, amount: number): GatewayObservation => ({
+    kind: 'found',
+    payment: payment(merchantUid, { status: 'paid', amount }),
+  });
+  const observe = (orderId: number, observation: GatewayObservation) =>
+    changeOrder(h.ctx, orderId, { kind: 'observation', trigger: 'button', observation, checkId: null });
+  const rows = (orderId: number) =>
+    h.t.db.selectFrom('attention_reason').selectAll().where('order_id', '=', orderId).orderBy('id').execute();
+
+  it('a person’s resolution holds for the same answer and gives way, saying what changed, to a different one', async () => {
+    const order = await orderAt('pending');
+    await observe(order.id, mismatchAnswer(order.merchant_uid, 900));
+    const seen = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+    expect(seen.status).toBe('mismatch');
+    expect(JSON.parse(seen.last_answer!)).toMatchObject({ kind: 'found', amount: 900, status: 'paid' });
+
+    h.clock.advance(60_000);
+    await changeOrder(h.ctx, order.id, {
+      kind: 'person_resolve',
+      reasons: ['amount_mismatch'],
+      by: 'ops@example.com',
+      note: 'agreed with the buyer',
+    });
+    expect((await rows(order.id)).map((r) => [r.reason, r.resolved_by, r.resolved_answer])).toEqual([
+      ['amount_mismatch', 'ops@example.com', seen.last_answer],
+    ]);
+
+    // The same answer, twice: nothing reopens, no new row.
+    for (let i = 0; i < 2; i++) {
+      h.clock.advance(60_000);
+      const applied = await observe(order.id, mismatchAnswer(order.merchant_uid, 900));
+      expect(applied!.plan.kept).toEqual(['amount_mismatch']);
+    }
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
+    expect(await rows(order.id)).toHaveLength(1);
+
+    // A different amount: reopened, saying what changed and whose resolution it undoes.
+    h.clock.advance(60_000);
+    await observe(order.id, mismatchAnswer(order.merchant_uid, 950));
+    expect(await openReasonNames(h.t.db, order.id)).toEqual(['amount_mismatch']);
+    const reopened = (await rows(order.id))[1]!;
+    expect(reopened.detail).toBe(
+      "expected 1000 KRW, gateway has 950 KRW; reopened: the gateway's answer changed since ops@example.com resolved it (amount 900 → 950)",
+    );
+    const after = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+    expect(after.open_reason_count).toBe(1);
+
+    // The gateway resolving it later leaves nothing sticky behind: the next mismatch opens plainly.
+    h.clock.advance(60_000);
+    await observe(order.id, {
+      kind: 'found',
+      payment: payment(order.merchant_uid, { status: 'cancelled', amount: 950, cancelAmount: 950 }),
+    });
+    expect(await openReasonNames(h.t.db, order.id)).toEqual(['late_change']);
+  });
+
+  it('a resolution raced by re-checks of the same answer ends resolved, with one row, in any order', async () => {
+    const order = await orderAt('pending');
+    await observe(order.id, mismatchAnswer(order.merchant_uid, 900));
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => observe(order.id, mismatchAnswer(order.merchant_uid, 900))),
+      changeOrder(h.ctx, order.id, {
+        kind: 'person_resolve',
+        reasons: ['amount_mismatch'],
+        by: 'ops@example.com',
+        note: 'agreed with the buyer',
+      }),
+      ...Array.from({ length: 10 }, () => observe(order.id, mismatchAnswer(order.merchant_uid, 900))),
+    ]);
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
+    expect((await rows(order.id)).map((r) => [r.reason, r.resolved_by])).toEqual([
+      ['amount_mismatch', 'ops@example.com'],
+    ]);
+    const after = await h.t.db.selectFrom('order').selectAll().where('id', '=', order.id).executeTakeFirstOrThrow();
+    expect(after.open_reason_count).toBe(0);
+  });
+
+  it('time re-opening a reason a person resolved waits for a different answer', async () => {
+    const order = await orderAt('pending');
+    const open = () =>
+      changeOrder(h.ctx, order.id, { kind: 'open', reason: 'stale_pending', detail: 'nothing after 30 min' });
+    await open();
+    await changeOrder(h.ctx, order.id, {
+      kind: 'person_resolve',
+      reasons: null,
+      by: 'ops@example.com',
+      note: 'a test order',
+    });
+    expect((await open())!.plan).toMatchObject({ noop: true, kept: ['stale_pending'] });
+    expect(await openReasonNames(h.t.db, order.id)).toEqual([]);
+    // The gateway answers for the first time (not found): the answer changed, so time opens it again…
+    await observe(order.id, { kind: 'not_found' });
+    const reopened = await open();
+    expect(reopened!.plan.openedNow).toEqual(['stale_pending']);
+    expect(reopened!.plan.insert[0]!.detail).toContain('(no recorded answer → no payment)');
+    // …and a person's resolution against that answer holds in turn.
+    await changeOrder(h.ctx, order.id, {
+      kind: 'person_resolve',
+      reasons: null,
+      by: 'ops@example.com',
+      note: 'still a test',
+    });
+    expect((await open())!.plan.kept).toEqual(['stale_pending']);
+  });
+});

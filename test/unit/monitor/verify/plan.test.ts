@@ -6,9 +6,12 @@ import {
   orderFacts,
   planChange,
   refundableAmount,
+  answerOf,
   type GatewayObservation,
   type LedgerChange,
+  type PersonResolution,
 } from '~/monitor/verify/plan';
+import { describeAnswerChange, NO_ANSWER } from '~/monitor/verify/answer';
 import type { AttentionReason } from '~/monitor/status';
 
 const now = new Date('2026-11-24T10:00:00.000Z');
@@ -40,6 +43,7 @@ const row = (over: Partial<OrderRow> = {}): OrderRow => ({
   next_check_at: null,
   check_attempts: 0,
   open_reason_count: 0,
+  last_answer: null,
   ...over,
 });
 
@@ -383,6 +387,196 @@ describe('planChange: a person resolves', () => {
         now,
       }).noop,
     ).toBe(true);
+  });
+});
+
+describe('planChange: resolutions that stick (decision 0154)', () => {
+  const mismatchRow = (over: Partial<OrderRow> = {}) =>
+    row({ status: 'mismatch', imp_uid: 'imp_000000000007', paid_amount: 9000, ...over });
+  const paid9000 = found({ amount: 9000 });
+  const resolvedAgainst = (reason: AttentionReason, answer: string): Map<AttentionReason, PersonResolution> =>
+    new Map([[reason, { by: 'ops@example.com', answer }]]);
+
+  it('a person’s resolution stores the answer it was made against (none recorded yet: NO_ANSWER)', () => {
+    const withAnswer = planChange({
+      order: mismatchRow({ last_answer: answerOf(paid9000) }),
+      open: open('amount_mismatch'),
+      change: { kind: 'person_resolve', reasons: ['amount_mismatch'], by: 'ops@example.com', note: 'agreed' },
+      now,
+    });
+    expect(withAnswer.resolve).toEqual({
+      reasons: ['amount_mismatch'],
+      by: 'ops@example.com',
+      note: 'agreed',
+      answer: answerOf(paid9000),
+    });
+    const none = planChange({
+      order: row(),
+      open: open('stale_pending'),
+      change: { kind: 'person_resolve', reasons: null, by: 'ops@example.com', note: 'test order' },
+      now,
+    });
+    expect(none.resolve.answer).toBe(NO_ANSWER);
+  });
+
+  it('every gateway answer records its fingerprint on the order; a stale attempt’s does not', () => {
+    expect(planChange({ order: row(), open: open(), change: observe(found()), now }).orderUpdate.last_answer).toBe(
+      answerOf(found()),
+    );
+    expect(planChange({ order: row(), open: open(), change: observe(error), now }).orderUpdate.last_answer).toBe(
+      answerOf(error),
+    );
+    const stale = planChange({
+      order: row({ status: 'paid', imp_uid: 'imp_new', last_answer: 'kept' }),
+      open: open(),
+      change: observe(found({ impUid: 'imp_old', status: 'failed' })),
+      now,
+    });
+    expect(stale.decision?.outcome).toBe('stale_attempt');
+    expect(stale.orderUpdate.last_answer).toBe('kept');
+  });
+
+  it.each<{
+    name: string;
+    order: Partial<OrderRow>;
+    resolvedAgainst: [AttentionReason, GatewayObservation | 'none'] | null;
+    change: LedgerChange;
+    kept: AttentionReason[];
+    opened: AttentionReason[];
+    /** A part of the opened reason's detail. */
+    says: string | null;
+  }>([
+    {
+      name: 'the same mismatch answer keeps the resolution',
+      order: {},
+      resolvedAgainst: ['amount_mismatch', paid9000],
+      change: observe(paid9000, { trigger: 'button' }),
+      kept: ['amount_mismatch'],
+      opened: [],
+      says: null,
+    },
+    {
+      name: 'a different amount opens it again, saying what changed',
+      order: {},
+      resolvedAgainst: ['amount_mismatch', paid9000],
+      change: observe(found({ amount: 9500 }), { trigger: 'button' }),
+      kept: [],
+      opened: ['amount_mismatch'],
+      says: "reopened: the gateway's answer changed since ops@example.com resolved it (amount 9000 → 9500)",
+    },
+    {
+      name: 'a refund since opens it again',
+      order: {},
+      resolvedAgainst: ['amount_mismatch', paid9000],
+      change: observe(found({ amount: 9000, cancelAmount: 500 })),
+      kept: [],
+      opened: ['amount_mismatch'],
+      says: 'refunded 0 → 500',
+    },
+    {
+      name: 'no resolution by a person: it opens as before, with no note',
+      order: {},
+      resolvedAgainst: null,
+      change: observe(paid9000),
+      kept: [],
+      opened: ['amount_mismatch'],
+      says: 'expected 1000 KRW, gateway has 9000 KRW',
+    },
+    {
+      name: 'the same error keeps a resolved unverified',
+      order: { status: 'pending', imp_uid: null, paid_amount: null },
+      resolvedAgainst: ['unverified', error],
+      change: observe(error, { trigger: 'button' }),
+      kept: ['unverified'],
+      opened: [],
+      says: null,
+    },
+    {
+      name: 'another kind of error opens unverified again',
+      order: { status: 'pending', imp_uid: null, paid_amount: null },
+      resolvedAgainst: ['unverified', error],
+      change: observe({ kind: 'error', errorKind: 'rejected', message: 'bad key' }),
+      kept: [],
+      opened: ['unverified'],
+      says: 'error indeterminate → rejected',
+    },
+    {
+      name: 'not found again keeps a resolved not_found_at_gateway',
+      order: { status: 'pending', imp_uid: null, paid_amount: null },
+      resolvedAgainst: ['not_found_at_gateway', { kind: 'not_found' }],
+      change: observe({ kind: 'not_found' }),
+      kept: ['not_found_at_gateway'],
+      opened: [],
+      says: null,
+    },
+    {
+      name: 'resolved before any answer was recorded: the first answer opens it, naming both',
+      order: {},
+      resolvedAgainst: ['amount_mismatch', 'none'],
+      change: observe(paid9000),
+      kept: [],
+      opened: ['amount_mismatch'],
+      says: 'no recorded answer → a payment',
+    },
+    {
+      name: 'time re-opening a resolved reason while the answer is the same: kept',
+      order: { status: 'vbank_issued', last_answer: answerOf(found({ status: 'ready', payMethod: 'vbank' })) },
+      resolvedAgainst: ['vbank_overdue', found({ status: 'ready', payMethod: 'vbank' })],
+      change: { kind: 'open', reason: 'vbank_overdue', detail: 'past its due date' },
+      kept: ['vbank_overdue'],
+      opened: [],
+      says: null,
+    },
+    {
+      name: 'time re-opening after the answer changed: opened, saying what changed',
+      order: { status: 'vbank_issued', last_answer: answerOf(found({ status: 'ready', amount: 2000 })) },
+      resolvedAgainst: ['vbank_overdue', found({ status: 'ready', amount: 1000 })],
+      change: { kind: 'open', reason: 'vbank_overdue', detail: 'past its due date' },
+      kept: [],
+      opened: ['vbank_overdue'],
+      says: "past its due date; reopened: the gateway's answer changed since ops@example.com resolved it (amount 1000 → 2000)",
+    },
+    {
+      name: 'time re-opening what a person resolved before any answer, still none: kept',
+      order: { status: 'pending', imp_uid: null, paid_amount: null, last_answer: null },
+      resolvedAgainst: ['stale_pending', 'none'],
+      change: { kind: 'open', reason: 'stale_pending', detail: 'nothing after 30 min' },
+      kept: ['stale_pending'],
+      opened: [],
+      says: null,
+    },
+  ])('$name', (c) => {
+    const answer = (o: GatewayObservation | 'none') => (o === 'none' ? NO_ANSWER : answerOf(o));
+    const plan = planChange({
+      order: mismatchRow(c.order),
+      open: open(),
+      change: c.change,
+      now,
+      resolutions: c.resolvedAgainst ? resolvedAgainst(c.resolvedAgainst[0], answer(c.resolvedAgainst[1])) : undefined,
+    });
+    expect(plan.kept).toEqual(c.kept);
+    expect(plan.openedNow).toEqual(c.opened);
+    expect(plan.openAfter).toEqual(c.opened);
+    expect(plan.orderUpdate.open_reason_count ?? 0).toBe(c.opened.length);
+    if (plan.verification) expect(JSON.parse(plan.verification.reasons_opened as string)).toEqual(c.opened);
+    const detail = plan.insert.find((r) => r.resolvedBy === null)?.detail ?? null;
+    if (c.says === null) expect(detail).toBeNull();
+    else expect(detail).toContain(c.says);
+    if (c.opened.length === 0 && c.change.kind === 'open') expect(plan.noop).toBe(true);
+  });
+
+  it.each([
+    [null, answerOf(found()), 'no recorded answer → a payment'],
+    [answerOf(found()), answerOf({ kind: 'not_found' }), 'a payment → no payment'],
+    [
+      answerOf(found()),
+      answerOf(found({ status: 'cancelled', cancelAmount: 1000 })),
+      'status paid → cancelled, refunded 0 → 1000',
+    ],
+    [answerOf(found()), answerOf(found({ impUid: 'imp_2' })), 'imp_uid imp_000000000007 → imp_2'],
+    [answerOf(found()), 'not json', 'a payment → no recorded answer'],
+  ])('describes %s → %s as “%s”', (before, after, words) => {
+    expect(describeAnswerChange(before, after)).toBe(words);
   });
 });
 
