@@ -30,9 +30,23 @@ export type OrderFilter = {
   createdBefore?: string;
   amountMin?: number;
   amountMax?: number;
-  /** An exact imp_uid or buyer name, or a prefix of merchant_uid. */
-  search?: string;
+  /** The search box, by kind (docs/decisions/0157-payment-log-buyer-search.md). */
+  search?: OrderSearch;
 };
+
+export const SEARCH_KINDS = ['id', 'email', 'phone', 'name'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/**
+ * What the search box matches, each through its own index:
+ * - `id`: an exact imp_uid, a merchant_uid prefix, and (when `buyerName`) an exact buyer name;
+ * - `email`: a prefix of the buyer's email, ASCII case-insensitive (`text` already folded);
+ * - `phone`: a prefix of the buyer phone's digits (`text` already normalised);
+ * - `name`: a prefix of the order name, ASCII case-insensitive (`text` already folded).
+ */
+export type OrderSearch =
+  | { kind: 'id'; text: string; buyerName: boolean }
+  | { kind: 'email' | 'phone' | 'name'; text: string };
 
 /** A position in one sort order: the row's sort value and its id (the tie-breaker). */
 export type OrderKey = { value: string | number; id: number };
@@ -62,6 +76,8 @@ export type OrderLogRow = {
   pay_method: string | null;
   pg_provider: string | null;
   buyer_name: string | null;
+  buyer_email: string | null;
+  buyer_tel: string | null;
   created_at: string;
   updated_at: string;
   paid_at: string | null;
@@ -109,8 +125,11 @@ const col = (
     | 'order.created_at'
     | 'order.merchant_uid'
     | 'order.imp_uid'
-    | 'order.buyer_name',
+    | 'order.buyer_name'
+    | 'order.buyer_tel_digits',
 ) => sql<string>`${sql.ref(column)}`;
+/** The expressions of the case-insensitive indexes (migration 0075), written exactly as indexed. */
+const lowerOf = (column: 'order.buyer_email' | 'order.name') => sql<string>`lower(${sql.ref(column)})`;
 
 /** Upper bound of a prefix range: UTF-8 (BINARY) order sorts by code point. */
 const prefixEnd = (prefix: string) => `${prefix}\u{10FFFF}`;
@@ -202,20 +221,31 @@ function filterConditions(
       );
     }
   }
-  if (filter.search !== undefined) {
-    // An exact imp_uid or buyer name, or a merchant_uid prefix: three index look-ups when driving.
-    const q = filter.search;
-    const wrap = driver === 'search' ? (c: RawBuilder<string>) => c : plainText;
-    const uid = wrap(col('order.merchant_uid'));
-    where.push(
-      eb.or([
-        eb(wrap(col('order.imp_uid')), '=', q),
-        eb(wrap(col('order.buyer_name')), '=', q),
-        eb.and([eb(uid, '>=', q), eb(uid, '<', prefixEnd(q))]),
-      ]),
-    );
-  }
+  if (filter.search !== undefined) where.push(searchCondition(eb, filter.search, driver === 'search'));
   return where;
+}
+
+/** The search's condition: index ranges when it drives, the same test without an index otherwise. */
+function searchCondition(eb: OrderEb, search: OrderSearch, drives: boolean): Expression<SqlBool> {
+  const wrap = drives ? (c: RawBuilder<string>) => c : plainText;
+  const prefix = (c: RawBuilder<string>, q: string) => eb.and([eb(wrap(c), '>=', q), eb(wrap(c), '<', prefixEnd(q))]);
+  switch (search.kind) {
+    case 'id': {
+      // An exact imp_uid or buyer name, or a merchant_uid prefix: up to three index look-ups.
+      const q = search.text;
+      return eb.or([
+        eb(wrap(col('order.imp_uid')), '=', q),
+        ...(search.buyerName ? [eb(wrap(col('order.buyer_name')), '=', q)] : []),
+        prefix(col('order.merchant_uid'), q),
+      ]);
+    }
+    case 'email':
+      return prefix(lowerOf('order.buyer_email'), search.text);
+    case 'phone':
+      return prefix(col('order.buyer_tel_digits'), search.text);
+    case 'name':
+      return prefix(lowerOf('order.name'), search.text);
+  }
 }
 
 /** The probe of one candidate: its matching rows, counted through its own index, at most `limit`. */
@@ -316,6 +346,8 @@ export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver)
       'order.pay_method',
       'order.pg_provider',
       'order.buyer_name',
+      'order.buyer_email',
+      'order.buyer_tel',
       'order.created_at',
       'order.updated_at',
       'order.paid_at',
@@ -369,4 +401,34 @@ export async function distinctOrderValues(db: Q, column: 'pay_method' | 'pg_prov
     )
     select v from seen where v is not null`.execute(db);
   return result.rows.map((r) => r.v!).filter((v) => v !== null);
+}
+
+/** The log's total: exact up to the cap, else "more than cap". */
+export type OrderCount = { count: number; more: boolean };
+
+/**
+ * How many orders match the filter, counting at most `cap + 1` of them
+ * (docs/decisions/0157-payment-log-buyer-search.md): the same conditions, with the same driver
+ * as the page (so the same index finds them), without ordering, under `LIMIT cap + 1`. Exact
+ * below the cap; "more than cap" otherwise. Its cost is bounded like a page's: reading about
+ * `cap / page size` pages' worth of matches.
+ */
+export async function countOrders(
+  db: Q,
+  filter: OrderFilter,
+  sort: OrderSort,
+  driver: PageDriver,
+  cap: number,
+): Promise<OrderCount> {
+  const inner = db
+    .selectFrom('order')
+    .select(sql`1`.as('one'))
+    .where((eb) => eb.and(filterConditions(eb, filter, sort, driver)))
+    .limit(cap + 1);
+  const row = await db
+    .selectFrom(inner.as('matches'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  return n > cap ? { count: cap, more: true } : { count: n, more: false };
 }

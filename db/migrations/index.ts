@@ -12,6 +12,7 @@ import * as m0041 from './0041_create_login_throttle';
 import * as m0050 from './0050_create_rate_tables';
 import * as m0051 from './0051_add_evidence_retention';
 import * as m0060 from './0060_create_alert_tables';
+import * as m0075 from './0075_add_order_buyer_contact';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0050_create_rate_tables': m0050,
   '0051_add_evidence_retention': m0051,
   '0060_create_alert_tables': m0060,
+  '0075_add_order_buyer_contact': m0075,
 };
