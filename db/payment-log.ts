@@ -278,21 +278,32 @@ function probeQuery(db: Q, filter: OrderFilter, sort: OrderSort, driver: Exclude
 }
 
 /**
- * Chooses what drives a page's scan (docs/decisions/0140-payment-log-queries.md). Each filter
- * that could drive is probed: its matches are counted through its own index, stopping at a
- * threshold (2% of the table, at least 5000). The one with the fewest matches below the
- * threshold drives and its rows are sorted; when none is that selective, the sort index
- * drives, and since every filter then matches at least 2% of the rows, a page of 50 is found
- * within a few thousand rows (when matches are spread over the sort order). Both ways a page's cost is bounded, statistics or not.
+ * How many matches make a filter too broad to drive: about sqrt(50 · table size), at least 1000
+ * (7,072 at 1M orders). A filter-driven page reads its n matches; a sort-driven page reads about
+ * 50 / density rows to fill a page of 50. The two costs meet at n = sqrt(50 · N), so this bounds
+ * both at about that many rows (decision 0157, which lowered 0140's 2% threshold).
  */
-export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSort): Promise<PageDriver> {
-  const candidates = candidateDrivers(filter, sort);
-  if (candidates.length === 0) return 'sort';
+async function driveThreshold(db: Q): Promise<number> {
   const top = await db
     .selectFrom('order')
     .select((eb) => eb.fn.max('id').as('id'))
     .executeTakeFirst();
-  const threshold = Math.max(5000, Math.ceil(Number(top?.id ?? 0) / 50));
+  return Math.max(1000, Math.ceil(Math.sqrt(50 * Number(top?.id ?? 0))));
+}
+
+/**
+ * Chooses what drives a page's scan (docs/decisions/0140-payment-log-queries.md, threshold
+ * from 0157). Each filter that could drive is probed: its matches are counted through its own
+ * index, stopping at driveThreshold. The one with the fewest matches below the threshold drives
+ * and its rows are sorted; when none is that selective, the sort index drives, and since every
+ * filter then matches at least threshold rows, a page of 50 is found within about threshold
+ * rows (when matches are spread over the sort order). Both ways a page's cost is bounded,
+ * statistics or not.
+ */
+export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSort): Promise<PageDriver> {
+  const candidates = candidateDrivers(filter, sort);
+  if (candidates.length === 0) return 'sort';
+  const threshold = await driveThreshold(db);
   let best: { driver: PageDriver; n: number } = { driver: 'sort', n: threshold };
   for (const driver of candidates) {
     const row = await probeQuery(db, filter, sort, driver, threshold).executeTakeFirstOrThrow();
@@ -330,46 +341,62 @@ export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver)
   const direction: SortDirection =
     query.before !== undefined ? (query.direction === 'asc' ? 'desc' : 'asc') : query.direction;
   const cursor = query.before ?? query.after;
-  return db
+  const where = (eb: OrderEb) => {
+    const where = filterConditions(eb, query.filter, query.sort, driver);
+    if (cursor) {
+      // `key <= v AND (key < v OR id < i)`: the first term is an index range on any sort key,
+      // expressions included (a row-value comparison is not, for the amount expression).
+      const [cmp, cmpOrEqual] = direction === 'desc' ? (['<', '<='] as const) : (['>', '>='] as const);
+      where.push(eb(key, cmpOrEqual, cursor.value), eb.or([eb(key, cmp, cursor.value), eb(id, cmp, cursor.id)]));
+    }
+    return eb.and(where);
+  };
+  const page = db.selectFrom('order').select(ORDER_LOG_COLUMNS).select(sortKey(query.sort).as('sort_value'));
+  if (driver === 'sort')
+    return page
+      .where(where)
+      .orderBy(key, direction)
+      .orderBy(id, direction)
+      .limit(query.limit + 1);
+  // A filter drives: its matches are sorted by (key, id) alone, then only the page's rows are
+  // read whole. Sorting whole rows cost several times more per match (decision 0157).
+  const ids = db
     .selectFrom('order')
-    .select([
-      'order.id',
-      'order.store_id',
-      'order.merchant_uid',
-      'order.imp_uid',
-      'order.name',
-      'order.status',
-      'order.expected_amount',
-      'order.paid_amount',
-      'order.cancel_amount',
-      'order.currency',
-      'order.pay_method',
-      'order.pg_provider',
-      'order.buyer_name',
-      'order.buyer_email',
-      'order.buyer_tel',
-      'order.created_at',
-      'order.updated_at',
-      'order.paid_at',
-      'order.next_check_at',
-      'order.check_attempts',
-      'order.open_reason_count',
-      sortKey(query.sort).as('sort_value'),
-    ])
-    .where((eb) => {
-      const where = filterConditions(eb, query.filter, query.sort, driver);
-      if (cursor) {
-        // `key <= v AND (key < v OR id < i)`: the first term is an index range on any sort key,
-        // expressions included (a row-value comparison is not, for the amount expression).
-        const [cmp, cmpOrEqual] = direction === 'desc' ? (['<', '<='] as const) : (['>', '>='] as const);
-        where.push(eb(key, cmpOrEqual, cursor.value), eb.or([eb(key, cmp, cursor.value), eb(id, cmp, cursor.id)]));
-      }
-      return eb.and(where);
-    })
+    .select('order.id')
+    .where(where)
+    .orderBy(key, direction)
+    .orderBy(id, direction)
+    .limit(query.limit + 1);
+  return page
+    .where('order.id', 'in', ids)
     .orderBy(key, direction)
     .orderBy(id, direction)
     .limit(query.limit + 1);
 }
+
+const ORDER_LOG_COLUMNS = [
+  'order.id',
+  'order.store_id',
+  'order.merchant_uid',
+  'order.imp_uid',
+  'order.name',
+  'order.status',
+  'order.expected_amount',
+  'order.paid_amount',
+  'order.cancel_amount',
+  'order.currency',
+  'order.pay_method',
+  'order.pg_provider',
+  'order.buyer_name',
+  'order.buyer_email',
+  'order.buyer_tel',
+  'order.created_at',
+  'order.updated_at',
+  'order.paid_at',
+  'order.next_check_at',
+  'order.check_attempts',
+  'order.open_reason_count',
+] as const;
 
 /** Open attention reasons of the given orders (for a page of the log). */
 export function openReasonsOfOrders(
@@ -403,32 +430,70 @@ export async function distinctOrderValues(db: Q, column: 'pay_method' | 'pg_prov
   return result.rows.map((r) => r.v!).filter((v) => v !== null);
 }
 
-/** The log's total: exact up to the cap, else "more than cap". */
+/** The log's total: `count` orders, or (`more`) at least that many. */
 export type OrderCount = { count: number; more: boolean };
 
+/** The part of a filter that the driver's index answers; the rest is checked row by row. */
+function drivingFilter(filter: OrderFilter, sort: OrderSort, driver: PageDriver): OrderFilter {
+  const out: OrderFilter = {};
+  const pick = (...keys: (keyof OrderFilter)[]) => {
+    for (const k of keys) if (filter[k] !== undefined) Object.assign(out, { [k]: filter[k] });
+  };
+  switch (driver) {
+    case 'sort':
+      pick('storeId', 'status');
+      if (sort === 'created') pick('payMethod', 'pgProvider', 'createdFrom', 'createdBefore');
+      if (sort === 'created' && filter.reason === 'any') out.reason = 'any';
+      if (sort === 'amount') pick('amountMin', 'amountMax');
+      break;
+    case 'amount':
+      pick('amountMin', 'amountMax');
+      break;
+    case 'created':
+      pick('createdFrom', 'createdBefore');
+      break;
+    default:
+      pick(driver);
+  }
+  return out;
+}
+
 /**
- * How many orders match the filter, counting at most `cap + 1` of them
- * (docs/decisions/0157-payment-log-buyer-search.md): the same conditions, with the same driver
- * as the page (so the same index finds them), without ordering, under `LIMIT cap + 1`. Exact
- * below the cap; "more than cap" otherwise. Its cost is bounded like a page's: reading about
- * `cap / page size` pages' worth of matches.
+ * How many orders match (docs/decisions/0157-payment-log-buyer-search.md), at a bounded cost:
+ * the driver's index range is read for at most driveThreshold rows (in the page's order when
+ * the sort drives) and the matches among them are counted. A filter-driven range is always
+ * shorter than that, so its count is exact; a sort-driven one is exact when the whole range
+ * fits. Over `cap` matches, or when the range did not fit, the answer is "at least `count`".
  */
 export async function countOrders(
   db: Q,
-  filter: OrderFilter,
-  sort: OrderSort,
+  query: { filter: OrderFilter; sort: OrderSort; direction: SortDirection },
   driver: PageDriver,
   cap: number,
 ): Promise<OrderCount> {
-  const inner = db
+  const { filter, sort } = query;
+  const budget = await driveThreshold(db);
+  const drive = drivingFilter(filter, sort, driver);
+  const window = db
     .selectFrom('order')
-    .select(sql`1`.as('one'))
-    .where((eb) => eb.and(filterConditions(eb, filter, sort, driver)))
-    .limit(cap + 1);
+    .selectAll('order')
+    .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
+    .$if(driver === 'sort', (q) => q.orderBy(sortKey(sort), query.direction).orderBy('order.id', query.direction))
+    .limit(budget);
   const row = await db
-    .selectFrom(inner.as('matches'))
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .selectFrom(window.as('order'))
+    .select((eb) => {
+      // The derived table has the order's columns under the same name: the same conditions apply.
+      const conditions = filterConditions(eb as unknown as OrderEb, filter, sort, driver);
+      return [
+        eb.fn.countAll<number>().as('scanned'),
+        sql<number>`coalesce(sum(case when ${eb.and(conditions as Expression<SqlBool>[])} then 1 else 0 end), 0)`.as(
+          'matched',
+        ),
+      ];
+    })
     .executeTakeFirstOrThrow();
-  const n = Number(row.n);
-  return n > cap ? { count: cap, more: true } : { count: n, more: false };
+  const matched = Number(row.matched);
+  if (matched > cap) return { count: cap, more: true };
+  return { count: matched, more: Number(row.scanned) >= budget };
 }

@@ -248,7 +248,7 @@ const en = {
   'orders.colUpdated': 'Updated',
   'orders.timesInKst': 'Times in {zone}',
   'orders.total': '{count} orders',
-  'orders.totalMore': 'More than {count} orders',
+  'orders.totalMore': '{count} or more orders',
 
   'order.title': 'Order',
   'order.back': 'Payments',
@@ -1200,7 +1200,7 @@ const ko: Record<MessageKey, string> = {
   'orders.colUpdated': '변경',
   'orders.timesInKst': '시각은 {zone} 기준',
   'orders.total': '주문 {count}건',
-  'orders.totalMore': '주문 {count}건 초과',
+  'orders.totalMore': '주문 {count}건 이상',
 
   'order.title': '주문',
   'order.back': '결제 내역',

@@ -307,7 +307,7 @@ export async function orderLogPage(
 export type OrderLogView = {
   params: OrderLogForm;
   page: OrderLogPage;
-  /** How many orders match: exact up to TOTAL_CAP, else `more` (shown as "more than"). */
+  /** How many orders match: exact, or `more` ("at least"): decision 0157. */
   total: OrderCount;
   stores: StoreRef[];
   payMethods: string[];
@@ -317,18 +317,14 @@ export type OrderLogView = {
 };
 
 /** The payment log page: parameters parsed (400 on bad ones), one page, and the filter choices. */
-export async function orderLog(
-  deps: ReadDeps,
-  params: URLSearchParams,
-  access: LogAccess,
-): Promise<OrderLogView> {
+export async function orderLog(deps: ReadDeps, params: URLSearchParams, access: LogAccess): Promise<OrderLogView> {
   const parsed = await parseOrderLogParams(deps, params, access);
   const stores = await listAllStores(deps);
   // One plan for the page and its count: the same index finds both.
   const driver = await choosePageDriver(deps.db, parsed.filter, parsed.sort);
   const [page, total, payMethods, pgProviders] = await Promise.all([
     orderLogPage(deps, parsed, stores, driver),
-    countOrders(deps.db, parsed.filter, parsed.sort, driver, TOTAL_CAP),
+    countOrders(deps.db, { filter: parsed.filter, sort: parsed.sort, direction: parsed.direction }, driver, TOTAL_CAP),
     distinctOrderValues(deps.db, 'pay_method'),
     distinctOrderValues(deps.db, 'pg_provider'),
   ]);
