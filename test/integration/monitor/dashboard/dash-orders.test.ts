@@ -561,6 +561,23 @@ describe('payment log queries', () => {
     }
   });
 
+  it('says "at least" when the sort-driven range is longer than the count may read', async () => {
+    // Alpha by amount, paying by card: the store index drives; card is checked row by row.
+    const filter: OrderFilter = { storeId: stores[0]!.id, payMethod: 'card' };
+    const window = reference({ storeId: stores[0]!.id }, 'amount', 'desc').slice(0, 20);
+    const inWindow = window.filter((id) => fixtures.find((f) => f.id === id)!.pay_method === 'card').length;
+    expect(inWindow).toBeGreaterThan(0);
+    expect(await countOrders(h.t.db, { filter, sort: 'amount', direction: 'desc' }, 'sort', 1000, 20)).toEqual({
+      count: inWindow,
+      more: true,
+    });
+    const all = reference(filter, 'amount', 'desc').length;
+    expect(await countOrders(h.t.db, { filter, sort: 'amount', direction: 'desc' }, 'sort', 1000, 240)).toEqual({
+      count: all,
+      more: false,
+    });
+  });
+
   it('refuses a cursor from another sort order', async () => {
     const first = await orderLog(h.ctx, new URLSearchParams({ size: '3' }), FULL);
     const error = await parseOrderLogParams(
