@@ -153,7 +153,8 @@ function filterConditions(
   eb: OrderEb,
   filter: OrderFilter,
   sort: OrderSort,
-  driver: PageDriver,
+  /** `none`: every condition in its non-indexed form (rows found another way). */
+  driver: PageDriver | 'none',
 ): Expression<SqlBool>[] {
   const where: Expression<SqlBool>[] = [];
   const onlyReason = filter.reason === 'any' ? undefined : filter.reason;
@@ -458,44 +459,62 @@ function drivingFilter(filter: OrderFilter, sort: OrderSort, driver: PageDriver)
   return out;
 }
 
+/** Rows of the driver's range a count reads at most when some filters are checked row by row. */
+export const COUNT_WINDOW = 2000;
+
 /**
- * How many orders match (docs/decisions/0157-payment-log-buyer-search.md), at a bounded cost:
- * the driver's index range is read for at most driveThreshold rows (in the page's order when
- * the sort drives) and the matches among them are counted. A filter-driven range is always
- * shorter than that, so its count is exact; a sort-driven one is exact when the whole range
- * fits. Over `cap` matches, or when the range did not fit, the answer is "at least `count`".
+ * How many orders match (docs/decisions/0157-payment-log-buyer-search.md), at a bounded cost.
+ * When the driver's index answers every filter, its entries are counted, at most `cap + 1` of
+ * them (no row is read). Otherwise the first `window` entries of the driver's range (in the
+ * page's order when the sort drives) are read and the matches among them counted: exact when
+ * the range was shorter than that. Over `cap` matches, or when the range did not fit, the
+ * answer is "at least `count`".
  */
 export async function countOrders(
   db: Q,
   query: { filter: OrderFilter; sort: OrderSort; direction: SortDirection },
   driver: PageDriver,
   cap: number,
-  /** Rows of the driver's range read at most (default driveThreshold; smaller in tests). */
-  budget?: number,
+  window = COUNT_WINDOW,
 ): Promise<OrderCount> {
   const { filter, sort } = query;
-  budget ??= await driveThreshold(db);
   const drive = drivingFilter(filter, sort, driver);
-  const window = db
-    .selectFrom('order')
-    .selectAll('order')
-    .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
-    .$if(driver === 'sort', (q) => q.orderBy(sortKey(sort), query.direction).orderBy('order.id', query.direction))
-    .limit(budget);
-  const row = await db
-    .selectFrom(window.as('order'))
-    .select((eb) => {
-      // The derived table has the order's columns under the same name: the same conditions apply.
-      const conditions = filterConditions(eb as unknown as OrderEb, filter, sort, driver);
-      return [
-        eb.fn.countAll<number>().as('scanned'),
-        sql<number>`coalesce(sum(case when ${eb.and(conditions as Expression<SqlBool>[])} then 1 else 0 end), 0)`.as(
-          'matched',
-        ),
-      ];
-    })
-    .executeTakeFirstOrThrow();
-  const matched = Number(row.matched);
-  if (matched > cap) return { count: cap, more: true };
-  return { count: matched, more: Number(row.scanned) >= budget };
+  const checked = (Object.keys(filter) as (keyof OrderFilter)[]).filter(
+    (k) => filter[k] !== undefined && drive[k] === undefined,
+  );
+  if (checked.length === 0) {
+    const inner = db
+      .selectFrom('order')
+      .select(sql`1`.as('one'))
+      .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
+      .limit(cap + 1);
+    const row = await db
+      .selectFrom(inner.as('matches'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    return n > cap ? { count: cap, more: true } : { count: n, more: false };
+  }
+  const range = () =>
+    db
+      .selectFrom('order')
+      .select('order.id')
+      .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
+      .$if(driver === 'sort', (q) => q.orderBy(sortKey(sort), query.direction).orderBy('order.id', query.direction))
+      .limit(window);
+  const [scanned, matched] = await Promise.all([
+    db
+      .selectFrom(range().as('w'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('order')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      // Every condition in its non-indexed form: the ids of the window are the only way in.
+      .where((eb) => eb.and([eb('order.id', 'in', range()), ...filterConditions(eb, filter, sort, 'none')]))
+      .executeTakeFirstOrThrow(),
+  ]);
+  const n = Number(matched.n);
+  if (n > cap) return { count: cap, more: true };
+  return { count: n, more: Number(scanned.n) >= window };
 }

@@ -322,12 +322,21 @@ export async function orderLog(deps: ReadDeps, params: URLSearchParams, access: 
   const stores = await listAllStores(deps);
   // One plan for the page and its count: the same index finds both.
   const driver = await choosePageDriver(deps.db, parsed.filter, parsed.sort);
-  const [page, total, payMethods, pgProviders] = await Promise.all([
+  const [page, payMethods, pgProviders] = await Promise.all([
     orderLogPage(deps, parsed, stores, driver),
-    countOrders(deps.db, { filter: parsed.filter, sort: parsed.sort, direction: parsed.direction }, driver, TOTAL_CAP),
     distinctOrderValues(deps.db, 'pay_method'),
     distinctOrderValues(deps.db, 'pg_provider'),
   ]);
+  // A first page with nothing after it is the whole set: its length is the count.
+  const total =
+    parsed.cursor === null && page.next === null
+      ? { count: page.items.length, more: false }
+      : await countOrders(
+          deps.db,
+          { filter: parsed.filter, sort: parsed.sort, direction: parsed.direction },
+          driver,
+          TOTAL_CAP,
+        );
   return {
     params: parsed.form,
     page,
