@@ -65,9 +65,15 @@ export async function main(args: string[]): Promise<void> {
       ['store + amount (one value)', { ...base, filter: { storeId: 2, amountMin: 12_500, amountMax: 12_500 } }],
       ['search broad prefix', { ...base, filter: { search: { kind: 'id', text: 'ord-', buyerName: true } } }],
       ['reason any + sort created', { ...base, filter: { reason: 'any' } }],
-      ['search merchant_uid prefix', { ...base, filter: { search: { kind: 'id', text: 'ord-0004242', buyerName: true } } }],
+      [
+        'search merchant_uid prefix',
+        { ...base, filter: { search: { kind: 'id', text: 'ord-0004242', buyerName: true } } },
+      ],
       ['search buyer name', { ...base, filter: { search: { kind: 'id', text: '김민준42', buyerName: true } } }],
-      ['search merchant_uid prefix (broad)', { ...base, filter: { search: { kind: 'id', text: 'ord-00', buyerName: true } } }],
+      [
+        'search merchant_uid prefix (broad)',
+        { ...base, filter: { search: { kind: 'id', text: 'ord-00', buyerName: true } } },
+      ],
       ['search imp_uid', { ...base, filter: { search: { kind: 'id', text: 'imp_000000424242', buyerName: true } } }],
       ['sort amount desc', { ...base, sort: 'amount', filter: {} }],
       [

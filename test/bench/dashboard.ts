@@ -273,6 +273,12 @@ export async function main(args: string[] = []): Promise<void> {
         { kind: 'email', text: asciiLower(email.slice(0, email.indexOf('@'))) },
       ],
       [
+        // About 1% of the orders: near the drive threshold, the costliest region for either plan.
+        'email · prefix (~1%)',
+        { q: email.slice(0, email.search(/\d/) + 1), field: 'email' },
+        { kind: 'email', text: asciiLower(email.slice(0, email.search(/\d/) + 1)) },
+      ],
+      [
         'email · prefix (broad)',
         { q: email.slice(0, 3), field: 'email' },
         { kind: 'email', text: asciiLower(email.slice(0, 3)) },
@@ -286,6 +292,11 @@ export async function main(args: string[] = []): Promise<void> {
         'phone · first 7 digits',
         { q: phoneDigits(sample.buyer_tel!)!.slice(0, 7), field: 'phone' },
         { kind: 'phone', text: phoneDigits(sample.buyer_tel!)!.slice(0, 7) },
+      ],
+      [
+        'phone · first 6 digits (~1%)',
+        { q: phoneDigits(sample.buyer_tel!)!.slice(0, 6), field: 'phone' },
+        { kind: 'phone', text: phoneDigits(sample.buyer_tel!)!.slice(0, 6) },
       ],
       ['phone · 010 (broad)', { q: '010', field: 'phone' }, { kind: 'phone', text: '010' }],
       ['name · prefix', { q: sample.name!, field: 'name' }, { kind: 'name', text: asciiLower(sample.name!) }],
