@@ -247,8 +247,8 @@ const en = {
   'orders.colMethod': 'Method / PG',
   'orders.colUpdated': 'Updated',
   'orders.timesInKst': 'Times in {zone}',
-  'orders.total': '{count} orders',
-  'orders.totalMore': '{count} or more orders',
+  'orders.total': 'Orders: {count}',
+  'orders.totalMore': 'Orders: {count} or more',
 
   'order.title': 'Order',
   'order.back': 'Payments',
