@@ -427,6 +427,24 @@ describe('payment log queries', () => {
     expect(plan).not.toMatch(/\bSort\b/);
   });
 
+  it.each([
+    ['email', { kind: 'email', text: 'kim' }, 'order_buyer_email_idx'],
+    ['phone', { kind: 'phone', text: '0101234' }, 'order_buyer_tel_digits_idx'],
+    ['order name', { kind: 'name', text: 'americano' }, 'order_name_lower_idx'],
+  ] as const)('finds a %s search through its own index when it drives', async (_name, search, index) => {
+    for (const direction of ['desc', 'asc'] as const) {
+      const compiled = orderPageQuery(
+        h.t.db,
+        { filter: { search: { ...search } }, sort: 'created', direction, limit: 50 },
+        'search',
+      ).compile();
+      const plan = (await explain(compiled.sql, compiled.parameters)).join('\n');
+      expect(plan).toContain(index);
+      // The probe counts through the same index.
+      expect(await choosePageDriver(h.t.db, { search: { ...search } }, 'created')).toBe('search');
+    }
+  });
+
   /**
    * The query plan, one line per node. SQLite: EXPLAIN QUERY PLAN on a second connection to the
    * same file (Kysely cannot prefix a compiled query). PostgreSQL: EXPLAIN with sequential scans
