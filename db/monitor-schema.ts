@@ -62,6 +62,11 @@ export interface OrderTable {
   pay_method: string | null;
   pg_provider: string | null;
   buyer_name: string | null;
+  /** The buyer's email and phone as the gateway's last answer gave them (migration 0075). */
+  buyer_email: Generated<string | null>;
+  buyer_tel: Generated<string | null>;
+  /** The phone's digits, the search key (app/monitor/search-keys.ts phoneDigits). */
+  buyer_tel_digits: Generated<string | null>;
   vbank_due_at: string | null;
   prepared_at: string | null;
   created_at: string;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { hourBucket, lockOverviewRefresh, secondsBetween, type Dialect } from './dialect';
 import type { Database } from './schema';
 import { getSetting, putSetting } from './settings';
+import { MONEY_TAKEN } from '../app/monitor/amounts';
 
 /**
  * Maintenance of the overview's numbers (docs/decisions/0150-overview-rollup.md; the reads are in
@@ -23,6 +24,11 @@ type Q = Kysely<Database>;
 export const OVERVIEW_METRICS = [
   /** Orders by creation hour, per status and currency, with their amounts. */
   'order',
+  /**
+   * Money of the orders created in the hour (app/monitor/amounts.ts), per currency: `gross` sums
+   * what was paid at the gateway, `refunded` what has been refunded of it since; net = the difference.
+   */
+  'money',
   /** Orders with a `paid_at` and no accepted `paid` webhook, by creation hour. */
   'paid_no_webhook',
   /** Verifications by decision hour, per outcome. */
@@ -52,7 +58,7 @@ export const WEBHOOK_DELAY_BUCKETS = [
 export type WebhookDelayBucket = (typeof WEBHOOK_DELAY_BUCKETS)[number]['key'];
 
 /** Bump when a metric's definition changes: the next refresh rebuilds everything. */
-const ROLLUP_VERSION = 2;
+const ROLLUP_VERSION = 3;
 const STATE_KEY = 'overview.rollup';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -128,6 +134,21 @@ function hourInsert(deps: RollupDeps, metric: OverviewMetric, from: string, to: 
         select 'h', ${m}, ${hour}, o.store_id, o.status, o.currency, count(*), sum(coalesce(o.paid_amount, o.expected_amount, 0))
         from "order" o where o.created_at >= ${from} and o.created_at < ${to}
         group by ${hour}, o.store_id, o.status, o.currency`;
+    }
+    case 'money': {
+      const hour = hourBucket('o.created_at');
+      const taken = sql.join([...MONEY_TAKEN].map((st) => sql.lit(st)));
+      // What was refunded of what was paid, clamped to [0, paid] (orderAmounts' definition).
+      const refunded = sql`case when coalesce(o.cancel_amount, 0) <= 0 then 0 when o.cancel_amount > o.paid_amount then o.paid_amount else o.cancel_amount end`;
+      const where = sql`o.created_at >= ${from} and o.created_at < ${to} and o.status in (${taken}) and o.paid_amount is not null`;
+      return sql`${into}
+        select 'h', ${m}, ${hour}, o.store_id, 'gross', o.currency, count(*), sum(o.paid_amount)
+        from "order" o where ${where}
+        group by ${hour}, o.store_id, o.currency
+        union all
+        select 'h', ${m}, ${hour}, o.store_id, 'refunded', o.currency, count(*), sum(${refunded})
+        from "order" o where ${where} and coalesce(o.cancel_amount, 0) > 0
+        group by ${hour}, o.store_id, o.currency`;
     }
     case 'paid_no_webhook': {
       const hour = hourBucket('o.created_at');
@@ -300,6 +321,7 @@ export async function refreshOverviewRollup(
     for (const metric of OVERVIEW_METRICS) await each(metric, [recent]);
     const lateOrders = hourRanges(lateOrderHours);
     await each('order', lateOrders);
+    await each('money', lateOrders);
     await each('paid_no_webhook', lateOrders);
     await each('webhook_delay', hourRanges(lateDeliveryHours));
 

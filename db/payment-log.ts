@@ -30,9 +30,23 @@ export type OrderFilter = {
   createdBefore?: string;
   amountMin?: number;
   amountMax?: number;
-  /** An exact imp_uid or buyer name, or a prefix of merchant_uid. */
-  search?: string;
+  /** The search box, by kind (docs/decisions/0157-payment-log-buyer-search.md). */
+  search?: OrderSearch;
 };
+
+export const SEARCH_KINDS = ['id', 'email', 'phone', 'name'] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/**
+ * What the search box matches, each through its own index:
+ * - `id`: an exact imp_uid, a merchant_uid prefix, and (when `buyerName`) an exact buyer name;
+ * - `email`: a prefix of the buyer's email, ASCII case-insensitive (`text` already folded);
+ * - `phone`: a prefix of the buyer phone's digits (`text` already normalised);
+ * - `name`: a prefix of the order name, ASCII case-insensitive (`text` already folded).
+ */
+export type OrderSearch =
+  | { kind: 'id'; text: string; buyerName: boolean }
+  | { kind: 'email' | 'phone' | 'name'; text: string };
 
 /** A position in one sort order: the row's sort value and its id (the tie-breaker). */
 export type OrderKey = { value: string | number; id: number };
@@ -62,6 +76,8 @@ export type OrderLogRow = {
   pay_method: string | null;
   pg_provider: string | null;
   buyer_name: string | null;
+  buyer_email: string | null;
+  buyer_tel: string | null;
   created_at: string;
   updated_at: string;
   paid_at: string | null;
@@ -109,8 +125,11 @@ const col = (
     | 'order.created_at'
     | 'order.merchant_uid'
     | 'order.imp_uid'
-    | 'order.buyer_name',
+    | 'order.buyer_name'
+    | 'order.buyer_tel_digits',
 ) => sql<string>`${sql.ref(column)}`;
+/** The expressions of the case-insensitive indexes (migration 0075), written exactly as indexed. */
+const lowerOf = (column: 'order.buyer_email' | 'order.name') => sql<string>`lower(${sql.ref(column)})`;
 
 /** Upper bound of a prefix range: UTF-8 (BINARY) order sorts by code point. */
 const prefixEnd = (prefix: string) => `${prefix}\u{10FFFF}`;
@@ -134,7 +153,8 @@ function filterConditions(
   eb: OrderEb,
   filter: OrderFilter,
   sort: OrderSort,
-  driver: PageDriver,
+  /** `none`: every condition in its non-indexed form (rows found another way). */
+  driver: PageDriver | 'none',
 ): Expression<SqlBool>[] {
   const where: Expression<SqlBool>[] = [];
   const onlyReason = filter.reason === 'any' ? undefined : filter.reason;
@@ -202,20 +222,31 @@ function filterConditions(
       );
     }
   }
-  if (filter.search !== undefined) {
-    // An exact imp_uid or buyer name, or a merchant_uid prefix: three index look-ups when driving.
-    const q = filter.search;
-    const wrap = driver === 'search' ? (c: RawBuilder<string>) => c : plainText;
-    const uid = wrap(col('order.merchant_uid'));
-    where.push(
-      eb.or([
-        eb(wrap(col('order.imp_uid')), '=', q),
-        eb(wrap(col('order.buyer_name')), '=', q),
-        eb.and([eb(uid, '>=', q), eb(uid, '<', prefixEnd(q))]),
-      ]),
-    );
-  }
+  if (filter.search !== undefined) where.push(searchCondition(eb, filter.search, driver === 'search'));
   return where;
+}
+
+/** The search's condition: index ranges when it drives, the same test without an index otherwise. */
+function searchCondition(eb: OrderEb, search: OrderSearch, drives: boolean): Expression<SqlBool> {
+  const wrap = drives ? (c: RawBuilder<string>) => c : plainText;
+  const prefix = (c: RawBuilder<string>, q: string) => eb.and([eb(wrap(c), '>=', q), eb(wrap(c), '<', prefixEnd(q))]);
+  switch (search.kind) {
+    case 'id': {
+      // An exact imp_uid or buyer name, or a merchant_uid prefix: up to three index look-ups.
+      const q = search.text;
+      return eb.or([
+        eb(wrap(col('order.imp_uid')), '=', q),
+        ...(search.buyerName ? [eb(wrap(col('order.buyer_name')), '=', q)] : []),
+        prefix(col('order.merchant_uid'), q),
+      ]);
+    }
+    case 'email':
+      return prefix(lowerOf('order.buyer_email'), search.text);
+    case 'phone':
+      return prefix(col('order.buyer_tel_digits'), search.text);
+    case 'name':
+      return prefix(lowerOf('order.name'), search.text);
+  }
 }
 
 /** The probe of one candidate: its matching rows, counted through its own index, at most `limit`. */
@@ -248,21 +279,32 @@ function probeQuery(db: Q, filter: OrderFilter, sort: OrderSort, driver: Exclude
 }
 
 /**
- * Chooses what drives a page's scan (docs/decisions/0140-payment-log-queries.md). Each filter
- * that could drive is probed: its matches are counted through its own index, stopping at a
- * threshold (2% of the table, at least 5000). The one with the fewest matches below the
- * threshold drives and its rows are sorted; when none is that selective, the sort index
- * drives, and since every filter then matches at least 2% of the rows, a page of 50 is found
- * within a few thousand rows (when matches are spread over the sort order). Both ways a page's cost is bounded, statistics or not.
+ * How many matches make a filter too broad to drive: about sqrt(50 · table size), at least 1000
+ * (7,072 at 1M orders). A filter-driven page reads its n matches; a sort-driven page reads about
+ * 50 / density rows to fill a page of 50. The two costs meet at n = sqrt(50 · N), so this bounds
+ * both at about that many rows (decision 0157, which lowered 0140's 2% threshold).
  */
-export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSort): Promise<PageDriver> {
-  const candidates = candidateDrivers(filter, sort);
-  if (candidates.length === 0) return 'sort';
+async function driveThreshold(db: Q): Promise<number> {
   const top = await db
     .selectFrom('order')
     .select((eb) => eb.fn.max('id').as('id'))
     .executeTakeFirst();
-  const threshold = Math.max(5000, Math.ceil(Number(top?.id ?? 0) / 50));
+  return Math.max(1000, Math.ceil(Math.sqrt(50 * Number(top?.id ?? 0))));
+}
+
+/**
+ * Chooses what drives a page's scan (docs/decisions/0140-payment-log-queries.md, threshold
+ * from 0157). Each filter that could drive is probed: its matches are counted through its own
+ * index, stopping at driveThreshold. The one with the fewest matches below the threshold drives
+ * and its rows are sorted; when none is that selective, the sort index drives, and since every
+ * filter then matches at least threshold rows, a page of 50 is found within about threshold
+ * rows (when matches are spread over the sort order). Both ways a page's cost is bounded,
+ * statistics or not.
+ */
+export async function choosePageDriver(db: Q, filter: OrderFilter, sort: OrderSort): Promise<PageDriver> {
+  const candidates = candidateDrivers(filter, sort);
+  if (candidates.length === 0) return 'sort';
+  const threshold = await driveThreshold(db);
   let best: { driver: PageDriver; n: number } = { driver: 'sort', n: threshold };
   for (const driver of candidates) {
     const row = await probeQuery(db, filter, sort, driver, threshold).executeTakeFirstOrThrow();
@@ -300,44 +342,62 @@ export function orderPageQuery(db: Q, query: OrderPageQuery, driver: PageDriver)
   const direction: SortDirection =
     query.before !== undefined ? (query.direction === 'asc' ? 'desc' : 'asc') : query.direction;
   const cursor = query.before ?? query.after;
-  return db
+  const where = (eb: OrderEb) => {
+    const where = filterConditions(eb, query.filter, query.sort, driver);
+    if (cursor) {
+      // `key <= v AND (key < v OR id < i)`: the first term is an index range on any sort key,
+      // expressions included (a row-value comparison is not, for the amount expression).
+      const [cmp, cmpOrEqual] = direction === 'desc' ? (['<', '<='] as const) : (['>', '>='] as const);
+      where.push(eb(key, cmpOrEqual, cursor.value), eb.or([eb(key, cmp, cursor.value), eb(id, cmp, cursor.id)]));
+    }
+    return eb.and(where);
+  };
+  const page = db.selectFrom('order').select(ORDER_LOG_COLUMNS).select(sortKey(query.sort).as('sort_value'));
+  if (driver === 'sort')
+    return page
+      .where(where)
+      .orderBy(key, direction)
+      .orderBy(id, direction)
+      .limit(query.limit + 1);
+  // A filter drives: its matches are sorted by (key, id) alone, then only the page's rows are
+  // read whole. Sorting whole rows cost several times more per match (decision 0157).
+  const ids = db
     .selectFrom('order')
-    .select([
-      'order.id',
-      'order.store_id',
-      'order.merchant_uid',
-      'order.imp_uid',
-      'order.name',
-      'order.status',
-      'order.expected_amount',
-      'order.paid_amount',
-      'order.cancel_amount',
-      'order.currency',
-      'order.pay_method',
-      'order.pg_provider',
-      'order.buyer_name',
-      'order.created_at',
-      'order.updated_at',
-      'order.paid_at',
-      'order.next_check_at',
-      'order.check_attempts',
-      'order.open_reason_count',
-      sortKey(query.sort).as('sort_value'),
-    ])
-    .where((eb) => {
-      const where = filterConditions(eb, query.filter, query.sort, driver);
-      if (cursor) {
-        // `key <= v AND (key < v OR id < i)`: the first term is an index range on any sort key,
-        // expressions included (a row-value comparison is not, for the amount expression).
-        const [cmp, cmpOrEqual] = direction === 'desc' ? (['<', '<='] as const) : (['>', '>='] as const);
-        where.push(eb(key, cmpOrEqual, cursor.value), eb.or([eb(key, cmp, cursor.value), eb(id, cmp, cursor.id)]));
-      }
-      return eb.and(where);
-    })
+    .select('order.id')
+    .where(where)
+    .orderBy(key, direction)
+    .orderBy(id, direction)
+    .limit(query.limit + 1);
+  return page
+    .where('order.id', 'in', ids)
     .orderBy(key, direction)
     .orderBy(id, direction)
     .limit(query.limit + 1);
 }
+
+const ORDER_LOG_COLUMNS = [
+  'order.id',
+  'order.store_id',
+  'order.merchant_uid',
+  'order.imp_uid',
+  'order.name',
+  'order.status',
+  'order.expected_amount',
+  'order.paid_amount',
+  'order.cancel_amount',
+  'order.currency',
+  'order.pay_method',
+  'order.pg_provider',
+  'order.buyer_name',
+  'order.buyer_email',
+  'order.buyer_tel',
+  'order.created_at',
+  'order.updated_at',
+  'order.paid_at',
+  'order.next_check_at',
+  'order.check_attempts',
+  'order.open_reason_count',
+] as const;
 
 /** Open attention reasons of the given orders (for a page of the log). */
 export function openReasonsOfOrders(
@@ -369,4 +429,92 @@ export async function distinctOrderValues(db: Q, column: 'pay_method' | 'pg_prov
     )
     select v from seen where v is not null`.execute(db);
   return result.rows.map((r) => r.v!).filter((v) => v !== null);
+}
+
+/** The log's total: `count` orders, or (`more`) at least that many. */
+export type OrderCount = { count: number; more: boolean };
+
+/** The part of a filter that the driver's index answers; the rest is checked row by row. */
+function drivingFilter(filter: OrderFilter, sort: OrderSort, driver: PageDriver): OrderFilter {
+  const out: OrderFilter = {};
+  const pick = (...keys: (keyof OrderFilter)[]) => {
+    for (const k of keys) if (filter[k] !== undefined) Object.assign(out, { [k]: filter[k] });
+  };
+  switch (driver) {
+    case 'sort':
+      pick('storeId', 'status');
+      if (sort === 'created') pick('payMethod', 'pgProvider', 'createdFrom', 'createdBefore');
+      if (sort === 'created' && filter.reason === 'any') out.reason = 'any';
+      if (sort === 'amount') pick('amountMin', 'amountMax');
+      break;
+    case 'amount':
+      pick('amountMin', 'amountMax');
+      break;
+    case 'created':
+      pick('createdFrom', 'createdBefore');
+      break;
+    default:
+      pick(driver);
+  }
+  return out;
+}
+
+/** Rows of the driver's range a count reads at most when some filters are checked row by row. */
+export const COUNT_WINDOW = 2000;
+
+/**
+ * How many orders match (docs/decisions/0157-payment-log-buyer-search.md), at a bounded cost.
+ * When the driver's index answers every filter, its entries are counted, at most `cap + 1` of
+ * them (no row is read). Otherwise the first `window` entries of the driver's range (in the
+ * page's order when the sort drives) are read and the matches among them counted: exact when
+ * the range was shorter than that. Over `cap` matches, or when the range did not fit, the
+ * answer is "at least `count`".
+ */
+export async function countOrders(
+  db: Q,
+  query: { filter: OrderFilter; sort: OrderSort; direction: SortDirection },
+  driver: PageDriver,
+  cap: number,
+  window = COUNT_WINDOW,
+): Promise<OrderCount> {
+  const { filter, sort } = query;
+  const drive = drivingFilter(filter, sort, driver);
+  const checked = (Object.keys(filter) as (keyof OrderFilter)[]).filter(
+    (k) => filter[k] !== undefined && drive[k] === undefined,
+  );
+  if (checked.length === 0) {
+    const inner = db
+      .selectFrom('order')
+      .select(sql`1`.as('one'))
+      .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
+      .limit(cap + 1);
+    const row = await db
+      .selectFrom(inner.as('matches'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    return n > cap ? { count: cap, more: true } : { count: n, more: false };
+  }
+  const range = () =>
+    db
+      .selectFrom('order')
+      .select('order.id')
+      .where((eb) => eb.and(filterConditions(eb, drive, sort, driver)))
+      .$if(driver === 'sort', (q) => q.orderBy(sortKey(sort), query.direction).orderBy('order.id', query.direction))
+      .limit(window);
+  const [scanned, matched] = await Promise.all([
+    db
+      .selectFrom(range().as('w'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('order')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      // Every condition in its non-indexed form: the ids of the window are the only way in.
+      .where((eb) => eb.and([eb('order.id', 'in', range()), ...filterConditions(eb, filter, sort, 'none')]))
+      .executeTakeFirstOrThrow(),
+  ]);
+  const n = Number(matched.n);
+  if (n > cap) return { count: cap, more: true };
+  return { count: n, more: Number(scanned.n) >= window };
 }

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '../app/config.server';
 import { createAppContext } from '../app/context.server';
 import { AppError } from '../app/errors';
+import { formatDateTime } from '../app/i18n/format';
 import { createLogger } from '../app/logger.server';
 import { runReconcile } from '../app/monitor/jobs/reconcile.server';
 import { getRun } from '../app/monitor/dashboard/runs.server';
@@ -180,8 +181,11 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
     lines.push(summary.error ?? 'skipped');
     return lines;
   }
-  if (summary.windowFrom || summary.windowTo)
-    lines.push(`window ${summary.windowFrom ?? '…'} → ${summary.windowTo ?? '…'}`);
+  if (summary.windowFrom || summary.windowTo) {
+    // In the display zone with the zone named, like every time the dashboard shows (issue 12).
+    const at = (iso: string | null) => (iso ? formatDateTime('en', iso, { seconds: true }) : '…');
+    lines.push(`window ${at(summary.windowFrom)} → ${at(summary.windowTo)}`);
+  }
   const header = [
     'store',
     'status',

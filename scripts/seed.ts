@@ -12,6 +12,7 @@ import { openDatabase, type Db } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import type { Database } from '../db/schema';
 import type { AttentionReason, FlagKind, OrderStatus, VerificationOutcome } from '../app/monitor/status';
+import { phoneDigits } from '../app/monitor/search-keys';
 
 /**
  * `npm run db:seed -- --orders 1000000 [--stores 3] [--days 365] [--seed 1]`: fills the configured
@@ -239,6 +240,23 @@ type PlannedOrder = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const EMAIL_NAMES = ['minjun', 'seoyeon', 'jiho', 'haeun', 'doyun', 'jiwoo', 'Kim.Sora', 'LEE', 'park', 'choi'];
+const EMAIL_DOMAINS = ['naver.com', 'gmail.com', 'daum.net', 'kakao.com', 'Example.co.kr'];
+
+/**
+ * A buyer's email and phone, derived from the order number (not from the random stream, so
+ * adding them left every other seeded value as it was): a phone number is nearly unique, in the
+ * notations gateways pass on; an email's start is shared by about a tenth of the buyers.
+ */
+function buyerContact(n: number): { email: string; tel: string } {
+  const h = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  const email = `${EMAIL_NAMES[h % EMAIL_NAMES.length]}${n % 10007}@${EMAIL_DOMAINS[(h >>> 8) % EMAIL_DOMAINS.length]}`;
+  const mid = String(1000 + ((h >>> 4) % 9000));
+  const last = String(n % 10000).padStart(4, '0');
+  const tel = h % 10 === 0 ? `+82 10-${mid}-${last}` : h % 10 === 1 ? `010${mid}${last}` : `010-${mid}-${last}`;
+  return { email, tel };
+}
+
 function planOrder(
   rand: () => number,
   ctx: { store: Store; n: number; tag: string; createdMs: number; nowMs: number },
@@ -256,6 +274,7 @@ function planOrder(
   const impUid = `imp_${String(100_000_000_000 + ctx.n).slice(-12)}`;
   const merchantUid = `${ctx.tag}-${String(ctx.n).padStart(8, '0')}`;
   const buyer = `${FAMILY[Math.floor(rand() * FAMILY.length)]}${GIVEN[Math.floor(rand() * GIVEN.length)]}`;
+  const contact = buyerContact(ctx.n);
   const evidenceOnly = rand() < 0.003;
 
   const windowMs = 20_000 + Math.floor(rand() * 160_000);
@@ -397,6 +416,8 @@ function planOrder(
             pay_method: method,
             pg_provider: pg,
             buyer_name: buyer,
+            buyer_email: contact.email,
+            buyer_tel: contact.tel,
             paid_at: paidAtMs ? Math.floor(paidAtMs / 1000) : 0,
           },
         })
@@ -510,6 +531,9 @@ function planOrder(
     pay_method: status === 'pending' ? null : method,
     pg_provider: status === 'pending' ? null : pg,
     buyer_name: status === 'pending' ? null : buyer,
+    buyer_email: status === 'pending' ? null : contact.email,
+    buyer_tel: status === 'pending' ? null : contact.tel,
+    buyer_tel_digits: status === 'pending' ? null : phoneDigits(contact.tel),
     vbank_due_at: status === 'vbank_issued' ? iso(createdMs + 3 * 86_400_000) : null,
     prepared_at: rand() < 0.4 ? iso(createdMs) : null,
     created_at: iso(createdMs),

@@ -16,12 +16,15 @@ export function OrderFilters({
   stores,
   payMethods,
   pgProviders,
+  buyerSearch,
   invalid,
 }: {
   params: OrderLogForm;
   stores: StoreRef[];
   payMethods: string[];
   pgProviders: string[];
+  /** Whether buyer contact can be searched (not for viewers, who see it masked: decision 0157). */
+  buyerSearch: boolean;
   /** The parameter the server refused, marked invalid. */
   invalid?: string | null;
 }) {
@@ -36,6 +39,7 @@ export function OrderFilters({
     for (const [key, value] of new FormData(event.currentTarget)) {
       if (typeof value !== 'string' || value.trim() === '') continue;
       if ((key === 'sort' && value === 'created') || (key === 'dir' && value === 'desc')) continue;
+      if (key === 'field' && value === 'id') continue;
       query.set(key, value.trim());
     }
     const search = query.toString();
@@ -62,9 +66,18 @@ export function OrderFilters({
             type="search"
             {...field('q')}
             defaultValue={params.q}
-            placeholder={t('filters.searchPlaceholder')}
+            placeholder={t(buyerSearch ? 'filters.searchPlaceholder' : 'filters.searchPlaceholderNoBuyer')}
             maxLength={100}
           />
+        </div>
+        <div className="field">
+          <label htmlFor="filter-field">{t('filters.searchIn')}</label>
+          <select {...field('field')} defaultValue={params.field}>
+            <option value="id">{t(buyerSearch ? 'filters.searchId' : 'filters.searchIdNoBuyer')}</option>
+            {buyerSearch ? <option value="email">{t('filters.searchEmail')}</option> : null}
+            {buyerSearch ? <option value="phone">{t('filters.searchPhone')}</option> : null}
+            <option value="name">{t('filters.searchName')}</option>
+          </select>
         </div>
         <div className="field">
           <label htmlFor="filter-store">{t('filters.store')}</label>

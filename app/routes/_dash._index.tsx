@@ -12,7 +12,7 @@ import { StackedBars } from '~/components/charts/stacked-bars';
 import { TotalsBars, type TotalItem } from '~/components/charts/totals-bars';
 import { EmptyState } from '~/components/empty-state';
 import { PageHeader } from '~/components/page-header';
-import { formatDateTime } from '~/i18n/format';
+import { formatAmount, formatDateTime } from '~/i18n/format';
 import type { MessageKey } from '~/i18n/messages';
 import { pageMeta } from '~/i18n/meta';
 import { useLocale, useT } from '~/i18n/use-t';
@@ -216,6 +216,18 @@ export default function OverviewPage() {
               <div className="stat-label">{t('status.paid')}</div>
               <div className="stat-value">{count(paid)}</div>
               <div className="stat-sub">{main ? `${count(main.paid)} ${main.currency}` : '—'}</div>
+            </div>
+            <div className="stat" data-testid="stat-net">
+              <div className="stat-label">{t('overview.statNet')}</div>
+              <div className="stat-value">{main ? formatAmount(locale, main.net, main.currency) : '—'}</div>
+              <div className="stat-sub">
+                {main
+                  ? t('overview.statNetSub', {
+                      gross: formatAmount(locale, main.gross, main.currency),
+                      refunded: formatAmount(locale, main.refunded, main.currency),
+                    })
+                  : '—'}
+              </div>
             </div>
             <div className="stat" data-testid="stat-failed">
               <div className="stat-label">{t('status.failed')}</div>
@@ -447,7 +459,7 @@ function SeriesTable({
   series,
   format,
 }: {
-  data: readonly Record<string, string | number>[];
+  data: readonly Record<string, string | number | null>[];
   series: { key: string; label: string }[];
   format: (n: number) => string;
 }) {

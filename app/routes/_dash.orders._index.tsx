@@ -1,7 +1,7 @@
 import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData, useNavigation } from '@remix-run/react';
 import { requireUser } from '~/auth/guard.server';
-import { maskItems } from '~/monitor/dashboard/mask';
+import { maskItems, masksBuyer } from '~/monitor/dashboard/mask';
 import { EmptyState } from '~/components/empty-state';
 import { Money, PayMethod, ReasonBadge, StatusBadge, Time } from '~/components/order-bits';
 import { OrderFilters, Pager } from '~/components/order-filters';
@@ -9,7 +9,8 @@ import orderStyles from '~/components/order-log.css';
 import { PageHeader } from '~/components/page-header';
 import { AppError } from '~/errors';
 import { pageMeta } from '~/i18n/meta';
-import { useT } from '~/i18n/use-t';
+import { useLocale, useT } from '~/i18n/use-t';
+import { formatNumber } from '~/i18n/format';
 import {
   orderLog,
   orderLogChoices,
@@ -23,6 +24,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: orderStyle
 export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'orders.title');
 
 const FORM_KEYS = ['store', 'status', 'reason', 'method', 'pg', 'from', 'to', 'min', 'max', 'q'] as const;
+const SEARCH_FIELDS = ['id', 'email', 'phone', 'name'] as const;
 
 /** The raw parameters echoed into the form when the server refused them (so they can be fixed). */
 function rawForm(params: URLSearchParams): OrderLogForm {
@@ -31,37 +33,49 @@ function rawForm(params: URLSearchParams): OrderLogForm {
     string
   >;
   const sort = params.get('sort');
+  const field = SEARCH_FIELDS.find((f) => f === params.get('field')) ?? 'id';
   return {
     ...form,
+    field,
     sort: sort === 'amount' || sort === 'updated' ? sort : 'created',
     dir: params.get('dir') === 'asc' ? 'asc' : 'desc',
   };
 }
 
 type LoaderData =
-  | (OrderLogView & { ok: true; search: string })
+  | (OrderLogView & { ok: true; search: string; buyerSearch: boolean })
   | (Pick<OrderLogView, 'stores' | 'payMethods' | 'pgProviders' | 'params'> & {
       ok: false;
       error: string;
       param: string | null;
       search: string;
+      buyerSearch: boolean;
     });
 
 /** The payment log: every signed-in user. A bad filter parameter answers 400 with the reason. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context);
   const url = new URL(request.url);
+  // Viewers see buyer fields masked, so they cannot search by them either (decision 0157).
+  const buyerSearch = !masksBuyer(user.role);
   try {
-    const view = await orderLog(context, url.searchParams);
-    // Viewers see buyer names masked.
+    const view = await orderLog(context, url.searchParams, { buyerSearch });
     const page = { ...view.page, items: maskItems(user.role, view.page.items) };
-    return { ok: true, ...view, page, search: url.search } satisfies LoaderData;
+    return { ok: true, ...view, page, search: url.search, buyerSearch } satisfies LoaderData;
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'bad_request') throw error;
     const choices = await orderLogChoices(context);
     const param = typeof error.details?.param === 'string' ? error.details.param : null;
     return data<LoaderData>(
-      { ok: false, error: error.message, param, params: rawForm(url.searchParams), ...choices, search: url.search },
+      {
+        ok: false,
+        error: error.message,
+        param,
+        params: rawForm(url.searchParams),
+        ...choices,
+        search: url.search,
+        buyerSearch,
+      },
       { status: 400 },
     );
   }
@@ -77,6 +91,7 @@ function exportHref(search: string): string {
 
 export default function OrderLog() {
   const t = useT();
+  const locale = useLocale();
   const view = useLoaderData<LoaderData>();
   const navigation = useNavigation();
   const loading = navigation.state === 'loading' && navigation.location.pathname === '/orders';
@@ -99,8 +114,16 @@ export default function OrderLog() {
         stores={view.stores}
         payMethods={view.payMethods}
         pgProviders={view.pgProviders}
+        buyerSearch={view.buyerSearch}
         invalid={view.ok ? null : view.param}
       />
+      {view.ok && view.page.items.length > 0 ? (
+        <p className="muted small log-total" data-testid="log-total" data-count={view.total.count}>
+          {view.total.more
+            ? t('orders.totalMore', { count: formatNumber(locale, view.total.count) })
+            : t('orders.total', { count: formatNumber(locale, view.total.count) })}
+        </p>
+      ) : null}
 
       {!view.ok ? (
         <div className="form-error" role="alert" data-testid="filter-error">

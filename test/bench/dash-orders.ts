@@ -63,12 +63,18 @@ export async function main(args: string[]): Promise<void> {
       ['amount range (narrow, no match)', { ...base, filter: { amountMin: 12_345, amountMax: 12_400 } }],
       ['amount range (one value)', { ...base, filter: { amountMin: 12_500, amountMax: 12_500 } }],
       ['store + amount (one value)', { ...base, filter: { storeId: 2, amountMin: 12_500, amountMax: 12_500 } }],
-      ['search broad prefix', { ...base, filter: { search: 'ord-' } }],
+      ['search broad prefix', { ...base, filter: { search: { kind: 'id', text: 'ord-', buyerName: true } } }],
       ['reason any + sort created', { ...base, filter: { reason: 'any' } }],
-      ['search merchant_uid prefix', { ...base, filter: { search: 'ord-0004242' } }],
-      ['search buyer name', { ...base, filter: { search: '김민준42' } }],
-      ['search merchant_uid prefix (broad)', { ...base, filter: { search: 'ord-00' } }],
-      ['search imp_uid', { ...base, filter: { search: 'imp_000000424242' } }],
+      [
+        'search merchant_uid prefix',
+        { ...base, filter: { search: { kind: 'id', text: 'ord-0004242', buyerName: true } } },
+      ],
+      ['search buyer name', { ...base, filter: { search: { kind: 'id', text: '김민준42', buyerName: true } } }],
+      [
+        'search merchant_uid prefix (broad)',
+        { ...base, filter: { search: { kind: 'id', text: 'ord-00', buyerName: true } } },
+      ],
+      ['search imp_uid', { ...base, filter: { search: { kind: 'id', text: 'imp_000000424242', buyerName: true } } }],
       ['sort amount desc', { ...base, sort: 'amount', filter: {} }],
       [
         'sort amount asc + cursor',

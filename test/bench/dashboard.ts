@@ -16,6 +16,7 @@ import {
   refreshOverview,
   resolveRange,
 } from '~/monitor/dashboard/overview.server';
+import { asciiLower, phoneDigits } from '~/monitor/search-keys';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';
 import { rebuildOverviewRollup } from '../../db/overview-rollup';
@@ -245,6 +246,74 @@ export async function main(args: string[] = []): Promise<void> {
           db: () => listOrderPage(db, { ...base, after: middle }),
         });
       }
+    }
+
+    // The search box, by kind (decision 0157): first page, as the loader answers it (probe, page
+    // and total count) and as the page query alone. Values taken from one real order.
+    const sample = await db
+      .selectFrom('order')
+      .select(['merchant_uid', 'imp_uid', 'buyer_email', 'buyer_tel', 'name'])
+      .where('buyer_tel', 'is not', null)
+      .where('id', '>=', Math.floor(Number(orders) / 2))
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const email = sample.buyer_email!;
+    const searches: [string, Record<string, string>, OrderFilter['search']][] = [
+      ['id · exact imp_uid', { q: sample.imp_uid! }, { kind: 'id', text: sample.imp_uid!, buyerName: true }],
+      [
+        'id · merchant_uid prefix',
+        { q: sample.merchant_uid.slice(0, -2) },
+        { kind: 'id', text: sample.merchant_uid.slice(0, -2), buyerName: true },
+      ],
+      ['email · exact', { q: email, field: 'email' }, { kind: 'email', text: asciiLower(email) }],
+      [
+        'email · prefix (narrow)',
+        { q: email.slice(0, email.indexOf('@')), field: 'email' },
+        { kind: 'email', text: asciiLower(email.slice(0, email.indexOf('@'))) },
+      ],
+      [
+        // About 1% of the orders: near the drive threshold, the costliest region for either plan.
+        'email · prefix (~1%)',
+        { q: email.slice(0, email.search(/\d/) + 1), field: 'email' },
+        { kind: 'email', text: asciiLower(email.slice(0, email.search(/\d/) + 1)) },
+      ],
+      [
+        'email · prefix (broad)',
+        { q: email.slice(0, 3), field: 'email' },
+        { kind: 'email', text: asciiLower(email.slice(0, 3)) },
+      ],
+      [
+        'phone · whole number',
+        { q: sample.buyer_tel!, field: 'phone' },
+        { kind: 'phone', text: phoneDigits(sample.buyer_tel!)! },
+      ],
+      [
+        'phone · first 7 digits',
+        { q: phoneDigits(sample.buyer_tel!)!.slice(0, 7), field: 'phone' },
+        { kind: 'phone', text: phoneDigits(sample.buyer_tel!)!.slice(0, 7) },
+      ],
+      [
+        'phone · first 6 digits (~1%)',
+        { q: phoneDigits(sample.buyer_tel!)!.slice(0, 6), field: 'phone' },
+        { kind: 'phone', text: phoneDigits(sample.buyer_tel!)!.slice(0, 6) },
+      ],
+      ['phone · 010 (broad)', { q: '010', field: 'phone' }, { kind: 'phone', text: '010' }],
+      ['name · prefix', { q: sample.name!, field: 'name' }, { kind: 'name', text: asciiLower(sample.name!) }],
+      [
+        'name · prefix + status=failed',
+        { q: sample.name!.slice(0, 1), field: 'name', status: 'failed' },
+        { kind: 'name', text: asciiLower(sample.name!.slice(0, 1)) },
+      ],
+    ];
+    for (const [label, params, search] of searches) {
+      const filter: OrderFilter = { search, ...(params.status ? { status: 'failed' as const } : {}) };
+      cases.push({
+        name: `log · search ${label}`,
+        target: TARGETS.log,
+        loader: () => call(logRoute, `/orders?${new URLSearchParams(params)}`),
+        db: () => listOrderPage(db, { filter, sort: 'created', direction: 'desc', limit: 50 }),
+      });
     }
 
     // An order page: an order with a redirect, a webhook and verifications.

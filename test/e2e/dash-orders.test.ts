@@ -25,6 +25,7 @@ describe('payment log and attention queue in Chromium', () => {
   let sandboxUrl: string;
   let admin: { context: BrowserContext; page: Page };
   const cspViolations: string[] = [];
+  let paidUid = '';
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -130,6 +131,7 @@ describe('payment log and attention queue in Chromium', () => {
 
   it('a payment from the demo shop shows as paid in the log, with its timeline', async () => {
     const merchantUid = await payInDemoShop({ amount: 15000, buyer: 'Kim Haneul' });
+    paidUid = merchantUid;
     const { page } = admin;
     await page.goto(`${app.url}/orders`);
     const row = page.locator(`[data-testid="order-row"][data-merchant-uid="${merchantUid}"]`);
@@ -165,6 +167,25 @@ describe('payment log and attention queue in Chromium', () => {
     await page.locator('[data-kind="redirect_hit"] summary').click();
     await expect(page.getByTestId('raw-query').textContent()).resolves.toContain(`merchant_uid=${merchantUid}`);
     await shoot(page, 'order.png');
+  });
+
+  it('finds the payment by buyer email from the filter form, with the total above the table', async () => {
+    const { page } = admin;
+    await page.goto(`${app.url}/orders`);
+    await page.waitForFunction(() => '__remixRouter' in window);
+    // The demo shop sends buyer@example.com; the search folds ASCII case.
+    await page.fill('#filter-q', 'BUYER@EXAMPLE');
+    await page.selectOption('#filter-field', 'email');
+    await Promise.all([page.waitForURL(/field=email/), page.getByRole('button', { name: 'Apply' }).click()]);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('BUYER@EXAMPLE');
+    await page.locator(`[data-testid="order-row"][data-merchant-uid="${paidUid}"]`).waitFor();
+    const rows = await page.getByTestId('order-row').count();
+    await expect(page.getByTestId('log-total').textContent()).resolves.toBe(`Orders: ${rows}`);
+    // The default kind stays out of the URL.
+    await page.selectOption('#filter-field', 'id');
+    await page.fill('#filter-q', paidUid);
+    await Promise.all([page.waitForURL(/q=/), page.getByRole('button', { name: 'Apply' }).click()]);
+    await page.waitForURL((url) => url.searchParams.get('q') === paidUid && !url.searchParams.has('field'));
   });
 
   it('a lost webhook while the gateway failed lands in the attention queue; re-check settles it', async () => {

@@ -2,7 +2,8 @@ import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, T
 import { ChartCanvas } from './chart-canvas';
 import { SERIES_COLORS } from './palette';
 
-export type BacklogPoint = { bucket: string; open: number; opened: number; resolved: number };
+/** `open` null: a bucket after now, where the line stops (recharts leaves a gap). */
+export type BacklogPoint = { bucket: string; open: number | null; opened: number; resolved: number };
 
 /** Open reasons at the end of each bucket (line) with the reasons opened and resolved in it (bars). */
 export function BacklogChart({

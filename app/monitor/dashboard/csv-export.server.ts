@@ -122,7 +122,9 @@ export async function exportOrderLogCsv(
   now: Date,
   options: { maskBuyer?: boolean } = {},
 ): Promise<{ filename: string; body: ReadableStream<Uint8Array> }> {
-  const parsed = { ...(await parseOrderLogParams(deps, params)), cursor: null, size: CSV_CHUNK };
+  // Viewers get buyer fields masked, and may not search by them either (decision 0157).
+  const access = { buyerSearch: options.maskBuyer !== true };
+  const parsed = { ...(await parseOrderLogParams(deps, params, access)), cursor: null, size: CSV_CHUNK };
   const stores = await listAllStores(deps);
   // One plan for the whole export: the probes run once, not per chunk.
   const driver = await choosePageDriver(deps.db, parsed.filter, parsed.sort);

@@ -68,7 +68,8 @@ export const overviewQuerySchema = z.object({
 export type OverviewQuery = { from?: string; to?: string; store?: string };
 
 export type OverviewSeriesPoint = { bucket: string } & Record<OrderStatus, number>;
-export type OverviewBacklogPoint = { bucket: string; open: number; opened: number; resolved: number };
+/** `open` is null for a bucket that starts after now: the backlog line stops at the present. */
+export type OverviewBacklogPoint = { bucket: string; open: number | null; opened: number; resolved: number };
 
 export type Overview = {
   range: {
@@ -94,7 +95,12 @@ export type Overview = {
   totals: {
     orders: number;
     byStatus: { status: OrderStatus; orders: number }[];
-    amounts: { currency: string; amount: number; paid: number }[];
+    /**
+     * Per currency: `amount` of every order, `paid` of orders now in status paid, and the money
+     * (app/monitor/amounts.ts) of every order the gateway took money for: `gross` paid,
+     * `refunded` since, `net` = gross − refunded (decision 0158).
+     */
+    amounts: { currency: string; amount: number; paid: number; gross: number; refunded: number; net: number }[];
   };
   /** The currency the amount chart shows (the one with the most orders in the range). */
   currency: string | null;
@@ -197,7 +203,7 @@ export async function readOverviewRollup(db: Db, range: Overview['range'], store
         };
   const [anyOrder, totals, series, before, open] = await Promise.all([
     hasAnyOrder(db),
-    rollupTotals(db, dayRange, ['order', 'paid_no_webhook', 'verification', 'redirect', 'webhook_delay']),
+    rollupTotals(db, dayRange, ['order', 'money', 'paid_no_webhook', 'verification', 'redirect', 'webhook_delay']),
     rollupSeries(db, seriesRange, ['order', 'attention_opened', 'attention_resolved']),
     rollupBefore(db, range.from, ['attention_opened', 'attention_resolved'], storeId),
     openReasonCounts(db, storeId),
@@ -226,16 +232,25 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
 
   // Counts by status and amounts by currency over the range.
   const byStatus = zeroStatuses();
-  const currencies = new Map<string, { orders: number; amount: number; paid: number }>();
+  const currencies = new Map<
+    string,
+    { orders: number; amount: number; paid: number; gross: number; refunded: number }
+  >();
   const count = (metric: string, dim: string) =>
     totals.filter((t) => t.metric === metric && t.dim === dim).reduce((n, t) => n + t.n, 0);
   for (const t of totals.filter((x) => x.metric === 'order')) {
     if (isOrderStatus(t.dim)) byStatus[t.dim] += t.n;
-    const c = currencies.get(t.currency) ?? { orders: 0, amount: 0, paid: 0 };
+    const c = currencies.get(t.currency) ?? { orders: 0, amount: 0, paid: 0, gross: 0, refunded: 0 };
     c.orders += t.n;
     c.amount += t.amount;
     if (t.dim === 'paid') c.paid += t.amount;
     currencies.set(t.currency, c);
+  }
+  for (const t of totals.filter((x) => x.metric === 'money')) {
+    const c = currencies.get(t.currency);
+    if (!c) continue; // every order with money is an order of the range too
+    if (t.dim === 'gross') c.gross += t.amount;
+    if (t.dim === 'refunded') c.refunded += t.amount;
   }
   const amounts = [...currencies].sort((a, b) => b[1].orders - a[1].orders || a[0].localeCompare(b[0]));
   const currency = amounts[0]?.[0] ?? null;
@@ -260,10 +275,13 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
     }
   }
   let backlogOpen = (before.attention_opened ?? 0) - (before.attention_resolved ?? 0);
+  // The bucket holding now, in the keys' own form: later buckets have no backlog yet.
+  const nowMs = deps.now().getTime();
+  const nowKey = range.grain === 'day' ? localDay(nowMs) : localHourKey(new Date(nowMs).toISOString().slice(0, 13));
   const backlog = keys.map((bucket) => {
     const f = flow.get(bucket)!;
     backlogOpen += f.opened - f.resolved;
-    return { bucket, open: backlogOpen, opened: f.opened, resolved: f.resolved };
+    return { bucket, open: bucket > nowKey ? null : backlogOpen, opened: f.opened, resolved: f.resolved };
   });
 
   return {
@@ -276,7 +294,14 @@ export async function getOverview(deps: OverviewDeps, query: OverviewQuery): Pro
     totals: {
       orders: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus: ORDER_STATUSES.map((status) => ({ status, orders: byStatus[status] })),
-      amounts: amounts.map(([c, v]) => ({ currency: c, amount: v.amount, paid: v.paid })),
+      amounts: amounts.map(([c, v]) => ({
+        currency: c,
+        amount: v.amount,
+        paid: v.paid,
+        gross: v.gross,
+        refunded: v.refunded,
+        net: v.gross - v.refunded,
+      })),
     },
     currency,
     orders: [...orders.values()],

@@ -1,17 +1,23 @@
 import { z } from 'zod';
 import {
+  choosePageDriver,
+  countOrders,
   distinctOrderValues,
   listOrderPage,
   ORDER_SORTS,
+  SEARCH_KINDS,
+  type OrderCount,
   type OrderFilter,
   type OrderKey,
   type OrderLogRow,
   type OrderPageQuery,
   type OrderSort,
   type PageDriver,
+  type SearchKind,
   type SortDirection,
 } from '../../../db/payment-log';
 import { AppError } from '../../errors';
+import { asciiLower, phoneDigits } from '../search-keys';
 import { ATTENTION_REASONS, ORDER_STATUSES } from '../status';
 import { listAllStores, type Store } from '../stores/stores.server';
 import {
@@ -36,6 +42,10 @@ export type { OrderLogItem, StoreRef };
 
 export const PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
+/** The log's total is exact up to this many orders, "more than" it otherwise (decision 0157). */
+export const TOTAL_CAP = 1000;
+/** Search kinds that read buyer contact, which viewers see masked: not offered to them (decision 0157). */
+export const BUYER_SEARCH_KINDS: readonly SearchKind[] = ['email', 'phone'];
 /** KST has no daylight saving time: a day in the filter is always [00:00, 24:00) at +09:00. */
 const DISPLAY_OFFSET = '+09:00';
 
@@ -74,6 +84,7 @@ const paramsSchema = z
     min: optional(amount),
     max: optional(amount),
     q: optional(z.string().trim().min(1).max(100, 'must be at most 100 characters')),
+    field: optional(z.enum(SEARCH_KINDS, `must be one of ${SEARCH_KINDS.join(', ')}`)),
     sort: optional(z.enum(ORDER_SORTS, `must be one of ${ORDER_SORTS.join(', ')}`)),
     dir: optional(z.enum(['asc', 'desc'], 'must be asc or desc')),
     size: optional(
@@ -104,9 +115,14 @@ export type OrderLogForm = {
   min: string;
   max: string;
   q: string;
+  /** What the search box matches (`id` when unset). */
+  field: SearchKind;
   sort: OrderSort;
   dir: SortDirection;
 };
+
+/** Who is searching: viewers see buyer fields masked, so they cannot search by them either. */
+export type LogAccess = { buyerSearch: boolean };
 
 export type ParsedOrderLogParams = {
   form: OrderLogForm;
@@ -160,6 +176,23 @@ function decodeCursor(raw: string, sort: OrderSort, direction: SortDirection): C
   return { page: c.p === 'a' ? 'after' : 'before', key: { value: c.v, id: c.i } };
 }
 
+/** The search box's text as the index stores its kind (app/monitor/search-keys.ts). */
+function searchOf(field: SearchKind, q: string, access: LogAccess): NonNullable<OrderFilter['search']> {
+  switch (field) {
+    case 'id':
+      // An exact buyer name only for those who see it unmasked.
+      return { kind: 'id', text: q, buyerName: access.buyerSearch };
+    case 'email':
+    case 'name':
+      return { kind: field, text: asciiLower(q) };
+    case 'phone': {
+      const digits = phoneDigits(q);
+      if (digits === null) throw new AppError('bad_request', 'q must hold digits to search by phone', { param: 'q' });
+      return { kind: 'phone', text: digits };
+    }
+  }
+}
+
 /** The first day boundary at or after `day` 00:00 KST, as stored (UTC ISO). */
 function kstDayStart(value: string, plusDays = 0): string {
   const start = new Date(`${value}T00:00:00${DISPLAY_OFFSET}`);
@@ -170,7 +203,11 @@ function kstDayStart(value: string, plusDays = 0): string {
  * Parses the log's URL parameters. Throws AppError `bad_request` naming the parameter and what
  * it allows (`status must be one of …`), so a hand-edited URL gets a clear 400.
  */
-export async function parseOrderLogParams(deps: ReadDeps, params: URLSearchParams): Promise<ParsedOrderLogParams> {
+export async function parseOrderLogParams(
+  deps: ReadDeps,
+  params: URLSearchParams,
+  access: LogAccess,
+): Promise<ParsedOrderLogParams> {
   const raw: Record<string, string> = {};
   for (const key of paramsSchema.keyof().options) {
     const value = params.get(key);
@@ -191,7 +228,12 @@ export async function parseOrderLogParams(deps: ReadDeps, params: URLSearchParam
   if (p.to) filter.createdBefore = kstDayStart(p.to, 1);
   if (p.min !== undefined) filter.amountMin = p.min;
   if (p.max !== undefined) filter.amountMax = p.max;
-  if (p.q) filter.search = p.q;
+  const field = p.field ?? 'id';
+  if (BUYER_SEARCH_KINDS.includes(field) && !access.buyerSearch)
+    throw new AppError('bad_request', `field ${field} is for operators and admins: viewers see buyer contact masked`, {
+      param: 'field',
+    });
+  if (p.q) filter.search = searchOf(field, p.q, access);
   return {
     form: {
       store: p.store ?? '',
@@ -204,6 +246,7 @@ export async function parseOrderLogParams(deps: ReadDeps, params: URLSearchParam
       min: p.min === undefined ? '' : String(p.min),
       max: p.max === undefined ? '' : String(p.max),
       q: p.q ?? '',
+      field,
       sort,
       dir: direction,
     },
@@ -264,6 +307,8 @@ export async function orderLogPage(
 export type OrderLogView = {
   params: OrderLogForm;
   page: OrderLogPage;
+  /** How many orders match: exact, or `more` ("at least"): decision 0157. */
+  total: OrderCount;
   stores: StoreRef[];
   payMethods: string[];
   pgProviders: string[];
@@ -272,17 +317,30 @@ export type OrderLogView = {
 };
 
 /** The payment log page: parameters parsed (400 on bad ones), one page, and the filter choices. */
-export async function orderLog(deps: ReadDeps, params: URLSearchParams): Promise<OrderLogView> {
-  const parsed = await parseOrderLogParams(deps, params);
+export async function orderLog(deps: ReadDeps, params: URLSearchParams, access: LogAccess): Promise<OrderLogView> {
+  const parsed = await parseOrderLogParams(deps, params, access);
   const stores = await listAllStores(deps);
+  // One plan for the page and its count: the same index finds both.
+  const driver = await choosePageDriver(deps.db, parsed.filter, parsed.sort);
   const [page, payMethods, pgProviders] = await Promise.all([
-    orderLogPage(deps, parsed, stores),
+    orderLogPage(deps, parsed, stores, driver),
     distinctOrderValues(deps.db, 'pay_method'),
     distinctOrderValues(deps.db, 'pg_provider'),
   ]);
+  // A first page with nothing after it is the whole set: its length is the count.
+  const total =
+    parsed.cursor === null && page.next === null
+      ? { count: page.items.length, more: false }
+      : await countOrders(
+          deps.db,
+          { filter: parsed.filter, sort: parsed.sort, direction: parsed.direction },
+          driver,
+          TOTAL_CAP,
+        );
   return {
     params: parsed.form,
     page,
+    total,
     stores: storeRefs(stores),
     payMethods,
     pgProviders,

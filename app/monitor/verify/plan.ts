@@ -7,6 +7,7 @@ import { nextCheck } from './schedule';
 import { abandonAtFrom, unconfirmedFailureState } from './unconfirmed-failure';
 import { REQUERY_REASONS, type AttentionReason, type OrderStatus, type Trigger } from '../status';
 import { fromDbTime, toDbTime } from '../time';
+import { phoneDigits } from '../search-keys';
 
 /**
  * The order ledger's planner: from an order row, its open reasons and one change (a gateway
@@ -244,6 +245,9 @@ function planObservation(
             pay_method: payment.payMethod,
             pg_provider: payment.pgProvider,
             buyer_name: payment.buyerName,
+            buyer_email: payment.buyerEmail,
+            buyer_tel: payment.buyerTel,
+            buyer_tel_digits: payment.buyerTel === null ? null : phoneDigits(payment.buyerTel),
             vbank_due_at: payment.vbankDate ? toDbTime(payment.vbankDate) : null,
             paid_at: payment.paidAt ? toDbTime(payment.paidAt) : order.paid_at,
           }

@@ -98,10 +98,17 @@ describe('reconcile and sweep commands (in-process)', () => {
     expect(io.stderr.join('\n')).not.toBe('');
   });
 
-  it('sweep prints its window', async () => {
+  it('sweep prints its window in the display time zone, the zone named', async () => {
     const io = captureIo();
     expect(await runJobCli('sweep', ['--store', h.store.slug], h.deps(), io)).toBe(EXIT.ok);
-    expect(io.stdout[1]).toMatch(/^window 2026-11-2\dT\S+Z → 2026-11-2\dT\S+Z$/);
+    expect(io.stdout[1]).toMatch(/^window 2026-11-2\d \d\d:\d\d:\d\d KST → 2026-11-2\d \d\d:\d\d:\d\d KST$/);
+    const run = await h.ctx.db
+      .selectFrom('reconcile_run')
+      .select(['window_from', 'window_to'])
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    const kst = (iso: string) => new Date(Date.parse(iso) + 9 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+    expect(io.stdout[1]).toBe(`window ${kst(run.window_from!)} KST → ${kst(run.window_to!)} KST`);
   });
 });
 

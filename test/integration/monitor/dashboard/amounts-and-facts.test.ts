@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOrderLogCsv } from '~/monitor/dashboard/csv-export.server';
+import { orderLog } from '~/monitor/dashboard/payment-log.server';
 import { orderDetail } from '~/monitor/dashboard/order-page.server';
 import { startMonitorStack, type MonitorStack } from '../../../helpers/stack';
 
@@ -44,8 +45,8 @@ describe('amounts and gateway facts on the order page and in the CSV', () => {
   const orderId = async (merchantUid: string) =>
     (await s.t.db.selectFrom('order').select('id').where('merchant_uid', '=', merchantUid).executeTakeFirstOrThrow())
       .id;
-  const csv = async () => {
-    const { body } = await exportOrderLogCsv(s.ctx, new URLSearchParams(), s.clock.now());
+  const csv = async (options: { maskBuyer?: boolean } = {}) => {
+    const { body } = await exportOrderLogCsv(s.ctx, new URLSearchParams(), s.clock.now(), options);
     const text = await new Response(body).text();
     const [header, ...lines] = text
       .replace(/^\uFEFF/, '')
@@ -83,6 +84,19 @@ describe('amounts and gateway facts on the order page and in the CSV', () => {
       buyer_email: 'buyer@example.com',
     });
     expect(row.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+    expect(row.buyer_tel).toBe('010-1234-5678');
+    // A viewer's CSV masks the contact.
+    const masked = (await csv({ maskBuyer: true })).find((r) => r.merchant_uid === merchantUid)!;
+    expect(masked).toMatchObject({ buyer_email: 'b****@example.com', buyer_tel: '0**-****-****' });
+    // The contact is on the order now, so the log finds it by phone digits and by email.
+    const byPhone = await orderLog(s.ctx, new URLSearchParams({ q: '+82 10 1234 5678', field: 'phone' }), {
+      buyerSearch: true,
+    });
+    expect(byPhone.page.items.map((i) => i.merchantUid)).toEqual([merchantUid]);
+    const byEmail = await orderLog(s.ctx, new URLSearchParams({ q: 'BUYER@', field: 'email' }), {
+      buyerSearch: true,
+    });
+    expect(byEmail.page.items.map((i) => i.merchantUid)).toContain(merchantUid);
   });
 
   it('a partly refunded payment shows paid, refunded and net', async () => {
@@ -106,6 +120,12 @@ describe('amounts and gateway facts on the order page and in the CSV', () => {
       refundable: 2500,
     });
     expect(order.facts.cancelReason).toBe('부분 환불');
+    expect((await csv()).find((r) => r.merchant_uid === merchantUid)).toMatchObject({
+      paid_amount: '4000',
+      cancel_amount: '1500',
+      net_amount: '2500',
+      cancel_reason: '부분 환불',
+    });
   });
 
   it('an issued virtual account: nothing paid yet, the account and its deadline on the order page and in the CSV', async () => {
@@ -125,10 +145,14 @@ describe('amounts and gateway facts on the order page and in the CSV', () => {
     const row = (await csv()).find((r) => r.merchant_uid === merchantUid)!;
     expect(row).toMatchObject({
       paid_amount: '',
+      vbank_bank: created.vbank_name,
       vbank_num: created.vbank_num,
+      vbank_holder: created.vbank_holder,
       vbank_amount: '33000',
       vbank_overdue: 'no',
     });
+    expect(row.vbank_due).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+    expect(Date.parse(row.vbank_due!)).toBe(Date.parse(order.vbank!.deadline!));
     // After the deadline the order page says it is overdue.
     s.clock.set(new Date(new Date(order.vbank!.deadline!).getTime() + 60_000).toISOString());
     const later = await orderDetail({ ...s.ctx, now: s.clock.now }, await orderId(merchantUid));

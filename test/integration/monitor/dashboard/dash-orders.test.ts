@@ -13,12 +13,15 @@ import {
   choosePageDriver,
   orderPageQuery,
   listOrderPage,
+  countOrders,
   type OrderFilter,
+  type OrderSearch,
   type OrderSort,
   type PageDriver,
 } from '../../../../db/payment-log';
 import { recordAudit } from '~/auth/audit.server';
-import { insertOpenReasons, orderRow } from '../../../helpers/factories';
+import { insertOpenReasons } from '../../../helpers/factories';
+import { phoneDigits } from '~/monitor/search-keys';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../../../helpers/auth';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';
 
@@ -39,6 +42,9 @@ type Fixture = {
   pay_method: string | null;
   pg_provider: string | null;
   buyer_name: string | null;
+  buyer_email: string | null;
+  buyer_tel: string | null;
+  name: string;
   created_at: string;
   updated_at: string;
   reasons: string[];
@@ -48,6 +54,12 @@ const STATUSES: OrderStatus[] = ['paid', 'paid', 'paid', 'failed', 'pending', 'c
 const METHODS = ['card', 'card', 'vbank', 'trans', null];
 const PGS = ['html5_inicis', 'kcp', 'nice'];
 const NAMES = ['김민준', '이서연', 'Kim', '=HYPERLINK("http://x","y")', 'O"Brien, Jr.', null];
+// Mixed case and Hangul on purpose: email and order-name search fold ASCII case only, the same
+// on both engines; phones in every notation a gateway passes on.
+const EMAILS = ['kim@example.com', 'Kim.Lee@Example.COM', 'lee@naver.com', '서연@example.kr', null];
+const TELS = ['010-1234-5678', '+82 10-9876-5432', '01055556666', '02 123 4567', '010.1234.9999', null];
+const ORDER_NAMES = ['Americano x2', 'americano', '티셔츠', 'Tumbler', 'T-shirt', '티 코스터'];
+const FULL = { buyerSearch: true };
 const REASONS: AttentionReason[] = ['unverified', 'missing_flag', 'redirect_without_webhook'];
 
 describe('payment log queries', () => {
@@ -79,22 +91,32 @@ describe('payment log queries', () => {
       const paid =
         status === 'paid' || status === 'mismatch' ? (expected ?? 3000) + (status === 'mismatch' ? 100 : 0) : null;
       const created = times[rand(times.length)]!;
-      const row = orderRow({
-        storeId: stores[rand(2)]!.id,
-        merchantUid: `ord-${String(i).padStart(4, '0')}`,
-        amount: expected,
-        name: 'item',
-        at: created,
+      const row = {
+        store_id: stores[rand(2)]!.id,
+        merchant_uid: `ord-${String(i).padStart(4, '0')}`,
+        expected_amount: expected,
+        currency: 'KRW',
+        name: ORDER_NAMES[rand(ORDER_NAMES.length)]!,
+        source: 'api',
         status,
         imp_uid: status === 'pending' ? null : `imp_${String(100000000000 + i)}`,
         paid_amount: paid,
         pay_method: METHODS[rand(METHODS.length)]!,
         pg_provider: PGS[rand(PGS.length)]!,
         buyer_name: NAMES[rand(NAMES.length)]!,
+        buyer_email: EMAILS[rand(EMAILS.length)]!,
+        buyer_tel: TELS[rand(TELS.length)]!,
+        vbank_due_at: null,
+        prepared_at: null,
+        created_at: created,
         updated_at: times[rand(times.length)]!,
         open_reason_count: 0,
-      });
-      const inserted = await h.t.db.insertInto('order').values(row).returning('id').executeTakeFirstOrThrow();
+      };
+      const inserted = await h.t.db
+        .insertInto('order')
+        .values({ ...row, buyer_tel_digits: row.buyer_tel === null ? null : phoneDigits(row.buyer_tel) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const reasons: AttentionReason[] =
         i % 5 === 0 ? [REASONS[rand(REASONS.length)]!] : i % 11 === 0 ? ['unverified', 'missing_flag'] : [];
       await insertOpenReasons(
@@ -120,12 +142,7 @@ describe('payment log queries', () => {
           .set({ open_reason_count: reasons.length })
           .where('id', '=', inserted.id)
           .execute();
-      const stored = await h.t.db
-        .selectFrom('order')
-        .selectAll()
-        .where('id', '=', inserted.id)
-        .executeTakeFirstOrThrow();
-      fixtures.push({ ...stored, reasons });
+      fixtures.push({ id: inserted.id, ...row, reasons });
     }
   });
   afterAll(() => h?.close());
@@ -151,7 +168,7 @@ describe('payment log queries', () => {
           (filter.amountMax === undefined || amountOf(f) <= filter.amountMax) &&
           (filter.reason === undefined ||
             (filter.reason === 'any' ? f.reasons.length > 0 : f.reasons.includes(filter.reason))) &&
-          (q === undefined || f.imp_uid === q || f.buyer_name === q || f.merchant_uid.startsWith(q)),
+          (q === undefined || matches(f, q)),
       )
       .sort((a, b) => {
         const [va, vb] = [sortValue(a, sort), sortValue(b, sort)];
@@ -161,12 +178,27 @@ describe('payment log queries', () => {
       .map((f) => f.id);
   }
 
+  /** The search, written from the decision's words rather than from the SQL. */
+  function matches(f: Fixture, q: OrderSearch): boolean {
+    const lower = (v: string) => v.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    switch (q.kind) {
+      case 'id':
+        return f.imp_uid === q.text || (q.buyerName && f.buyer_name === q.text) || f.merchant_uid.startsWith(q.text);
+      case 'email':
+        return f.buyer_email !== null && lower(f.buyer_email).startsWith(q.text);
+      case 'phone':
+        return f.buyer_tel !== null && (phoneDigits(f.buyer_tel) ?? '').startsWith(q.text);
+      case 'name':
+        return lower(f.name).startsWith(q.text);
+    }
+  }
+
   async function walk(
     params: Record<string, string>,
     size: number,
   ): Promise<{ forward: number[]; backward: number[]; pages: number }> {
     const search = new URLSearchParams({ ...params, size: String(size) });
-    const parsed = await parseOrderLogParams(h.ctx, search);
+    const parsed = await parseOrderLogParams(h.ctx, search, FULL);
     const forward: number[] = [];
     const pages: { ids: number[]; prev: string | null }[] = [];
     let page = await orderLogPage(h.ctx, parsed);
@@ -179,7 +211,11 @@ describe('payment log queries', () => {
       expect(page.items.length).toBe(size);
       page = await orderLogPage(
         h.ctx,
-        await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: page.next })),
+        await parseOrderLogParams(
+          h.ctx,
+          new URLSearchParams({ ...params, size: String(size), cursor: page.next }),
+          FULL,
+        ),
       );
     }
     // Back from the last page with each page's "previous" cursor: the same pages, in reverse.
@@ -188,7 +224,7 @@ describe('payment log queries', () => {
     while (prev) {
       const back = await orderLogPage(
         h.ctx,
-        await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: prev })),
+        await parseOrderLogParams(h.ctx, new URLSearchParams({ ...params, size: String(size), cursor: prev }), FULL),
       );
       backward.unshift(...back.items.map((i) => i.id));
       prev = back.prev;
@@ -238,6 +274,7 @@ describe('payment log queries', () => {
 
   const kst = (day: string, plusDays = 0) =>
     new Date(Date.parse(`${day}T00:00:00+09:00`) + plusDays * 86_400_000).toISOString();
+  const id = (text: string): OrderSearch => ({ kind: 'id', text, buyerName: true });
   const filterCases: [string, Record<string, string>, () => OrderFilter][] = [
     ['store', { store: 'alpha' }, () => ({ storeId: stores[0]!.id })],
     ['status', { status: 'failed' }, () => ({ status: 'failed' })],
@@ -259,10 +296,47 @@ describe('payment log queries', () => {
       { min: '3000', max: '3000' },
       () => ({ amountMin: 3000, amountMax: 3000 }),
     ],
-    ['search: exact imp_uid', { q: 'imp_100000000042' }, () => ({ search: 'imp_100000000042' })],
-    ['search: merchant_uid prefix', { q: 'ord-01' }, () => ({ search: 'ord-01' })],
-    ['search: buyer name (Korean)', { q: '김민준' }, () => ({ search: '김민준' })],
-    ['search: nothing matches', { q: 'nope' }, () => ({ search: 'nope' })],
+    ['search: exact imp_uid', { q: 'imp_100000000042' }, () => ({ search: id('imp_100000000042') })],
+    ['search: merchant_uid prefix', { q: 'ord-01' }, () => ({ search: id('ord-01') })],
+    ['search: buyer name (Korean)', { q: '김민준' }, () => ({ search: id('김민준') })],
+    ['search: nothing matches', { q: 'nope' }, () => ({ search: id('nope') })],
+    [
+      'search: email prefix, any ASCII case',
+      { q: 'KIM', field: 'email' },
+      () => ({ search: { kind: 'email', text: 'kim' } }),
+    ],
+    [
+      'search: exact email, typed in upper case',
+      { q: 'KIM.LEE@EXAMPLE.COM', field: 'email' },
+      () => ({ search: { kind: 'email', text: 'kim.lee@example.com' } }),
+    ],
+    ['search: email in Hangul', { q: '서연@', field: 'email' }, () => ({ search: { kind: 'email', text: '서연@' } })],
+    [
+      'search: phone with dashes finds every notation',
+      { q: '010-1234', field: 'phone' },
+      () => ({ search: { kind: 'phone', text: '0101234' } }),
+    ],
+    [
+      'search: phone in +82 notation',
+      { q: '+82 10 9876', field: 'phone' },
+      () => ({ search: { kind: 'phone', text: '0109876' } }),
+    ],
+    [
+      'search: exact phone',
+      { q: '01055556666', field: 'phone' },
+      () => ({ search: { kind: 'phone', text: '01055556666' } }),
+    ],
+    [
+      'search: order name prefix, any ASCII case',
+      { q: 'AMERICANO', field: 'name' },
+      () => ({ search: { kind: 'name', text: 'americano' } }),
+    ],
+    ['search: order name in Hangul', { q: '티', field: 'name' }, () => ({ search: { kind: 'name', text: '티' } })],
+    [
+      'search: email + store + status',
+      { q: 'kim', field: 'email', store: 'beta', status: 'paid' },
+      () => ({ search: { kind: 'email', text: 'kim' }, storeId: stores[1]!.id, status: 'paid' }),
+    ],
     [
       'everything at once',
       {
@@ -283,7 +357,7 @@ describe('payment log queries', () => {
         createdFrom: kst('2026-11-21'),
         amountMin: 1000,
         amountMax: 7000,
-        search: 'ord-0',
+        search: id('ord-0'),
       }),
     ],
     [
@@ -322,7 +396,7 @@ describe('payment log queries', () => {
 
   it('lets a selective filter drive the scan and the sort index drive otherwise', async () => {
     expect(await choosePageDriver(h.t.db, {}, 'created')).toBe('sort');
-    expect(await choosePageDriver(h.t.db, { search: 'imp_100000000042' }, 'created')).toBe('search');
+    expect(await choosePageDriver(h.t.db, { search: id('imp_100000000042') }, 'created')).toBe('search');
     expect(await choosePageDriver(h.t.db, { reason: 'unverified', status: 'paid' }, 'amount')).toBe('reason');
     // Store and status lead an index for every sort: never a reason to sort a match set.
     expect(await choosePageDriver(h.t.db, { storeId: 1, status: 'paid' }, 'amount')).toBe('sort');
@@ -346,6 +420,24 @@ describe('payment log queries', () => {
     expect(plan).toContain(index);
     expect(plan).not.toContain('TEMP B-TREE');
     expect(plan).not.toMatch(/\bSort\b/);
+  });
+
+  it.each([
+    ['email', { kind: 'email', text: 'kim' }, 'order_buyer_email_idx'],
+    ['phone', { kind: 'phone', text: '0101234' }, 'order_buyer_tel_digits_idx'],
+    ['order name', { kind: 'name', text: 'americano' }, 'order_name_lower_idx'],
+  ] as const)('finds a %s search through its own index when it drives', async (_name, search, index) => {
+    for (const direction of ['desc', 'asc'] as const) {
+      const compiled = orderPageQuery(
+        h.t.db,
+        { filter: { search: { ...search } }, sort: 'created', direction, limit: 50 },
+        'search',
+      ).compile();
+      const plan = (await explain(compiled.sql, compiled.parameters)).join('\n');
+      expect(plan).toContain(index);
+      // The probe counts through the same index.
+      expect(await choosePageDriver(h.t.db, { search: { ...search } }, 'created')).toBe('search');
+    }
   });
 
   /**
@@ -393,18 +485,118 @@ describe('payment log queries', () => {
     [{ method: "card'; drop table" }, 'method may hold letters, digits'],
     [{ cursor: 'garbage' }, 'cursor is not valid'],
     [{ size: '5000' }, 'size must be at most 200'],
+    [{ q: 'kim', field: 'address' }, 'field must be one of id, email, phone, name'],
+    [{ q: 'call me', field: 'phone' }, 'q must hold digits to search by phone'],
   ])('refuses %j with a message naming the parameter', async (params, message) => {
-    const error = await parseOrderLogParams(h.ctx, new URLSearchParams(params)).catch((e: unknown) => e);
+    const error = await parseOrderLogParams(h.ctx, new URLSearchParams(params), FULL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).status).toBe(400);
     expect((error as AppError).message).toContain(message);
   });
 
+  it('does not let a viewer search by what they see masked', async () => {
+    const viewer = { buyerSearch: false };
+    for (const field of ['email', 'phone']) {
+      const error = await parseOrderLogParams(h.ctx, new URLSearchParams({ q: '010', field }), viewer).catch(
+        (e: unknown) => e,
+      );
+      expect((error as AppError).status).toBe(400);
+      expect((error as AppError).details).toMatchObject({ param: 'field' });
+    }
+    // The default search still finds ids, but an exact buyer name no longer matches.
+    const name = fixtures.find((f) => f.buyer_name === '김민준')!.buyer_name!;
+    const parsed = await parseOrderLogParams(h.ctx, new URLSearchParams({ q: name }), viewer);
+    expect((await orderLogPage(h.ctx, parsed)).items).toEqual([]);
+    const asOperator = await parseOrderLogParams(h.ctx, new URLSearchParams({ q: name }), FULL);
+    expect((await orderLogPage(h.ctx, asOperator)).items.length).toBeGreaterThan(0);
+    // Order names are not personal data: viewers search them too.
+    const byName = await parseOrderLogParams(h.ctx, new URLSearchParams({ q: 'tumbler', field: 'name' }), viewer);
+    expect((await orderLogPage(h.ctx, { ...byName, size: 500 })).items.map((i) => i.id)).toEqual(
+      reference({ search: { kind: 'name', text: 'tumbler' } }, 'created', 'desc'),
+    );
+  });
+
+  it("answers a viewer's buyer search with 400 on the log page and the CSV route alike", async () => {
+    const viewer = await h.addUser('search-viewer@example.com', 'viewer');
+    const { cookie } = await h.sessionFor(viewer);
+    const log = makeRequest('/orders?q=kim&field=email', { cookie });
+    const page = await callRoute(logLoader, log, {}, h.context(log));
+    expect(page.status).toBe(400);
+    expect(await page.json()).toMatchObject({ ok: false, param: 'field', buyerSearch: false });
+    const csv = makeRequest('/orders/export.csv?q=010&field=phone', { cookie });
+    expect((await callRoute(exportLoader, csv, {}, h.context(csv))).status).toBe(400);
+    const operator = await h.addUser('search-operator@example.com', 'operator');
+    const op = makeRequest('/orders?q=kim&field=email&size=3', { cookie: (await h.sessionFor(operator)).cookie });
+    const body = (await (await callRoute(logLoader, op, {}, h.context(op))).json()) as {
+      ok: boolean;
+      page: { items: OrderLogItem[] };
+      total: { count: number; more: boolean };
+    };
+    const expected = reference({ search: { kind: 'email', text: 'kim' } }, 'created', 'desc');
+    expect(body.page.items.map((i) => i.id)).toEqual(expected.slice(0, 3));
+    expect(body.total).toEqual({ count: expected.length, more: false });
+  });
+
+  it('counts the matches exactly under the cap, whatever drives the scan, and says "more" over it', async () => {
+    const cases: OrderFilter[] = [
+      {},
+      { status: 'paid' },
+      { storeId: stores[0]!.id, reason: 'any' },
+      { reason: 'unverified', amountMin: 2000 },
+      { search: { kind: 'phone', text: '010' }, payMethod: 'card' },
+      { search: { kind: 'name', text: 'americano' }, createdFrom: kst('2026-11-21') },
+    ];
+    for (const filter of cases) {
+      const expected = reference(filter, 'created', 'desc').length;
+      for (const sort of ['created', 'amount'] as const) {
+        const driver = await choosePageDriver(h.t.db, filter, sort);
+        expect(
+          await countOrders(h.t.db, { filter, sort, direction: 'desc' }, driver, 1000),
+          JSON.stringify(filter),
+        ).toEqual({
+          count: expected,
+          more: false,
+        });
+        expect(await countOrders(h.t.db, { filter, sort, direction: 'desc' }, 'sort', 1000)).toEqual({
+          count: expected,
+          more: false,
+        });
+      }
+      if (expected > 5)
+        expect(await countOrders(h.t.db, { filter, sort: 'created', direction: 'desc' }, 'sort', 5)).toEqual({
+          count: 5,
+          more: true,
+        });
+      expect(await countOrders(h.t.db, { filter, sort: 'created', direction: 'desc' }, 'sort', expected)).toEqual({
+        count: expected,
+        more: false,
+      });
+    }
+  });
+
+  it('says "at least" when the sort-driven range is longer than the count may read', async () => {
+    // Alpha by amount, paying by card: the store index drives; card is checked row by row.
+    const filter: OrderFilter = { storeId: stores[0]!.id, payMethod: 'card' };
+    const window = reference({ storeId: stores[0]!.id }, 'amount', 'desc').slice(0, 20);
+    const inWindow = window.filter((id) => fixtures.find((f) => f.id === id)!.pay_method === 'card').length;
+    expect(inWindow).toBeGreaterThan(0);
+    expect(await countOrders(h.t.db, { filter, sort: 'amount', direction: 'desc' }, 'sort', 1000, 20)).toEqual({
+      count: inWindow,
+      more: true,
+    });
+    const all = reference(filter, 'amount', 'desc').length;
+    expect(await countOrders(h.t.db, { filter, sort: 'amount', direction: 'desc' }, 'sort', 1000, 240)).toEqual({
+      count: all,
+      more: false,
+    });
+  });
+
   it('refuses a cursor from another sort order', async () => {
-    const first = await orderLog(h.ctx, new URLSearchParams({ size: '3' }));
+    const first = await orderLog(h.ctx, new URLSearchParams({ size: '3' }), FULL);
     const error = await parseOrderLogParams(
       h.ctx,
       new URLSearchParams({ sort: 'amount', cursor: first.page.next! }),
+      FULL,
     ).catch((e: unknown) => e);
     expect((error as AppError).message).toContain('cursor belongs to another sort order');
   });
@@ -413,6 +605,7 @@ describe('payment log queries', () => {
     const parsed = await parseOrderLogParams(
       h.ctx,
       new URLSearchParams('q=&store=&status=&reason=&method=&pg=&from=&to=&min=&max=&sort=created&dir=desc'),
+      FULL,
     );
     expect(parsed.filter).toEqual({});
   });

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getOverview, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
+import { getOverview, REFRESH_EVERY_MS, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
 import type { Store } from '~/monitor/stores/stores.server';
 import { rebuildOverviewRollup } from '../../../../db/overview-rollup';
 import type { Db } from '../../../../db/connection';
@@ -23,6 +23,7 @@ type OrderSeed = {
   currency?: string;
   paidAt?: string | null;
   paidAmount?: number | null;
+  cancelAmount?: number | null;
 };
 
 function addOrder(db: Db, o: OrderSeed): Promise<number> {
@@ -38,6 +39,7 @@ function addOrder(db: Db, o: OrderSeed): Promise<number> {
     paid_amount: o.paidAmount ?? (o.paidAt ? o.amount : null),
     pay_method: 'card',
     pg_provider: 'kcp',
+    cancel_amount: o.cancelAmount ?? null,
     paid_at: o.paidAt ?? null,
   });
 }
@@ -280,8 +282,8 @@ describe('overview aggregates', () => {
       pending: 1,
     });
     expect(o.totals.amounts).toEqual([
-      { currency: 'KRW', amount: 42_000, paid: 30_000 },
-      { currency: 'USD', amount: 1_500, paid: 1_500 },
+      { currency: 'KRW', amount: 42_000, paid: 30_000, gross: 30_000, refunded: 0, net: 30_000 },
+      { currency: 'USD', amount: 1_500, paid: 1_500, gross: 1_500, refunded: 0, net: 1_500 },
     ]);
     expect(o.currency).toBe('KRW');
     expect(o.orders).toHaveLength(30);
@@ -367,6 +369,69 @@ describe('overview aggregates', () => {
     ]);
     expect(o.totals.orders).toBe(3);
     expect(o.attention.backlog.find((p) => p.bucket === '2026-11-24T00')).toMatchObject({ opened: 1, open: 2 });
+    // Now is 18:00 KST: the backlog line ends in the 18:00 bucket, no figure for later hours.
+    expect(o.attention.backlog.find((p) => p.bucket === '2026-11-24T18')?.open).toBe(2);
+    expect(o.attention.backlog.filter((p) => p.open === null).map((p) => p.bucket)).toEqual(
+      ['19', '20', '21', '22', '23'].map((hh) => `2026-11-24T${hh}`),
+    );
+  });
+
+  it('nets refunds off the gross paid amount, by the same definition as the order page, also after a late refund', async () => {
+    const db = h.t.db;
+    const created = '2026-11-24T02:00:00.000Z';
+    const paidAt = '2026-11-24T02:01:00.000Z';
+    await addOrder(db, {
+      store: a,
+      uid: 'o7',
+      created,
+      status: 'partially_cancelled',
+      amount: 8_000,
+      paidAt,
+      cancelAmount: 3_000,
+    });
+    await addOrder(db, {
+      store: a,
+      uid: 'o8',
+      created,
+      status: 'cancelled',
+      amount: 4_000,
+      paidAt,
+      cancelAmount: 4_000,
+    });
+    // Asked for but never paid: no money, whatever the gateway's amount field said.
+    await addOrder(db, { store: a, uid: 'o9', created, status: 'failed', amount: 9_000, paidAmount: 9_000 });
+    // A refund larger than the payment is clamped to it.
+    await addOrder(db, {
+      store: b,
+      uid: 'o10',
+      created,
+      status: 'cancelled',
+      amount: 2_000,
+      paidAt,
+      cancelAmount: 5_000,
+    });
+    const o = await getOverview(h.ctx, {});
+    expect(o.totals.amounts.find((x) => x.currency === 'KRW')).toMatchObject({
+      gross: 30_000 + 8_000 + 4_000 + 2_000,
+      refunded: 3_000 + 4_000 + 2_000,
+      net: 30_000 + 5_000,
+    });
+    const alpha = await getOverview(h.ctx, { store: 'alpha' });
+    expect(alpha.totals.amounts.find((x) => x.currency === 'KRW')).toMatchObject({ gross: 42_000, net: 35_000 });
+
+    // A refund of o1 later: the next refresh moves it from net to refunded.
+    h.clock.advance(REFRESH_EVERY_MS + 1000);
+    await db
+      .updateTable('order')
+      .set({ status: 'partially_cancelled', cancel_amount: 1_000, updated_at: h.clock.now().toISOString() })
+      .where('id', '=', ids.o1!)
+      .execute();
+    const later = await getOverview(h.ctx, {});
+    expect(later.totals.amounts.find((x) => x.currency === 'KRW')).toMatchObject({
+      gross: 44_000,
+      refunded: 10_000,
+      net: 34_000,
+    });
   });
 
   it('refreshes incrementally: a late status change and new evidence show after the refresh interval, as a full rebuild would', async () => {

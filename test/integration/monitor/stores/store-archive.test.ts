@@ -9,7 +9,8 @@ import { sweepOwnership } from '~/monitor/stores/shared-merchant.server';
 import { setStoreArchived } from '~/monitor/stores/store-admin.server';
 import { authenticateStore, getStore } from '~/monitor/stores/stores.server';
 import { openReasonNames } from '../../../helpers/monitor';
-import { createReconcileHarness, orderOf, webhookRequest, type ReconcileHarness } from '../../../helpers/reconcile';
+import { createReconcileHarness, orderOf, type ReconcileHarness } from '../../../helpers/reconcile';
+import { webhookRequest } from '../../../helpers/factories';
 
 /**
  * Archiving a store (decision 0155), on a real database with the sandbox as its gateway: the

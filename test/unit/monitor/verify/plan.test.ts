@@ -26,6 +26,9 @@ const row = (over: Partial<OrderRow> = {}): OrderRow => ({
   currency: 'KRW',
   name: null,
   source: 'api',
+  buyer_email: null,
+  buyer_tel: null,
+  buyer_tel_digits: null,
   status: 'pending',
   imp_uid: null,
   gateway_status: null,
@@ -266,6 +269,22 @@ describe('planChange: a gateway answer', () => {
     });
     expect(JSON.parse(plan.verification!.reasons_opened as string)).toEqual(['missing_flag']);
     expect(JSON.parse(plan.verification!.reasons_resolved as string)).toEqual(['stale_pending', 'missing_flag']);
+  });
+
+  it('copies the buyer contact with the phone digits the log searches by', () => {
+    const plan = planChange({
+      order: row(),
+      open: open(),
+      change: observe(found({ buyerEmail: 'Kim@Example.com', buyerTel: '+82 10-1234-5678' })),
+      now,
+    });
+    expect(plan.orderUpdate).toMatchObject({
+      buyer_email: 'Kim@Example.com',
+      buyer_tel: '+82 10-1234-5678',
+      buyer_tel_digits: '01012345678',
+    });
+    const none = planChange({ order: row(), open: open(), change: observe(found()), now });
+    expect(none.orderUpdate).toMatchObject({ buyer_email: null, buyer_tel: null, buyer_tel_digits: null });
   });
 
   it('an older attempt never undoes a newer one that moved money, and writes no payment', () => {
