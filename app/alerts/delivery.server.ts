@@ -96,6 +96,8 @@ async function bundleChannel(deps: DeliveryDeps, channelId: number, holder: stri
   if (!channelRow) return null;
   const now = deps.now();
   const at = toDbTime(now);
+  // Inside the grouping interval: nothing to do, and no write transaction to contend with ingestion.
+  if (channelRow.next_send_at !== null && new Date(channelRow.next_send_at).getTime() > now.getTime()) return null;
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const claimed = await claimChannelWindow(trx, {
