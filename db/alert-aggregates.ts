@@ -58,13 +58,19 @@ export async function lastWebhookAt(db: Q, storeId: number): Promise<string | nu
   return (row?.at as string | null | undefined) ?? null;
 }
 
-/** The first redirect of the store after `after` (buyers came back; did a webhook follow?). */
+/**
+ * The first redirect of the store after `after` that may stand for a payment (buyers came back;
+ * did a webhook follow?). Redirects that report a failure are left out: Iamport sends no webhook
+ * when an ordinary payment fails, so a store whose last buyer gave up is not silent.
+ */
 export async function firstRedirectAfter(db: Q, storeId: number, after: string): Promise<string | null> {
   const row = await db
     .selectFrom('redirect_hit')
     .select((eb) => eb.fn.min('received_at').as('at'))
     .where('store_id', '=', storeId)
     .where('received_at', '>', after)
+    .where((eb) => eb.or([eb('flag_value', 'is', null), eb('flag_value', '!=', 'false')]))
+    .where('error_code', 'is', null)
     .executeTakeFirst();
   return (row?.at as string | null | undefined) ?? null;
 }

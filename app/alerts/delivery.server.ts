@@ -96,6 +96,8 @@ async function bundleChannel(deps: DeliveryDeps, channelId: number, holder: stri
   if (!channelRow) return null;
   const now = deps.now();
   const at = toDbTime(now);
+  // Inside the grouping interval: nothing to do, and no write transaction to contend with ingestion.
+  if (channelRow.next_send_at !== null && new Date(channelRow.next_send_at).getTime() > now.getTime()) return null;
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const claimed = await claimChannelWindow(trx, {
@@ -274,13 +276,20 @@ export async function sendChannelTest(
 export type AlertWorker = { wake: () => void; stop: () => Promise<void> };
 
 /**
- * Runs `deliverDue` in the background: at once when woken (a listener queued something), and
- * every `pollMs` for retries, grouping windows and messages left by a process that died.
+ * Runs `deliverDue` in the background: soon after it is woken (a listener queued something), and
+ * every `pollMs` for retries, grouping windows and messages left by a process that died. Wakes
+ * are coalesced: passes start at most every `minGapMs`, so a burst of ledger events (one wake
+ * each) costs a few passes a second rather than one per event competing with ingestion.
  */
-export function startAlertWorker(deps: DeliveryDeps, options: { pollMs?: number } = {}): AlertWorker {
+export function startAlertWorker(
+  deps: DeliveryDeps,
+  options: { pollMs?: number; minGapMs?: number } = {},
+): AlertWorker {
   const pollMs = options.pollMs ?? 1000;
+  const minGapMs = options.minGapMs ?? 100;
   let stopped = false;
   let woken = false;
+  let lastPass = 0;
   let signal: (() => void) | null = null;
   const wake = () => {
     woken = true;
@@ -288,21 +297,28 @@ export function startAlertWorker(deps: DeliveryDeps, options: { pollMs?: number 
   };
   const wait = () =>
     new Promise<void>((resolve) => {
-      if (woken) return resolve();
-      const timer = setTimeout(done, pollMs);
+      const sinceLast = performance.now() - lastPass;
+      let timer = setTimeout(done, woken ? Math.max(0, minGapMs - sinceLast) : pollMs);
       timer.unref();
       function done() {
         clearTimeout(timer);
         signal = null;
         resolve();
       }
-      signal = done;
+      signal = () => {
+        if (stopped) return done();
+        // Woken while idle: go once the gap since the last pass has passed.
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, minGapMs - (performance.now() - lastPass)));
+        timer.unref();
+      };
     });
   const loop = (async () => {
     while (!stopped) {
       await wait();
       woken = false;
       if (stopped) break;
+      lastPass = performance.now();
       try {
         while (!stopped && (await deliverDue(deps)) > 0);
       } catch (error) {

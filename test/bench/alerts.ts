@@ -9,14 +9,14 @@ import { createStore } from '~/monitor/stores/stores.server';
 import type { LedgerEvent } from '~/monitor/verify/ledger-events';
 import { openDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
-import { newPendingOrder } from '../../db/orders';
 import { startSandbox } from '../../sandbox/server';
 import { addChannel, emailChannelFields } from '../helpers/alerts';
 import { startApp } from '../helpers/app-server';
-import { addStoreWithCli, sandboxControl } from '../helpers/monitor';
+import { addStoreWithCli } from '../helpers/monitor';
 import { startSmtpReceiver } from '../helpers/smtp-receiver';
 import { SANDBOX_MERCHANT } from '../helpers/stack';
-import { formatLoad, runLoad } from './load';
+import { formatLoad } from './load';
+import { createPayments, drainVerification, INGESTION_ENV, registerOrders, sendWebhooks } from './shared/webhook-load';
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -128,7 +128,6 @@ async function ingestion(work: string, smtpPort: number) {
     dataDir: path.join(work, 'sandbox'),
     log,
   });
-  const headers = { 'content-type': 'application/json' };
   const results: { label: string; perSecond: number; drain: number; incidents: number; messages: number }[] = [];
   for (const [label, alerts] of [
     ['alerts off', 'off'],
@@ -136,63 +135,23 @@ async function ingestion(work: string, smtpPort: number) {
     ['alerts off (again)', 'off'],
   ] as const) {
     const dataDir = path.join(work, `app-${results.length}`);
-    const env = { APP_SECRET: 'bench-secret-0123456789abcdef0123456789', LOG_LEVEL: 'info', ALERTS: alerts };
+    const env = {
+      APP_SECRET: 'bench-secret-0123456789abcdef0123456789',
+      LOG_LEVEL: 'info',
+      ALERTS: alerts,
+      ...INGESTION_ENV,
+    };
     await addStoreWithCli({ dataDir, env, slug: 'bench', sandboxUrl: sandbox.url, merchant: SANDBOX_MERCHANT });
     // Tampered payments: the gateway took 100 for orders of 1,000, so every verification opens amount_mismatch.
-    const { payments } = await sandboxControl<{ payments: { imp_uid: string; merchant_uid: string }[] }>(
-      sandbox.url,
-      'POST',
-      'payments',
-      Array.from({ length: total }, (_, i) => ({
-        merchant_uid: `t${results.length}-${i}`,
-        amount: 1000,
-        paid_amount: 100,
-        status: 'paid',
-        webhook: false,
-      })),
-    );
+    const payments = await createPayments(sandbox.url, `t${results.length}`, total, { paidAmount: 100 });
     const handle = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
     const db = handle.db;
-    const at = new Date().toISOString();
-    const orders = payments.map((p) =>
-      newPendingOrder({
-        store_id: 1,
-        merchant_uid: p.merchant_uid,
-        expected_amount: 1000,
-        currency: 'KRW',
-        name: null,
-        source: 'api',
-        at,
-      }),
-    );
-    for (let i = 0; i < orders.length; i += 500)
-      await db
-        .insertInto('order')
-        .values(orders.slice(i, i + 500))
-        .execute();
+    await registerOrders(db, payments);
     const config = loadConfig({ DATA_DIR: dataDir, ...env });
     await addChannel(createAppContext({ config, db, log }), emailChannelFields(smtpPort, { groupSeconds: '10' }));
     const app = await startApp({ dataDir, env });
-    const load = await runLoad({
-      url: `${app.url}/webhooks/iamport/bench`,
-      method: 'POST',
-      total,
-      concurrency,
-      body: (i) =>
-        JSON.stringify({ imp_uid: payments[i]!.imp_uid, merchant_uid: payments[i]!.merchant_uid, status: 'paid' }),
-      headers,
-    });
-    const started = performance.now();
-    for (let i = 0; i < 6000; i++) {
-      const row = await db
-        .selectFrom('webhook_job')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('state', 'in', ['queued', 'running'])
-        .executeTakeFirstOrThrow();
-      if (Number(row.n) === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const drain = (performance.now() - started) / 1000;
+    const load = await sendWebhooks({ appUrl: app.url, storeSlug: 'bench', payments, total, concurrency });
+    const drain = await drainVerification(db);
     const count = async (table: 'alert_incident' | 'alert_message') =>
       Number(
         (

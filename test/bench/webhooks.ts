@@ -4,12 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { newPendingOrder } from '../../db/orders';
 import { startSandbox } from '../../sandbox/server';
 import { openAppDatabase, repoRoot, startApp } from '../helpers/app-server';
 import { addStoreWithCli, sandboxControl } from '../helpers/monitor';
 import { SANDBOX_MERCHANT } from '../helpers/stack';
-import { formatLoad, runLoad, type LoadResult } from './load';
+import { formatLoad, type LoadResult } from './load';
+import {
+  createPayments,
+  drainVerification,
+  INGESTION_ENV,
+  registerOrders,
+  sendWebhooks,
+  type BenchPayment,
+} from './shared/webhook-load';
 
 /**
  * Webhook ingestion: N deliveries at 50 concurrent connections against the production build,
@@ -27,25 +34,7 @@ export async function main() {
     dataDir: work,
     log,
   });
-  const makePayments = async (prefix: string) => {
-    const created = await sandboxControl<{ payments: { imp_uid: string; merchant_uid: string }[] }>(
-      sandbox.url,
-      'POST',
-      'payments',
-      Array.from({ length: total }, (_, i) => ({
-        merchant_uid: `${prefix}-${i}`,
-        amount: 1000,
-        status: 'paid',
-        webhook: false,
-      })),
-    );
-    return created.payments;
-  };
-  const bodyFor = (payments: { imp_uid: string; merchant_uid: string }[]) => (i: number) => {
-    const p = payments[i % payments.length]!;
-    return JSON.stringify({ imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, status: 'paid' });
-  };
-  const headers = { 'content-type': 'application/json' };
+  const makePayments = (prefix: string) => createPayments(sandbox.url, prefix, total);
 
   // Baseline: bare node:http + one insert per request, in its own process.
   const bare = spawn(
@@ -57,21 +46,14 @@ export async function main() {
     createInterface({ input: bare.stdout! }).on('line', (line) => resolve((JSON.parse(line) as { port: number }).port)),
   );
   const warmPayments = await makePayments('warm');
-  await runLoad({
-    url: `http://127.0.0.1:${barePort}/`,
-    method: 'POST',
-    total: 2000,
-    concurrency,
-    body: bodyFor(warmPayments),
-    headers,
-  });
-  const baseline = await runLoad({
-    url: `http://127.0.0.1:${barePort}/`,
-    method: 'POST',
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  await sendWebhooks({ appUrl: bareUrl, storeSlug: 'bench', payments: warmPayments, total: 2000, concurrency });
+  const baseline = await sendWebhooks({
+    appUrl: bareUrl,
+    storeSlug: 'bench',
+    payments: warmPayments,
     total,
     concurrency,
-    body: bodyFor(warmPayments),
-    headers,
   });
   bare.kill('SIGTERM');
 
@@ -83,49 +65,19 @@ export async function main() {
   const fastPayments = await makePayments('fast');
   const slowPayments = await makePayments('slow');
   const db = (await openAppDatabase(dataDir)).db;
-  const at = new Date().toISOString();
-  const registered = [...warmPayments, ...fastPayments, ...slowPayments].map((p) =>
-    newPendingOrder({
-      store_id: 1,
-      merchant_uid: p.merchant_uid,
-      expected_amount: 1000,
-      currency: 'KRW',
-      name: null,
-      source: 'api',
-      at,
-    }),
-  );
-  for (let i = 0; i < registered.length; i += 500)
-    await db
-      .insertInto('order')
-      .values(registered.slice(i, i + 500))
-      .execute();
+  await registerOrders(db, [...warmPayments, ...fastPayments, ...slowPayments]);
   const app = await startApp({
     dataDir,
     env: {
       ...env,
       LOG_LEVEL: 'info',
-      // Ingestion throughput from one loopback client: the public limits (a few hundred requests
-      // per minute per address) would measure the limiter instead.
-      RATE_LIMIT_PER_IP: '0',
-      RATE_LIMIT_PER_STORE: '0',
+      ...INGESTION_ENV,
       ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
     },
   });
-  const url = `${app.url}/webhooks/iamport/bench`;
-  const drain = async () => {
-    const started = performance.now();
-    for (let i = 0; i < 6000; i += 1) {
-      const row = await db
-        .selectFrom('webhook_job')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('state', 'in', ['queued', 'running'])
-        .executeTakeFirstOrThrow();
-      if (Number(row.n) === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return (performance.now() - started) / 1000;
-  };
+  const send = (payments: BenchPayment[], n: number) =>
+    sendWebhooks({ appUrl: app.url, storeSlug: 'bench', payments, total: n, concurrency });
+  const drain = () => drainVerification(db);
   const countAnswered = async () =>
     Number(
       (
@@ -137,16 +89,16 @@ export async function main() {
       ).n,
     );
 
-  await runLoad({ url, method: 'POST', total: 2000, concurrency, body: bodyFor(warmPayments), headers });
+  await send(warmPayments, 2000);
   await drain();
   const before = await countAnswered();
-  const fast = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(fastPayments), headers });
+  const fast = await send(fastPayments, total);
   const fastDrain = await drain();
   const fastStored = (await countAnswered()) - before;
 
   await sandboxControl(sandbox.url, 'PUT', `merchants/${SANDBOX_MERCHANT.impCode}/faults`, { latency_ms: 100 });
   const before2 = await countAnswered();
-  const slow = await runLoad({ url, method: 'POST', total, concurrency, body: bodyFor(slowPayments), headers });
+  const slow = await send(slowPayments, total);
   const slowDrain = await drain();
   const slowStored = (await countAnswered()) - before2;
   const verified = Number(

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loader as metricsLoader } from '~/routes/metrics';
+import { newPendingOrder } from '../../../db/orders';
 import { repoRoot } from '../../helpers/app-server';
 import { callRoute, createMonitorHarness, requestContext, type MonitorHarness } from '../../helpers/monitor';
 
@@ -16,30 +17,20 @@ describe('alert gauges and the Prometheus rules file', () => {
     const at = h.clock.now().toISOString();
     const order = await h.t.db
       .insertInto('order')
-      .values({
-        store_id: store.id,
-        merchant_uid: 'm-1',
-        expected_amount: 100,
-        currency: 'KRW',
-        name: null,
-        source: 'api',
-        status: 'pending',
-        imp_uid: null,
-        gateway_status: null,
-        paid_amount: null,
-        cancel_amount: null,
-        pay_method: null,
-        pg_provider: null,
-        buyer_name: null,
-        vbank_due_at: null,
-        prepared_at: null,
-        created_at: at,
-        updated_at: at,
-        paid_at: null,
-        last_checked_at: null,
-        next_check_at: null,
-        open_reason_count: 1,
-      })
+      .values(
+        newPendingOrder(
+          {
+            store_id: store.id,
+            merchant_uid: 'm-1',
+            expected_amount: 100,
+            currency: 'KRW',
+            name: null,
+            source: 'api',
+            at,
+          },
+          { open_reason_count: 1 },
+        ),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     await h.t.db
