@@ -4,7 +4,7 @@ import { captureRedirect } from '~/monitor/capture/redirect.server';
 import { captureWebhook } from '~/monitor/capture/webhook.server';
 import type { Store } from '~/monitor/stores/stores.server';
 import { createMonitorHarness, type MonitorHarness } from '../../helpers/monitor';
-import { webhookRequest } from '../../helpers/reconcile';
+import { webhookRequest } from '../../helpers/factories';
 
 const MINUTE = 60_000;
 
