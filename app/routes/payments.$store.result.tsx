@@ -13,14 +13,9 @@ import { buyerResult } from '~/monitor/capture/buyer-result.server';
  */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const store = params.store ?? '';
-  const merchantUid = verifyResultLink(
-    context.config.appSecret,
-    store,
-    new URL(request.url).searchParams,
-    context.now(),
-  );
-  if (!merchantUid) return { status: 'unknown' as const, merchantUid: null, amount: null, vbank: null, shopUrl: null };
-  return buyerResult(context, store, merchantUid);
+  const link = verifyResultLink(context.config.appSecret, store, new URL(request.url).searchParams, context.now());
+  if (!link) return { status: 'unknown' as const, merchantUid: null, amount: null, vbank: null, shopUrl: null };
+  return buyerResult(context, store, link.merchantUid, { reportedFailure: link.status === 'failed' });
 }
 
 export const meta: MetaFunction = () => [{ title: '결제 결과 · Payment result' }];
@@ -31,7 +26,7 @@ export default function PaymentResult() {
   const locale = useLocale();
   const vbank = result.vbank;
   return (
-    <main className="page buyer" data-status={result.status}>
+    <main className="page buyer" data-status={result.status} data-testid="buyer-result">
       <h1>{t('buyer.result.title')}</h1>
       <p>{t(`buyer.result.${result.status}`)}</p>
       {vbank ? (

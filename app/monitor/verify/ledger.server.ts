@@ -6,7 +6,7 @@ import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder }
 import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
-import { planChange, type LedgerChange, type Plan } from './plan';
+import { openFacts, planChange, type LedgerChange, type Plan } from './plan';
 
 export type Applied = {
   /** The order as it was under the lock, before the change. */
@@ -30,9 +30,7 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
     await lockOrderRow(trx, dialectOf(trx), orderId);
     const before = await findOrderById(trx, orderId);
     if (!before) return null;
-    const openRows = await openReasonsOf(trx, orderId);
-    const open = new Set(openRows.map((r) => r.reason));
-    const openSince = new Map(openRows.map((r) => [r.reason, r.opened_at] as const));
+    const { open, openSince } = openFacts(await openReasonsOf(trx, orderId));
     const now = deps.now();
     const plan = planChange({ order: before, open, openSince, change, now });
     if (plan.noop) return { before, order: before, plan };
