@@ -51,7 +51,11 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
   }
   let merchantUid = single('merchant_uid');
   if (merchantUid === '') merchantUid = null;
-  if (merchantUid !== null && (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid))) {
+  // Blank ids cannot be asked of the gateway (its client refuses them): malformed, like "." and "..".
+  if (
+    merchantUid !== null &&
+    (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid) || merchantUid.trim() === '')
+  ) {
     problems.push('merchant_uid is malformed');
     merchantUid = null;
   }
