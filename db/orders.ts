@@ -163,3 +163,17 @@ export async function countOpenReasons(db: Q, orderId: number): Promise<number> 
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The orders (of those given) that exist, with their store: the targets of a bulk action. */
+export function findOrdersWithStore(
+  db: Q,
+  orderIds: number[],
+): Promise<{ id: number; store_id: number; merchant_uid: string; imp_uid: string | null }[]> {
+  if (orderIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('order')
+    .select(['id', 'store_id', 'merchant_uid', 'imp_uid'])
+    .where('id', 'in', orderIds)
+    .orderBy('id')
+    .execute();
+}

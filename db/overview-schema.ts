@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 export interface OverviewRollupTable {
   /** `h`: a UTC hour, bucket `YYYY-MM-DDTHH`; `d`: a day in the display time zone, bucket `YYYY-MM-DD`. */
   grain: string;
-  /** What is counted: see OVERVIEW_METRICS in db/dashboard-overview.ts. */
+  /** What is counted: see OVERVIEW_METRICS in db/overview-rollup.ts. */
   metric: string;
   bucket: string;
   /** 0 for evidence that named no known store. */

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 
 /**
  * The overview's rollup (docs/decisions/0150-overview-rollup.md): counts per hour and per
- * display-zone day, refreshed incrementally by db/dashboard-overview.ts, so the overview reads a
+ * display-zone day, refreshed incrementally by db/overview-rollup.ts, so the overview reads a
  * few hundred rows whatever the number of orders. Plus the indexes that refresh leans on to find
  * what changed since its last run and to recompute one hour of each source.
  */

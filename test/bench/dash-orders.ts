@@ -3,15 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../db/connection';
+import { countOpenReasonsByKind, listOpenReasons } from '../../db/attention-queue';
 import {
   choosePageDriver,
-  countOpenReasons,
   distinctOrderValues,
-  listOpenReasons,
   listOrderPage,
   orderPageQuery,
   type OrderPageQuery,
-} from '../../db/dashboard-orders';
+} from '../../db/payment-log';
 import { migrateToLatest } from '../../db/migrate';
 import { exportOrderLogCsv } from '../../app/monitor/dashboard/csv-export.server';
 
@@ -112,7 +111,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const others: [string, () => Promise<unknown>][] = [
       ['distinct pay methods', () => distinctOrderValues(handle.db, 'pay_method')],
-      ['attention counts', () => countOpenReasons(handle.db)],
+      ['attention counts', () => countOpenReasonsByKind(handle.db)],
       ['attention group page', () => listOpenReasons(handle.db, { reason: 'unverified', limit: 25 })],
     ];
     for (const [name, run] of others) {

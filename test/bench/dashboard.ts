@@ -18,8 +18,8 @@ import {
 } from '~/monitor/dashboard/overview.server';
 import { listAuditEvents } from '../../db/audit';
 import { openDatabase, type Db } from '../../db/connection';
-import { rebuildOverviewRollup } from '../../db/dashboard-overview';
-import { listOrderPage, type OrderFilter, type OrderPageQuery } from '../../db/dashboard-orders';
+import { rebuildOverviewRollup } from '../../db/overview-rollup';
+import { listOrderPage, type OrderFilter, type OrderPageQuery } from '../../db/payment-log';
 import { migrateToLatest } from '../../db/migrate';
 import { migrations } from '../../db/migrations/index';
 import { findOrderById, reasonsOf } from '../../db/orders';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialect } from '../helpers/db';
 import { migrateToLatest } from '../../db/migrate';
 import { seedDatabase } from '../../scripts/seed';
-import { rebuildOverviewRollup } from '../../db/dashboard-overview';
+import { rebuildOverviewRollup } from '../../db/overview-rollup';
 import { openAppDatabase, PLACEHOLDER_PUBLIC_URL, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';
 

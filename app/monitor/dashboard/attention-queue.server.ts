@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { countOpenReasons, listOpenReasons, type AttentionRow } from '../../../db/dashboard-orders';
+import { countOpenReasonsByKind, listOpenReasons, type AttentionRow } from '../../../db/attention-queue';
 import { AppError } from '../../errors';
 import { ATTENTION_REASONS, type AttentionReason, type OrderStatus } from '../status';
 import { listAllStores, type Store } from '../stores/stores.server';
@@ -104,7 +104,7 @@ export async function attentionQueue(deps: ReadDeps, params: URLSearchParams): P
       throw new AppError('bad_request', 'after is not valid: go back to the first page', { param: 'after' });
     after = { openedAt: c.data.o, id: c.data.i };
   }
-  const counts = await countOpenReasons(deps.db, storeId);
+  const counts = await countOpenReasonsByKind(deps.db, storeId);
   const order = new Map<string, number>(ATTENTION_REASONS.map((r, i) => [r, i]));
   const known = counts.filter((c) => order.has(c.reason)).sort((a, b) => order.get(a.reason)! - order.get(b.reason)!);
   const selected = known.filter((c) => !p.reason || c.reason === p.reason);

@@ -1,5 +1,5 @@
 import { maskText } from './mask';
-import { choosePageDriver, type OrderKey, type OrderSort } from '../../../db/dashboard-orders';
+import { choosePageDriver, type OrderKey, type OrderSort } from '../../../db/payment-log';
 import { formatIsoWithOffset } from '../../i18n/format';
 import type { Payment } from '../../iamport/types';
 import { latestPaymentsOf, paymentFacts, vbankFacts } from '../payment-facts.server';

@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import {
-  hasAnyOrder,
   hoursOfLocalDay,
-  openReasonCounts,
   rebuildOverviewRollup,
   refreshOverviewRollup,
-  rollupBefore,
-  rollupSeries,
-  rollupTotals,
   WEBHOOK_DELAY_BUCKETS,
   type RefreshResult,
   type RollupDeps,
-  type RollupRange,
   type WebhookDelayBucket,
-} from '../../../db/dashboard-overview';
+} from '../../../db/overview-rollup';
+import {
+  hasAnyOrder,
+  openReasonCounts,
+  rollupBefore,
+  rollupSeries,
+  rollupTotals,
+  type RollupRange,
+} from '../../../db/overview';
 import type { Db } from '../../../db/connection';
 import type { AppContext } from '../../context.server';
 import type { PaymentStatus } from '../../iamport/types';

@@ -10,7 +10,7 @@ import {
   type OrderSort,
   type PageDriver,
   type SortDirection,
-} from '../../../db/dashboard-orders';
+} from '../../../db/payment-log';
 import { AppError } from '../../errors';
 import { ATTENTION_REASONS, ORDER_STATUSES } from '../status';
 import { listAllStores, type Store } from '../stores/stores.server';

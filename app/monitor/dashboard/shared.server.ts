@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../../db/connection';
-import { openReasonsOfOrders, type OrderLogRow } from '../../../db/dashboard-orders';
+import { openReasonsOfOrders, type OrderLogRow } from '../../../db/payment-log';
 import { AppError } from '../../errors';
 import { orderAmounts } from '../amounts';
 import type { AttentionReason, OrderStatus } from '../status';

@@ -1,13 +1,13 @@
 import type { OrderRow } from '../../../db/monitor-schema';
 import { findOrderById, openReasonRowsOf } from '../../../db/orders';
 import {
-  lastWindowEnd,
   listDueOrders,
   listRedirectReasonsAnswered,
   listRedirectsWithoutWebhook,
   listStalePending,
   openReasonsByOrder,
-} from '../../../db/runs';
+} from '../../../db/job-candidates';
+import { lastWindowEnd } from '../../../db/runs';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';
 import { inChunkTransaction } from './chunk.server';
 import { forEachLimited } from '../concurrency';

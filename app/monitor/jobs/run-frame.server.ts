@@ -1,14 +1,12 @@
 import { emitJobEvents } from './job-events';
 import type { NewReconcileRunItemRow, ReconcileRunRow, ReconcileRunStoreRow } from '../../../db/reconcile-schema';
+import { clearCooldown, findCooldown, saveCooldown } from '../../../db/gateway-cooldown';
+import { openReasonsByOrder } from '../../../db/job-candidates';
 import {
-  clearCooldown,
   failAbandonedRuns,
-  findCooldown,
   insertRun,
   insertRunItems,
   insertRunStore,
-  openReasonsByOrder,
-  saveCooldown,
   updateRun,
   updateRunStore,
 } from '../../../db/runs';

@@ -1,5 +1,6 @@
 import type { OrderRow } from '../../../db/monitor-schema';
-import { findOrdersByMerchantUids, lastWindowEnd } from '../../../db/runs';
+import { findOrdersByMerchantUids } from '../../../db/job-candidates';
+import { lastWindowEnd } from '../../../db/runs';
 import { AppError } from '../../errors';
 import type { Payment, PaymentStatus, Sorting } from '../../iamport/types';
 import { statusForPayment, type ObservedPayment, type OrderFacts } from '../verify/decide';

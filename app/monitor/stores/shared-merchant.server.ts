@@ -1,5 +1,5 @@
 import { findOrder } from '../../../db/orders';
-import { findOrdersByMerchantUids } from '../../../db/runs';
+import { findOrdersByMerchantUids } from '../../../db/job-candidates';
 import { listStoresByImpCode, listStoresByImpKey } from '../../../db/stores';
 import type { Db } from '../../../db/connection';
 import { toStore, type Store } from './stores.server';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inTransaction } from '../../../db/connection';
-import { findOrdersWithStore } from '../../../db/dashboard-orders';
+import { findOrdersWithStore } from '../../../db/orders';
 import { findOrderById, openReasonsOf } from '../../../db/orders';
 import { findStoreById } from '../../../db/stores';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';

@@ -16,7 +16,7 @@ import {
   type OrderFilter,
   type OrderSort,
   type PageDriver,
-} from '../../../../db/dashboard-orders';
+} from '../../../../db/payment-log';
 import { recordAudit } from '~/auth/audit.server';
 import { callRoute, createAuthHarness, makeRequest, type AuthHarness } from '../../../helpers/auth';
 import type { AttentionReason, OrderStatus } from '~/monitor/status';

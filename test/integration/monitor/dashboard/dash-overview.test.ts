@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getOverview, refreshOverview, resolveRange } from '~/monitor/dashboard/overview.server';
 import type { Store } from '~/monitor/stores/stores.server';
-import { rebuildOverviewRollup } from '../../../../db/dashboard-overview';
+import { rebuildOverviewRollup } from '../../../../db/overview-rollup';
 import type { Db } from '../../../../db/connection';
 import { createMonitorHarness, type MonitorHarness } from '../../../helpers/monitor';
 import type { AttentionReason, FlagKind, OrderStatus, VerificationOutcome } from '~/monitor/status';
