@@ -72,6 +72,7 @@ describe('only the gateway settles: a forged failure redirect', () => {
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get('location') ?? '', 'http://x');
     expect(location.searchParams.get('status')).toBe('failed');
+    expect(location.searchParams.get('confirmed')).toBe('false');
     const order = await orderOf(merchantUid);
     expect(order.status).toBe('pending');
     expect(await openReasonNames(s.t.db, order.id)).toEqual(reasons);
@@ -158,6 +159,7 @@ describe('only the gateway settles: a forged failure redirect', () => {
       const response = await s.redirect(`merchant_uid=${merchantUid}&imp_success=false`);
       expect(response.status).toBe(303);
       const page = await landingPage(response);
+      expect(new URL(page.location, 'http://x').searchParams.get('confirmed')).toBe('false');
       expect(page.status).toBe('failure_reported');
       expect(page.html).toContain(FAILURE_PAGE);
       expect(page.html).toContain(merchantUid);
@@ -179,7 +181,9 @@ describe('only the gateway settles: a forged failure redirect', () => {
     const created = await pay({ merchant_uid: merchantUid, amount: 4000, status: 'paid', webhook: {} });
     await s.flushWebhooks();
     const response = await s.redirect(`imp_uid=${created.imp_uid}&merchant_uid=${merchantUid}&imp_success=false`);
-    expect(new URL(response.headers.get('location') ?? '', 'http://x').searchParams.get('status')).toBe('paid');
+    const location = new URL(response.headers.get('location') ?? '', 'http://x');
+    expect(location.searchParams.get('status')).toBe('paid');
+    expect(location.searchParams.has('confirmed')).toBe(false);
     expect((await orderOf(merchantUid)).status).toBe('paid');
   });
 });
