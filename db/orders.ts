@@ -87,6 +87,23 @@ export function openReasonsOf(db: Q, orderId: number): Promise<AttentionReasonRo
     .execute();
 }
 
+/** The open reasons of many orders (as `openReasonsOf` reads one), in chunks of 500 ids. */
+export async function openReasonRowsOf(db: Q, orderIds: readonly number[]): Promise<Map<number, AttentionReasonRow[]>> {
+  const result = new Map<number, AttentionReasonRow[]>();
+  for (let i = 0; i < orderIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('attention_reason')
+      .selectAll()
+      .where('order_id', 'in', orderIds.slice(i, i + 500))
+      .where('resolved_at', 'is', null)
+      .orderBy('opened_at')
+      .orderBy('id')
+      .execute();
+    for (const row of rows) result.set(row.order_id, [...(result.get(row.order_id) ?? []), row]);
+  }
+  return result;
+}
+
 export function reasonsOf(db: Q, orderId: number): Promise<AttentionReasonRow[]> {
   return db
     .selectFrom('attention_reason')

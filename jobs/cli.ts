@@ -5,7 +5,7 @@ import { createStore, listAllStores, rotateStoreKey } from '../app/monitor/store
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 import { jobDefinitions } from './index';
-import { JOB_USAGE, jobCommand } from './reconcile-cli';
+import { JOB_USAGE, jobCommand, type JobKind } from './reconcile-cli';
 
 /**
  * Command-line entry: `node build/node/jobs/cli.js <command> [...]`, wrapped by npm scripts
@@ -23,6 +23,8 @@ ${JOB_USAGE}
   jobs`;
 
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+const isJob = (group: string | undefined): group is JobKind =>
+  group === 'reconcile' || group === 'sweep' || group === 'purge';
 
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -33,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (group === 'store') console.log(`usage:\n${STORE_USAGE}`);
-    else if (group === 'reconcile' || group === 'sweep') console.log(`usage:\n${JOB_USAGE}`);
+    else if (isJob(group)) console.log(`usage:\n${JOB_USAGE}`);
     else console.log(USAGE);
     return 0;
   }
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     for (const job of jobDefinitions(loadConfig())) console.log(`${job.name}\t${job.schedule}`);
     return 0;
   }
-  if (group === 'reconcile' || group === 'sweep') return jobCommand(group, argv.slice(1));
+  if (isJob(group)) return jobCommand(group, argv.slice(1));
   if (group !== 'store') {
     console.error(USAGE);
     return 2;

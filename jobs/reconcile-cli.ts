@@ -10,13 +10,15 @@ import { runReconcile } from '../app/monitor/jobs/reconcile.server';
 import { getRun } from '../app/monitor/dashboard/runs.server';
 import type { JobDeps, RunProgress, RunSummary } from '../app/monitor/jobs/run-frame.server';
 import { runSweep } from '../app/monitor/jobs/sweep.server';
+import { runPurge } from '../app/monitor/jobs/purge.server';
 import { openDatabase } from '../db/connection';
 import { migrateToLatest } from '../db/migrate';
 
 /**
- * `npm run reconcile -- [--store S] [--dry-run] [--all]` and `npm run sweep -- [--store S]
- * [--from ISO] [--to ISO] [--dry-run]`: one run now, in this process, under the same lease as the
- * scheduled job. A progress bar on a terminal (plain lines otherwise), a summary table at the end.
+ * `npm run reconcile -- [--store S] [--dry-run] [--all]`, `npm run sweep -- [--store S]
+ * [--from ISO] [--to ISO] [--dry-run]` and `npm run purge -- [--store S] [--dry-run]`: one run now,
+ * in this process, under the same lease and with the same run history as the scheduled job. A
+ * progress bar on a terminal (plain lines otherwise), a summary table at the end.
  */
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, skipped: 75 } as const;
@@ -26,6 +28,9 @@ export const JOB_USAGE = `  reconcile [--store S] [--dry-run] [--all]
             --dry-run: ask the gateway and show what would change, write nothing)
   sweep [--store S] [--from ISO] [--to ISO] [--dry-run]
             list the gateway's payments of the window and flag those we do not know
+  purge [--store S] [--dry-run]
+            drop the raw part of evidence of settled orders past each store's retention
+            (--dry-run: count what would be purged, change nothing)
   exit codes: 0 ok, 1 the run failed, 2 bad usage, 75 skipped (another process is running it)`;
 
 export type CliIo = {
@@ -37,7 +42,8 @@ export type CliIo = {
 
 type Parsed =
   | { kind: 'reconcile'; store?: string; dryRun: boolean; all: boolean }
-  | { kind: 'sweep'; store?: string; dryRun: boolean; from?: Date; to?: Date };
+  | { kind: 'sweep'; store?: string; dryRun: boolean; from?: Date; to?: Date }
+  | { kind: 'purge'; store?: string; dryRun: boolean };
 
 function parseTime(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
@@ -47,7 +53,9 @@ function parseTime(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
-export function parseJobArgs(kind: 'reconcile' | 'sweep', argv: string[]): Parsed {
+export type JobKind = 'reconcile' | 'sweep' | 'purge';
+
+export function parseJobArgs(kind: JobKind, argv: string[]): Parsed {
   try {
     if (kind === 'reconcile') {
       const { values } = parseArgs({
@@ -56,6 +64,14 @@ export function parseJobArgs(kind: 'reconcile' | 'sweep', argv: string[]): Parse
         options: { store: { type: 'string' }, 'dry-run': { type: 'boolean' }, all: { type: 'boolean' } },
       });
       return { kind, store: values.store, dryRun: values['dry-run'] === true, all: values.all === true };
+    }
+    if (kind === 'purge') {
+      const { values } = parseArgs({
+        args: argv,
+        strict: true,
+        options: { store: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      });
+      return { kind, store: values.store, dryRun: values['dry-run'] === true };
     }
     const { values } = parseArgs({
       args: argv,
@@ -82,7 +98,7 @@ export function parseJobArgs(kind: 'reconcile' | 'sweep', argv: string[]): Parse
 
 /** Runs one command with the given dependencies and returns the exit code. */
 export async function runJobCli(
-  kind: 'reconcile' | 'sweep',
+  kind: JobKind,
   argv: string[],
   deps: JobDeps,
   io: CliIo,
@@ -108,7 +124,9 @@ export async function runJobCli(
     summary =
       parsed.kind === 'reconcile'
         ? await runReconcile(deps, { ...common, all: parsed.all })
-        : await runSweep(deps, { ...common, from: parsed.from, to: parsed.to });
+        : parsed.kind === 'purge'
+          ? await runPurge(deps, common)
+          : await runSweep(deps, { ...common, from: parsed.from, to: parsed.to });
   } catch (error) {
     bar.end();
     if (error instanceof AppError) {
@@ -181,6 +199,7 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
     lines.push(summary.error ?? 'skipped');
     return lines;
   }
+  if (summary.kind === 'purge') return [...lines, ...purgeLines(summary)];
   if (summary.windowFrom || summary.windowTo) {
     // In the display zone with the zone named, like every time the dashboard shows (issue 12).
     const at = (iso: string | null) => (iso ? formatDateTime('en', iso, { seconds: true }) : '…');
@@ -251,8 +270,23 @@ async function summaryLines(deps: JobDeps, summary: RunSummary): Promise<string[
   return lines;
 }
 
-/** The process entry for both commands: configuration, database, context, one run, exit code. */
-export async function jobCommand(kind: 'reconcile' | 'sweep', argv: string[]): Promise<number> {
+/** A purge run's table: evidence rows whose raw part was dropped (or would be, in a dry run). */
+function purgeLines(summary: RunSummary): string[] {
+  const rows = summary.stores.map((s) => [s.storeSlug, s.status, String(s.examined), String(s.errors)]);
+  rows.push(['total', summary.status, String(summary.examined), String(summary.errors)]);
+  const lines = [
+    '',
+    ...table([['store', 'status', summary.dryRun ? 'would purge' : 'rows purged', 'errors'], ...rows]),
+  ];
+  const errors = summary.stores.filter((s) => s.error);
+  if (errors.length) lines.push('', ...errors.map((s) => `${s.storeSlug}: ${s.error}`));
+  else if (summary.error) lines.push('', summary.error);
+  if (summary.dryRun) lines.push('', 'nothing was changed (dry run)');
+  return lines;
+}
+
+/** The process entry for the job commands: configuration, database, context, one run, exit code. */
+export async function jobCommand(kind: JobKind, argv: string[]): Promise<number> {
   const config = loadConfig();
   // Logs go to stderr below `info` so stdout carries the table and nothing else.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));

@@ -876,6 +876,12 @@ export const SEED_USAGE =
   'usage: npm run db:seed -- --orders N [--stores 3] [--days 365] [--seed 1] [--api-base-url URL]';
 
 async function cli(argv: string[]): Promise<number> {
+  if (argv.some((a) => a === '--help' || a === '-h' || a === 'help')) {
+    console.log(
+      `${SEED_USAGE}\n  Fills the configured database (DATABASE_URL / DATA_DIR) with N generated orders and their evidence, for benchmarks.`,
+    );
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({

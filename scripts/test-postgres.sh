@@ -123,8 +123,13 @@ case "${1:-}" in
     # pg_ctl restart in the two-instance tests needs the data directory and the binaries.
     TEST_DATABASE_URL="$url" TEST_PG_DATA="$dir/data" TEST_PG_BIN="$(cat "$dir/bin")" TEST_PG_SOCKET="$dir" "$@"
     ;;
+  -h | --help | help)
+    echo "usage: $0 run CMD... | start DIR | stop DIR | ctl DIR stop|start|restart"
+    echo "  run: a throwaway PostgreSQL cluster for CMD (TEST_DATABASE_URL set), stopped afterwards"
+    exit 0
+    ;;
   *)
-    echo "usage: $0 run CMD... | start DIR | stop DIR" >&2
+    echo "usage: $0 run CMD... | start DIR | stop DIR | ctl DIR stop|start|restart" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+case "${1:-}" in
+  -h | --help | help)
+    echo "usage: scripts/test.sh [VITEST ARGS...]   (what npm test runs after lint, type check and build)"
+    echo "  the whole suite on SQLite, then the database suites on a throwaway PostgreSQL; one summary"
+    exit 0
+    ;;
+esac
+
 # Suites that never open the monitor's database: unit tests, the sandbox (its own SQLite store),
 # the gateway client against the sandbox, the Dockerfile check.
 PG_EXCLUDE=(

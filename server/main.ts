@@ -24,7 +24,22 @@ const publicDir = path.resolve(buildDir, '../public');
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
+const USAGE = `usage: npm start   (node build/node/server/main.js)
+  Starts the monitor: migrates the database, then serves the dashboard, the redirect and webhook
+  routes and the API on HOST:PORT (default 0.0.0.0:3000), runs the scheduled jobs (JOBS=on) and,
+  with SANDBOX=on, the Iamport sandbox. Configuration comes from environment variables (README,
+  "Configuration"). Needs npm run build. Stop it with Ctrl-C (SIGINT) or SIGTERM.`;
+
 async function main() {
+  const arg = process.argv[2];
+  if (arg === '--help' || arg === '-h' || arg === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (arg !== undefined) {
+    console.error(USAGE);
+    process.exit(2);
+  }
   let config: Config;
   try {
     config = loadConfig();

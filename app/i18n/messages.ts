@@ -733,6 +733,8 @@ const en = {
   'buyer.result.vbank_issued': 'A virtual account was issued; the order completes when the deposit arrives.',
   'buyer.result.pending': 'We are still confirming your payment.',
   'buyer.result.failed': 'The payment did not go through. You have not been charged.',
+  'buyer.result.failure_reported':
+    'The payment did not go through. The shop will confirm this with the payment company; if any amount was taken, the shop will follow up with you.',
   'buyer.result.cancelled': 'The payment was cancelled.',
   'buyer.result.partially_cancelled': 'Part of the payment was refunded.',
   'buyer.result.mismatch': 'The paid amount differs from the order; the store will contact you.',
@@ -1707,6 +1709,8 @@ const ko: Record<MessageKey, string> = {
   'buyer.result.vbank_issued': '가상계좌가 발급되었습니다. 입금이 확인되면 주문이 완료됩니다.',
   'buyer.result.pending': '결제를 확인하고 있습니다.',
   'buyer.result.failed': '결제가 완료되지 않았습니다. 결제된 금액은 없습니다.',
+  'buyer.result.failure_reported':
+    '결제가 완료되지 않았습니다. 상점에서 결제사에 결과를 확인할 예정이며, 결제된 금액이 있으면 상점에서 안내해 드립니다.',
   'buyer.result.cancelled': '결제가 취소되었습니다.',
   'buyer.result.partially_cancelled': '결제가 부분 취소되었습니다.',
   'buyer.result.mismatch': '결제 금액이 주문 금액과 다릅니다. 상점에서 연락드리겠습니다.',

@@ -16,14 +16,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const store = params.store ?? '';
   // An archived store's page answers 410 and says why, whatever the link.
   if ((await publicStoreState(context, store)) === 'archived') return data(ARCHIVED, { status: 410 });
-  const merchantUid = verifyResultLink(
-    context.config.appSecret,
-    store,
-    new URL(request.url).searchParams,
-    context.now(),
-  );
-  if (!merchantUid) return data(UNKNOWN_RESULT);
-  return data(await buyerResult(context, store, merchantUid));
+  const link = verifyResultLink(context.config.appSecret, store, new URL(request.url).searchParams, context.now());
+  if (!link) return data(UNKNOWN_RESULT);
+  return data(await buyerResult(context, store, link.merchantUid, { reportedFailure: link.status === 'failed' }));
 }
 
 export const meta: MetaFunction = () => [{ title: '결제 결과 · Payment result' }];
@@ -35,7 +30,7 @@ export default function PaymentResult() {
   const locale = useLocale();
   const vbank = result.vbank;
   return (
-    <main className="page buyer" data-status={result.status}>
+    <main className="page buyer" data-status={result.status} data-testid="buyer-result">
       <h1>{t('buyer.result.title')}</h1>
       <p>{t(`buyer.result.${result.status}`)}</p>
       {vbank ? (

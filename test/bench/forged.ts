@@ -123,9 +123,21 @@ export async function main() {
     );
     console.log(
       `bound: ≤ ${budget} admitted ids per store per minute × 2 calls = ${2 * budget} gateway calls/min ` +
-        `(≤ ${4 * budget} in a 10 s burst spanning two windows); rows ≤ 1 hit per request + 1 queue row per id + ` +
-        `6 rows per admitted id`,
+        `(≤ ${4 * budget} in a 10 s burst spanning two windows); rows ≤ 2 per request (the hit, its queue row) + ` +
+        `7 per admitted id (order, ≤ 3 reasons, verification, 2 checks) + 1 per window`,
     );
+    for (const r of results.slice(1)) {
+      // A run of `seconds` touches at most this many budget windows (minutes).
+      const windows = Math.floor(r.seconds / 60) + 2;
+      const requests = Object.values(r.answers).reduce((a, b) => a + b, 0);
+      const callBound = 2 * budget * windows;
+      const rowBound = 2 * requests + 7 * budget * windows + windows;
+      const written = Object.values(r.rows).reduce((a, b) => a + b, 0);
+      console.log(
+        `  ${r.label}: gateway calls ${r.gatewayCalls} ≤ ${callBound}: ${r.gatewayCalls <= callBound ? 'yes' : 'NO'}; ` +
+          `rows ${written} ≤ ${rowBound}: ${written <= rowBound ? 'yes' : 'NO'}; orders ${r.rows.order} ≤ ${budget * windows}: ${(r.rows.order ?? 0) <= budget * windows ? 'yes' : 'NO'}`,
+      );
+    }
   } finally {
     await sandbox.close();
     rmSync(work, { recursive: true, force: true });

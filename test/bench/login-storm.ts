@@ -1,4 +1,5 @@
 import { request as httpRequest, Agent } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import { startApp } from '../helpers/app-server';
 
 /**
@@ -101,6 +102,7 @@ export async function main() {
   const app = await startApp({
     env: { TRUST_PROXY: '127.0.0.1', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
   });
+  const loadAtStart = loadavg();
   try {
     // Warm up (first page render, statement caches), then the baseline: /healthz alone.
     await probe(app.port, () => false, 50);
@@ -123,6 +125,12 @@ export async function main() {
       .join(', ');
     const f = (n: number) => n.toFixed(1);
     console.log(`login-storm: ${CLIENTS} clients × ${ROUNDS} sign-ins (right password, one address each)`);
+    // Latency figures mean little without the machine's state: other processes share these cores.
+    console.log(
+      `  machine: ${availableParallelism()} cores, load average ${loadAtStart.map((n) => n.toFixed(1)).join(' / ')} (1/5/15 min) at start, ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' / ')} at end`,
+    );
     console.log(`  sign-ins: ${statuses.length} in ${f(stormMs / 1000)} s (${byStatus})`);
     console.log(`  sign-in latency    p50 ${f(signIn.p50)} ms   p99 ${f(signIn.p99)} ms   max ${f(signIn.max)} ms`);
     console.log(

@@ -13,6 +13,12 @@ const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !['run.ts', 'load.ts'].includes(f))
   .map((f) => f.replace(/\.ts$/, ''));
 
+if (name === '--help' || name === '-h' || name === 'help') {
+  console.log(
+    `usage: npm run bench -- <name>\n  builds, then runs test/bench/<name>.ts, which prints its figures\navailable: ${available.join(', ')}`,
+  );
+  process.exit(0);
+}
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>\navailable: ${available.join(', ')}`);
   process.exit(2);

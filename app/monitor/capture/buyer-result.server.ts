@@ -1,4 +1,4 @@
-import { findOrder } from '../../../db/orders';
+import { findOrder, openReasonsOf } from '../../../db/orders';
 import { latestPaymentOf, vbankFacts, type VbankFacts } from '../payment-facts.server';
 import { orderAmounts } from '../amounts';
 import type { OrderStatus } from '../status';
@@ -9,9 +9,16 @@ import type { MonitorDeps } from '../deps';
 /** A virtual account to pay into, exactly as the gateway issued it. */
 export type BuyerVbank = VbankFacts;
 
+/**
+ * `failure_reported`: the buyer's payment window reported a failure the gateway has not confirmed
+ * yet (decision 0010). The buyer sees the failure page at once, worded so that the shop still
+ * confirms it, while the order itself stays `pending` in the ledger.
+ */
+export type BuyerStatus = OrderStatus | 'failure_reported' | 'unknown';
+
 export type BuyerResult = {
   /** `archived`: the store was archived (the page answers 410 and says so). */
-  status: OrderStatus | 'unknown' | 'archived';
+  status: BuyerStatus | 'archived';
   merchantUid: string | null;
   /** What the buyer paid (or was refunded) according to the gateway; null when nothing was paid. */
   amount: { paid: number | null; refunded: number | null; currency: string } | null;
@@ -47,16 +54,38 @@ export function shopUrlOf(store: Store): string | null {
  * What the buyer may see about their own order: our verified status (never the query's claim),
  * the amount the gateway says was paid or refunded, and for an issued virtual account its bank,
  * number, holder, amount and deadline from the gateway's answer.
+ *
+ * A failure the buyer's browser reported and the gateway has not confirmed shows as
+ * `failure_reported` while the order is pending: either its `unconfirmed_failure` reason is open,
+ * or `reportedFailure` (the signed link says the redirect route sent the buyer to the failure page,
+ * e.g. for an unregistered order whose look-up waits for the job). Once the gateway settles the
+ * order, its verified status shows instead, whatever the link says.
  */
 export async function buyerResult(
   deps: Pick<MonitorDeps, 'db' | 'now'>,
   storeSlug: string,
   merchantUid: string,
+  options: { reportedFailure?: boolean } = {},
 ): Promise<BuyerResult> {
   const store = await getStore(deps, storeSlug);
   if (store?.archivedAt) return ARCHIVED;
   const order = store && merchantUid ? await findOrder(deps.db, store.id, merchantUid) : undefined;
+  if (store && !order && options.reportedFailure)
+    return { status: 'failure_reported', merchantUid, amount: null, vbank: null, shopUrl: shopUrlOf(store) };
   if (!store || !order) return UNKNOWN_RESULT;
+  if (order.status === 'pending') {
+    const reported =
+      options.reportedFailure === true ||
+      (await openReasonsOf(deps.db, order.id)).some((r) => r.reason === 'unconfirmed_failure');
+    if (reported)
+      return {
+        status: 'failure_reported',
+        merchantUid: order.merchant_uid,
+        amount: null,
+        vbank: null,
+        shopUrl: shopUrlOf(store),
+      };
+  }
   const status = order.status;
   const payment = status === 'pending' || status === 'failed' ? null : await latestPaymentOf(deps, order);
   const currency = payment?.currency ?? order.currency;

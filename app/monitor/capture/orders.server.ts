@@ -10,7 +10,12 @@ import type { MonitorDeps } from '../deps';
 
 export const registerOrderSchema = z.object({
   // Iamport's limit on merchant_uid is 40 characters (iamport-facts §3.7).
-  merchant_uid: z.string().min(1, 'is required').max(40, 'must be at most 40 characters'),
+  merchant_uid: z
+    .string()
+    .min(1, 'is required')
+    .max(40, 'must be at most 40 characters')
+    // The gateway cannot be asked about a blank id, nor "." / ".." (they are not URL segments).
+    .refine((v) => v.trim() !== '' && !/^\.{1,2}$/.test(v), 'must not be blank, "." or ".."'),
   amount: z
     .number('must be a number')
     .int('must be an integer in the currency minor unit')

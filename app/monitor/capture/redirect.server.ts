@@ -51,7 +51,11 @@ export function parseRedirectQuery(query: string): ParsedRedirect {
   }
   let merchantUid = single('merchant_uid');
   if (merchantUid === '') merchantUid = null;
-  if (merchantUid !== null && (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid))) {
+  // Blank ids cannot be asked of the gateway (its client refuses them): malformed, like "." and "..".
+  if (
+    merchantUid !== null &&
+    (merchantUid.length > 80 || CONTROL.test(merchantUid) || /^\.{1,2}$/.test(merchantUid) || merchantUid.trim() === '')
+  ) {
     problems.push('merchant_uid is malformed');
     merchantUid = null;
   }
@@ -101,8 +105,17 @@ export type RedirectOutcome =
       refreshSeconds: number | null;
     };
 
-/** Where the buyer goes for a verified status: the store's landing URL or our result page. */
-export function landingLocation(store: Store, merchantUid: string, status: OrderStatus): string | null {
+/**
+ * Where the buyer goes for a verified status: the store's landing URL or our result page. A failure
+ * the buyer's window reported and the gateway has not confirmed (the order stays pending, decision
+ * 0010) goes to the failure page with `confirmed=false`, so the shop's page can say it is not final.
+ */
+export function landingLocation(
+  store: Store,
+  merchantUid: string,
+  status: OrderStatus,
+  options: { unconfirmed?: boolean } = {},
+): string | null {
   const target =
     status === 'paid'
       ? store.landing.success
@@ -116,6 +129,7 @@ export function landingLocation(store: Store, merchantUid: string, status: Order
   const url = new URL(base, 'http://relative.invalid');
   url.searchParams.set('merchant_uid', merchantUid);
   url.searchParams.set('status', status);
+  if (options.unconfirmed) url.searchParams.set('confirmed', 'false');
   return target ? url.toString() : `${url.pathname}${url.search}`;
 }
 
@@ -210,7 +224,10 @@ async function decideRedirect(
       redirectHitId: args.hitId,
     });
     if (admission === 'deferred') {
-      const failure = claimsFailure && parsed.merchantUid ? landingLocation(store, parsed.merchantUid, 'failed') : null;
+      const failure =
+        claimsFailure && parsed.merchantUid
+          ? landingLocation(store, parsed.merchantUid, 'failed', { unconfirmed: true })
+          : null;
       return failure ? { kind: 'landing', location: failure, status: 'failed' } : confirming(parsed.merchantUid);
     }
     const result = await verifyPayment(deps, {
@@ -226,7 +243,7 @@ async function decideRedirect(
     // The buyer said the window failed and the gateway has no payment: the buyer sees the failure
     // page at once, while the order itself stays pending until the gateway settles it (decision 0010).
     if (!result.settled && result.merchantUid && result.openReasons.includes('unconfirmed_failure')) {
-      const location = landingLocation(store, result.merchantUid, 'failed');
+      const location = landingLocation(store, result.merchantUid, 'failed', { unconfirmed: true });
       if (location) return { kind: 'landing', location, status: 'failed' };
     }
     if (!result.settled || !result.merchantUid || !result.status) return confirming(result.merchantUid);

@@ -14,12 +14,16 @@ export const MAX_WEBHOOK_BYTES = 64 * 1024;
 /** Headers never stored with the evidence. */
 const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 const webhookBodySchema = z.object({
   imp_uid: z.string('imp_uid is required').regex(/^[A-Za-z0-9_-]{1,64}$/, 'imp_uid is malformed'),
   merchant_uid: z
     .string()
     .max(80, 'merchant_uid is too long')
-    .refine((v) => !/^\.{1,2}$/.test(v), 'merchant_uid is malformed')
+    // "." / ".." cannot be a URL segment, a blank id cannot be asked for, control characters are not ids.
+    .refine((v) => !/^\.{1,2}$/.test(v) && v.trim() !== '' && !CONTROL.test(v), 'merchant_uid is malformed')
     .optional(),
   status: z.string().max(20, 'status is too long').optional(),
   cancellation_id: z.string().max(100, 'cancellation_id is too long').optional(),

@@ -20,7 +20,7 @@ export type PurgeOptions = RunOptions & { batchSize?: number; maxBatches?: numbe
  * `evidence_retention_days` whose orders are settled loses its raw part (query strings, bodies,
  * headers, raw gateway answers) in bounded batches; the parsed columns, the orders, their
  * verifications and reasons, and the audit trail are kept. `examined` counts the rows purged.
- * A dry run counts what one batch per table would purge and changes nothing.
+ * A dry run counts what the same batches would purge and changes nothing.
  */
 export async function runPurge(deps: JobDeps, options: PurgeOptions): Promise<RunSummary> {
   const summary = await executeRun(deps, { kind: 'purge', options }, (run) =>
@@ -49,11 +49,8 @@ async function purgeStore(run: StoreRun, options: { batchSize: number; maxBatche
         limit: options.batchSize,
       });
       if (ids.length === 0) break;
-      if (run.dryRun) {
-        run.countExamined(ids.length);
-        break;
-      }
-      run.countExamined(await purgeRows(deps.db, table, ids, toDbTime(deps.now())));
+      // A dry run pages through the same batches and counts them, so it reports what the run would purge.
+      run.countExamined(run.dryRun ? ids.length : await purgeRows(deps.db, table, ids, toDbTime(deps.now())));
       afterId = ids[ids.length - 1]!;
       if (ids.length < options.batchSize) break;
     }

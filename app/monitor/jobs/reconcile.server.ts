@@ -1,5 +1,5 @@
 import type { OrderRow } from '../../../db/monitor-schema';
-import { findOrderById } from '../../../db/orders';
+import { findOrderById, openReasonRowsOf } from '../../../db/orders';
 import {
   listDueOrders,
   listRedirectReasonsAnswered,
@@ -35,8 +35,8 @@ import { verifyQueuedEvidence } from './unverified-evidence.server';
 import { fromDbTime, toDbTime } from '../time';
 import type { MonitorDeps } from '../deps';
 import { batchAnswers, observe, type Prefetched } from '../verify/gateway.server';
-import { planChange } from '../verify/plan';
-import { verifyPayment } from '../verify/verify.server';
+import { openFacts, planChange } from '../verify/plan';
+import { observationChange, verifyPayment } from '../verify/verify.server';
 
 /** `GET /payments?imp_uid[]=` takes at most 100 identifiers (iamport-facts §3.2). */
 export const BATCH_SIZE = 100;
@@ -135,7 +135,7 @@ async function openTimeReasons(run: StoreRun): Promise<void> {
 
 async function openAndRecord(run: StoreRun, order: OrderRow, reason: AttentionReason, detail: string): Promise<void> {
   if (run.dryRun || (await openTimedReason(run.deps, order.id, reason, detail))) {
-    await run.item(timeItem(order, 'reason_opened', [reason]));
+    await run.item({ ...timeItem(order, 'reason_opened', [reason]), ...(run.dryRun ? { wouldStayOpen: true } : {}) });
   }
 }
 
@@ -269,8 +269,14 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
   const todo = orders.filter((o) => prefetched.has(o.id));
   const results: Verified[] = [];
   if (run.dryRun) {
+    // The ledger reads each order's open reason rows (with when they opened) under its lock; the
+    // dry run reads the same rows, so windows that depend on them (an unconfirmed failure's) count.
+    const rows = await openReasonRowsOf(
+      deps.db,
+      todo.map((o) => o.id),
+    );
     for (const order of todo)
-      results.push(wouldVerify(run, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
+      results.push(wouldVerify(run, order, prefetched.get(order.id)!, rows.get(order.id) ?? []));
   } else if (run.store.mismatchPolicy === 'auto_cancel') {
     for (const order of todo)
       results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
@@ -346,14 +352,16 @@ async function verifyOne(
 
 /**
  * A dry run: what the real run would do, planned by the order ledger's own planner from the same
- * facts (the order, its open reasons, the answer) and applied to nothing, so the report cannot
- * drift from a real run: the verification, then (as the real run does) `vbank_overdue`.
+ * facts (the order, its open reason rows with when they opened, the answer, the same ledger change
+ * a real verification builds) and applied to nothing, so the report cannot drift from a real run:
+ * the verification (including an unconfirmed failure's window passing: `abandoned`), then (as the
+ * real run does) `vbank_overdue`.
  */
 function wouldVerify(
   run: StoreRun,
   order: OrderRow,
   fetched: Prefetched,
-  wasOpen: ReadonlySet<AttentionReason>,
+  openRows: readonly { reason: AttentionReason; opened_at: string }[],
 ): Verified {
   const base = {
     orderId: order.id,
@@ -362,13 +370,16 @@ function wouldVerify(
     statusBefore: order.status,
   };
   const now = run.deps.now();
+  const { open, openSince } = openFacts(openRows);
   const plan = planChange({
     order,
-    open: wasOpen,
-    change: { kind: 'observation', trigger: 'schedule', observation: fetched.observation, checkId: null },
+    open,
+    openSince,
+    change: observationChange({ store: run.store, trigger: 'schedule' }, fetched.observation, null),
     now,
   });
   const opened = [...plan.openedNow];
+  let openAfter = plan.openAfter;
   const after: OrderRow = { ...order, ...plan.orderUpdate };
   if (plan.status === 'vbank_issued' && isVbankOverdue(after, now)) {
     const overdue = planChange({
@@ -378,11 +389,19 @@ function wouldVerify(
       now,
     });
     opened.push(...overdue.openedNow);
+    openAfter = overdue.openAfter;
   }
   return {
     ok: true,
     settled: plan.decision!.settled,
-    item: { ...base, statusAfter: plan.status, outcome: plan.decision!.outcome, reasonsOpened: opened },
+    item: {
+      ...base,
+      impUid: fetched.payment?.impUid ?? order.imp_uid,
+      statusAfter: plan.status,
+      outcome: plan.decision!.outcome,
+      reasonsOpened: opened,
+      wouldStayOpen: openAfter.length > 0,
+    },
   };
 }
 

@@ -126,6 +126,11 @@ export type RunItemInput = {
   outcome: RunItemOutcome;
   reasonsOpened: AttentionReason[];
   error?: string | null;
+  /**
+   * Dry runs only: whether the order would still have a reason open once the planned change were
+   * applied (nothing is written, so the database cannot say); the run's `still open` counts it.
+   */
+  wouldStayOpen?: boolean;
 };
 
 class LeaseLostError extends Error {}
@@ -347,6 +352,8 @@ async function runStore(
   const breaker = createBreaker(manners.breakerThreshold);
   const sleep = deps.sleep ?? realSleep;
   const examined = new Set<number>();
+  /** Dry runs: the planned open-or-not of the orders an item said something about. */
+  const plannedOpen = new Map<number, boolean>();
   let examinedWithoutOrder = 0;
   let settled = 0;
   let notReached = 0;
@@ -366,6 +373,8 @@ async function runStore(
   const item = async (input: RunItemInput) => {
     if (input.orderId !== null) examined.add(input.orderId);
     else examinedWithoutOrder++;
+    if (dryRun && input.orderId !== null && input.wouldStayOpen !== undefined)
+      plannedOpen.set(input.orderId, input.wouldStayOpen);
     reasonsOpened += input.reasonsOpened.length;
     items.push({
       run_id: ctx.run.id,
@@ -487,7 +496,8 @@ async function runStore(
   }
   if (!storeError && orderErrors > 0) storeError = clip(`${orderErrors} order(s) failed: ${firstOrderError}`);
 
-  const stillOpen = [...(await openReasonsByOrder(deps.db, [...examined])).values()].filter((r) => r.length > 0).length;
+  const openNow = await openReasonsByOrder(deps.db, [...examined]);
+  const stillOpen = [...examined].filter((id) => plannedOpen.get(id) ?? (openNow.get(id)?.length ?? 0) > 0).length;
   const status: RunStoreStatus = skipped ? 'skipped' : storeError ? 'failed' : 'ok';
   const done = window.done && !storeError;
   const finished: ReconcileRunStoreRow = {

@@ -14,7 +14,7 @@ import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
 import type { AttentionReason } from '../status';
-import { planChange, type LedgerChange, type PersonResolution, type Plan } from './plan';
+import { openFacts, planChange, type LedgerChange, type PersonResolution, type Plan } from './plan';
 
 export type Applied = {
   /** The order as it was under the lock, before the change. */
@@ -38,9 +38,7 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
     await lockOrderRow(trx, dialectOf(trx), orderId);
     const before = await findOrderById(trx, orderId);
     if (!before) return null;
-    const openRows = await openReasonsOf(trx, orderId);
-    const open = new Set(openRows.map((r) => r.reason));
-    const openSince = new Map(openRows.map((r) => [r.reason, r.opened_at] as const));
+    const { open, openSince } = openFacts(await openReasonsOf(trx, orderId));
     const now = deps.now();
     let plan = planChange({ order: before, open, openSince, change, now });
     // Only when the change would open something: was it resolved by a person against this same answer?

@@ -100,6 +100,20 @@ export function refundableAmount(row: Pick<OrderRow, 'imp_uid' | 'paid_amount' |
   return row.paid_amount - (row.cancel_amount ?? 0);
 }
 
+/**
+ * The planner's view of an order's open reason rows: which are open and since when. The ledger
+ * reads them under the order's lock; the reconcile dry run reads the same rows without one.
+ */
+export function openFacts(rows: readonly { reason: AttentionReason; opened_at: string }[]): {
+  open: Set<AttentionReason>;
+  openSince: Map<AttentionReason, string>;
+} {
+  return {
+    open: new Set(rows.map((r) => r.reason)),
+    openSince: new Map(rows.map((r) => [r.reason, r.opened_at] as const)),
+  };
+}
+
 export function planChange(input: {
   order: OrderRow;
   open: ReadonlySet<AttentionReason>;

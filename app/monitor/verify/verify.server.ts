@@ -10,6 +10,7 @@ import { requestCancel, type CancelRefusal } from './cancel.server';
 import type { RedirectFlag } from './decide';
 import { observe, recordGatewayCheck, type Prefetched } from './gateway.server';
 import { changeOrder, type Applied } from './ledger.server';
+import type { GatewayObservation, LedgerChange } from './plan';
 
 export type VerifyInput = {
   store: Store;
@@ -105,19 +106,7 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     };
   }
 
-  const applied = await changeOrder(deps, order.id, {
-    kind: 'observation',
-    trigger: input.trigger,
-    observation: fetched.observation,
-    redirectFlag: input.redirectFlag,
-    redirectClaimsFailure: input.redirectClaimsFailure,
-    webhookStatus: input.webhookStatus,
-    unconfirmedWindowSeconds: store.stalePendingSeconds,
-    ownAction: input.ownAction,
-    checkId,
-    redirectHitId: input.redirectHitId,
-    webhookDeliveryId: input.webhookDeliveryId,
-  });
+  const applied = await changeOrder(deps, order.id, observationChange(input, fetched.observation, checkId));
   if (!applied) throw new Error(`order ${order.id} disappeared`);
   const decision = applied.plan.decision!;
   deps.metrics.inc('monitor_verifications_total', { trigger: input.trigger, outcome: decision.outcome });
@@ -142,6 +131,30 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
     };
   }
   return resultOf(applied);
+}
+
+/**
+ * The ledger change for a gateway answer to this verification: the one mapping from a verification's
+ * input to what the planner judges (the reconcile dry run plans from it too, so it cannot drift).
+ */
+export function observationChange(
+  input: Omit<VerifyInput, 'impUid' | 'merchantUid' | 'prefetched' | 'timeoutMs'>,
+  observation: GatewayObservation,
+  checkId: number | null,
+): Extract<LedgerChange, { kind: 'observation' }> {
+  return {
+    kind: 'observation',
+    trigger: input.trigger,
+    observation,
+    redirectFlag: input.redirectFlag,
+    redirectClaimsFailure: input.redirectClaimsFailure,
+    webhookStatus: input.webhookStatus,
+    unconfirmedWindowSeconds: input.store.stalePendingSeconds,
+    ownAction: input.ownAction,
+    checkId,
+    redirectHitId: input.redirectHitId,
+    webhookDeliveryId: input.webhookDeliveryId,
+  };
 }
 
 function resultOf(applied: Applied): VerifyResult {

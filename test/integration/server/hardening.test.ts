@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import SQLite from 'better-sqlite3';
 import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNode, startApp, type RunningApp } from '../../helpers/app-server';
+import { repoRoot, runNode, startApp, type RunningApp } from '../../helpers/app-server';
 import { rawExchange } from '../../helpers/raw-http';
 
 const TIMEOUTS = { HEADERS_TIMEOUT_SECONDS: '1', REQUEST_TIMEOUT_SECONDS: '3', BODY_TIMEOUT_SECONDS: '1.5' };
@@ -196,9 +197,33 @@ describe('start-up checks', () => {
     [['build/node/jobs/cli.js', 'sweep', '--help'], 'sweep [--store S]'],
     [['build/node/db/cli.js', '--help'], 'migrate'],
     [['build/node/sandbox/main.js', '--help'], 'npm run sandbox'],
+    [['build/node/jobs/cli.js', 'purge', '--help'], 'purge [--store S] [--dry-run]'],
+    [['build/node/jobs/cli.js', 'jobs', '--help'], 'store add'],
+    [['build/node/server/main.js', '--help'], 'npm start'],
+    [['--import', 'tsx', 'scripts/seed.ts', '--help'], 'npm run db:seed'],
+    [['--import', 'tsx', 'test/bench/run.ts', '--help'], 'npm run bench'],
   ])('%j answers its usage and exits 0', async (args, expected) => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'monitor-help-'));
+    // SANDBOX=on (the default) and no admin: a server that started would say so on stderr and never exit.
     const result = await runNode(args, { DATA_DIR: dataDir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(expected);
+    expect(result.stdout.startsWith('usage')).toBe(true);
+    expect(result.stderr).toBe('');
+  });
+
+  it.each([
+    [['scripts/test-postgres.sh', '--help'], 'run CMD'],
+    [['scripts/test.sh', '--help'], 'scripts/test.sh [VITEST ARGS...]'],
+  ])('%j answers its usage and exits 0', async (args, expected) => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('bash', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(expected);
     expect(result.stdout.startsWith('usage')).toBe(true);

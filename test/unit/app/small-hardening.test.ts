@@ -12,19 +12,29 @@ describe('signed buyer result links', () => {
 
   it('signs our own result page and shows its order until it expires', () => {
     expect(params.get('exp')).toMatch(/^\d+$/);
-    expect(verifyResultLink(SECRET, 'demo', params, now)).toBe('o-1');
-    expect(verifyResultLink(SECRET, 'demo', params, new Date(now.getTime() + RESULT_LINK_TTL_MS - 1000))).toBe('o-1');
+    expect(verifyResultLink(SECRET, 'demo', params, now)).toEqual({ merchantUid: 'o-1', status: 'paid' });
+    expect(verifyResultLink(SECRET, 'demo', params, new Date(now.getTime() + RESULT_LINK_TTL_MS - 1000))).toEqual({
+      merchantUid: 'o-1',
+      status: 'paid',
+    });
     expect(verifyResultLink(SECRET, 'demo', params, new Date(now.getTime() + RESULT_LINK_TTL_MS))).toBeNull();
   });
 
   it('shows nothing for an unsigned, edited, other-store or other-secret link', () => {
     const edited = new URLSearchParams(params);
     edited.set('merchant_uid', 'o-2');
+    const otherOutcome = new URLSearchParams(params);
+    otherOutcome.set('status', 'failed');
+    const noOutcome = new URLSearchParams(params);
+    noOutcome.delete('status');
     const later = new URLSearchParams(params);
     later.set('exp', String(Number(params.get('exp')) + 3600));
     expect(verifyResultLink(SECRET, 'demo', new URLSearchParams('merchant_uid=o-1'), now)).toBeNull();
     expect(verifyResultLink(SECRET, 'demo', edited, now)).toBeNull();
     expect(verifyResultLink(SECRET, 'demo', later, now)).toBeNull();
+    // The outcome the route sent the buyer for is signed too: the page may word a reported failure from it.
+    expect(verifyResultLink(SECRET, 'demo', otherOutcome, now)).toBeNull();
+    expect(verifyResultLink(SECRET, 'demo', noOutcome, now)).toBeNull();
     expect(verifyResultLink(SECRET, 'other', params, now)).toBeNull();
     expect(verifyResultLink('b'.repeat(40), 'demo', params, now)).toBeNull();
   });

@@ -21,6 +21,9 @@ describe('parseRedirectQuery', () => {
     ],
     ['imp_uid=%3Cscript%3E&merchant_uid=o1', { impUid: null, parseError: 'imp_uid is malformed' }],
     ['merchant_uid=a%00b', { merchantUid: null, parseError: 'merchant_uid is malformed' }],
+    // A blank id cannot be asked of the gateway (the hostile corpus once logged the client's refusal).
+    ['merchant_uid=%20%20&imp_success=false', { merchantUid: null, parseError: 'merchant_uid is malformed' }],
+    ['merchant_uid=+', { merchantUid: null, parseError: 'merchant_uid is malformed' }],
     ['%E0%A4%A&merchant_uid=%ZZ', { merchantUid: '%ZZ' }],
     [
       'imp_uid=imp_1&imp_uid=imp_2',
@@ -52,6 +55,16 @@ describe('parseWebhookBody', () => {
       'application/json',
       '{"imp_uid":"<script>alert(1)</script>"}',
       { ok: false, status: 400, message: 'imp_uid is malformed' },
+    ],
+    [
+      'application/json',
+      '{"imp_uid":"imp_1","merchant_uid":"   "}',
+      { ok: false, status: 400, message: 'merchant_uid is malformed' },
+    ],
+    [
+      'application/x-www-form-urlencoded',
+      'imp_uid=imp_1&merchant_uid=a%01b',
+      { ok: false, status: 400, message: 'merchant_uid is malformed' },
     ],
     ['text/plain', 'imp_uid=imp_1', { ok: false, status: 415 }],
     [null, '{}', { ok: false, status: 415 }],
