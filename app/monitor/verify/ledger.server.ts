@@ -1,8 +1,8 @@
 import { inTransaction } from '../../../db/connection';
-import { dialectOf, lockOrderRow } from '../../../db/dialect';
+import { dialectOf, lockOrderWithOpenReasons } from '../../../db/dialect';
 import { insertVerification } from '../../../db/evidence';
 import type { OrderRow } from '../../../db/monitor-schema';
-import { findOrderById, openReason, openReasonsOf, resolveReasons, updateOrder } from '../../../db/orders';
+import { openReason, resolveReasons, updateOrder } from '../../../db/orders';
 import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
@@ -27,10 +27,9 @@ export type Applied = {
  */
 export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerChange): Promise<Applied | null> {
   return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, dialectOf(trx), orderId);
-    const before = await findOrderById(trx, orderId);
-    if (!before) return null;
-    const openRows = await openReasonsOf(trx, orderId);
+    const locked = await lockOrderWithOpenReasons(trx, dialectOf(trx), orderId);
+    if (!locked) return null;
+    const { order: before, open: openRows } = locked;
     const open = new Set(openRows.map((r) => r.reason));
     const openSince = new Map(openRows.map((r) => [r.reason, r.opened_at] as const));
     const now = deps.now();
