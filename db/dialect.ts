@@ -56,12 +56,15 @@ export function columnTypes(db: Kysely<any>): ColumnTypes {
 /**
  * Takes the write lock for one order inside a transaction, so concurrent verifications of the
  * same order (a redirect and a webhook arriving together) apply one after the other.
- * PostgreSQL: a row lock. SQLite: a no-op write, which takes the database write lock at the
- * start of the transaction instead of failing with SQLITE_BUSY when a read later upgrades.
+ * PostgreSQL: a row lock, `for no key update` (what an update of the row takes anyway): it
+ * serialises verifications of the order but, unlike `for update`, does not hold back evidence
+ * being inserted with a foreign key to it (a webhook delivery arriving meanwhile). SQLite: a
+ * no-op write, which takes the database write lock at the start of the transaction instead of
+ * failing with SQLITE_BUSY when a read later upgrades.
  */
 export async function lockOrderRow(trx: Kysely<Database>, dialect: Dialect, orderId: number): Promise<void> {
   if (dialect === 'postgres') {
-    await sql`select id from "order" where id = ${orderId} for update`.execute(trx);
+    await sql`select id from "order" where id = ${orderId} for no key update`.execute(trx);
   } else {
     // A column no index holds: writing the id (the rowid) would rewrite every index entry of the row.
     await trx
@@ -74,7 +77,7 @@ export async function lockOrderRow(trx: Kysely<Database>, dialect: Dialect, orde
 
 /**
  * An order's row under its write lock, with its open attention reasons, in one round trip on
- * PostgreSQL (`for update of "order"`: the reasons are left-joined and stay unlocked). On SQLite
+ * PostgreSQL (`for no key update of "order"`: the reasons are left-joined and stay unlocked). On SQLite
  * the no-op write of `lockOrderRow` takes the database lock first, then the same read runs.
  * Resolves null when the order does not exist.
  */
@@ -94,7 +97,7 @@ export async function lockOrderWithOpenReasons(
     .where('order.id', '=', orderId)
     .orderBy('r.opened_at')
     .orderBy('r.id');
-  const rows = await (dialect === 'postgres' ? query.forUpdate(['order']) : query).execute();
+  const rows = await (dialect === 'postgres' ? query.forNoKeyUpdate(['order']) : query).execute();
   const first = rows[0];
   if (!first) return null;
   const { open_reason: _reason, open_reason_opened_at: _openedAt, ...order } = first;
