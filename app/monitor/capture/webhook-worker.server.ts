@@ -1,4 +1,3 @@
-import { dialectOf } from '../../../db/dialect';
 import { findWebhookDeliveries } from '../../../db/evidence';
 import type { OrderRow, WebhookDeliveryRow, WebhookJobRow } from '../../../db/monitor-schema';
 import { findOrdersByMerchantUids } from '../../../db/runs';
@@ -6,7 +5,7 @@ import { findStoreById } from '../../../db/stores';
 import { claimWebhookJobs, completeWebhookJob, completeWebhookJobs, retryWebhookJob } from '../../../db/webhook-jobs';
 import { forEachLimited } from '../concurrency';
 import type { CaptureDeps as MonitorDeps } from '../deps';
-import { inChunkTransaction } from '../jobs/chunk.server';
+import { defaultLanes, inChunkTransaction, splitIntoLanes } from '../jobs/chunk.server';
 import { batchAnswers, recordGatewayCheck, type Prefetched } from '../verify/gateway.server';
 import { toStore, type Store } from '../stores/stores.server';
 import { admitEvidence } from './unknown-evidence.server';
@@ -106,7 +105,7 @@ async function processStoreJobs(
 
   const retry: WebhookJobRow[] = [];
   const done: number[] = [];
-  const lanes = splitIntoLanes(batched, options.lanes ?? (dialectOf(deps.db) === 'postgres' ? 4 : 1));
+  const lanes = splitIntoLanes(batched, (b) => b.order.id, options.lanes ?? defaultLanes(deps.db));
   const settled = await Promise.allSettled(
     lanes.map(async (lane) => {
       const outcomes = await inChunkTransaction(deps, lane, lane[0]!.order.id, (db, { job, order }) =>
@@ -139,22 +138,6 @@ async function processStoreJobs(
 }
 
 type BatchedJob = { job: WebhookJobRow; order: OrderRow };
-
-/**
- * Splits a batch into at most `lanes` chunks verified side by side (PostgreSQL: one connection
- * each). All jobs of one order go to one lane, and each lane takes its orders' locks in id order,
- * so two lanes never wait on each other. Small batches stay whole (a lane costs a transaction).
- */
-function splitIntoLanes(batched: BatchedJob[], lanes: number): BatchedJob[][] {
-  if (batched.length === 0) return [];
-  const count = Math.max(1, Math.min(lanes, Math.ceil(batched.length / 8)));
-  const orderIds = [...new Set(batched.map((b) => b.order.id))].sort((a, b) => a - b);
-  const laneOf = new Map(orderIds.map((id, i) => [id, i % count] as const));
-  const result: BatchedJob[][] = Array.from({ length: count }, () => []);
-  for (const item of batched) result[laneOf.get(item.order.id)!]!.push(item);
-  // Stable: a lane keeps the jobs of one order in claim order.
-  return result.filter((lane) => lane.length > 0).map((lane) => lane.sort((a, b) => a.order.id - b.order.id));
-}
 
 type JobOutcome = { done: true } | { done: false; error: string };
 
