@@ -72,6 +72,11 @@ export type RequestContext = AppContext & {
   clientIp: string;
   /** The request target exactly as received (path and query, before any URL normalisation). */
   rawUrl: string;
+  /**
+   * Set by Remix's `handleError` (app/entry.server.tsx) when the request failed because the
+   * database was unreachable: the server then answers 503 instead of Remix's 500.
+   */
+  failure?: { databaseUnavailable: boolean };
 };
 
 declare module '@remix-run/node' {

@@ -9,6 +9,7 @@ import { isRouteErrorResponse } from '@remix-run/react';
 import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { applyBaseSecurityHeaders, applyDocumentSecurityHeaders, createNonce } from './auth/security-headers.server';
 import { NonceProvider } from './components/nonce';
 
@@ -85,6 +86,14 @@ export const handleError: HandleErrorFunction = (error, { request, context }) =>
   // (405 for `OPTIONS *`) is routine: one info line, the path only.
   if (isRouteErrorResponse(error) && error.status < 500) {
     if (log) log.info({ path, status: error.status }, error.status === 404 ? 'not found' : 'refused');
+    return;
+  }
+  // The database down or restarting is not a bug in the route: the server answers 503 (with
+  // Retry-After) instead of 500, and one warning line per request is enough.
+  const failure = (context as Partial<AppLoadContext>).failure;
+  if (failure && isDatabaseUnavailable(error)) {
+    failure.databaseUnavailable = true;
+    if (log) log.warn({ path, err: error instanceof Error ? error.message : String(error) }, 'database unavailable');
     return;
   }
   if (log) log.error({ err: error, path }, 'unhandled route error');

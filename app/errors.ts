@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../db/unavailable';
+
 /** The closed set of error codes the app answers with. */
 export type AppErrorCode =
   | 'bad_request'
@@ -11,6 +13,7 @@ export type AppErrorCode =
   | 'unprocessable'
   | 'rate_limited'
   | 'gateway_unavailable'
+  | 'database_unavailable'
   | 'internal';
 
 const statusByCode: Record<AppErrorCode, number> = {
@@ -25,6 +28,7 @@ const statusByCode: Record<AppErrorCode, number> = {
   unprocessable: 422,
   rate_limited: 429,
   gateway_unavailable: 503,
+  database_unavailable: 503,
   internal: 500,
 };
 
@@ -42,8 +46,23 @@ export class AppError extends Error {
   }
 }
 
-/** Turns any thrown value into a JSON response; unknown errors become a 500 with no detail. */
+/** Seconds a client is asked to wait while the database is unreachable (a restart takes a few). */
+export const DATABASE_RETRY_AFTER_S = 5;
+
+/**
+ * Turns any thrown value into a JSON response; unknown errors become a 500 with no detail, except
+ * the database being down or restarting: a 503 with Retry-After.
+ */
 export function errorResponse(error: unknown, headers?: HeadersInit): Response {
+  if (!(error instanceof AppError) && isDatabaseUnavailable(error)) {
+    const unavailable = new AppError(
+      'database_unavailable',
+      'The database cannot be reached right now. Try again in a few seconds.',
+    );
+    const withRetry = new Headers(headers);
+    withRetry.set('Retry-After', String(DATABASE_RETRY_AFTER_S));
+    return errorResponse(unavailable, withRetry);
+  }
   const appError = error instanceof AppError ? error : new AppError('internal', 'Internal error');
   const body = { error: { code: appError.code, message: appError.message, ...(appError.details ?? {}) } };
   return Response.json(body, { status: appError.status, headers });

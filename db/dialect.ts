@@ -8,6 +8,8 @@ import {
   type RawBuilder,
   type SelectQueryBuilder,
 } from 'kysely';
+import type { AttentionReason } from '../app/monitor/status';
+import type { OrderRow } from './monitor-schema';
 import type { Database } from './schema';
 
 /** SQL that differs between SQLite and PostgreSQL lives here and nowhere else. */
@@ -54,12 +56,15 @@ export function columnTypes(db: Kysely<any>): ColumnTypes {
 /**
  * Takes the write lock for one order inside a transaction, so concurrent verifications of the
  * same order (a redirect and a webhook arriving together) apply one after the other.
- * PostgreSQL: a row lock. SQLite: a no-op write, which takes the database write lock at the
- * start of the transaction instead of failing with SQLITE_BUSY when a read later upgrades.
+ * PostgreSQL: a row lock, `for no key update` (what an update of the row takes anyway): it
+ * serialises verifications of the order but, unlike `for update`, does not hold back evidence
+ * being inserted with a foreign key to it (a webhook delivery arriving meanwhile). SQLite: a
+ * no-op write, which takes the database write lock at the start of the transaction instead of
+ * failing with SQLITE_BUSY when a read later upgrades.
  */
 export async function lockOrderRow(trx: Kysely<Database>, dialect: Dialect, orderId: number): Promise<void> {
   if (dialect === 'postgres') {
-    await sql`select id from "order" where id = ${orderId} for update`.execute(trx);
+    await sql`select id from "order" where id = ${orderId} for no key update`.execute(trx);
   } else {
     // A column no index holds: writing the id (the rowid) would rewrite every index entry of the row.
     await trx
@@ -68,6 +73,40 @@ export async function lockOrderRow(trx: Kysely<Database>, dialect: Dialect, orde
       .where('id', '=', orderId)
       .execute();
   }
+}
+
+/**
+ * An order's row under its write lock, with its open attention reasons, in one round trip on
+ * PostgreSQL (`for no key update of "order"`: the reasons are left-joined and stay unlocked). On SQLite
+ * the no-op write of `lockOrderRow` takes the database lock first, then the same read runs.
+ * Resolves null when the order does not exist.
+ */
+export async function lockOrderWithOpenReasons(
+  trx: Kysely<Database>,
+  dialect: Dialect,
+  orderId: number,
+): Promise<{ order: OrderRow; open: { reason: AttentionReason; opened_at: string }[] } | null> {
+  if (dialect === 'sqlite') await lockOrderRow(trx, dialect, orderId);
+  const query = trx
+    .selectFrom('order')
+    .leftJoin('attention_reason as r', (join) =>
+      join.onRef('r.order_id', '=', 'order.id').on('r.resolved_at', 'is', null),
+    )
+    .selectAll('order')
+    .select(['r.reason as open_reason', 'r.opened_at as open_reason_opened_at'])
+    .where('order.id', '=', orderId)
+    .orderBy('r.opened_at')
+    .orderBy('r.id');
+  const rows = await (dialect === 'postgres' ? query.forNoKeyUpdate(['order']) : query).execute();
+  const first = rows[0];
+  if (!first) return null;
+  const { open_reason: _reason, open_reason_opened_at: _openedAt, ...order } = first;
+  const open = rows.flatMap((r) =>
+    r.open_reason !== null && r.open_reason_opened_at !== null
+      ? [{ reason: r.open_reason, opened_at: r.open_reason_opened_at }]
+      : [],
+  );
+  return { order, open };
 }
 
 /**

@@ -27,6 +27,20 @@ export function findWebhookDelivery(db: Q, id: number): Promise<WebhookDeliveryR
   return db.selectFrom('webhook_delivery').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Several deliveries by id, in one query (a worker's batch). */
+export async function findWebhookDeliveries(db: Q, ids: number[]): Promise<Map<number, WebhookDeliveryRow>> {
+  const found = new Map<number, WebhookDeliveryRow>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('webhook_delivery')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const row of rows) found.set(row.id, row);
+  }
+  return found;
+}
+
 export type DeliveryIdentity = {
   storeId: number;
   impUid: string;

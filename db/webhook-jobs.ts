@@ -68,6 +68,16 @@ export async function completeWebhookJob(db: Q, id: number, at: string): Promise
     .execute();
 }
 
+/** Marks several jobs done in one statement (a batch verified in one transaction). */
+export async function completeWebhookJobs(db: Q, ids: number[], at: string): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500)
+    await db
+      .updateTable('webhook_job')
+      .set({ state: 'done', finished_at: at, locked_until: null })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+}
+
 export async function retryWebhookJob(
   db: Q,
   id: number,

@@ -1,6 +1,10 @@
 import { createRequestHandler, type ActionFunction, type ServerBuild } from '@remix-run/node';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AppContext } from '../app/context.server';
+import { AppError, DATABASE_RETRY_AFTER_S, errorResponse } from '../app/errors';
+import { negotiateLocale } from '../app/i18n/locale';
+import { messages } from '../app/i18n/messages';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import type { Log } from '../app/logger.server';
 import { clientAddress, clientHost, clientScheme, isCrossSiteOrigin } from '../app/proxy.server';
 import { toFetchRequest, writeFetchResponse } from './http-adapter';
@@ -67,6 +71,25 @@ function bodyDeadline(req: IncomingMessage, res: ServerResponse, ms: number): vo
   }, ms);
   timer.unref();
   req.once('end', () => clearTimeout(timer));
+}
+
+/**
+ * The answer while the database is down or restarting: 503 with Retry-After, JSON for API and
+ * webhook callers (Iamport retries a non-2xx delivery), a short page for a browser.
+ */
+function databaseUnavailable(contentType: string | null, acceptLanguage: string | undefined): Response {
+  const locale = negotiateLocale(acceptLanguage ?? null);
+  const message = messages[locale]['error.databaseUnavailable'];
+  const headers = { 'Retry-After': String(DATABASE_RETRY_AFTER_S), 'Cache-Control': 'no-store' };
+  if (contentType?.startsWith('text/html')) {
+    const page = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>503</title></head><body><h1>503</h1><p>${escapeHtml(message)}</p></body></html>`;
+    return new Response(page, { status: 503, headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
+  }
+  return errorResponse(new AppError('database_unavailable', message), headers);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export type AppServer = {
@@ -136,17 +159,31 @@ export function createAppServer(options: {
           ...context,
           clientIp: clientAddress(peer, req.headers['x-forwarded-for'], trust),
           rawUrl: req.url ?? '/',
+          failure: { databaseUnavailable: false },
         };
-        const response = fast
+        let response = fast
           ? await fast({ request, params: fast.params, context: loadContext })
           : await handle(request, loadContext);
         if (res.headersSent || res.writableEnded) return; // answered 408 by the body deadline
+        // Remix answers 500 for any thrown error; the database being down is a 503.
+        if (response.status === 500 && loadContext.failure.databaseUnavailable)
+          response = databaseUnavailable(response.headers.get('content-type'), req.headers['accept-language']);
         const secureCookies = context.config.auth.cookieSecureAuto && scheme === 'https';
         await writeFetchResponse(response, res, { secureCookies });
       } catch (error) {
-        if (res.headersSent || res.writableEnded || req.destroyed || res.destroyed) {
+        // (Not `req.destroyed`: a request whose body was read to the end is destroyed too, and a
+        // route that failed after reading it, as the webhook's does when the database is down,
+        // must still answer.)
+        if (res.headersSent || res.writableEnded || res.destroyed || req.socket.destroyed) {
           // Answered already (a body deadline's 408), or the client went away: not our error.
           res.destroy();
+          return;
+        }
+        if (isDatabaseUnavailable(error)) {
+          log.warn({ err: error instanceof Error ? error.message : String(error) }, 'database unavailable');
+          await writeFetchResponse(databaseUnavailable('application/json', req.headers['accept-language']), res, {
+            secureCookies: false,
+          });
           return;
         }
         log.error({ err: error }, 'unhandled request error');

@@ -123,6 +123,7 @@ const en = {
   'error.tooLarge': 'The form is too large.',
   'error.badRequest': 'The request could not be understood.',
   'error.generic': 'An unexpected error happened. It has been logged; try again in a moment.',
+  'error.databaseUnavailable': 'The database cannot be reached right now. Try again in a few seconds.',
   'error.home': 'Back to the overview',
 
   'time.zone': '{zone}',
@@ -1116,6 +1117,7 @@ const ko: Record<MessageKey, string> = {
   'error.tooLarge': '양식이 너무 큽니다.',
   'error.badRequest': '요청을 이해할 수 없습니다.',
   'error.generic': '예상하지 못한 오류가 발생했습니다. 기록해 두었으니 잠시 후 다시 시도하세요.',
+  'error.databaseUnavailable': '지금은 데이터베이스에 연결할 수 없습니다. 몇 초 뒤에 다시 시도하세요.',
   'error.home': '개요로 돌아가기',
 
   'time.zone': '{zone}',

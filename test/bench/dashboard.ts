@@ -5,8 +5,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { register } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
-import { loadConfig } from '~/config.server';
+import { loadConfig, type DatabaseTarget } from '~/config.server';
 import { createAppContext, type AppContext } from '~/context.server';
 import { startSession } from '~/auth/session.server';
 import { encodeCursor } from '~/monitor/dashboard/payment-log.server';
@@ -59,6 +60,44 @@ function cacheFile(orders: number): string {
   return path.join(tmpdir(), `monitor-bench-dashboard-${orders}-${hash.digest('hex').slice(0, 12)}.db`);
 }
 
+/**
+ * On PostgreSQL (BENCH_DATABASE_URL, a CREATEDB role): the seeded database is kept in the cluster
+ * under a name keyed like the SQLite cache file, so a second run against the same cluster starts
+ * at once. Returns its URL.
+ */
+async function seededPostgresDatabase(adminUrl: string, orders: number, fresh: boolean): Promise<string> {
+  const name = `monitor_bench_${path.basename(cacheFile(orders), '.db').replace(/[^a-z0-9]/g, '_')}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
+    if (exists && !fresh) {
+      console.log(`reusing database ${name}`);
+      return url.toString();
+    }
+    // A database left by a seed cut short is dropped and seeded again (the name says complete
+    // only once the seed finished: it is created under a partial name and renamed).
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`drop database if exists ${name}_partial with (force)`);
+    await admin.query(`create database ${name}_partial template template0 encoding 'UTF8'`);
+  } finally {
+    await admin.end();
+  }
+  const partial = new URL(url);
+  partial.pathname = `/${name}_partial`;
+  await seedInto({ dialect: 'postgres', connectionString: partial.toString() }, orders, `database ${name}`);
+  const rename = new pg.Client({ connectionString: adminUrl });
+  await rename.connect();
+  try {
+    await rename.query(`alter database ${name}_partial rename to ${name}`);
+  } finally {
+    await rename.end();
+  }
+  return url.toString();
+}
+
 /** The cached seeded database, seeding it first when needed. */
 async function seededDatabase(orders: number, fresh: boolean): Promise<string> {
   const file = cacheFile(orders);
@@ -69,10 +108,18 @@ async function seededDatabase(orders: number, fresh: boolean): Promise<string> {
   mkdirSync(path.dirname(file), { recursive: true });
   const partial = `${file}.partial`;
   for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
-  const handle = openSeedDatabase({ dialect: 'sqlite', filename: partial });
+  await seedInto({ dialect: 'sqlite', filename: partial }, orders, file);
+  renameSync(partial, file);
+  for (const f of [`${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+  return file;
+}
+
+async function seedInto(target: DatabaseTarget, orders: number, label: string): Promise<void> {
+  const handle = openSeedDatabase(target);
+  const dialect = target.dialect;
   try {
     await migrateToLatest(handle.db);
-    console.log(`seeding ${orders.toLocaleString('en-US')} orders into ${file} …`);
+    console.log(`seeding ${orders.toLocaleString('en-US')} orders into ${label} …`);
     let shown = 0;
     const result = await seedDatabase(handle.db, {
       orders,
@@ -82,7 +129,7 @@ async function seededDatabase(orders: number, fresh: boolean): Promise<string> {
       now: SEED_NOW,
       apiBaseUrl: 'http://127.0.0.1:9',
       appSecret: SECRET,
-      dialect: 'sqlite',
+      dialect,
       sqlite: handle.sqlite,
       onProgress: (done, total) => {
         if (done - shown >= total / 10 || done === total) {
@@ -95,19 +142,17 @@ async function seededDatabase(orders: number, fresh: boolean): Promise<string> {
     console.log(`seeded ${rows.toLocaleString('en-US')} rows in ${(result.ms / 1000).toFixed(1)} s`);
     const started = performance.now();
     const rebuilt = await rebuildOverviewRollup(
-      { db: handle.db, dialect: 'sqlite', offsetMinutes: DISPLAY_OFFSET_MINUTES, paidStatus: 'paid' },
+      { db: handle.db, dialect, offsetMinutes: DISPLAY_OFFSET_MINUTES, paidStatus: 'paid' },
       SEED_NOW,
     );
     console.log(
       `overview rollup rebuilt (${rebuilt.hours.toLocaleString('en-US')} hours) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    await sql`pragma wal_checkpoint(truncate)`.execute(handle.db);
+    if (dialect === 'sqlite') await sql`pragma wal_checkpoint(truncate)`.execute(handle.db);
+    else await sql`vacuum analyze`.execute(handle.db);
   } finally {
     await handle.close();
   }
-  renameSync(partial, file);
-  for (const f of [`${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
-  return file;
 }
 
 function stats(times: number[]): Stats {
@@ -141,11 +186,15 @@ export async function main(args: string[] = []): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 40);
   if (!Number.isInteger(orders) || orders < 100 || !Number.isInteger(rounds) || rounds < 5)
     throw new Error('BENCH_ORDERS must be an integer ≥ 100 and BENCH_ROUNDS ≥ 5');
-  const file = await seededDatabase(orders, args.includes('--fresh'));
+  // BENCH_DATABASE_URL (run.ts hands it on as TEST_DATABASE_URL): the same views on PostgreSQL.
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  const databaseUrl = adminUrl
+    ? await seededPostgresDatabase(adminUrl, orders, args.includes('--fresh'))
+    : `file:${await seededDatabase(orders, args.includes('--fresh'))}`;
 
   const config = loadConfig({
-    DATA_DIR: path.dirname(file),
-    DATABASE_URL: `file:${file}`,
+    DATA_DIR: tmpdir(),
+    DATABASE_URL: databaseUrl,
     APP_SECRET: SECRET,
     JOBS: 'off',
     SANDBOX: 'off',

@@ -9,7 +9,7 @@ import {
 } from '../../../db/job-candidates';
 import { lastWindowEnd } from '../../../db/runs';
 import { recordAudit, type AuditActor } from '../../auth/audit.server';
-import { inChunkTransaction } from './chunk.server';
+import { defaultLanes, inChunkTransaction, splitIntoLanes } from './chunk.server';
 import { forEachLimited } from '../concurrency';
 import {
   crossedWindow,
@@ -281,18 +281,29 @@ async function verifyChunk(run: StoreRun, orders: OrderRow[], prefetched: Map<nu
     for (const order of todo)
       results.push(await verifyOne(run, deps, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])));
   } else {
-    const outcomes = await inChunkTransaction(
-      deps,
-      todo,
-      todo[0]?.id ?? null,
-      (db, order) =>
-        verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
-      (result) => result.ok,
+    // In lanes on PostgreSQL (see splitIntoLanes); results are reported in the chunk's order.
+    const lanes = splitIntoLanes(todo, (o) => o.id, defaultLanes(deps.db));
+    const byOrder = new Map<number, Verified>();
+    const settled = await Promise.allSettled(
+      lanes.map(async (lane) => {
+        const outcomes = await inChunkTransaction(
+          deps,
+          lane,
+          lane[0]!.id,
+          (db, order) =>
+            verifyOne(run, { ...deps, db }, order, prefetched.get(order.id)!, new Set(before.get(order.id) ?? [])),
+          (result) => result.ok,
+        );
+        outcomes.forEach((outcome, i) => {
+          if (!outcome.ok) throw outcome.error;
+          byOrder.set(lane[i]!.id, outcome.value);
+        });
+      }),
     );
-    for (const outcome of outcomes) {
-      if (!outcome.ok) throw outcome.error;
-      results.push(outcome.value);
-    }
+    // Every lane has finished (nothing writes behind the caller's back) before a failure is thrown.
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const order of todo) results.push(byOrder.get(order.id)!);
   }
   // Recorded after the commit: the run's own writes must not wait for the chunk's transaction.
   for (const result of results) {
@@ -325,6 +336,8 @@ async function verifyOne(
       impUid: order.imp_uid,
       merchantUid: order.merchant_uid,
       prefetched: fetched,
+      // Read with the chunk: no second look-up (a round trip per order on PostgreSQL).
+      order,
     });
     const opened = result.openReasons.filter((r) => !wasOpen.has(r));
     if (result.status === 'vbank_issued' && result.orderId !== null) {

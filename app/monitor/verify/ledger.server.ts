@@ -1,15 +1,8 @@
 import { inTransaction } from '../../../db/connection';
-import { dialectOf, lockOrderRow } from '../../../db/dialect';
+import { dialectOf, lockOrderWithOpenReasons } from '../../../db/dialect';
 import { insertVerification } from '../../../db/evidence';
 import type { OrderRow } from '../../../db/monitor-schema';
-import {
-  findOrderById,
-  latestResolutionsOf,
-  openReason,
-  openReasonsOf,
-  resolveReasons,
-  updateOrder,
-} from '../../../db/orders';
+import { latestResolutionsOf, openReason, resolveReasons, updateOrder } from '../../../db/orders';
 import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
@@ -35,10 +28,10 @@ export type Applied = {
  */
 export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerChange): Promise<Applied | null> {
   return inTransaction(deps.db, async (trx) => {
-    await lockOrderRow(trx, dialectOf(trx), orderId);
-    const before = await findOrderById(trx, orderId);
-    if (!before) return null;
-    const { open, openSince } = openFacts(await openReasonsOf(trx, orderId));
+    const locked = await lockOrderWithOpenReasons(trx, dialectOf(trx), orderId);
+    if (!locked) return null;
+    const { order: before } = locked;
+    const { open, openSince } = openFacts(locked.open);
     const now = deps.now();
     let plan = planChange({ order: before, open, openSince, change, now });
     // Only when the change would open something: was it resolved by a person against this same answer?

@@ -27,6 +27,11 @@ export type VerifyInput = {
   /** Our own cancel caused what the gateway now says. */
   ownAction?: boolean;
   prefetched?: Prefetched;
+  /**
+   * The store's order for this payment when the caller already looked it up (the webhook worker
+   * reads a whole batch's orders in one query); ignored unless its store and merchant_uid match.
+   */
+  order?: OrderRow;
   timeoutMs?: number;
 };
 
@@ -75,8 +80,10 @@ export async function verifyPayment(deps: MonitorDeps, input: VerifyInput): Prom
   // The gateway's merchant_uid wins over the one the evidence claimed (iamport-facts §5.6 step 3).
   const merchantUid = fetched.payment?.merchantUid ?? input.merchantUid;
   let order: OrderRow | null = null;
+  const known = input.order?.store_id === store.id && input.order.merchant_uid === merchantUid ? input.order : null;
   if (merchantUid)
     order =
+      known ??
       (await findOrder(deps.db, store.id, merchantUid)) ??
       (await createUnknownOrder(deps, input, merchantUid, fetched.payment));
 

@@ -204,10 +204,30 @@ describe(`two app instances on one ${onPostgres ? 'PostgreSQL database' : 'SQLit
       const list = await payments('restart', 240);
       const apps = await startPair();
       try {
-        // Down: every instance says so, and stays up.
+        // Down: every instance says so, and stays up. A request that needs the database is a 503
+        // with Retry-After and a reason (Iamport sends a refused delivery again), never a 500.
         await ctl('stop');
         const down = await Promise.all(apps.map((app) => fetch(`${app.url}/healthz`)));
         expect(down.map((r) => r.status)).toEqual([503, 503]);
+        const webhookDown = await sendWebhook(apps[0]!, list[0]!);
+        expect(webhookDown.status).toBe(503);
+        expect(webhookDown.headers.get('retry-after')).toBe('5');
+        await expect(webhookDown.json()).resolves.toMatchObject({ error: { code: 'database_unavailable' } });
+        // Through Remix (a resource route): its 500 for the thrown connection error becomes the 503.
+        const apiDown = await fetch(`${apps[1]!.url}/api/v1/stores/shop/orders`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer not-a-key', 'content-type': 'application/json' },
+          body: JSON.stringify({ merchant_uid: 'down-1', amount: 1000 }),
+        });
+        expect(apiDown.status).toBe(503);
+        await expect(apiDown.json()).resolves.toMatchObject({ error: { code: 'database_unavailable' } });
+        const pageDown = await fetch(`${apps[1]!.url}/login`, { headers: { accept: 'text/html' } });
+        const pageDownText = await pageDown.text();
+        console.log(
+          `[postgres] database stopped: webhook ${webhookDown.status}, orders API ${apiDown.status}, /login ${pageDown.status}`,
+        );
+        expect([200, 503]).toContain(pageDown.status);
+        if (pageDown.status === 503) expect(pageDownText).toContain('database cannot be reached');
         await ctl('start');
         const up = await Promise.all(apps.map((app) => fetch(`${app.url}/healthz`)));
         expect(up.map((r) => r.status)).toEqual([200, 200]);
@@ -259,6 +279,8 @@ describe(`two app instances on one ${onPostgres ? 'PostgreSQL database' : 'SQLit
         );
         expect(rows).toHaveLength(ids.length);
         expect(paid).toHaveLength(list.length);
+        // Failed during the restart means 503 (or a connection the restart cut), never a 500.
+        expect(refused.filter((status) => status !== 503 && status !== 0)).toEqual([]);
         expect(apps.every((a) => a.child.exitCode === null)).toBe(true);
         expect(apps.some((a) => a.lines.some((l) => l.includes('database connection lost')))).toBe(true);
       } finally {
