@@ -25,15 +25,17 @@ const pct = (sorted: number[], p: number) =>
  * 1. Latency from "reason opened" (the ledger transaction that wrote the outbox row) to "message
  *    accepted by the SMTP server" (250 reply), for 1,000 amount mismatches arriving one every
  *    few milliseconds, with the delivery worker running and a local smtp-server receiving.
- * 2. Webhook ingestion of tampered payments (each one opens an incident and writes outbox rows)
- *    with alerts on next to alerts off, the production build, same run.
+ * 2. Webhook ingestion with alerts on next to alerts off, the production build, same run, for two
+ *    kinds of traffic: honest payments (the everyday case: no reason opens, so alerts should cost
+ *    nothing) and tampered ones (a storm: each opens an incident and writes outbox rows).
  */
 export async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'bench-alerts-'));
   const smtp = await startSmtpReceiver();
   try {
     await latency(work, smtp.port, smtp);
-    await ingestion(work, smtp.port);
+    await ingestion(work, smtp.port, 'honest');
+    await ingestion(work, smtp.port, 'tampered');
   } finally {
     await smtp.close();
     rmSync(work, { recursive: true, force: true });
@@ -119,7 +121,7 @@ async function latency(work: string, smtpPort: number, smtp: Awaited<ReturnType<
   await handle.close();
 }
 
-async function ingestion(work: string, smtpPort: number) {
+async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'tampered') {
   const total = Number(process.env.BENCH_DELIVERIES ?? 5000);
   const concurrency = 50;
   const log = pino({ level: 'silent' });
@@ -134,7 +136,7 @@ async function ingestion(work: string, smtpPort: number) {
     ['alerts on', 'on'],
     ['alerts off (again)', 'off'],
   ] as const) {
-    const dataDir = path.join(work, `app-${results.length}`);
+    const dataDir = path.join(work, `app-${traffic}-${results.length}`);
     const env = {
       APP_SECRET: 'bench-secret-0123456789abcdef0123456789',
       LOG_LEVEL: 'info',
@@ -142,8 +144,14 @@ async function ingestion(work: string, smtpPort: number) {
       ...INGESTION_ENV,
     };
     await addStoreWithCli({ dataDir, env, slug: 'bench', sandboxUrl: sandbox.url, merchant: SANDBOX_MERCHANT });
-    // Tampered payments: the gateway took 100 for orders of 1,000, so every verification opens amount_mismatch.
-    const payments = await createPayments(sandbox.url, `t${results.length}`, total, { paidAmount: 100 });
+    // Tampered payments: the gateway took 100 for orders of 1,000, so every verification opens
+    // amount_mismatch. Honest ones: paid in full, nothing opens.
+    const payments = await createPayments(
+      sandbox.url,
+      `${traffic[0]}${results.length}`,
+      total,
+      traffic === 'tampered' ? { paidAmount: 100 } : {},
+    );
     const handle = openDatabase({ dialect: 'sqlite', filename: path.join(dataDir, 'monitor.db') });
     const db = handle.db;
     await registerOrders(db, payments);
@@ -174,7 +182,7 @@ async function ingestion(work: string, smtpPort: number) {
   }
   await sandbox.close();
   console.log(
-    `\nwebhook ingestion of ${total} tampered payments, ${concurrency} concurrent connections, production build:`,
+    `\nwebhook ingestion of ${total} ${traffic} payments, ${concurrency} concurrent connections, production build:`,
   );
   for (const r of results)
     console.log(
@@ -182,6 +190,6 @@ async function ingestion(work: string, smtpPort: number) {
     );
   const off = (results[0]!.perSecond + results[2]!.perSecond) / 2;
   console.log(
-    `ratio alerts on / alerts off (mean of the two off runs): ${(results[1]!.perSecond / off).toFixed(3)}; off-run spread (noise): ${(Math.abs(results[0]!.perSecond - results[2]!.perSecond) / off).toFixed(3)}`,
+    `${traffic}: ratio alerts on / alerts off (mean of the two off runs): ${(results[1]!.perSecond / off).toFixed(3)}; off-run spread (noise): ${(Math.abs(results[0]!.perSecond - results[2]!.perSecond) / off).toFixed(3)}`,
   );
 }
