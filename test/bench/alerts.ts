@@ -11,7 +11,7 @@ import { openDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
 import { startSandbox } from '../../sandbox/server';
 import { addChannel, emailChannelFields } from '../helpers/alerts';
-import { startApp } from '../helpers/app-server';
+import { ORIGIN, startApp } from '../helpers/app-server';
 import { addStoreWithCli } from '../helpers/monitor';
 import { startSmtpReceiver } from '../helpers/smtp-receiver';
 import { SANDBOX_MERCHANT } from '../helpers/stack';
@@ -65,10 +65,7 @@ async function latency(work: string, smtpPort: number, smtp: Awaited<ReturnType<
     },
   );
   await addChannel(ctx, emailChannelFields(smtpPort, { groupSeconds: '0' }));
-  const worker = startAlertWorker(
-    { ...ctx, appSecret: config.appSecret, linkBase: () => 'http://monitor.test' },
-    { pollMs: 200 },
-  );
+  const worker = startAlertWorker({ ...ctx, appSecret: config.appSecret, linkBase: () => ORIGIN }, { pollMs: 200 });
   ctx.notifyAlertQueued = worker.wake;
   const started = performance.now();
   for (let i = 0; i < events; i++) {

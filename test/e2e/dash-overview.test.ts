@@ -7,7 +7,7 @@ import { testDialect } from '../helpers/db';
 import { migrateToLatest } from '../../db/migrate';
 import { seedDatabase } from '../../scripts/seed';
 import { rebuildOverviewRollup } from '../../db/overview-rollup';
-import { openAppDatabase, PLACEHOLDER_PUBLIC_URL, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
+import { openAppDatabase, ORIGIN, repoRoot, startApp, type RunningApp } from '../helpers/app-server';
 import { launchBrowser } from '../helpers/browser';
 
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -130,19 +130,17 @@ describe('overview and stores in Chromium', () => {
     await page.waitForFunction(() => '__remixRouter' in window);
     const redirect = page.getByTestId('url-m_redirect_url');
     // Merchant URLs come from PUBLIC_URL (required without the sandbox), never from the Host header.
-    await expect(redirect.inputValue()).resolves.toBe(`${PLACEHOLDER_PUBLIC_URL}/payments/seed-1/complete`);
-    await expect(page.getByTestId('url-notice_url').inputValue()).resolves.toBe(
-      `${PLACEHOLDER_PUBLIC_URL}/webhooks/iamport/seed-1`,
-    );
+    await expect(redirect.inputValue()).resolves.toBe(`${ORIGIN}/payments/seed-1/complete`);
+    await expect(page.getByTestId('url-notice_url').inputValue()).resolves.toBe(`${ORIGIN}/webhooks/iamport/seed-1`);
     await page.getByTestId('copy-m_redirect_url').click();
     await page.getByTestId('copy-m_redirect_url').filter({ hasText: 'Copied' }).waitFor();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
-      `${PLACEHOLDER_PUBLIC_URL}/payments/seed-1/complete`,
+      `${ORIGIN}/payments/seed-1/complete`,
     );
     await page.getByTestId('copy-notice_url').click();
     await page.getByTestId('copy-notice_url').filter({ hasText: 'Copied' }).waitFor();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
-      `${PLACEHOLDER_PUBLIC_URL}/webhooks/iamport/seed-1`,
+      `${ORIGIN}/webhooks/iamport/seed-1`,
     );
     // The secret field is write-only: empty, whatever is stored.
     await expect(page.locator('input[name="impSecret"]').inputValue()).resolves.toBe('');

@@ -1,12 +1,11 @@
 import type { AppContext } from '~/context.server';
 import { createChannelFromForm, type Channel } from '~/alerts/channels.server';
 import type { DeliveryDeps } from '~/alerts/delivery.server';
-
-export const LINK_BASE = 'http://monitor.test';
+import { ORIGIN } from './app-server';
 
 /** What the delivery worker needs, from a test's app context. */
 export function deliveryDeps(ctx: AppContext, extra: Partial<DeliveryDeps> = {}): DeliveryDeps {
-  return { ...ctx, appSecret: ctx.config.appSecret, linkBase: () => LINK_BASE, sendTimeoutMs: 5_000, ...extra };
+  return { ...ctx, appSecret: ctx.config.appSecret, linkBase: () => ORIGIN, sendTimeoutMs: 5_000, ...extra };
 }
 
 /** Creates a channel the way the dashboard form does (as the system actor). */

@@ -9,8 +9,11 @@ import { createEmptyDatabase, onPostgres, type EmptyDatabase } from './db';
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 const serverEntry = path.join(repoRoot, 'build/node/server/main.js');
 
-/** The PUBLIC_URL the helper gives a sandbox-less app unless the test sets its own. */
-export const PLACEHOLDER_PUBLIC_URL = 'http://monitor.test';
+/**
+ * The one origin of the monitor in tests: the PUBLIC_URL a sandbox-less app gets unless the test
+ * sets its own, the origin of in-process requests, the base of links in alert messages.
+ */
+export const ORIGIN = 'http://monitor.test';
 
 export type RunningApp = {
   url: string;
@@ -88,7 +91,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   const child = spawn(process.execPath, [options.entry ?? serverEntry], {
     cwd: options.cwd ?? repoRoot,
     env: {
-      ...(sandboxOn ? {} : { PUBLIC_URL: PLACEHOLDER_PUBLIC_URL }),
+      ...(sandboxOn ? {} : { PUBLIC_URL: ORIGIN }),
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       NODE_ENV: 'production',

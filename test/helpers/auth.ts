@@ -9,13 +9,13 @@ import { appCookies } from '~/auth/cookies.server';
 import { loadConfig, type Config } from '~/config.server';
 import { createAppContext, type AppContext, type RequestContext } from '~/context.server';
 import { insertUserIfAbsent } from '../../db/users';
+import { ORIGIN } from './app-server';
 import { createTestDb, type TestDb } from './db';
 import { callRoute, createClock, type Clock } from './monitor';
 
-export { callRoute };
+export { callRoute, ORIGIN };
 
 export const TEST_PASSWORD = 'correct horse battery staple';
-export const ORIGIN = 'http://monitor.test';
 
 export type TestUser = { id: number; email: string; role: Role };
 

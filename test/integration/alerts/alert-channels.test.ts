@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverDue } from '~/alerts/delivery.server';
-import { addChannel, deliveryDeps, emailChannelFields, LINK_BASE } from '../../helpers/alerts';
+import { addChannel, deliveryDeps, emailChannelFields } from '../../helpers/alerts';
+import { ORIGIN } from '../../helpers/app-server';
 import { startSmtpReceiver, type SmtpReceiver } from '../../helpers/smtp-receiver';
 import { startMonitorStack, type MonitorStack } from '../../helpers/stack';
 import { startReceiver, type Receiver } from '../sandbox/harness';
@@ -90,10 +91,10 @@ describe('alert channels with real receivers', () => {
     expect(mail!.text).toContain('결제사가 주문과 다른 금액이나 통화로 결제되었다고 합니다');
     expect(mail!.text).toContain('주문 금액: ₩15,000');
     expect(mail!.text).toContain('결제사 결제 금액: ₩1,000');
-    expect(mail!.text).toContain(`주문 페이지: ${LINK_BASE}/orders/${orderId}`);
+    expect(mail!.text).toContain(`주문 페이지: ${ORIGIN}/orders/${orderId}`);
     // Display time zone: the test clock's 09:00 UTC is 18:00 KST.
     expect(mail!.text).toMatch(/발생 시각: 2026-11-24 18:00:00 KST/);
-    expect(mail!.html).toContain(`href="${LINK_BASE}/orders/${orderId}"`);
+    expect(mail!.html).toContain(`href="${ORIGIN}/orders/${orderId}"`);
   });
 
   it('posts a Block Kit message to Slack with the store, the order, the amounts and the link', async () => {
@@ -114,7 +115,7 @@ describe('alert channels with real receivers', () => {
         '*Paid at the gateway*\n₩1,000',
       ]),
     );
-    expect(body.blocks[3]!.elements![0]!.url).toBe(`${LINK_BASE}/orders/${orderId}`);
+    expect(body.blocks[3]!.elements![0]!.url).toBe(`${ORIGIN}/orders/${orderId}`);
   });
 
   it('signs the webhook so the standardwebhooks library verifies it, and refuses a tampered copy', async () => {
@@ -138,7 +139,7 @@ describe('alert channels with real receivers', () => {
       expected_amount: 15000,
       paid_amount: 1000,
       currency: 'KRW',
-      order_url: `${LINK_BASE}/orders/${orderId}`,
+      order_url: `${ORIGIN}/orders/${orderId}`,
     });
     const tampered = request!.body.replace('"paid_amount":1000', '"paid_amount":15000');
     expect(tampered).not.toBe(request!.body);

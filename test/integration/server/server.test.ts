@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNode, startApp, type RunningApp } from '../../helpers/app-server';
+import { ORIGIN, runNode, startApp, type RunningApp } from '../../helpers/app-server';
 import { testDialect } from '../../helpers/db';
 
 const entry = 'build/node/server/main.js';
@@ -76,7 +76,7 @@ describe('start-up configuration errors', () => {
     const result = await runNode([entry], {
       DATA_DIR: '/tmp/monitor-bad-config',
       SANDBOX: 'off',
-      PUBLIC_URL: 'http://monitor.test',
+      PUBLIC_URL: ORIGIN,
       JOBS: 'off',
       ...env,
     });
@@ -93,7 +93,7 @@ describe('start-up configuration errors', () => {
     const result = await runNode([entry], {
       DATA_DIR: '/tmp/monitor-bad-config',
       SANDBOX: 'off',
-      PUBLIC_URL: 'http://monitor.test',
+      PUBLIC_URL: ORIGIN,
       JOBS: 'off',
       HOST: '127.0.0.1',
       PORT: String(port),
