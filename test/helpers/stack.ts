@@ -18,6 +18,8 @@ export type MonitorStack = MonitorHarness & {
   apiKey: string;
   /** Calls a sandbox control; see sandbox/controls.ts. */
   control: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
+  /** Registers an order through the merchant's orders API, as the shop does before the buyer pays. */
+  registerOrder: (order: { merchant_uid: string; amount: number; name?: string }) => Promise<Response>;
   /** GET the redirect route like a browser arriving from the payment window (redirects not followed). */
   redirect: (query: string) => Promise<Response>;
   /** Lets the sandbox send what is due, then verifies every queued delivery. */
@@ -60,6 +62,12 @@ export async function startMonitorStack(
     store,
     apiKey,
     control,
+    registerOrder: (order) =>
+      fetch(`${appUrl}/api/v1/stores/${store.slug}/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(order),
+      }),
     redirect: (query) => fetch(`${appUrl}/payments/${store.slug}/complete?${query}`, { redirect: 'manual' }),
     flushWebhooks: async () => {
       await control('POST', 'tick');

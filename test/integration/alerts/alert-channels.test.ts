@@ -38,11 +38,7 @@ describe('alert channels with real receivers', () => {
     secret = (await addChannel(s.ctx, { name: 'hook', kind: 'webhook', url: `${hook.url}/alerts`, locale: 'en' }))
       .secret!;
 
-    const response = await fetch(`${s.appUrl}/api/v1/stores/${s.store.slug}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ merchant_uid: merchantUid, amount: 15000, name: '커피 원두' }),
-    });
+    const response = await s.registerOrder({ merchant_uid: merchantUid, amount: 15000, name: '커피 원두' });
     expect(response.status).toBe(201);
     // The buyer tampered with the amount in the browser: the gateway took 1,000 for a 15,000 order.
     const paid = await s.control<WirePayment>('POST', 'payments', {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../../db/migrate';
 import { migrations } from '../../../db/migrations/index';
 import { createTestDb, type TestDb } from '../../helpers/db';
+import { insertOrder } from '../../helpers/factories';
 
 /**
  * Migration 0075 fills the new buyer contact columns of orders that existed before it, from
@@ -40,36 +41,15 @@ describe('migration 0075: buyer contact on the order', () => {
       } as never)
       .returning('id')
       .executeTakeFirstOrThrow();
-    const order = async (merchantUid: string, impUid: string | null) =>
-      (
-        await t.db
-          .insertInto('order')
-          .values({
-            store_id: store.id,
-            merchant_uid: merchantUid,
-            expected_amount: 1000,
-            currency: 'KRW',
-            name: 'item',
-            source: 'api',
-            status: impUid ? 'paid' : 'pending',
-            imp_uid: impUid,
-            gateway_status: null,
-            paid_amount: null,
-            cancel_amount: null,
-            pay_method: null,
-            pg_provider: null,
-            buyer_name: null,
-            vbank_due_at: null,
-            prepared_at: null,
-            created_at: at,
-            updated_at: at,
-            paid_at: null,
-            last_checked_at: null,
-            next_check_at: null,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-      ).id;
+    const order = (merchantUid: string, impUid: string | null) =>
+      insertOrder(t.db, {
+        storeId: store.id,
+        merchantUid,
+        name: 'item',
+        at,
+        status: impUid ? 'paid' : 'pending',
+        imp_uid: impUid,
+      });
     const check = (orderId: number, raw: unknown, ok = 1) =>
       t.db
         .insertInto('gateway_check')

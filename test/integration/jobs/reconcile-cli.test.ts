@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNode } from '../../helpers/app-server';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease } from '~/monitor/jobs/lease.server';
@@ -132,26 +132,13 @@ describe('reconcile command (built, separate process)', () => {
   afterAll(() => h.closeAll());
 
   const run = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [cli, ...args], {
-        env: {
-          NODE_ENV: 'production',
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          DATA_DIR: h.t.dir,
-          DATABASE_URL: h.t.url,
-          APP_SECRET: h.ctx.config.appSecret,
-          SANDBOX: 'off',
-          JOBS: 'off',
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    runNode([cli, ...args], {
+      DATA_DIR: h.t.dir,
+      DATABASE_URL: h.t.url,
+      APP_SECRET: h.ctx.config.appSecret,
+      SANDBOX: 'off',
+      JOBS: 'off',
+      LOG_LEVEL: 'info',
     });
 
   it('exits 0 after a run and leaves the orders settled', async () => {

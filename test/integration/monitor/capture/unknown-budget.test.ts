@@ -67,11 +67,7 @@ describe('the unknown-order budget under concurrency', () => {
   });
 
   it('evidence for a registered order never waits for the budget', async () => {
-    const response = await fetch(`${s.appUrl}/api/v1/stores/${s.store.slug}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ merchant_uid: 'registered-1', amount: 1000 }),
-    });
+    const response = await s.registerOrder({ merchant_uid: 'registered-1', amount: 1000 });
     expect(response.status).toBe(201);
     const created = await s.control<{ imp_uid: string }>('POST', 'payments', {
       merchant_uid: 'registered-1',

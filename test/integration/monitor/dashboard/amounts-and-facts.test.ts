@@ -26,12 +26,7 @@ describe('amounts and gateway facts on the order page and in the CSV', () => {
 
   const uid = (label: string) => `${label}-${++n}`;
   const register = async (merchantUid: string, amount: number) => {
-    const response = await fetch(`${s.appUrl}/api/v1/stores/${s.store.slug}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ merchant_uid: merchantUid, amount }),
-    });
-    expect(response.status).toBe(201);
+    expect((await s.registerOrder({ merchant_uid: merchantUid, amount })).status).toBe(201);
   };
   const payAndRedirect = async (merchantUid: string, body: Record<string, unknown>) => {
     const created = await s.control<WirePayment>('POST', 'payments', {

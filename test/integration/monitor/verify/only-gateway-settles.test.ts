@@ -20,12 +20,7 @@ describe('only the gateway settles: a forged failure redirect', () => {
 
   const uid = (label: string) => `${label}-${++n}`;
   const register = async (merchantUid: string, amount: number) => {
-    const response = await fetch(`${s.appUrl}/api/v1/stores/${s.store.slug}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ merchant_uid: merchantUid, amount }),
-    });
-    expect(response.status).toBe(201);
+    expect((await s.registerOrder({ merchant_uid: merchantUid, amount })).status).toBe(201);
   };
   const pay = (body: Record<string, unknown>) =>
     s.control<WirePayment>('POST', 'payments', { webhook: false, ...body });
@@ -201,12 +196,7 @@ describe('the reconcile dry run reports what a real run applies', () => {
   afterAll(() => s?.stop());
 
   const register = async (merchantUid: string, amount: number) => {
-    const response = await fetch(`${s.appUrl}/api/v1/stores/${s.store.slug}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ merchant_uid: merchantUid, amount }),
-    });
-    expect(response.status).toBe(201);
+    expect((await s.registerOrder({ merchant_uid: merchantUid, amount })).status).toBe(201);
   };
   const run = (dryRun: boolean) =>
     runReconcile(
