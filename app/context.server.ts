@@ -7,7 +7,7 @@ import { createMetrics, type Metrics } from './metrics.server';
 import { createPublicLimiter, type PublicLimiter } from './monitor/capture/public-limits.server';
 import type { LedgerListener } from './monitor/verify/ledger-events';
 import type { JobListener } from './monitor/jobs/job-events';
-import { createAlertJobListener, createAlertLedgerListener } from './alerts/incidents.server';
+import { createAlertConfigCache, createAlertJobListener, createAlertLedgerListener } from './alerts/incidents.server';
 
 /**
  * Every stateful dependency of a request, created once by the server entry and handed to
@@ -60,8 +60,9 @@ export function createAppContext(deps: {
   // The alert rules subscribe to the ledger and the jobs (docs/decisions/0160-alerts.md).
   if (deps.config.alerts) {
     const wake = () => context.notifyAlertQueued();
-    context.ledgerListeners.push(createAlertLedgerListener(wake));
-    context.jobListeners.push(createAlertJobListener(wake));
+    const cache = createAlertConfigCache();
+    context.ledgerListeners.push(createAlertLedgerListener(wake, cache));
+    context.jobListeners.push(createAlertJobListener(wake, cache));
   }
   return context;
 }

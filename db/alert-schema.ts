@@ -120,7 +120,14 @@ export interface AlertDeliveryAttemptTable {
 }
 export type AlertDeliveryAttemptRow = Selectable<AlertDeliveryAttemptTable>;
 
+/** One row (id 1): bumped by every change of rule settings or channels (migration 0076). */
+export interface AlertConfigVersionTable {
+  id: number;
+  version: number;
+}
+
 export interface AlertTables {
+  alert_config_version: AlertConfigVersionTable;
   alert_channel: AlertChannelTable;
   alert_rule_setting: AlertRuleSettingTable;
   alert_incident: AlertIncidentTable;

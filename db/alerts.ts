@@ -25,12 +25,18 @@ export async function findChannel(db: Q, id: number): Promise<AlertChannelRow | 
   return db.selectFrom('alert_channel').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Call inside a transaction: the channel and the configuration version change together. */
 export async function insertChannel(db: Q, row: NewAlertChannelRow): Promise<AlertChannelRow> {
-  return db.insertInto('alert_channel').values(row).returningAll().executeTakeFirstOrThrow();
+  const inserted = await db.insertInto('alert_channel').values(row).returningAll().executeTakeFirstOrThrow();
+  await bumpAlertConfigVersion(db);
+  return inserted;
 }
 
+/** Call inside a transaction: the channel and the configuration version change together. */
 export async function updateChannel(db: Q, id: number, set: AlertChannelUpdate): Promise<AlertChannelRow | undefined> {
-  return db.updateTable('alert_channel').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  const updated = await db.updateTable('alert_channel').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  await bumpAlertConfigVersion(db);
+  return updated;
 }
 
 /**
@@ -49,6 +55,25 @@ export async function claimChannelWindow(
     .where((eb) => eb.or([eb('next_send_at', 'is', null), eb('next_send_at', '<=', input.now)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+// Configuration version -----------------------------------------------------------------------
+
+/**
+ * The alert configuration's version (migration 0076): every write of a rule setting or a channel
+ * bumps it, so an instance that keeps the configuration in memory re-reads it only when it moved.
+ */
+export async function alertConfigVersion(db: Q): Promise<number> {
+  const row = await db.selectFrom('alert_config_version').select('version').where('id', '=', 1).executeTakeFirst();
+  return Number(row?.version ?? 0);
+}
+
+async function bumpAlertConfigVersion(db: Q): Promise<void> {
+  await db
+    .updateTable('alert_config_version')
+    .set({ version: sql<number>`version + 1` })
+    .where('id', '=', 1)
+    .execute();
 }
 
 // Rule settings -------------------------------------------------------------------------------
@@ -91,18 +116,10 @@ export async function saveRuleSetting(
       }),
     )
     .execute();
+  await bumpAlertConfigVersion(db);
 }
 
 // Incidents -----------------------------------------------------------------------------------
-
-export function findOpenIncident(db: Q, dedupeKey: string): Promise<AlertIncidentRow | undefined> {
-  return db
-    .selectFrom('alert_incident')
-    .selectAll()
-    .where('dedupe_key', '=', dedupeKey)
-    .where('resolved_at', 'is', null)
-    .executeTakeFirst();
-}
 
 /** Inserts the incident unless one with the same key is open (then undefined: the caller bumps it). */
 export async function insertIncidentIfNone(db: Q, row: NewAlertIncidentRow): Promise<AlertIncidentRow | undefined> {
@@ -114,28 +131,29 @@ export async function insertIncidentIfNone(db: Q, row: NewAlertIncidentRow): Pro
     .executeTakeFirst();
 }
 
-export async function bumpIncident(db: Q, id: number, at: string, detailJson?: string): Promise<void> {
-  await db
-    .updateTable('alert_incident')
-    .set({
-      event_count: sql<number>`event_count + 1`,
-      last_event_at: at,
-      ...(detailJson ? { detail_json: detailJson } : {}),
-    })
-    .where('id', '=', id)
-    .execute();
-}
-
-export async function resolveIncidentRow(
+/** Counts one more event on the open incident with this key; undefined when none is open. */
+export function bumpOpenIncident(
   db: Q,
-  id: number,
-  at: string,
-  by: string,
+  input: { dedupeKey: string; at: string; detailJson: string },
 ): Promise<AlertIncidentRow | undefined> {
   return db
     .updateTable('alert_incident')
-    .set({ state: 'resolved', resolved_at: at, resolved_by: by, next_reminder_at: null })
-    .where('id', '=', id)
+    .set({ event_count: sql<number>`event_count + 1`, last_event_at: input.at, detail_json: input.detailJson })
+    .where('dedupe_key', '=', input.dedupeKey)
+    .where('resolved_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Resolves the open incident with this key; undefined when none is open. */
+export function resolveOpenIncident(
+  db: Q,
+  input: { dedupeKey: string; at: string; by: string },
+): Promise<AlertIncidentRow | undefined> {
+  return db
+    .updateTable('alert_incident')
+    .set({ state: 'resolved', resolved_at: input.at, resolved_by: input.by, next_reminder_at: null })
+    .where('dedupe_key', '=', input.dedupeKey)
     .where('resolved_at', 'is', null)
     .returningAll()
     .executeTakeFirst();

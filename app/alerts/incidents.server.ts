@@ -1,15 +1,15 @@
 import { inTransaction, type Db } from '../../db/connection';
 import type { AlertIncidentRow, NewAlertOutboxRow } from '../../db/alert-schema';
 import {
-  bumpIncident,
+  alertConfigVersion,
+  bumpOpenIncident,
   dueReminders,
   findIncident,
-  findOpenIncident,
   findRuleSetting,
   insertIncidentIfNone,
   insertOutboxRows,
   listChannels,
-  resolveIncidentRow,
+  resolveOpenIncident,
   updateIncident,
 } from '../../db/alerts';
 import { findStoreById } from '../../db/stores';
@@ -45,33 +45,65 @@ export function dedupeKey(rule: RuleName, storeId: number | null, subject: strin
 
 type StoreInfo = { slug: string; name: string } | null;
 
-/** Per-call caches: a storm of 500 events reads each store, rule setting and the channel list once. */
-export function createLookups(db: Db) {
-  const stores = new Map<number, Promise<StoreInfo>>();
-  const settings = new Map<string, ReturnType<typeof effectiveSetting>>();
-  let channels: Promise<ReturnType<typeof toChannel>[]> | null = null;
+/** How long a store's name and slug are kept for alert payloads (a rename shows within a minute). */
+const STORE_TTL_MS = 60_000;
+
+/**
+ * What the rules read of the configuration, kept per process (docs/decisions/0161): the rule
+ * settings and the channel list until the configuration version moves (every instance's change
+ * bumps it, migration 0076), store names for a minute. A storm reads them once, not per event.
+ */
+export function createAlertConfigCache() {
   return {
-    store(id: number | null): Promise<StoreInfo> {
-      if (id === null) return Promise.resolve(null);
-      let found = stores.get(id);
-      if (!found) {
-        found = findStoreById(db, id).then((row) => (row ? { slug: row.slug, name: row.name } : null));
-        stores.set(id, found);
+    version: null as number | null,
+    settings: new Map<string, ReturnType<typeof effectiveSetting>>(),
+    channels: null as ReturnType<typeof toChannel>[] | null,
+    stores: new Map<number, { info: StoreInfo; loadedAt: number }>(),
+  };
+}
+export type AlertConfigCache = ReturnType<typeof createAlertConfigCache>;
+
+/**
+ * The configuration as one transaction sees it: the version is read once per transaction, and
+ * what this transaction reads goes into the cache only while the cache is at that same version
+ * (a concurrent transaction that saw a newer one has cleared it).
+ */
+export function createLookups(db: Db, cache: AlertConfigCache = createAlertConfigCache()) {
+  let checked: Promise<number> | null = null;
+  const version = () =>
+    (checked ??= alertConfigVersion(db).then((seen) => {
+      if (cache.version === null || seen > cache.version) {
+        cache.version = seen;
+        cache.settings.clear();
+        cache.channels = null;
       }
-      return found;
+      return seen;
+    }));
+  const fresh = async () => cache.version === (await version());
+  return {
+    async store(id: number | null): Promise<StoreInfo> {
+      if (id === null) return null;
+      const hit = cache.stores.get(id);
+      if (hit && performance.now() - hit.loadedAt < STORE_TTL_MS) return hit.info;
+      const row = await findStoreById(db, id);
+      const info = row ? { slug: row.slug, name: row.name } : null;
+      cache.stores.set(id, { info, loadedAt: performance.now() });
+      return info;
     },
     async setting(storeId: number | null, rule: RuleName) {
       const key = `${storeId}|${rule}`;
-      let found = settings.get(key);
-      if (!found) {
-        found = effectiveSetting(rule, storeId === null ? undefined : await findRuleSetting(db, storeId, rule));
-        settings.set(key, found);
-      }
+      const usable = await fresh();
+      const hit = usable ? cache.settings.get(key) : undefined;
+      if (hit) return hit;
+      const found = effectiveSetting(rule, storeId === null ? undefined : await findRuleSetting(db, storeId, rule));
+      if (await fresh()) cache.settings.set(key, found);
       return found;
     },
-    channels() {
-      channels ??= listChannels(db).then((rows) => rows.map(toChannel));
-      return channels;
+    async channels() {
+      if ((await fresh()) && cache.channels) return cache.channels;
+      const found = (await listChannels(db)).map(toChannel);
+      if (await fresh()) cache.channels = found;
+      return found;
     },
   };
 }
@@ -164,12 +196,8 @@ export async function raiseIncident(
   const setting = await lookups.setting(signal.storeId, signal.rule);
   if (!setting.enabled) return null;
   const key = dedupeKey(signal.rule, signal.storeId, signal.subject);
-  const existing = await findOpenIncident(db, key);
-  if (existing) {
-    await bumpIncident(db, existing.id, signal.at, detailJson(signal));
-    return existing;
-  }
   const def = ruleDefinition(signal.rule);
+  // Insert first: in a storm nearly every event opens its own incident, so this is one statement.
   const inserted = await insertIncidentIfNone(db, {
     rule: signal.rule,
     severity: def.severity,
@@ -193,7 +221,8 @@ export async function raiseIncident(
     resolved_at: null,
     resolved_by: null,
   });
-  if (!inserted) return (await findOpenIncident(db, key)) ?? null;
+  if (!inserted)
+    return (await bumpOpenIncident(db, { dedupeKey: key, at: signal.at, detailJson: detailJson(signal) })) ?? null;
   await notify(db, lookups, inserted, 'opened', signal.at);
   return inserted;
 }
@@ -204,11 +233,13 @@ export async function clearIncident(
   input: { rule: RuleName; storeId: number | null; subject: string; at: string; by: string },
   lookups: Lookups = createLookups(db),
 ): Promise<AlertIncidentRow | null> {
-  const open = await findOpenIncident(db, dedupeKey(input.rule, input.storeId, input.subject));
-  if (!open) return null;
-  const resolved = await resolveIncidentRow(db, open.id, input.at, input.by);
+  const resolved = await resolveOpenIncident(db, {
+    dedupeKey: dedupeKey(input.rule, input.storeId, input.subject),
+    at: input.at,
+    by: input.by,
+  });
   if (!resolved) return null;
-  if (!isMuted(open, input.at)) await notify(db, lookups, resolved, 'resolved', input.at);
+  if (!isMuted(resolved, input.at)) await notify(db, lookups, resolved, 'resolved', input.at);
   return resolved;
 }
 
@@ -221,9 +252,12 @@ function isMuted(incident: AlertIncidentRow, at: string): boolean {
  * opened reason that is a rule opens its incident for (rule, store, order); its resolution
  * resolves it. Status changes alone alert nothing (late_change is the reason that says so).
  */
-export function createAlertLedgerListener(wake: () => void = () => {}): LedgerListener {
+export function createAlertLedgerListener(
+  wake: () => void = () => {},
+  cache: AlertConfigCache = createAlertConfigCache(),
+): LedgerListener {
   return async (trx, events) => {
-    const lookups = createLookups(trx);
+    const lookups = createLookups(trx, cache);
     let queued = 0;
     for (const event of events) queued += await applyLedgerEvent(trx, lookups, event);
     // The worker reads after the commit (SQLite shares one connection; PostgreSQL polls again).
@@ -262,10 +296,13 @@ async function applyLedgerEvent(trx: Db, lookups: Lookups, event: LedgerEvent): 
 }
 
 /** The job listener: failed runs, an opened breaker, refused credentials, a failed purge. */
-export function createAlertJobListener(wake: () => void = () => {}): JobListener {
+export function createAlertJobListener(
+  wake: () => void = () => {},
+  cache: AlertConfigCache = createAlertConfigCache(),
+): JobListener {
   return async (db, events) => {
     await inTransaction(db, async (trx) => {
-      const lookups = createLookups(trx);
+      const lookups = createLookups(trx, cache);
       for (const event of events) await applyJobEvent(trx, lookups, event);
     });
     setImmediate(wake);

@@ -16,6 +16,7 @@ import * as m0070 from './0070_add_gateway_answer';
 import * as m0071 from './0071_add_store_archive';
 import * as m0072 from './0072_add_store_uid_prefix';
 import * as m0075 from './0075_add_order_buyer_contact';
+import * as m0076 from './0076_add_alert_config_version';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0071_add_store_archive': m0071,
   '0072_add_store_uid_prefix': m0072,
   '0075_add_order_buyer_contact': m0075,
+  '0076_add_alert_config_version': m0076,
 };
