@@ -4,12 +4,14 @@ import {
   type ColumnDefinitionBuilder,
   type ColumnDataType,
   type Expression,
+  type Insertable,
   type Kysely,
+  type QueryCreator,
   type RawBuilder,
   type SelectQueryBuilder,
 } from 'kysely';
 import type { AttentionReason } from '../app/monitor/status';
-import type { OrderRow } from './monitor-schema';
+import type { OrderRow, OrderRowUpdate, VerificationTable } from './monitor-schema';
 import type { Database } from './schema';
 
 /** SQL that differs between SQLite and PostgreSQL lives here and nowhere else. */
@@ -107,6 +109,62 @@ export async function lockOrderWithOpenReasons(
       : [],
   );
   return { order, open };
+}
+
+export type LedgerWrites = {
+  orderId: number;
+  orderUpdate: OrderRowUpdate;
+  /** Open reasons of the order to resolve (none: nothing to resolve). */
+  resolve: { reasons: readonly AttentionReason[]; at: string; by: string; note: string | null; answer: string | null };
+  verification: Omit<Insertable<VerificationTable>, 'order_id'> | null;
+};
+
+/**
+ * The order ledger's writes once its plan is made, under the order's lock: resolve reasons, update
+ * the order, record the verification. PostgreSQL: one statement, the resolve and the insert as
+ * data-modifying CTEs of the order's update (one round trip instead of three; they touch other
+ * tables, so the shared snapshot changes nothing). SQLite, in process: the three in turn.
+ */
+export async function writeLedgerChange(trx: Kysely<Database>, dialect: Dialect, w: LedgerWrites): Promise<OrderRow> {
+  const { reasons, at, by, note, answer } = w.resolve;
+  const resolve =
+    reasons.length > 0
+      ? trx
+          .updateTable('attention_reason')
+          .set({ resolved_at: at, resolved_by: by, resolution_note: note, resolved_answer: answer })
+          .where('order_id', '=', w.orderId)
+          .where('reason', 'in', reasons)
+          .where('resolved_at', 'is', null)
+          .returning('id')
+      : null;
+  const verify = w.verification
+    ? trx
+        .insertInto('verification')
+        .values({ order_id: w.orderId, ...w.verification })
+        .returning('id')
+    : null;
+  if (dialect === 'sqlite') {
+    if (resolve) await resolve.execute();
+    const order = await trx
+      .updateTable('order')
+      .set(w.orderUpdate)
+      .where('id', '=', w.orderId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (verify) await verify.execute();
+    return order;
+  }
+  // The CTEs' names widen the builder's table type, which TypeScript cannot join across the
+  // branches; the update reads no CTE, so the plain type is exact.
+  let creator = trx as QueryCreator<Database>;
+  if (resolve) creator = creator.with('resolved', () => resolve) as unknown as QueryCreator<Database>;
+  if (verify) creator = creator.with('verified', () => verify) as unknown as QueryCreator<Database>;
+  return creator
+    .updateTable('order')
+    .set(w.orderUpdate)
+    .where('id', '=', w.orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /**

@@ -134,28 +134,6 @@ export async function openReason(
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
-export async function resolveReasons(
-  db: Q,
-  orderId: number,
-  reasons: readonly AttentionReason[],
-  at: string,
-  by: string,
-  note: string | null,
-  /** A person's resolution: the fingerprint of the gateway answer it was made against (migration 0070). */
-  answer: string | null = null,
-): Promise<AttentionReason[]> {
-  if (reasons.length === 0) return [];
-  const rows = await db
-    .updateTable('attention_reason')
-    .set({ resolved_at: at, resolved_by: by, resolution_note: note, resolved_answer: answer })
-    .where('order_id', '=', orderId)
-    .where('reason', 'in', reasons)
-    .where('resolved_at', 'is', null)
-    .returning('reason')
-    .execute();
-  return rows.map((r) => r.reason);
-}
-
 /** For each of `reasons`, its most recent resolved row on the order (none when it was never resolved). */
 export async function latestResolutionsOf(
   db: Q,

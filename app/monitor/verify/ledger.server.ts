@@ -1,8 +1,7 @@
 import { inTransaction } from '../../../db/connection';
-import { dialectOf, lockOrderWithOpenReasons } from '../../../db/dialect';
-import { insertVerification } from '../../../db/evidence';
+import { dialectOf, lockOrderWithOpenReasons, writeLedgerChange } from '../../../db/dialect';
 import type { OrderRow } from '../../../db/monitor-schema';
-import { latestResolutionsOf, openReason, resolveReasons, updateOrder } from '../../../db/orders';
+import { latestResolutionsOf, openReason } from '../../../db/orders';
 import type { LedgerDeps } from '../deps';
 import { toDbTime } from '../time';
 import type { LedgerEvent } from './ledger-events';
@@ -52,17 +51,13 @@ export function changeOrder(deps: LedgerDeps, orderId: number, change: LedgerCha
         ...(resolvedBy ? { resolved_at: at, resolved_by: resolvedBy } : {}),
       });
     }
-    await resolveReasons(
-      trx,
+    const { reasons, by, note, answer } = plan.resolve;
+    const order = await writeLedgerChange(trx, dialectOf(trx), {
       orderId,
-      plan.resolve.reasons,
-      at,
-      plan.resolve.by,
-      plan.resolve.note,
-      plan.resolve.answer,
-    );
-    const order = await updateOrder(trx, orderId, plan.orderUpdate);
-    if (plan.verification) await insertVerification(trx, { order_id: orderId, ...plan.verification });
+      orderUpdate: plan.orderUpdate,
+      resolve: { reasons, at, by, note, answer },
+      verification: plan.verification,
+    });
 
     const events = eventsOf(before, order, plan, change, at);
     if (events.length > 0) for (const listener of deps.ledgerListeners) await listener(trx, events);
