@@ -137,6 +137,18 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+/** Codes of a connection the other side closed under us: typically a kept-alive one it had dropped. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * A fetch that failed because the connection was closed under it, before any answer: on a
+ * kept-alive connection the server may close it just as we reuse it. Sending again on a new
+ * connection is safe only for requests that change nothing (the client decides which).
+ */
+export function isConnectionReset(error: unknown): boolean {
+  return errorCodes(error).some((code) => RESET_CODES.has(code));
+}
+
 /** `code`s of the error, its cause, and an AggregateError's members (undici nests them). */
 function errorCodes(error: unknown, depth = 0): string[] {
   if (!error || typeof error !== 'object' || depth > 3) return [];

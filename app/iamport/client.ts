@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { classifyAnswer, classifyTransportError, unreadablePayload } from './classify';
+import { classifyAnswer, classifyTransportError, isConnectionReset, unreadablePayload } from './classify';
 import { DEFAULT_CURRENCY, toMajorUnits } from './money';
 import { toPayment, toPrepared, tokenExpiry } from './normalize';
 import type {
@@ -48,6 +48,8 @@ type Exchange = {
   meta: CallMeta;
   text: string | null;
   answer: { ok: true; envelope: EnvelopeWire } | { ok: false; error: GatewayError };
+  /** The connection was closed under the request before any answer (see `exchange`). */
+  reset?: boolean;
 };
 type TokenOutcome =
   | { ok: true; token: Token; call: CallMeta | null }
@@ -109,8 +111,24 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
   let cached: Token | null = null;
   let inflight: Promise<TokenOutcome> | null = null;
 
-  /** One HTTP exchange: never throws, always bounded by the timeout, body read and classified. */
+  /**
+   * One HTTP exchange: never throws, always bounded by the timeout, body read and classified. A
+   * request that changes nothing (a GET, or the token exchange, which only issues a token) is sent
+   * once more on a new connection when the first one was closed under it before any answer, as a
+   * server's kept-alive connection is when it times out just as we reuse it.
+   */
   async function exchange(method: string, path: string, init: { body?: unknown; token?: string }): Promise<Exchange> {
+    const first = await exchangeOnce(method, path, init);
+    const repeatable = method === 'GET' || path === TOKEN_PATH;
+    if (!first.reset || !repeatable) return first;
+    return exchangeOnce(method, path, init);
+  }
+
+  async function exchangeOnce(
+    method: string,
+    path: string,
+    init: { body?: unknown; token?: string },
+  ): Promise<Exchange> {
     const started = performance.now();
     const meta = (httpStatus: number | null, raw: unknown = null, rawText: string | null = null): CallMeta => ({
       method,
@@ -172,7 +190,8 @@ export function createIamportClient(options: IamportClientOptions): IamportClien
         error.message = `HTTP ${status} but the body never arrived: ${error.message}`;
         error.httpStatus = status;
       }
-      return { meta: meta(status), text: null, answer: { ok: false, error } };
+      const reset = status === null && !timedOut && isConnectionReset(thrown);
+      return { meta: meta(status), text: null, answer: { ok: false, error }, reset };
     }
   }
 

@@ -1,7 +1,9 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createIamportClient, type IamportClientOptions } from '~/iamport/client';
 import { refundableBalance } from '~/iamport/payment';
+import { liveCardPayment } from '../../unit/iamport/fixtures';
 import { countingFetch, startTestSandbox, type SandboxMerchant, type TestSandbox } from './sandbox-harness';
 
 /** The client against the sandbox over real HTTP, on a clock shared by both sides. */
@@ -321,5 +323,72 @@ describe('Iamport client ↔ sandbox', () => {
         message: '취소할 결제건이 존재하지 않습니다.',
       });
     });
+  });
+});
+
+/**
+ * A gateway that, when told to, drops the next request that arrives on a kept-alive connection,
+ * without answering: what a server whose keep-alive timeout fires just as the client reuses the
+ * connection does. Real HTTP, Node's own fetch and connection pool.
+ */
+describe('Iamport client ↔ a gateway that drops a kept-alive connection', () => {
+  const seen: { method: string; path: string; dropped: boolean }[] = [];
+  let dropNextReuse = false;
+  let server: HttpServer;
+  let baseUrl: string;
+  /** Lets the pool take back the connections of the last exchange. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+  beforeAll(async () => {
+    const requestsOn = new WeakMap<object, number>();
+    server = createHttpServer((req, res) => {
+      const n = (requestsOn.get(req.socket) ?? 0) + 1;
+      requestsOn.set(req.socket, n);
+      const dropped = dropNextReuse && n > 1;
+      seen.push({ method: req.method ?? '', path: req.url ?? '', dropped });
+      if (dropped) {
+        dropNextReuse = false;
+        return void req.socket.destroy();
+      }
+      const now = Math.floor(Date.now() / 1000);
+      const body = req.url?.startsWith('/users/getToken')
+        ? { code: 0, message: null, response: { access_token: 'tok', now, expired_at: now + 1800 } }
+        : { code: 0, message: null, response: liveCardPayment };
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  const exchanges = async (run: () => Promise<unknown>) => {
+    await settle();
+    seen.length = 0;
+    dropNextReuse = true;
+    const result = await run();
+    return { result, seen: seen.map((s) => `${s.method} ${s.path.split('?')[0]}${s.dropped ? ' dropped' : ''}`) };
+  };
+
+  it('sends a look-up and the token exchange again on a new connection, and a cancel never', async () => {
+    const c = createIamportClient({ baseUrl, impKey: 'k', impSecret: 's' });
+    expect((await c.getPayment(liveCardPayment.imp_uid)).ok).toBe(true); // token and a kept-alive connection
+
+    const lookUp = await exchanges(() => c.getPayment(liveCardPayment.imp_uid));
+    expect(lookUp.result).toMatchObject({ ok: true });
+    const path = `/payments/${liveCardPayment.imp_uid}`;
+    expect(lookUp.seen).toEqual([`GET ${path} dropped`, `GET ${path}`]);
+
+    const token = await exchanges(() =>
+      createIamportClient({ baseUrl, impKey: 'k', impSecret: 's' }).getPayment(liveCardPayment.imp_uid),
+    );
+    expect(token.result).toMatchObject({ ok: true });
+    expect(token.seen).toEqual(['POST /users/getToken dropped', 'POST /users/getToken', `GET ${path}`]);
+
+    const cancel = await exchanges(() => c.cancel({ impUid: liveCardPayment.imp_uid, checksum: null, reason: 'test' }));
+    expect(cancel.result).toMatchObject({ ok: false, error: { kind: 'indeterminate', httpStatus: null } });
+    expect(cancel.seen).toEqual(['POST /payments/cancel dropped']);
   });
 });

@@ -54,7 +54,13 @@ describe('classification of every answer (getPayment)', () => {
       { error: connectionRefused() },
       { kind: 'retryable', httpStatus: null, code: null, notFound: false },
     ],
-    ['connection closed mid-way', { error: socketClosed() }, { kind: 'indeterminate', httpStatus: null }],
+    // A GET is sent once more on a new connection (see 'a connection closed under the request').
+    [
+      'connection closed mid-way, twice',
+      { error: socketClosed() },
+      { kind: 'indeterminate', httpStatus: null },
+      { dataCalls: 2 },
+    ],
     ['an unknown fetch failure', { error: new Error('boom') }, { kind: 'indeterminate', httpStatus: null }],
     ['timeout', { hang: true }, { kind: 'indeterminate', httpStatus: null, message: 'no answer within 50 ms' }],
     [
@@ -486,6 +492,47 @@ describe('look-ups and their wire formats', () => {
     expect(() => client.listPaymentsByStatus('paid', { limit: 1001 })).toThrow(RangeError);
     expect(() => client.prepare({ merchantUid: 'm', amount: 10.5 })).toThrow(RangeError);
     expect(() => createIamportClient({ baseUrl: 'x', impKey: 'k', impSecret: 's', timeoutMs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('a connection closed under the request (a kept-alive one the server dropped)', () => {
+  it('sends a look-up once more and answers from the second', async () => {
+    const { client, dataRequests } = setup((_r, i) => (i === 1 ? { error: socketClosed() } : ok(liveCardPayment)));
+    const result = await client.getPayment('imp_448280090638');
+    expect(result.ok).toBe(true);
+    expect(dataRequests()).toHaveLength(2);
+  });
+
+  it('sends the token exchange once more', async () => {
+    let tokenCalls = 0;
+    const fake = fakeFetch((request) => {
+      if (request.url.pathname !== '/users/getToken') return ok(liveCardPayment);
+      return ++tokenCalls === 1 ? { error: socketClosed() } : tokenReply('tok-1', SERVER_NOW);
+    });
+    const client = createIamportClient({
+      baseUrl: 'https://api.example.test',
+      impKey: 'k',
+      impSecret: 's',
+      fetch: fake.fetch,
+    });
+    expect((await client.getPayment('imp_448280090638')).ok).toBe(true);
+    expect(tokenCalls).toBe(2);
+  });
+
+  it.each([
+    ['a cancel', (c: ReturnType<typeof setup>['client']) => c.cancel({ impUid: 'imp_1', checksum: null, reason: 'r' })],
+    ['a prepare', (c: ReturnType<typeof setup>['client']) => c.prepare({ merchantUid: 'o', amount: 1000 })],
+  ])('never sends %s twice: the gateway may have done it', async (_name, call) => {
+    const { client, dataRequests } = setup(() => ({ error: socketClosed() }));
+    const result = await call(client);
+    expect(!result.ok && result.error).toMatchObject({ kind: 'indeterminate', httpStatus: null });
+    expect(dataRequests()).toHaveLength(1);
+  });
+
+  it('does not send a timed-out look-up again', async () => {
+    const { client, dataRequests } = setup(() => ({ hang: true }), { timeoutMs: 30 });
+    expect((await client.getPayment('imp_448280090638')).ok).toBe(false);
+    expect(dataRequests()).toHaveLength(1);
   });
 });
 
