@@ -11,7 +11,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const T = columnTypes(db);
   await db.schema
     .createTable('alert_config_version')
-    .addColumn('id', T.int, (col) => col.primaryKey())
+    .addColumn('id', T.int, (col) => T.pk(col))
     .addColumn('version', T.int, (col) => col.notNull())
     .execute();
   await (db as Kysely<{ alert_config_version: { id: number; version: number } }>)

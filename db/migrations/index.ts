@@ -17,6 +17,7 @@ import * as m0071 from './0071_add_store_archive';
 import * as m0072 from './0072_add_store_uid_prefix';
 import * as m0075 from './0075_add_order_buyer_contact';
 import * as m0076 from './0076_add_alert_config_version';
+import * as m0077 from './0077_cover_order_search_indexes';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0072_add_store_uid_prefix': m0072,
   '0075_add_order_buyer_contact': m0075,
   '0076_add_alert_config_version': m0076,
+  '0077_cover_order_search_indexes': m0077,
 };
