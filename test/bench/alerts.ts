@@ -27,7 +27,10 @@ const pct = (sorted: number[], p: number) =>
  *    few milliseconds, with the delivery worker running and a local smtp-server receiving.
  * 2. Webhook ingestion with alerts on next to alerts off, the production build, same run, for two
  *    kinds of traffic: honest payments (the everyday case: no reason opens, so alerts should cost
- *    nothing) and tampered ones (a storm: each opens an incident and writes outbox rows).
+ *    nothing) and tampered ones (a storm: each opens an incident and writes outbox rows). Runs
+ *    alternate off, on, off, … (BENCH_ALERT_ROUNDS on-runs, default 3; BENCH_DELIVERIES each,
+ *    default 5000): one pair is within a shared machine's noise, so the ratio is of the means and
+ *    the noise is the spread of the off runs.
  */
 export async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'bench-alerts-'));
@@ -127,12 +130,19 @@ async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'ta
     dataDir: path.join(work, 'sandbox'),
     log,
   });
-  const results: { label: string; perSecond: number; drain: number; incidents: number; messages: number }[] = [];
-  for (const [label, alerts] of [
-    ['alerts off', 'off'],
-    ['alerts on', 'on'],
-    ['alerts off (again)', 'off'],
-  ] as const) {
+  const results: {
+    label: string;
+    alerts: 'on' | 'off';
+    perSecond: number;
+    drain: number;
+    incidents: number;
+    messages: number;
+  }[] = [];
+  // Interleaved, off first and last: off, on, off, on, …, off (BENCH_ALERT_ROUNDS on-runs).
+  const rounds = Number(process.env.BENCH_ALERT_ROUNDS ?? 3);
+  const plan = Array.from({ length: 2 * rounds + 1 }, (_, i) => (i % 2 === 0 ? 'off' : 'on') as 'on' | 'off');
+  for (const [i, alerts] of plan.entries()) {
+    const label = `alerts ${alerts} #${Math.floor(i / 2) + 1}`;
     const dataDir = path.join(work, `app-${traffic}-${results.length}`);
     const env = {
       APP_SECRET: 'bench-secret-0123456789abcdef0123456789',
@@ -169,6 +179,7 @@ async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'ta
     console.log(formatLoad(`webhook ingestion, ${label}`, load));
     results.push({
       label,
+      alerts,
       perSecond: load.perSecond,
       drain,
       incidents: await count('alert_incident'),
@@ -185,8 +196,13 @@ async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'ta
     console.log(
       `${r.label.padEnd(20)} ${r.perSecond.toFixed(0).padStart(6)} req/s; verification queue drained ${r.drain.toFixed(1)} s after; incidents ${r.incidents}; alert messages ${r.messages}`,
     );
-  const off = (results[0]!.perSecond + results[2]!.perSecond) / 2;
+  const rates = (alerts: 'on' | 'off') => results.filter((r) => r.alerts === alerts).map((r) => r.perSecond);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const off = rates('off');
+  const on = rates('on');
   console.log(
-    `${traffic}: ratio alerts on / alerts off (mean of the two off runs): ${(results[1]!.perSecond / off).toFixed(3)}; off-run spread (noise): ${(Math.abs(results[0]!.perSecond - results[2]!.perSecond) / off).toFixed(3)}`,
+    `${traffic}: ratio alerts on / alerts off (means of ${on.length} on and ${off.length} off runs): ${(mean(on) / mean(off)).toFixed(3)}; ` +
+      `off-run spread (noise, (max − min) / mean): ${((Math.max(...off) - Math.min(...off)) / mean(off)).toFixed(3)}; ` +
+      `on-runs within the off runs' range: ${on.filter((r) => r >= Math.min(...off) && r <= Math.max(...off)).length}/${on.length}`,
   );
 }
