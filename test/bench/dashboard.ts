@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { register } from 'node:module';
@@ -202,7 +202,22 @@ export async function main(args: string[] = []): Promise<void> {
   const handle = openDatabase(config.database);
   let clockMs = SEED_NOW.getTime();
   const now = () => new Date(clockMs);
-  const ctx: AppContext = createAppContext({ config, db: handle.db, log: pino({ level: 'silent' }), now });
+  // Counts the statements each loader sends (the figure that explains PostgreSQL's ratio: each is a
+  // round trip there, an in-process call on SQLite).
+  let statements = 0;
+  const counting: KyselyPlugin = {
+    transformQuery: (args) => {
+      statements++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  const ctx: AppContext = createAppContext({
+    config,
+    db: handle.db.withPlugin(counting),
+    log: pino({ level: 'silent' }),
+    now,
+  });
   try {
     await migrateToLatest(handle.db);
     const db = handle.db;
@@ -398,12 +413,15 @@ export async function main(args: string[] = []): Promise<void> {
     console.log(
       `\n${Number(total).toLocaleString('en-US')} orders · ${rounds} rounds per view after 3 warm-ups · times in ms\n`,
     );
-    const header = ['view', 'loader p50', 'loader p95', 'db p50', 'db p95', 'target p95', ''];
+    const header = ['view', 'loader p50', 'loader p95', 'statements', 'db p50', 'db p95', 'target p95', ''];
     const rows: string[][] = [];
     let failures = 0;
     for (const c of cases) {
       const loader = c.loader ? await measure(c.loader, rounds) : null;
       const direct = c.db ? await measure(c.db, rounds) : null;
+      statements = 0;
+      if (c.loader) await c.loader();
+      const sent = c.loader ? String(statements) : '—';
       const ok = c.target === null || loader === null ? '' : loader.p95 <= c.target ? 'ok' : 'SLOW';
       if (ok === 'SLOW') failures++;
       const f = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
@@ -411,6 +429,7 @@ export async function main(args: string[] = []): Promise<void> {
         c.name,
         f(loader?.p50),
         f(loader?.p95),
+        sent,
         f(direct?.p50),
         f(direct?.p95),
         c.target === null ? '—' : `< ${c.target}`,
