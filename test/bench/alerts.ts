@@ -6,11 +6,13 @@ import { startAlertWorker } from '~/alerts/delivery.server';
 import { loadConfig } from '~/config.server';
 import { createAppContext } from '~/context.server';
 import { createStore } from '~/monitor/stores/stores.server';
+import { changeOrder } from '~/monitor/verify/ledger.server';
 import type { LedgerEvent } from '~/monitor/verify/ledger-events';
 import { openDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
 import { startSandbox } from '../../sandbox/server';
 import { addChannel, emailChannelFields } from '../helpers/alerts';
+import { gatewayPayment, insertOrders } from '../helpers/factories';
 import { ORIGIN, startApp } from '../helpers/app-server';
 import { addStoreWithCli } from '../helpers/monitor';
 import { startSmtpReceiver } from '../helpers/smtp-receiver';
@@ -31,14 +33,22 @@ const pct = (sorted: number[], p: number) =>
  *    alternate off, on, off, … (BENCH_ALERT_ROUNDS on-runs, default 3; BENCH_DELIVERIES each,
  *    default 5000): one pair is within a shared machine's noise, so the ratio is of the means and
  *    the noise is the spread of the off runs.
+ * 3. What ingestion's figure cannot resolve on a shared machine: the verification's own cost in
+ *    process (the ledger change of one tampered or honest answer, on one SQLite file), alerts on
+ *    next to alerts off, alternating rounds, median per verification.
  */
-export async function main() {
+export async function main(args: string[] = []) {
+  // `npm run bench -- alerts ledger` runs part 3 alone (it takes seconds; the others minutes).
+  const only = args[0];
   const work = mkdtempSync(path.join(tmpdir(), 'bench-alerts-'));
   const smtp = await startSmtpReceiver();
   try {
-    await latency(work, smtp.port, smtp);
-    await ingestion(work, smtp.port, 'honest');
-    await ingestion(work, smtp.port, 'tampered');
+    if (!only || only === 'latency') await latency(work, smtp.port, smtp);
+    if (!only || only === 'ledger') await ledgerCost(work, smtp.port);
+    if (!only || only === 'ingestion') {
+      await ingestion(work, smtp.port, 'honest');
+      await ingestion(work, smtp.port, 'tampered');
+    }
   } finally {
     await smtp.close();
     rmSync(work, { recursive: true, force: true });
@@ -205,4 +215,73 @@ async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'ta
       `off-run spread (noise, (max − min) / mean): ${((Math.max(...off) - Math.min(...off)) / mean(off)).toFixed(3)}; ` +
       `on-runs within the off runs' range: ${on.filter((r) => r >= Math.min(...off) && r <= Math.max(...off)).length}/${on.length}`,
   );
+}
+
+async function ledgerCost(work: string, smtpPort: number) {
+  const perRound = Number(process.env.BENCH_LEDGER_ORDERS ?? 2000);
+  const rounds = 5;
+  const filename = path.join(work, 'ledger.db');
+  const handle = openDatabase({ dialect: 'sqlite', filename });
+  await migrateToLatest(handle.db);
+  const context = (alerts: 'on' | 'off') =>
+    createAppContext({
+      config: loadConfig({
+        DATA_DIR: work,
+        DATABASE_URL: `file:${filename}`,
+        APP_SECRET: 'bench-secret-'.padEnd(40, 'x'),
+        ALERTS: alerts,
+      }),
+      db: handle.db,
+      log: pino({ level: 'silent' }),
+    });
+  const contexts = { on: context('on'), off: context('off') };
+  const { store } = await createStore(
+    { db: handle.db, now: () => new Date(), appSecret: contexts.on.config.appSecret },
+    {
+      slug: 'ledger',
+      name: 'Ledger',
+      impCode: 'imp10000000',
+      impKey: 'k',
+      impSecret: 's',
+      apiBaseUrl: 'http://127.0.0.1:9',
+    },
+  );
+  // A channel to route to (nothing delivers here: only the outbox rows are written).
+  await addChannel(contexts.on, emailChannelFields(smtpPort, { groupSeconds: '60' }));
+  const at = new Date().toISOString();
+  let n = 0;
+  const perVerification: Record<string, number[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const traffic of ['honest', 'tampered'] as const) {
+      for (const alerts of ['off', 'on'] as const) {
+        const uids = Array.from({ length: perRound }, () => `ledger-${++n}`);
+        const ids = await insertOrders(
+          handle.db,
+          uids.map((merchantUid) => ({ storeId: store.id, merchantUid, at })),
+        );
+        const amount = traffic === 'tampered' ? 100 : 1000;
+        const started = performance.now();
+        for (const [i, id] of ids.entries())
+          await changeOrder(contexts[alerts], id, {
+            kind: 'observation',
+            trigger: 'webhook',
+            checkId: null,
+            observation: { kind: 'found', payment: gatewayPayment({ merchantUid: uids[i]!, amount }) },
+          });
+        (perVerification[`${traffic} ${alerts}`] ??= []).push(((performance.now() - started) * 1000) / perRound);
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `\nthe ledger change of one verification, in process (SQLite, ${rounds} alternating rounds of ${perRound} orders, median µs):`,
+  );
+  for (const traffic of ['honest', 'tampered'] as const) {
+    const off = median(perVerification[`${traffic} off`]!);
+    const on = median(perVerification[`${traffic} on`]!);
+    console.log(
+      `${traffic.padEnd(9)} alerts off ${off.toFixed(0)} µs, on ${on.toFixed(0)} µs: alerts add ${(on - off).toFixed(0)} µs (${((on / off - 1) * 100).toFixed(0)} %)`,
+    );
+  }
+  await handle.close();
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../db/connection';
 import type { NewOrderRow } from '../../db/monitor-schema';
 import { newPendingOrder } from '../../db/orders';
 import type { AttentionReason } from '~/monitor/status';
+import type { Payment } from '~/iamport/types';
 
 /**
  * Rows straight into the database, for tests that need a state the product would take many
@@ -85,5 +86,53 @@ export function webhookRequest(storeSlug: string, body: Record<string, string>) 
     body: new TextEncoder().encode(JSON.stringify(body)),
     tooLarge: false,
     ip: '52.78.100.19',
+  };
+}
+
+/**
+ * A payment as the gateway client hands it over (normalised): a paid KRW card payment of 1,000
+ * with every optional field empty, and `over` on top.
+ */
+export function gatewayPayment(over: Partial<Payment> & Pick<Payment, 'merchantUid'>): Payment {
+  return {
+    impUid: 'imp_000000000001',
+    status: 'paid',
+    amount: 1000,
+    cancelAmount: 0,
+    currency: 'KRW',
+    payMethod: 'card',
+    pgProvider: 'html5_inicis',
+    embPgProvider: null,
+    pgTid: null,
+    pgId: null,
+    channel: 'pc',
+    name: null,
+    buyerName: null,
+    buyerEmail: null,
+    buyerTel: null,
+    customData: null,
+    applyNum: null,
+    cardName: null,
+    cardNumber: null,
+    cardQuota: 0,
+    bankName: null,
+    escrow: false,
+    customerUid: null,
+    startedAt: null,
+    paidAt: null,
+    failedAt: null,
+    cancelledAt: null,
+    failReason: null,
+    cancelReason: null,
+    receiptUrl: null,
+    vbankCode: null,
+    vbankName: null,
+    vbankNum: null,
+    vbankHolder: null,
+    vbankDate: null,
+    vbankIssuedAt: null,
+    cancelHistory: [],
+    sandbox: false,
+    ...over,
   };
 }

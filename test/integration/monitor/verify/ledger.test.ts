@@ -7,6 +7,7 @@ import { NORMAL_TRANSITIONS, OWN_ACTION_TRANSITIONS } from '~/monitor/verify/dec
 import type { LedgerEvent } from '~/monitor/verify/ledger-events';
 import { changeOrder } from '~/monitor/verify/ledger.server';
 import type { GatewayObservation } from '~/monitor/verify/plan';
+import { gatewayPayment } from '../../../helpers/factories';
 import { createMonitorHarness, openReasonNames, type MonitorHarness } from '../../../helpers/monitor';
 
 /**
@@ -51,48 +52,7 @@ async function orderAt(status: OrderStatus, extra: Partial<OrderRow> = {}): Prom
 }
 
 function payment(merchantUid: string, over: Partial<Payment>): Payment {
-  return {
-    impUid: IMP_UID,
-    merchantUid,
-    status: 'paid',
-    amount: 1000,
-    cancelAmount: 0,
-    currency: 'KRW',
-    payMethod: 'card',
-    pgProvider: 'html5_inicis',
-    embPgProvider: null,
-    pgTid: null,
-    pgId: null,
-    channel: 'pc',
-    name: null,
-    buyerName: null,
-    buyerEmail: null,
-    buyerTel: null,
-    customData: null,
-    applyNum: null,
-    cardName: null,
-    cardNumber: null,
-    cardQuota: 0,
-    bankName: null,
-    escrow: false,
-    customerUid: null,
-    startedAt: null,
-    paidAt: null,
-    failedAt: null,
-    cancelledAt: null,
-    failReason: null,
-    cancelReason: null,
-    receiptUrl: null,
-    vbankCode: null,
-    vbankName: null,
-    vbankNum: null,
-    vbankHolder: null,
-    vbankDate: null,
-    vbankIssuedAt: null,
-    cancelHistory: [],
-    sandbox: false,
-    ...over,
-  };
+  return gatewayPayment({ impUid: IMP_UID, merchantUid, ...over });
 }
 
 /** A gateway answer our state machine judges as `to` (none means pending: the gateway never says so). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderRow } from '../../../../db/monitor-schema';
 import type { Payment } from '~/iamport/types';
+import { gatewayPayment } from '../../../helpers/factories';
 import { DEFAULT_BACKOFF_SECONDS } from '~/monitor/verify/schedule';
 import {
   orderFacts,
@@ -50,48 +51,15 @@ const row = (over: Partial<OrderRow> = {}): OrderRow => ({
   ...over,
 });
 
-const payment = (over: Partial<Payment> = {}): Payment => ({
-  impUid: 'imp_000000000007',
-  merchantUid: 'order-7',
-  status: 'paid',
-  amount: 1000,
-  cancelAmount: 0,
-  currency: 'KRW',
-  payMethod: 'card',
-  pgProvider: 'html5_inicis',
-  embPgProvider: null,
-  pgTid: null,
-  pgId: null,
-  channel: 'pc',
-  name: 'Order 7',
-  buyerName: 'Kim',
-  buyerEmail: null,
-  buyerTel: null,
-  customData: null,
-  applyNum: null,
-  cardName: null,
-  cardNumber: null,
-  cardQuota: 0,
-  bankName: null,
-  escrow: false,
-  customerUid: null,
-  startedAt: null,
-  paidAt: new Date('2026-11-24T09:30:00.000Z'),
-  failedAt: null,
-  cancelledAt: null,
-  failReason: null,
-  cancelReason: null,
-  receiptUrl: null,
-  vbankCode: null,
-  vbankName: null,
-  vbankNum: null,
-  vbankHolder: null,
-  vbankDate: null,
-  vbankIssuedAt: null,
-  cancelHistory: [],
-  sandbox: false,
-  ...over,
-});
+const payment = (over: Partial<Payment> = {}): Payment =>
+  gatewayPayment({
+    impUid: 'imp_000000000007',
+    merchantUid: 'order-7',
+    name: 'Order 7',
+    buyerName: 'Kim',
+    paidAt: new Date('2026-11-24T09:30:00.000Z'),
+    ...over,
+  });
 
 const found = (over: Partial<Payment> = {}): GatewayObservation => ({ kind: 'found', payment: payment(over) });
 const error: GatewayObservation = { kind: 'error', errorKind: 'indeterminate', message: 'timeout' };
