@@ -40,15 +40,19 @@ export const meta: MetaFunction = ({ matches }) => pageMeta(matches, 'overview.t
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireUser(request, context);
   const params = new URL(request.url).searchParams;
-  const overview = await getOverview(context, {
-    from: params.get('from') ?? undefined,
-    to: params.get('to') ?? undefined,
-    store: params.get('store') ?? undefined,
-  });
-  const health = await checkHealth(context);
+  // Independent reads: side by side (on PostgreSQL each takes its own pooled connection).
+  const [overview, health, alerts] = await Promise.all([
+    getOverview(context, {
+      from: params.get('from') ?? undefined,
+      to: params.get('to') ?? undefined,
+      store: params.get('store') ?? undefined,
+    }),
+    checkHealth(context),
+    openIncidentsSummary(context),
+  ]);
   return {
     overview,
-    alerts: await openIncidentsSummary(context),
+    alerts,
     canManageStores: hasRole(user.role, 'admin'),
     refreshSeconds: REFRESH_EVERY_MS / 1000,
     databaseBytes: health.checks.database.sizeBytes ?? null,

@@ -18,6 +18,7 @@ import * as m0072 from './0072_add_store_uid_prefix';
 import * as m0075 from './0075_add_order_buyer_contact';
 import * as m0076 from './0076_add_alert_config_version';
 import * as m0077 from './0077_cover_order_search_indexes';
+import * as m0078 from './0078_trim_alert_write_indexes';
 
 /** Every migration, in order. A static list: bundles and tests see the same set, no folder scan. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0075_add_order_buyer_contact': m0075,
   '0076_add_alert_config_version': m0076,
   '0077_cover_order_search_indexes': m0077,
+  '0078_trim_alert_write_indexes': m0078,
 };
