@@ -12,6 +12,7 @@ import { openDatabase } from '../../db/connection';
 import { migrateToLatest } from '../../db/migrate';
 import { startSandbox } from '../../sandbox/server';
 import { addChannel, emailChannelFields } from '../helpers/alerts';
+import { createTestDb } from '../helpers/db';
 import { gatewayPayment, insertOrders } from '../helpers/factories';
 import { ORIGIN, startApp } from '../helpers/app-server';
 import { addStoreWithCli } from '../helpers/monitor';
@@ -34,8 +35,8 @@ const pct = (sorted: number[], p: number) =>
  *    default 5000): one pair is within a shared machine's noise, so the ratio is of the means and
  *    the noise is the spread of the off runs.
  * 3. What ingestion's figure cannot resolve on a shared machine: the verification's own cost in
- *    process (the ledger change of one tampered or honest answer, on one SQLite file), alerts on
- *    next to alerts off, alternating rounds, median per verification.
+ *    process (the ledger change of one tampered or honest answer; SQLite, or PostgreSQL with
+ *    BENCH_DATABASE_URL), alerts on next to alerts off, alternating rounds, median per verification.
  */
 export async function main(args: string[] = []) {
   // `npm run bench -- alerts ledger` runs part 3 alone (it takes seconds; the others minutes).
@@ -220,18 +221,18 @@ async function ingestion(work: string, smtpPort: number, traffic: 'honest' | 'ta
 async function ledgerCost(work: string, smtpPort: number) {
   const perRound = Number(process.env.BENCH_LEDGER_ORDERS ?? 2000);
   const rounds = 5;
-  const filename = path.join(work, 'ledger.db');
-  const handle = openDatabase({ dialect: 'sqlite', filename });
-  await migrateToLatest(handle.db);
+  // The engine under test: SQLite, or PostgreSQL with BENCH_DATABASE_URL (a database of its own).
+  const t = await createTestDb();
+  const handle = { db: t.db, close: t.close };
   const context = (alerts: 'on' | 'off') =>
     createAppContext({
       config: loadConfig({
         DATA_DIR: work,
-        DATABASE_URL: `file:${filename}`,
+        DATABASE_URL: t.url,
         APP_SECRET: 'bench-secret-'.padEnd(40, 'x'),
         ALERTS: alerts,
       }),
-      db: handle.db,
+      db: t.db,
       log: pino({ level: 'silent' }),
     });
   const contexts = { on: context('on'), off: context('off') };
@@ -274,7 +275,7 @@ async function ledgerCost(work: string, smtpPort: number) {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(
-    `\nthe ledger change of one verification, in process (SQLite, ${rounds} alternating rounds of ${perRound} orders, median µs):`,
+    `\nthe ledger change of one verification, in process (${t.dialect}, ${rounds} alternating rounds of ${perRound} orders, median µs):`,
   );
   for (const traffic of ['honest', 'tampered'] as const) {
     const off = median(perVerification[`${traffic} off`]!);
