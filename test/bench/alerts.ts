@@ -223,7 +223,6 @@ async function ledgerCost(work: string, smtpPort: number) {
   const rounds = 5;
   // The engine under test: SQLite, or PostgreSQL with BENCH_DATABASE_URL (a database of its own).
   const t = await createTestDb();
-  const handle = { db: t.db, close: t.close };
   const context = (alerts: 'on' | 'off') =>
     createAppContext({
       config: loadConfig({
@@ -237,7 +236,7 @@ async function ledgerCost(work: string, smtpPort: number) {
     });
   const contexts = { on: context('on'), off: context('off') };
   const { store } = await createStore(
-    { db: handle.db, now: () => new Date(), appSecret: contexts.on.config.appSecret },
+    { db: t.db, now: () => new Date(), appSecret: contexts.on.config.appSecret },
     {
       slug: 'ledger',
       name: 'Ledger',
@@ -257,7 +256,7 @@ async function ledgerCost(work: string, smtpPort: number) {
       for (const alerts of ['off', 'on'] as const) {
         const uids = Array.from({ length: perRound }, () => `ledger-${++n}`);
         const ids = await insertOrders(
-          handle.db,
+          t.db,
           uids.map((merchantUid) => ({ storeId: store.id, merchantUid, at })),
         );
         const amount = traffic === 'tampered' ? 100 : 1000;
@@ -284,5 +283,5 @@ async function ledgerCost(work: string, smtpPort: number) {
       `${traffic.padEnd(9)} alerts off ${off.toFixed(0)} µs, on ${on.toFixed(0)} µs: alerts add ${(on - off).toFixed(0)} µs (${((on / off - 1) * 100).toFixed(0)} %)`,
     );
   }
-  await handle.close();
+  await t.close();
 }

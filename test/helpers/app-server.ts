@@ -183,3 +183,18 @@ export function runNode(
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The built jobs CLI (`build/node/jobs/cli.js`) against a test's database, as an operator runs it. */
+export function spawnJobsCli(
+  args: string[],
+  db: { dir: string; url: string; appSecret: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode([path.join(repoRoot, 'build/node/jobs/cli.js'), ...args], {
+    DATA_DIR: db.dir,
+    DATABASE_URL: db.url,
+    APP_SECRET: db.appSecret,
+    SANDBOX: 'off',
+    JOBS: 'off',
+    LOG_LEVEL: 'info',
+  });
+}

@@ -1,5 +1,4 @@
-import { runNode } from '../../helpers/app-server';
-import path from 'node:path';
+import { spawnJobsCli } from '../../helpers/app-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRedirectHit } from '../../../db/evidence';
 import { insertOrderIfAbsent, newPendingOrder } from '../../../db/orders';
@@ -150,7 +149,6 @@ describe('purge command (in-process)', () => {
 /** The built entry (`node build/node/jobs/cli.js purge`, what `npm run purge` runs) as its own process. */
 describe('purge command (built, separate process)', () => {
   let h: MonitorHarness;
-  const cli = path.resolve(import.meta.dirname, '../../../build/node/jobs/cli.js');
   beforeAll(async () => {
     // The child reads the real clock.
     h = await createMonitorHarness({ clock: createClock(new Date().toISOString()) });
@@ -159,15 +157,7 @@ describe('purge command (built, separate process)', () => {
   });
   afterAll(() => h.close());
 
-  const run = (args: string[]) =>
-    runNode([cli, ...args], {
-      DATA_DIR: h.t.dir,
-      DATABASE_URL: h.t.url,
-      APP_SECRET: h.ctx.config.appSecret,
-      SANDBOX: 'off',
-      JOBS: 'off',
-      LOG_LEVEL: 'info',
-    });
+  const run = (args: string[]) => spawnJobsCli(args, { dir: h.t.dir, url: h.t.url, appSecret: h.ctx.config.appSecret });
 
   it('--dry-run then a run: exit 0, the table, the raw part dropped only by the run', async () => {
     const dry = await run(['purge', '--dry-run', '--store', 'shop']);

@@ -1,5 +1,4 @@
-import { runNode } from '../../helpers/app-server';
-import path from 'node:path';
+import { spawnJobsCli } from '../../helpers/app-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease } from '~/monitor/jobs/lease.server';
 import { EXIT, runJobCli, type CliIo } from '../../../jobs/reconcile-cli';
@@ -115,7 +114,6 @@ describe('reconcile and sweep commands (in-process)', () => {
 /** The built entry (`node build/node/jobs/cli.js`, what `npm run reconcile` runs) as its own process. */
 describe('reconcile command (built, separate process)', () => {
   let h: ReconcileHarness;
-  const cli = path.resolve(import.meta.dirname, '../../../build/node/jobs/cli.js');
   beforeAll(async () => {
     // The child reads the real clock: start the shared clock at the real now.
     h = await createReconcileHarness({ clock: createClock(new Date().toISOString()) });
@@ -131,15 +129,7 @@ describe('reconcile command (built, separate process)', () => {
   });
   afterAll(() => h.closeAll());
 
-  const run = (args: string[]) =>
-    runNode([cli, ...args], {
-      DATA_DIR: h.t.dir,
-      DATABASE_URL: h.t.url,
-      APP_SECRET: h.ctx.config.appSecret,
-      SANDBOX: 'off',
-      JOBS: 'off',
-      LOG_LEVEL: 'info',
-    });
+  const run = (args: string[]) => spawnJobsCli(args, { dir: h.t.dir, url: h.t.url, appSecret: h.ctx.config.appSecret });
 
   it('exits 0 after a run and leaves the orders settled', async () => {
     const { code, stdout, stderr } = await run(['reconcile', '--store', h.store.slug]);
